@@ -1,0 +1,45 @@
+// Package check judges mail: SPF (RFC 7208), DKIM verification (RFC 6376),
+// DMARC (RFC 7489), an Authentication-Results header (RFC 8601), a per-user
+// learning spam filter, virus scanning through clamd, DKIM signing of
+// outbound mail and the DNS records a domain should publish.
+//
+// core calls it; it knows nothing of protocols or storage backends.
+package check
+
+import (
+	"net"
+)
+
+// Input is what the judge sees of one incoming message.
+type Input struct {
+	RemoteIP      net.IP
+	Helo          string
+	MailFrom      string  // envelope sender, "" for the null sender
+	Raw           []byte  // the message as received
+	Recipients    []int64 // local recipients' user ids
+	Authenticated bool    // submitted by an authenticated local user: skip SPF/DKIM/DMARC and spam
+}
+
+// Verdict is the judgement of one message.
+type Verdict struct {
+	// Reject refuses the message at SMTP time with Code, Enhanced and Message
+	// (for example 550 5.7.1 for DMARC p=reject, 554 5.7.0 for a virus).
+	Reject   bool
+	TempFail bool // refuse for now (451 4.x.x), e.g. clamd is down and configured to tempfail
+	Code     int
+	Enhanced [3]int
+	Message  string
+
+	// Headers are complete header fields ("Name: value\r\n") to prepend to the
+	// stored message for every recipient (Authentication-Results, X-Stamp-Virus...).
+	Headers []byte
+	// PerUser holds the spam verdict for each recipient user id.
+	PerUser map[int64]UserVerdict
+}
+
+// UserVerdict is the spam judgement for one recipient.
+type UserVerdict struct {
+	Junk   bool
+	Score  float64 // probability of spam, 0..1
+	Header []byte  // "X-Stamp-Spam: ...\r\n" to prepend for this user
+}

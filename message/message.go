@@ -1,0 +1,62 @@
+// Package message is the one place that parses MIME (RFC 5322, RFC 2045-2049,
+// RFC 2047 encoded words, non-UTF-8 charsets). It extracts what Stamp indexes
+// and shows: addresses, subject, threading headers, text for search, a
+// snippet, attachments, and the byte ranges of each MIME part so that
+// attachment bodies can be stored as blobs of their own.
+//
+// Parsing never fails: malformed input yields a Parsed with what could be
+// read and Malformed set, so the message is still stored and listed.
+package message
+
+import "time"
+
+// Address is a parsed mailbox address.
+type Address struct {
+	Name    string
+	Address string
+}
+
+// Part is one MIME entity with its byte offsets in the raw message.
+type Part struct {
+	Path        string // "" for the root, then "1", "1.2", ... (IMAP section numbering)
+	ContentType string // lower-case type/subtype, "text/plain" by default
+	Params      map[string]string
+	Disposition string // lower case: "inline", "attachment" or ""
+	Filename    string // decoded
+	Encoding    string // lower-case Content-Transfer-Encoding
+	HeaderStart int64  // offset of the part's header
+	BodyStart   int64  // offset of the part's body (after the blank line)
+	BodyEnd     int64  // offset just past the body
+	Children    []*Part
+}
+
+// Attachment is a leaf part shown as an attachment.
+type Attachment struct {
+	Part        *Part
+	Filename    string
+	ContentType string
+	Size        int64  // decoded size
+	Hash        string // SHA-256 (hex) of the decoded content
+}
+
+// Parsed is what Parse extracts from a message.
+type Parsed struct {
+	HeaderSize  int64 // bytes of the top-level header including the blank line
+	Subject     string
+	From        []Address
+	Sender      []Address
+	ReplyTo     []Address
+	To          []Address
+	Cc          []Address
+	Bcc         []Address
+	Date        time.Time // zero if absent or unparsable
+	MessageID   string    // without angle brackets
+	InReplyTo   []string
+	References  []string
+	Text        string // plain text of the body for search (from text/plain, else stripped text/html), bounded
+	HTML        string // first text/html part decoded to UTF-8, "" if none
+	Snippet     string // first ~200 characters of Text, whitespace collapsed
+	Root        *Part
+	Attachments []Attachment
+	Malformed   error // non-nil if part of the message could not be parsed
+}
