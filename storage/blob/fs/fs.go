@@ -1,0 +1,242 @@
+// Package fs is a blob.Store on a local file system. A blob with hash
+// "abcdef..." lives at dir/ab/cd/abcdef...; files are immutable once renamed
+// into place.
+//
+// Durability follows the usual POSIX recipe: each new blob is written to a
+// temporary file in its final directory, fsynced, renamed into place, and
+// every directory that received a new entry (including newly made fan-out
+// directories and their parents) is fsynced once per PutAll. The files of one
+// batch are fsynced in parallel so that a journaling file system can commit
+// them together.
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/stamp-mail/stamp/storage/blob"
+)
+
+// ErrBadHash is returned for a name that is not 64 lower-case hex digits.
+var ErrBadHash = errors.New("invalid blob hash")
+
+// maxParallelSync bounds the goroutines writing one batch.
+const maxParallelSync = 16
+
+// Store is a blob.Store in a directory.
+type Store struct {
+	dir string
+}
+
+var _ blob.Store = (*Store)(nil)
+
+// Open returns a Store rooted at dir, creating dir if needed.
+func Open(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("blob fs: empty directory")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("blob fs: %w", err)
+	}
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return nil, fmt.Errorf("blob fs: %w", err)
+	}
+	return &Store{dir: abs}, nil
+}
+
+// validHash reports whether h is 64 lower-case hex digits, so it can never
+// name a path outside the store.
+func validHash(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// path returns the file name of hash h.
+func (s *Store) path(h string) string {
+	return filepath.Join(s.dir, h[0:2], h[2:4], h)
+}
+
+// PutAll writes the blobs that are not present yet and returns all hashes in
+// order. It returns only after new files and their directories are fsynced.
+func (s *Store) PutAll(ctx context.Context, blobs [][]byte) ([]string, error) {
+	hashes := make([]string, len(blobs))
+	type job struct {
+		hash string
+		data []byte
+	}
+	var jobs []job
+	seen := make(map[string]bool, len(blobs))
+	for i, b := range blobs {
+		h := blob.Hash(b)
+		hashes[i] = h
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		if _, err := os.Stat(s.path(h)); err == nil {
+			continue
+		}
+		jobs = append(jobs, job{h, b})
+	}
+	if len(jobs) == 0 {
+		return hashes, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// Make fan-out directories first, remembering which parents gained entries.
+	var mu sync.Mutex
+	dirty := map[string]bool{}
+	for _, j := range jobs {
+		d := filepath.Dir(s.path(j.hash))
+		created, err := s.mkdirs(d)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range created {
+			dirty[filepath.Dir(c)] = true
+		}
+	}
+
+	sem := make(chan struct{}, maxParallelSync)
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := ctx.Err(); err != nil {
+				errs[i] = err
+				return
+			}
+			d, err := s.writeOne(j.hash, j.data)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			mu.Lock()
+			dirty[d] = true
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for d := range dirty {
+		if err := syncDir(d); err != nil {
+			return nil, err
+		}
+	}
+	return hashes, nil
+}
+
+// mkdirs creates d and its missing parents inside the store and returns the
+// directories it created.
+func (s *Store) mkdirs(d string) ([]string, error) {
+	var created []string
+	for _, dir := range []string{filepath.Dir(d), d} {
+		err := os.Mkdir(dir, 0o750)
+		switch {
+		case err == nil:
+			created = append(created, dir)
+		case errors.Is(err, os.ErrExist):
+		default:
+			return nil, fmt.Errorf("blob fs: %w", err)
+		}
+	}
+	return created, nil
+}
+
+// writeOne writes one blob through a temporary file and returns its directory.
+func (s *Store) writeOne(h string, data []byte) (string, error) {
+	final := s.path(h)
+	dir := filepath.Dir(final)
+	f, err := os.CreateTemp(dir, ".tmp-"+h[:8]+"-*")
+	if err != nil {
+		return "", fmt.Errorf("blob fs: %w", err)
+	}
+	tmp := f.Name()
+	fail := func(err error) (string, error) {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("blob fs: write %s: %w", h, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return fail(err)
+	}
+	// Rename is atomic: a concurrent writer of the same content renames an
+	// identical file over this one, which is harmless.
+	if err := os.Rename(tmp, final); err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("blob fs: rename %s: %w", h, err)
+	}
+	return dir, nil
+}
+
+// syncDir fsyncs a directory so that new entries in it are durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("blob fs: %w", err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("blob fs: sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Open returns the blob's bytes as an *os.File; blob.ErrNotFound if absent.
+func (s *Store) Open(ctx context.Context, hash string) (io.ReadCloser, error) {
+	if !validHash(hash) {
+		return nil, fmt.Errorf("%w: %q", ErrBadHash, hash)
+	}
+	f, err := os.Open(s.path(hash))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", blob.ErrNotFound, hash)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("blob fs: %w", err)
+	}
+	return f, nil
+}
+
+// Delete removes a blob; an absent blob is not an error. The removal is not
+// fsynced: a blob that reappears after a crash is only garbage.
+func (s *Store) Delete(ctx context.Context, hash string) error {
+	if !validHash(hash) {
+		return fmt.Errorf("%w: %q", ErrBadHash, hash)
+	}
+	err := os.Remove(s.path(hash))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("blob fs: %w", err)
+	}
+	return nil
+}
