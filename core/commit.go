@@ -1,0 +1,106 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/stamp-mail/stamp/storage"
+)
+
+// commitJob is one delivery waiting for the group committer.
+type commitJob struct {
+	batch storage.Batch
+	blobs [][]byte // re-ensured after commit, see runCommitter
+	done  chan error
+}
+
+// commit hands a batch to the group committer and waits until it is durable.
+// Blobs must already be written (blob.Store.PutAll) before calling.
+func (s *Service) commit(ctx context.Context, b storage.Batch, blobs [][]byte) error {
+	job := &commitJob{batch: b, blobs: blobs, done: make(chan error, 1)}
+	select {
+	case s.commits <- job:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once handed over the job will be committed or failed; wait for the
+	// answer even if ctx ends, so a 250 is never sent for a lost message and
+	// a committed one is never reported as failed.
+	return <-job.done
+}
+
+// runCommitter is the group commit loop: it takes every job waiting (up to
+// MaxBatch messages) and commits them in one storage transaction, so one
+// fsync serves many concurrent deliveries (ARCHITECTURE.md, durability rule).
+func (s *Service) runCommitter(ctx context.Context) {
+	for {
+		var first *commitJob
+		select {
+		case first = <-s.commits:
+		case <-ctx.Done():
+			// Finish what is already queued, then stop.
+			for {
+				select {
+				case j := <-s.commits:
+					s.commitJobs(context.WithoutCancel(ctx), []*commitJob{j})
+				default:
+					return
+				}
+			}
+		}
+		jobs := []*commitJob{first}
+		n := len(first.batch.Messages) + len(first.batch.Queue)
+	drain:
+		for n < s.cfg.MaxBatch {
+			select {
+			case j := <-s.commits:
+				jobs = append(jobs, j)
+				n += len(j.batch.Messages) + len(j.batch.Queue)
+			default:
+				break drain
+			}
+		}
+		s.commitJobs(context.WithoutCancel(ctx), jobs)
+	}
+}
+
+func (s *Service) commitJobs(ctx context.Context, jobs []*commitJob) {
+	var merged storage.Batch
+	for _, j := range jobs {
+		merged.Messages = append(merged.Messages, j.batch.Messages...)
+		merged.Queue = append(merged.Queue, j.batch.Queue...)
+	}
+	err := s.store.Deliver(ctx, &merged)
+	if err != nil && len(jobs) > 1 {
+		// One bad job must not fail its neighbours: commit each alone.
+		for _, j := range jobs {
+			s.finishJob(ctx, j, s.store.Deliver(ctx, &j.batch))
+		}
+		return
+	}
+	for _, j := range jobs {
+		s.finishJob(ctx, j, err)
+	}
+}
+
+func (s *Service) finishJob(ctx context.Context, j *commitJob, err error) {
+	if err == nil && len(j.blobs) > 0 {
+		// A blob collection racing with this delivery may have deleted a
+		// file whose row this commit re-created; PutAll re-creates missing
+		// blobs and only stats existing ones (see storage.Store.CollectBlobs).
+		if _, perr := s.blobs.PutAll(ctx, j.blobs); perr != nil {
+			s.log.Error("re-ensuring blobs after commit failed", "err", perr)
+		}
+	}
+	if err != nil && !isNamed(err) {
+		err = temporary("commit", fmt.Errorf("store: %w", err))
+	}
+	j.done <- err
+}
+
+// isNamed reports whether err is one of the store's named (permanent) errors.
+func isNamed(err error) bool {
+	return errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrExists) ||
+		errors.Is(err, storage.ErrNotAllowed) || errors.Is(err, storage.ErrInvalid)
+}

@@ -1,0 +1,293 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stamp-mail/stamp/check"
+	"github.com/stamp-mail/stamp/message"
+	"github.com/stamp-mail/stamp/storage"
+	"github.com/stamp-mail/stamp/storage/blob"
+)
+
+// Envelope describes how a message arrived (RFC 5321 section 2.3.1).
+type Envelope struct {
+	MailFrom   string   // reverse-path, "" for the null sender
+	Recipients []string // forward-paths
+	RemoteIP   net.IP
+	Helo       string
+	TLS        bool
+	AuthUser   string // authenticated submitter, "" for inbound MX mail
+	Proto      string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
+	ReceivedAt time.Time
+}
+
+// CheckRecipient says whether mail for addr is accepted from an
+// unauthenticated client: nil for a local user, ErrNoSuchUser for an unknown
+// local address, ErrRelayDenied for other domains. Plus-addressing
+// (user+tag@domain) reaches user@domain.
+func (s *Service) CheckRecipient(ctx context.Context, addr string) (User, error) {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 {
+		return User{}, fmt.Errorf("%w: invalid recipient %q", ErrInvalid, addr)
+	}
+	local, domain := addr[:at], addr[at+1:]
+	ok, err := s.IsLocalDomain(ctx, domain)
+	if err != nil {
+		return User{}, err
+	}
+	if !ok {
+		return User{}, ErrRelayDenied
+	}
+	u, err := s.store.GetUserByAddress(ctx, addr)
+	if errors.Is(err, storage.ErrNotFound) {
+		if i := strings.IndexByte(local, '+'); i > 0 {
+			u, err = s.store.GetUserByAddress(ctx, local[:i]+"@"+domain)
+		}
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return User{}, ErrNoSuchUser
+	} else if err != nil {
+		return User{}, temporary("look up recipient", err)
+	}
+	return u, nil
+}
+
+// Deliver runs the inbound pipeline for mail from outside: it resolves the
+// local recipients, judges the message (SPF/DKIM/DMARC, spam, virus), stores
+// the bytes once in the blob store and a copy in each recipient's INBOX (or
+// Junk), and returns nil only when every copy is durably committed. A
+// refusal by the checks is a *RejectedError.
+func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
+	if int64(len(raw)) > s.cfg.MaxMessageBytes {
+		s.metrics.Rejected.Add(1)
+		return ErrTooBig
+	}
+	users, err := s.resolveAll(ctx, env.Recipients)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	verdict := check.Verdict{}
+	if s.judge != nil {
+		verdict, err = s.judge.Judge(ctx, check.Input{
+			RemoteIP: env.RemoteIP, Helo: env.Helo, MailFrom: env.MailFrom, Raw: raw, Recipients: ids,
+		})
+		if err != nil {
+			return temporary("judge message", err)
+		}
+		if rej := rejection(verdict); rej != nil {
+			s.metrics.Rejected.Add(1)
+			return rej
+		}
+	}
+	prefix := s.traceHeaders(env, users)
+	prefix = append(prefix, verdict.Headers...)
+	full := append(prefix, raw...)
+
+	d, err := s.prepare(full, s.cfg.SegmentMinSize)
+	if err != nil {
+		return err
+	}
+	var batch storage.Batch
+	var extra [][]byte
+	for _, u := range users {
+		role := storage.RoleInbox
+		var head []byte
+		if uv, ok := verdict.PerUser[u.ID]; ok {
+			if uv.Junk {
+				role = storage.RoleJunk
+			}
+			head = uv.Header
+		}
+		mb, err := s.roleMailbox(ctx, u.ID, role)
+		if err != nil {
+			return err
+		}
+		nm := d.newMessage(u.ID, mb, nil, env.receivedAt(), head)
+		if len(head) > 0 {
+			extra = append(extra, head)
+		}
+		batch.Messages = append(batch.Messages, nm)
+	}
+	if err := s.store2(ctx, batch, append(d.blobs, extra...)); err != nil {
+		return err
+	}
+	s.metrics.Accepted.Add(1)
+	s.metrics.Delivered.Add(int64(len(batch.Messages)))
+	s.publishNew(ctx, batch.Messages)
+	return nil
+}
+
+func (e Envelope) receivedAt() time.Time {
+	if e.ReceivedAt.IsZero() {
+		return time.Now()
+	}
+	return e.ReceivedAt
+}
+
+func rejection(v check.Verdict) error {
+	if !v.Reject && !v.TempFail {
+		return nil
+	}
+	r := &RejectedError{Code: v.Code, Enhanced: v.Enhanced, Message: v.Message, Temporary: v.TempFail}
+	if r.Code == 0 {
+		if v.TempFail {
+			r.Code, r.Enhanced = 451, [3]int{4, 7, 1}
+		} else {
+			r.Code, r.Enhanced = 550, [3]int{5, 7, 1}
+		}
+	}
+	if r.Message == "" {
+		r.Message = "message refused by policy"
+	}
+	return r
+}
+
+// resolveAll maps recipients to distinct local users.
+func (s *Service) resolveAll(ctx context.Context, rcpts []string) ([]User, error) {
+	if len(rcpts) == 0 {
+		return nil, fmt.Errorf("%w: no recipients", ErrInvalid)
+	}
+	var users []User
+	for _, r := range rcpts {
+		u, err := s.CheckRecipient(ctx, r)
+		if err != nil {
+			return nil, fmt.Errorf("recipient %s: %w", r, err)
+		}
+		if !slices.ContainsFunc(users, func(x User) bool { return x.ID == u.ID }) {
+			users = append(users, u)
+		}
+	}
+	return users, nil
+}
+
+// traceHeaders returns the Return-Path and Received fields (RFC 5321 section 4.4).
+func (s *Service) traceHeaders(env Envelope, users []User) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Return-Path: <%s>\r\n", env.MailFrom)
+	proto := env.Proto
+	if proto == "" {
+		proto = "ESMTP"
+	}
+	from := env.Helo
+	if from == "" {
+		from = "unknown"
+	}
+	ip := ""
+	if env.RemoteIP != nil {
+		ip = " ([" + env.RemoteIP.String() + "])"
+	}
+	forClause := ""
+	if len(users) == 1 {
+		forClause = "\r\n\tfor <" + users[0].Address + ">"
+	}
+	fmt.Fprintf(&b, "Received: from %s%s\r\n\tby %s (Stamp) with %s id %s%s;\r\n\t%s\r\n",
+		sanitizeHeaderValue(from), ip, s.cfg.Hostname, proto, randomToken(9), forClause,
+		env.receivedAt().Format(time.RFC1123Z))
+	return b.Bytes()
+}
+
+func sanitizeHeaderValue(v string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, v)
+}
+
+// prepared is a parsed message split into content-addressed segments.
+type prepared struct {
+	raw      []byte
+	parsed   *message.Parsed
+	segments []storage.Segment
+	blobs    [][]byte
+	attach   []storage.Attachment
+}
+
+func (s *Service) prepare(raw []byte, minSize int) (*prepared, error) {
+	p := message.Parse(raw)
+	d := &prepared{raw: raw, parsed: p}
+	for _, r := range message.Segments(raw, p, minSize) {
+		b := raw[r.Start:r.End]
+		d.blobs = append(d.blobs, b)
+		d.segments = append(d.segments, storage.Segment{Hash: blob.Hash(b), Size: int64(len(b))})
+	}
+	for _, a := range p.Attachments {
+		path := ""
+		if a.Part != nil {
+			path = a.Part.Path
+		}
+		d.attach = append(d.attach, storage.Attachment{Part: path, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, Hash: a.Hash})
+	}
+	return d, nil
+}
+
+// newMessage builds the row for one mailbox copy; head, if any, is a
+// per-recipient header block stored as a leading segment of its own.
+func (d *prepared) newMessage(userID int64, mailboxID int64, flags []string, date time.Time, head []byte) *storage.NewMessage {
+	p := d.parsed
+	segs := slices.Clone(d.segments)
+	size := int64(len(d.raw))
+	hsize := p.HeaderSize
+	if len(head) > 0 {
+		segs = append([]storage.Segment{{Hash: blob.Hash(head), Size: int64(len(head))}}, segs...)
+		size += int64(len(head))
+		hsize += int64(len(head))
+	}
+	return &storage.NewMessage{
+		UserID: userID, MailboxID: mailboxID, Flags: flags, InternalDate: date,
+		Size: size, HeaderSize: hsize, Segments: segs, Subject: p.Subject,
+		From: addrs(p.From), To: addrs(p.To), Cc: addrs(p.Cc), Date: p.Date,
+		MessageIDHdr: p.MessageID, InReplyTo: p.InReplyTo, References: p.References,
+		Snippet: p.Snippet, Attachments: slices.Clone(d.attach), SearchText: p.Text,
+	}
+}
+
+func addrs(in []message.Address) []storage.Address {
+	out := make([]storage.Address, len(in))
+	for i, a := range in {
+		out[i] = storage.Address{Name: a.Name, Address: a.Address}
+	}
+	return out
+}
+
+// store2 writes the blobs durably, then group-commits the batch.
+func (s *Service) store2(ctx context.Context, b storage.Batch, blobs [][]byte) error {
+	if _, err := s.blobs.PutAll(ctx, blobs); err != nil {
+		return temporary("write blobs", err)
+	}
+	return s.commit(ctx, b, blobs)
+}
+
+// roleMailbox returns the id of a user's mailbox with a special-use role.
+func (s *Service) roleMailbox(ctx context.Context, userID int64, role string) (int64, error) {
+	mb, err := s.store.GetMailboxByRole(ctx, userID, role)
+	if errors.Is(err, storage.ErrNotFound) && role != storage.RoleInbox {
+		mb, err = s.store.GetMailboxByRole(ctx, userID, storage.RoleInbox)
+	}
+	if err != nil {
+		return 0, temporary("find "+role+" mailbox", err)
+	}
+	return mb.ID, nil
+}
+
+// publishNew publishes a "new" event per stored message.
+func (s *Service) publishNew(ctx context.Context, ms []*storage.NewMessage) {
+	evs := make([]Event, 0, len(ms))
+	for _, m := range ms {
+		evs = append(evs, Event{UserID: m.UserID, MailboxID: m.MailboxID, Kind: EventNew, MessageID: m.ID, UID: m.UID, ModSeq: m.ModSeq, Flags: m.Flags})
+	}
+	s.publish(ctx, evs...)
+}

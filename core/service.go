@@ -1,0 +1,241 @@
+// Package core is Stamp's mail service: the only package the protocol
+// frontends (smtp, imap, pop3, web) call. It owns login, the one delivery
+// pipeline (parse -> checks -> blobs -> group commit -> events) shared by
+// SMTP, submission, the API and IMAP APPEND, mailbox and message operations,
+// the outbound queue's bookkeeping and the in-process event bus (bridged
+// across nodes by storage.Notifier when the backend has one).
+//
+// core never imports a frontend. It calls storage (metadata), storage/blob
+// (bytes), message (MIME) and, through the Judge interface, check.
+package core
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/stamp-mail/stamp/check"
+	"github.com/stamp-mail/stamp/storage"
+	"github.com/stamp-mail/stamp/storage/blob"
+)
+
+// Row types re-exported so frontends only import core.
+type (
+	// User is a mail account.
+	User = storage.User
+	// Mailbox is a folder with its IMAP state and counts.
+	Mailbox = storage.Mailbox
+	// Message is a message in a mailbox.
+	Message = storage.Message
+	// Attachment describes an attachment of a message.
+	Attachment = storage.Attachment
+	// Address is a parsed mailbox address.
+	Address = storage.Address
+	// ListQuery pages a mailbox listing.
+	ListQuery = storage.ListQuery
+	// SearchQuery is a full-text query with filters.
+	SearchQuery = storage.SearchQuery
+	// FlagOp says how flags are applied.
+	FlagOp = storage.FlagOp
+	// Moved pairs UIDs of a moved or copied message.
+	Moved = storage.Moved
+	// Change is an entry of the change log.
+	Change = storage.Change
+	// QueueItem is an outbound message.
+	QueueItem = storage.QueueItem
+	// Domain is a local domain.
+	Domain = storage.Domain
+)
+
+// Flag operations.
+const (
+	FlagsSet    = storage.FlagsSet
+	FlagsAdd    = storage.FlagsAdd
+	FlagsRemove = storage.FlagsRemove
+)
+
+// Judge judges incoming mail and learns from users' spam decisions;
+// *check.Judge implements it.
+type Judge interface {
+	Judge(ctx context.Context, in check.Input) (check.Verdict, error)
+	Learn(ctx context.Context, userID int64, raw []byte, spam bool) error
+}
+
+// Signer DKIM-signs outbound mail; it returns the header fields to prepend.
+type Signer interface {
+	SignHeaders(ctx context.Context, raw []byte) ([]byte, error)
+}
+
+// KeyGenerator makes the DKIM keys of a new domain.
+type KeyGenerator func(domain string, now time.Time) ([]storage.DKIMKey, error)
+
+// Config is the service's plain configuration.
+type Config struct {
+	Hostname        string
+	NodeID          string        // unique per process; events from other nodes are told apart by it
+	MaxMessageBytes int64         // default 50 MiB
+	SegmentMinSize  int           // attachments whose encoded body is at least this big get their own blob; default 2048
+	BcryptCost      int           // default 10
+	AuthFailDelay   time.Duration // base delay after a failed login, doubled per recent failure; default 250ms
+	BlobGrace       time.Duration // how long an unreferenced blob is kept before collection; default 1h
+	MaxBatch        int           // deliveries per group commit; default 128
+	Committers      int           // parallel group committers; default 1 (SQLite has one writer)
+	CacheBytes      int64         // LRU of message bytes; default 64 MiB
+	SendPerHour     int           // per-user submission limit; 0 = default 500
+	MaxRecipients   int           // per message; default 100
+}
+
+func (c *Config) setDefaults() {
+	if c.Hostname == "" {
+		c.Hostname = "localhost"
+	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = 50 << 20
+	}
+	if c.SegmentMinSize <= 0 {
+		c.SegmentMinSize = 2048
+	}
+	if c.BcryptCost == 0 {
+		c.BcryptCost = 10
+	}
+	if c.AuthFailDelay == 0 {
+		c.AuthFailDelay = 250 * time.Millisecond
+	}
+	if c.BlobGrace == 0 {
+		c.BlobGrace = time.Hour
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 128
+	}
+	if c.Committers <= 0 {
+		c.Committers = 1
+	}
+	if c.CacheBytes == 0 {
+		c.CacheBytes = 64 << 20
+	}
+	if c.SendPerHour == 0 {
+		c.SendPerHour = 500
+	}
+	if c.MaxRecipients == 0 {
+		c.MaxRecipients = 100
+	}
+}
+
+// Deps are the service's collaborators. Store and Blobs are required.
+type Deps struct {
+	Store  storage.Store
+	Blobs  blob.Store
+	Judge  Judge        // nil: no checks
+	Signer Signer       // nil: outbound mail is not signed
+	KeyGen KeyGenerator // nil: domains get no DKIM keys
+	Logger *slog.Logger
+}
+
+// Service is the mail service. Create it with New, call Start, and Close at the end.
+type Service struct {
+	cfg    Config
+	store  storage.Store
+	blobs  blob.Store
+	judge  Judge
+	signer Signer
+	keygen KeyGenerator
+	log    *slog.Logger
+
+	bus     *Bus
+	commits chan *commitJob
+	cache   *blobCache
+	auth    *authLimiter
+	sends   *rateWindow
+	metrics *Metrics
+
+	queueWake chan struct{}
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a service; Start must be called before delivering mail.
+func New(cfg Config, d Deps) *Service {
+	cfg.setDefaults()
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.NodeID == "" {
+		cfg.NodeID = randomToken(8)
+	}
+	return &Service{
+		cfg:       cfg,
+		store:     d.Store,
+		blobs:     d.Blobs,
+		judge:     d.Judge,
+		signer:    d.Signer,
+		keygen:    d.KeyGen,
+		log:       d.Logger,
+		bus:       newBus(),
+		commits:   make(chan *commitJob, 4096),
+		cache:     newBlobCache(cfg.CacheBytes),
+		auth:      newAuthLimiter(),
+		sends:     newRateWindow(time.Hour),
+		metrics:   newMetrics(),
+		queueWake: make(chan struct{}, 1),
+	}
+}
+
+// Config returns the service's configuration (with defaults applied).
+func (s *Service) Config() Config { return s.cfg }
+
+// Metrics returns the service's counters.
+func (s *Service) Metrics() *Metrics { return s.metrics }
+
+// Start runs the group committers, the cross-node event listener and the
+// blob collector until Close.
+func (s *Service) Start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	for i := 0; i < s.cfg.Committers; i++ {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.runCommitter(ctx) }()
+	}
+	if n, ok := s.store.(storage.Notifier); ok {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.listenRemote(ctx, n) }()
+	}
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.runCollector(ctx) }()
+}
+
+// Close stops the background work after in-flight commits finish.
+func (s *Service) Close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+}
+
+// Ping checks that storage answers.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// runCollector removes blobs unreferenced for longer than BlobGrace.
+func (s *Service) runCollector(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.CollectBlobs(ctx, time.Now().Add(-s.cfg.BlobGrace)); err != nil {
+				s.log.Warn("blob collection failed", "err", err)
+			}
+		}
+	}
+}
+
+// CollectBlobs deletes blobs whose last reference went before olderThan and
+// returns how many were removed.
+func (s *Service) CollectBlobs(ctx context.Context, olderThan time.Time) (int, error) {
+	return s.store.CollectBlobs(ctx, olderThan, func(hash string) error {
+		s.cache.remove(hash)
+		return s.blobs.Delete(ctx, hash)
+	})
+}

@@ -1,0 +1,200 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stamp-mail/stamp/check"
+	"github.com/stamp-mail/stamp/message"
+	"github.com/stamp-mail/stamp/storage"
+	"github.com/stamp-mail/stamp/storage/blob"
+)
+
+// SubmitResult tells what Submit did with a message.
+type SubmitResult struct {
+	SentID  int64 // id of the copy in the sender's Sent folder
+	QueueID int64 // outbound queue item, 0 when every recipient is local
+	Local   int   // local recipients delivered
+	Remote  int   // remote recipients queued
+}
+
+// CheckSubmitRecipient validates a recipient of an authenticated
+// submission: local addresses must exist, remote ones must not be suppressed.
+func (s *Service) CheckSubmitRecipient(ctx context.Context, u User, rcpt string) error {
+	_, err := s.CheckRecipient(ctx, rcpt)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrRelayDenied):
+		if s.isSuppressed(ctx, domainOf(u.Address), rcpt) {
+			return fmt.Errorf("%s: %w", rcpt, ErrSuppressed)
+		}
+		return nil
+	default:
+		return err
+	}
+}
+
+// Submit sends a message for an authenticated user: the envelope sender and
+// every From address must be the user's; the message is saved to Sent
+// (seen), delivered to local recipients' INBOX and queued, DKIM-signed, for
+// remote recipients, all in one transaction.
+func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) (SubmitResult, error) {
+	var res SubmitResult
+	if int64(len(raw)) > s.cfg.MaxMessageBytes {
+		return res, ErrTooBig
+	}
+	if len(env.Recipients) == 0 {
+		return res, fmt.Errorf("%w: no recipients", ErrInvalid)
+	}
+	if len(env.Recipients) > s.cfg.MaxRecipients {
+		return res, fmt.Errorf("%w: at most %d recipients per message", ErrRateLimited, s.cfg.MaxRecipients)
+	}
+	if !strings.EqualFold(env.MailFrom, u.Address) {
+		return res, fmt.Errorf("%w: envelope sender %q", ErrSenderNotAllowed, env.MailFrom)
+	}
+	p := message.Parse(raw)
+	if len(p.From) == 0 {
+		return res, fmt.Errorf("%w: message has no From header", ErrInvalid)
+	}
+	for _, a := range p.From {
+		if !strings.EqualFold(a.Address, u.Address) {
+			return res, fmt.Errorf("%w: From %q", ErrSenderNotAllowed, a.Address)
+		}
+	}
+	if !s.sends.allow(u.ID, 1, s.cfg.SendPerHour) {
+		s.metrics.Rejected.Add(1)
+		return res, fmt.Errorf("%w: at most %d messages per hour", ErrRateLimited, s.cfg.SendPerHour)
+	}
+	if s.judge != nil {
+		v, err := s.judge.Judge(ctx, check.Input{RemoteIP: env.RemoteIP, Helo: env.Helo, MailFrom: env.MailFrom, Raw: raw, Authenticated: true})
+		if err != nil {
+			return res, temporary("judge message", err)
+		}
+		if rej := rejection(v); rej != nil {
+			s.metrics.Rejected.Add(1)
+			return res, rej
+		}
+	}
+	var local []User
+	var remote []string
+	for _, r := range env.Recipients {
+		ru, err := s.CheckRecipient(ctx, r)
+		switch {
+		case err == nil:
+			if !containsUser(local, ru.ID) {
+				local = append(local, ru)
+			}
+		case errors.Is(err, ErrRelayDenied):
+			if s.isSuppressed(ctx, domainOf(u.Address), r) {
+				return res, fmt.Errorf("%s: %w", r, ErrSuppressed)
+			}
+			remote = append(remote, strings.ToLower(r))
+		default:
+			return res, err
+		}
+	}
+	full := append(s.traceHeaders(env, nil), raw...)
+	d, err := s.prepare(full, s.cfg.SegmentMinSize)
+	if err != nil {
+		return res, err
+	}
+	now := env.receivedAt()
+	var batch storage.Batch
+	blobs := d.blobs
+	sent, err := s.roleMailbox(ctx, u.ID, storage.RoleSent)
+	if err != nil {
+		return res, err
+	}
+	sentMsg := d.newMessage(u.ID, sent, []string{storage.FlagSeen}, now, nil)
+	batch.Messages = append(batch.Messages, sentMsg)
+	for _, lu := range local {
+		mb, err := s.roleMailbox(ctx, lu.ID, storage.RoleInbox)
+		if err != nil {
+			return res, err
+		}
+		batch.Messages = append(batch.Messages, d.newMessage(lu.ID, mb, nil, now, nil))
+	}
+	var qi *storage.QueueItem
+	if len(remote) > 0 {
+		segs := d.segments
+		size := int64(len(full))
+		if s.signer != nil {
+			sig, err := s.signer.SignHeaders(ctx, full)
+			if err != nil {
+				s.log.Warn("DKIM signing failed; sending unsigned", "user", u.Address, "err", err)
+			} else if len(sig) > 0 {
+				blobs = append(blobs, sig)
+				segs = append([]storage.Segment{{Hash: blob.Hash(sig), Size: int64(len(sig))}}, segs...)
+				size += int64(len(sig))
+			}
+		}
+		qi = &storage.QueueItem{UserID: u.ID, Sender: u.Address, Recipients: remote, Segments: segs, Size: size,
+			State: storage.QueueQueued, NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}}
+		batch.Queue = append(batch.Queue, qi)
+	}
+	if err := s.store2(ctx, batch, blobs); err != nil {
+		return res, err
+	}
+	res.SentID, res.Local, res.Remote = sentMsg.ID, len(local), len(remote)
+	s.metrics.Accepted.Add(1)
+	s.metrics.Delivered.Add(int64(len(batch.Messages)))
+	if qi != nil {
+		res.QueueID = qi.ID
+		s.metrics.Queued.Add(1)
+		s.WakeQueue()
+	}
+	s.publishNew(ctx, batch.Messages)
+	return res, nil
+}
+
+func containsUser(us []User, id int64) bool {
+	for _, u := range us {
+		if u.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func domainOf(addr string) string {
+	return strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
+}
+
+// Append stores a message given by the user (IMAP APPEND, API drafts) into
+// one of its mailboxes with flags and an internal date (zero: now).
+func (s *Service) Append(ctx context.Context, userID, mailboxID int64, flags []string, date time.Time, raw []byte) (Message, error) {
+	if int64(len(raw)) > s.cfg.MaxMessageBytes {
+		return Message{}, ErrTooBig
+	}
+	if _, err := s.store.GetMailbox(ctx, userID, mailboxID); err != nil {
+		return Message{}, err
+	}
+	if date.IsZero() {
+		date = time.Now()
+	}
+	d, err := s.prepare(raw, s.cfg.SegmentMinSize)
+	if err != nil {
+		return Message{}, err
+	}
+	nm := d.newMessage(userID, mailboxID, flags, date, nil)
+	if err := s.store2(ctx, storage.Batch{Messages: []*storage.NewMessage{nm}}, d.blobs); err != nil {
+		return Message{}, err
+	}
+	s.metrics.Delivered.Add(1)
+	s.publishNew(ctx, []*storage.NewMessage{nm})
+	return s.store.GetMessage(ctx, userID, nm.ID)
+}
+
+// deliverTo stores raw into a user's mailbox with a role (used for bounces).
+func (s *Service) deliverTo(ctx context.Context, userID int64, role string, raw []byte) error {
+	mb, err := s.roleMailbox(ctx, userID, role)
+	if err != nil {
+		return err
+	}
+	_, err = s.Append(ctx, userID, mb, nil, time.Now(), raw)
+	return err
+}
