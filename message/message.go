@@ -28,6 +28,16 @@ type Part struct {
 	BodyStart   int64  // offset of the part's body (after the blank line)
 	BodyEnd     int64  // offset just past the body
 	Children    []*Part
+	Lines       int64  // lines in the body (IMAP BODYSTRUCTURE size in lines)
+	ContentID   string // Content-ID without angle brackets
+	Description string // decoded Content-Description
+	// Message is set for a message/rfc822 (or message/global) part whose body
+	// is not transfer-encoded: the root of the embedded message, with Path
+	// equal to this part's and HeaderStart == BodyStart of this part. Its
+	// Children are this part's Children.
+	Message *Part
+
+	header header // raw fields, for readers inside this package
 }
 
 // Attachment is a leaf part shown as an attachment.
