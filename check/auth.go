@@ -67,11 +67,11 @@ func (j *Judge) authenticate(ctx context.Context, in Input) authResult {
 			dr.Value = authres.ResultPass
 			r.dkimPass = append(r.dkimPass, strings.ToLower(v.Domain))
 		case dkim.IsTempFail(v.Err):
-			dr.Value, dr.Reason = authres.ResultTempError, v.Err.Error()
+			dr.Value, dr.Reason = authres.ResultTempError, shortReason(v.Err)
 		case dkim.IsPermFail(v.Err):
-			dr.Value, dr.Reason = authres.ResultPermError, v.Err.Error()
+			dr.Value, dr.Reason = authres.ResultPermError, shortReason(v.Err)
 		default:
-			dr.Value, dr.Reason = authres.ResultFail, v.Err.Error()
+			dr.Value, dr.Reason = authres.ResultFail, shortReason(v.Err)
 		}
 		r.dkim = append(r.dkim, dr)
 	}
@@ -199,6 +199,13 @@ func (r authResult) points() (float64, []string) {
 		p, tests = p+1.5, append(tests, "DMARC_FAIL")
 	}
 	return p, tests
+}
+
+// shortReason is err's text without resolver details (server addresses
+// are nobody's business in a stored header).
+func shortReason(err error) string {
+	s, _, _ := strings.Cut(err.Error(), ": lookup ")
+	return s
 }
 
 // readHeader parses the header of raw, reading at most maxHeaderBytes.
