@@ -182,21 +182,34 @@ func msgIDs(v string) []string {
 	return ids
 }
 
-// dateLayouts are tried when net/mail cannot read a Date header.
+// dateLayouts are tried when net/mail cannot read a Date header; they cover
+// forms seen in real mail (two-digit years, AM/PM, slashes, missing zone).
 var dateLayouts = []string{
 	"Mon, 2 Jan 2006 15:04:05 -0700",
 	"Mon, 2 Jan 2006 15:04:05 MST",
 	"2 Jan 2006 15:04:05 -0700",
 	"Mon, 2 Jan 06 15:04:05 -0700",
 	"Mon, 2 Jan 2006 15:04 -0700",
+	"Mon, 2 Jan 2006 15:4:5 -0700",
+	"Mon, 2 Jan 2006 15:4:5",
 	"Mon Jan 2 15:04:05 2006",
 	"Mon Jan 2 15:04:05 MST 2006",
+	"Mon Jan 2 15:04:05 -0700 2006",
 	"Mon, 2 Jan 2006 15:04:05",
-	"Mon, 2 Jan 2006 15:04:05 -0700 MST",
+	"Mon, 2 Jan 06 15:04:05",
+	"2 Jan 2006 15:04:05",
+	"2 Jan 06 15:04:05",
+	"2 Jan 06 3:04:05 PM",
+	"Mon, 2 Jan 2006 3:04:05 PM",
+	"2006/01/02 Mon 15:04:05 MST",
+	"2006/01/02 Mon 15:04:05",
+	"2006-01-02 15:04:05",
 	time.RFC3339,
 }
 
-// parseDate reads a Date header (RFC 5322 section 3.3) leniently; zero if unreadable.
+// parseDate reads a Date header (RFC 5322 section 3.3, with the obsolete
+// forms of section 4.3) leniently; zero if unreadable. Zone names that cannot
+// be read are dropped (the time is then taken as UTC).
 func parseDate(v string) time.Time {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -205,17 +218,31 @@ func parseDate(v string) time.Time {
 	if t, err := mail.ParseDate(v); err == nil {
 		return t
 	}
-	// Drop a trailing comment like "(PST)" and doubled spaces.
+	// Drop a comment like "(PST)", fix "+-0500" and unsigned "0530" zones.
 	if i := strings.IndexByte(v, '('); i > 0 {
-		v = strings.TrimSpace(v[:i])
+		v = v[:i]
 	}
-	v = strings.Join(strings.Fields(v), " ")
-	if t, err := mail.ParseDate(v); err == nil {
-		return t
+	v = strings.ReplaceAll(strings.ReplaceAll(v, "+-", "-"), ",", ", ")
+	f := strings.Fields(v)
+	candidates := [][]string{f}
+	if n := len(f); n > 1 && len(f[n-1]) == 4 && isDigits(f[n-1]) && strings.Contains(f[n-2], ":") {
+		g := append([]string(nil), f...)
+		g[n-1] = "+" + g[n-1]
+		candidates = [][]string{g, f}
 	}
-	for _, l := range dateLayouts {
-		if t, err := time.Parse(l, v); err == nil {
-			return t
+	// Try the whole value, then without up to four trailing words (zone names
+	// like "Eastern Daylight Time" or garbage).
+	for _, f := range candidates {
+		for drop := 0; drop <= 4 && drop < len(f); drop++ {
+			s := strings.Join(f[:len(f)-drop], " ")
+			if t, err := mail.ParseDate(s); err == nil {
+				return t
+			}
+			for _, l := range dateLayouts {
+				if t, err := time.Parse(l, s); err == nil {
+					return t
+				}
+			}
 		}
 	}
 	return time.Time{}
