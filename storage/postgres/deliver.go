@@ -1,0 +1,450 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/stamp-mail/stamp/storage"
+)
+
+// mbKey identifies a mailbox of a user.
+type mbKey struct{ user, mailbox int64 }
+
+// mbPlan is what a batch does to one mailbox.
+type mbPlan struct {
+	n, unread int
+	size      int64
+	lastIdx   int    // index of its last message among the user's messages
+	uidnext   uint32 // after the update
+	first     uint32 // first UID allocated
+	next      uint32 // next UID to hand out
+}
+
+// userPlan is what a batch does to one user.
+type userPlan struct {
+	n       int
+	last    uint64 // MODSEQ after the update
+	idx     int    // messages assigned so far
+	refs    map[string]int64
+	subject map[string]int64
+	lookRef []string
+	lookSub []string
+}
+
+// addrText renders addresses for substring filters and the search index:
+// names, addresses, and addresses split at '@' and '.' so that a search
+// for a local part or domain label matches.
+func addrText(lists ...[]storage.Address) string {
+	var b strings.Builder
+	for _, l := range lists {
+		for _, a := range l {
+			b.WriteString(a.Name)
+			b.WriteByte(' ')
+			b.WriteString(a.Address)
+			b.WriteByte(' ')
+		}
+	}
+	return clean(b.String())
+}
+
+func addrSplit(lists ...[]storage.Address) string {
+	r := strings.NewReplacer("@", " ", ".", " ")
+	var b strings.Builder
+	for _, l := range lists {
+		for _, a := range l {
+			b.WriteString(r.Replace(a.Address))
+			b.WriteByte(' ')
+		}
+	}
+	return clean(b.String())
+}
+
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+func cleanAddrs(l []storage.Address) []storage.Address {
+	if l == nil {
+		return nil
+	}
+	out := make([]storage.Address, len(l))
+	for i, a := range l {
+		out[i] = storage.Address{Name: clean(a.Name), Address: clean(a.Address)}
+	}
+	return out
+}
+
+func tsz(t time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
+}
+
+// Deliver commits a batch in one transaction in three round trips plus
+// BEGIN: allocate (lock users and mailboxes in id order, take MODSEQs and
+// UIDs, ids, thread look-ups), insert (one INSERT ... FROM unnest per
+// table) and COMMIT.
+func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
+	if b == nil || len(b.Messages)+len(b.Queue) == 0 {
+		return nil
+	}
+	users := map[int64]*userPlan{}
+	mbs := map[mbKey]*mbPlan{}
+	flags := make([][]string, len(b.Messages))
+	for i, m := range b.Messages {
+		if m == nil {
+			return fmt.Errorf("postgres: deliver: message %d is nil: %w", i, storage.ErrInvalid)
+		}
+		u := users[m.UserID]
+		if u == nil {
+			u = &userPlan{refs: map[string]int64{}, subject: map[string]int64{}}
+			users[m.UserID] = u
+		}
+		k := mbKey{m.UserID, m.MailboxID}
+		p := mbs[k]
+		if p == nil {
+			p = &mbPlan{}
+			mbs[k] = p
+		}
+		flags[i] = normFlags(m.Flags)
+		p.n++
+		p.size += m.Size
+		if !hasSeen(flags[i]) {
+			p.unread++
+		}
+		p.lastIdx = u.n
+		u.n++
+		u.lookRef = append(u.lookRef, m.InReplyTo...)
+		u.lookRef = append(u.lookRef, m.References...)
+		if m.MessageIDHdr != "" {
+			u.lookRef = append(u.lookRef, m.MessageIDHdr)
+		}
+		if len(m.InReplyTo)+len(m.References) == 0 {
+			if ns := normSubject(clean(m.Subject)); ns != "" {
+				u.lookSub = append(u.lookSub, ns)
+			}
+		}
+	}
+	for i, q := range b.Queue {
+		if q == nil {
+			return fmt.Errorf("postgres: deliver: queue item %d is nil: %w", i, storage.ErrInvalid)
+		}
+	}
+	userIDs := sortedKeys(users, cmp.Compare[int64])
+	mbKeys := sortedKeys(mbs, func(a, b mbKey) int {
+		return cmp.Or(cmp.Compare(a.user, b.user), cmp.Compare(a.mailbox, b.mailbox))
+	})
+
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return mapErr("deliver", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
+
+	// Round trip 1: locks and allocation.
+	var msgIDs, threadIDs, queueIDs []int64
+	rt1 := &pgx.Batch{}
+	for _, uid := range userIDs {
+		u := users[uid]
+		rt1.Queue("UPDATE users SET modseq = modseq + $2 WHERE id = $1 RETURNING modseq", uid, u.n).
+			QueryRow(func(row pgx.Row) error {
+				var last int64
+				if err := row.Scan(&last); err != nil {
+					return notFound(err, "user %d", uid)
+				}
+				u.last = uint64(last)
+				return nil
+			})
+	}
+	for _, k := range mbKeys {
+		p := mbs[k]
+		// The users row was updated above in this transaction, so its
+		// modseq is the user's new highest; this mailbox's last message
+		// gets that minus the messages of the user that follow it.
+		off := users[k.user].n - 1 - p.lastIdx
+		rt1.Queue(`UPDATE mailboxes SET uidnext = uidnext + $3, total = total + $3, unread = unread + $4,
+				size = size + $5,
+				highest_modseq = greatest(highest_modseq, (SELECT modseq FROM users WHERE id = $1) - $6)
+			WHERE user_id = $1 AND id = $2 RETURNING uidnext`, k.user, k.mailbox, p.n, p.unread, p.size, off).
+			QueryRow(func(row pgx.Row) error {
+				var next int64
+				if err := row.Scan(&next); err != nil {
+					return notFound(err, "mailbox %d of user %d", k.mailbox, k.user)
+				}
+				p.uidnext = uint32(next)
+				p.first = uint32(next - int64(p.n))
+				p.next = p.first
+				return nil
+			})
+	}
+	for _, uid := range userIDs {
+		u := users[uid]
+		if len(u.lookRef) > 0 {
+			rt1.Queue("SELECT msgid, thread_id FROM thread_refs WHERE user_id = $1 AND msgid = ANY($2)", uid, u.lookRef).
+				Query(func(rows pgx.Rows) error {
+					var ref string
+					var tid int64
+					_, err := pgx.ForEachRow(rows, []any{&ref, &tid}, func() error { u.refs[ref] = tid; return nil })
+					return err
+				})
+		}
+		if len(u.lookSub) > 0 {
+			rt1.Queue(`SELECT DISTINCT ON (subject_norm) subject_norm, id FROM threads
+				WHERE user_id = $1 AND subject_norm = ANY($2) ORDER BY subject_norm, id DESC`, uid, u.lookSub).
+				Query(func(rows pgx.Rows) error {
+					var sub string
+					var tid int64
+					_, err := pgx.ForEachRow(rows, []any{&sub, &tid}, func() error { u.subject[sub] = tid; return nil })
+					return err
+				})
+		}
+	}
+	rt1.Queue(`SELECT ARRAY(SELECT nextval('message_ids') FROM generate_series(1, $1)),
+			ARRAY(SELECT nextval('thread_ids') FROM generate_series(1, $1)),
+			ARRAY(SELECT nextval('queue_ids') FROM generate_series(1, $2))`, len(b.Messages), len(b.Queue)).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&msgIDs, &threadIDs, &queueIDs) })
+	if err := tx.SendBatch(ctx, rt1).Close(); err != nil {
+		return mapErr("deliver", err)
+	}
+
+	// Assign ids, UIDs, MODSEQs and threads in batch order.
+	type assigned struct {
+		id, thread int64
+		uid        uint32
+		modseq     uint64
+	}
+	out := make([]assigned, len(b.Messages))
+	var (
+		thU, thID                                   []int64
+		thSub                                       []string
+		refU, refT                                  []int64
+		refID                                       []string
+		mU, mID, mMB, mUID, mThread, mModseq, mSize []int64
+		mHdr                                        []int64
+		mFlags, mSegs, mSubj, mFrom, mTo, mCc       []string
+		mFromT, mToT, mMsgID, mSnippet              []string
+		mSeen, mAtt                                 []bool
+		mIDate, mDate                               []pgtype.Timestamptz
+		sAddr, sBody                                []string
+		aU, aMsg, aSize                             []int64
+		aPart, aName, aType, aHash                  []string
+		cU, cModseq, cMB, cMsg, cUID                []int64
+		cKind                                       []string
+	)
+	refs := blobRefs{}
+	nextThread := 0
+	now := time.Now()
+	for i, m := range b.Messages {
+		u := users[m.UserID]
+		p := mbs[mbKey{m.UserID, m.MailboxID}]
+		a := &out[i]
+		a.id = msgIDs[i]
+		a.uid = p.next
+		p.next++
+		a.modseq = u.last - uint64(u.n) + uint64(u.idx) + 1
+		u.idx++
+
+		// Threading (RFC 5256 REFERENCES, simplified): the nearest known
+		// ancestor, then a known own Message-ID, then the base subject.
+		for _, r := range m.InReplyTo {
+			if a.thread = u.refs[r]; a.thread != 0 {
+				break
+			}
+		}
+		for j := len(m.References) - 1; a.thread == 0 && j >= 0; j-- {
+			a.thread = u.refs[m.References[j]]
+		}
+		if a.thread == 0 && m.MessageIDHdr != "" {
+			a.thread = u.refs[m.MessageIDHdr]
+		}
+		subj := clean(m.Subject)
+		ns := normSubject(subj)
+		if a.thread == 0 && len(m.InReplyTo)+len(m.References) == 0 && ns != "" {
+			a.thread = u.subject[ns]
+		}
+		if a.thread == 0 {
+			a.thread = threadIDs[nextThread]
+			nextThread++
+			thU, thID, thSub = append(thU, m.UserID), append(thID, a.thread), append(thSub, ns)
+			if ns != "" {
+				if _, ok := u.subject[ns]; !ok {
+					u.subject[ns] = a.thread
+				}
+			}
+		}
+		for _, lst := range [][]string{{m.MessageIDHdr}, m.InReplyTo, m.References} {
+			for _, r := range lst {
+				r = clean(r)
+				if r == "" {
+					continue
+				}
+				if _, ok := u.refs[r]; ok {
+					continue
+				}
+				u.refs[r] = a.thread
+				refU, refID, refT = append(refU, m.UserID), append(refID, r), append(refT, a.thread)
+			}
+		}
+
+		fl, err := jsonText(flags[i])
+		if err != nil {
+			return fmt.Errorf("postgres: deliver: %w", err)
+		}
+		segs, err := jsonText(nonNil(m.Segments))
+		if err != nil {
+			return fmt.Errorf("postgres: deliver: %w", err)
+		}
+		from, to, cc := cleanAddrs(m.From), cleanAddrs(m.To), cleanAddrs(m.Cc)
+		fj, _ := jsonText(from)
+		tj, _ := jsonText(to)
+		cj, _ := jsonText(cc)
+		idate := m.InternalDate
+		if idate.IsZero() {
+			idate = now
+		}
+		mU, mID, mMB, mUID = append(mU, m.UserID), append(mID, a.id), append(mMB, m.MailboxID), append(mUID, int64(a.uid))
+		mThread, mModseq, mSize, mHdr = append(mThread, a.thread), append(mModseq, int64(a.modseq)), append(mSize, m.Size), append(mHdr, m.HeaderSize)
+		mFlags, mSegs, mSubj = append(mFlags, fl), append(mSegs, segs), append(mSubj, subj)
+		mFrom, mTo, mCc = append(mFrom, fj), append(mTo, tj), append(mCc, cj)
+		mFromT, mToT = append(mFromT, addrText(from)), append(mToT, addrText(to, cc))
+		mMsgID, mSnippet = append(mMsgID, clean(m.MessageIDHdr)), append(mSnippet, clean(m.Snippet))
+		mSeen, mAtt = append(mSeen, hasSeen(flags[i])), append(mAtt, len(m.Attachments) > 0)
+		mIDate, mDate = append(mIDate, tsz(idate)), append(mDate, tsz(m.Date))
+		sAddr = append(sAddr, addrText(from, to, cc)+" "+addrSplit(from, to, cc))
+		sBody = append(sBody, truncateUTF8(clean(m.SearchText), maxSearchText))
+		for _, at := range m.Attachments {
+			aU, aMsg, aSize = append(aU, m.UserID), append(aMsg, a.id), append(aSize, at.Size)
+			aPart, aName, aType, aHash = append(aPart, clean(at.Part)), append(aName, clean(at.Filename)), append(aType, clean(at.ContentType)), append(aHash, at.Hash)
+		}
+		cU, cModseq, cMB, cMsg, cUID = append(cU, m.UserID), append(cModseq, int64(a.modseq)), append(cMB, m.MailboxID), append(cMsg, a.id), append(cUID, int64(a.uid))
+		cKind = append(cKind, string(storage.ChangeNew))
+		refs.add(m.Segments)
+	}
+
+	var qID, qUser, qSize, qAttempts []int64
+	var qSender, qRcpts, qSegs, qState, qErr, qResults []string
+	var qNext, qCreated []pgtype.Timestamptz
+	for i, q := range b.Queue {
+		rc, _ := jsonText(nonNil(q.Recipients))
+		sg, _ := jsonText(nonNil(q.Segments))
+		res := ""
+		if q.Results != nil {
+			res, _ = jsonText(q.Results)
+		}
+		state := cmp.Or(q.State, storage.QueueQueued)
+		next, created := q.NextAttemptAt, q.CreatedAt
+		if next.IsZero() {
+			next = now
+		}
+		if created.IsZero() {
+			created = now
+		}
+		qID, qUser, qSize, qAttempts = append(qID, queueIDs[i]), append(qUser, q.UserID), append(qSize, q.Size), append(qAttempts, int64(q.Attempts))
+		qSender, qRcpts, qSegs, qState = append(qSender, clean(q.Sender)), append(qRcpts, rc), append(qSegs, sg), append(qState, state)
+		qErr, qResults = append(qErr, clean(q.LastError)), append(qResults, res)
+		qNext, qCreated = append(qNext, tsz(next)), append(qCreated, tsz(created))
+		refs.add(q.Segments)
+	}
+
+	// Round trip 2: every insert, one statement per table.
+	rt2 := &pgx.Batch{}
+	if len(thID) > 0 {
+		rt2.Queue(`INSERT INTO threads (user_id, id, subject_norm)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])`, thU, thID, thSub)
+	}
+	if len(refID) > 0 {
+		rt2.Queue(`INSERT INTO thread_refs (user_id, msgid, thread_id)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`, refU, refID, refT)
+	}
+	if len(mID) > 0 {
+		rt2.Queue(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq, flags, seen,
+				internal_date, size, header_size, segments, subject, from_addrs, to_addrs, cc_addrs,
+				from_text, to_text, date, message_id_hdr, snippet, has_attachments)
+			SELECT u, id, mb, uid, th, ms, ARRAY(SELECT jsonb_array_elements_text(fl::jsonb)), seen,
+				idate, sz, hs, segs::jsonb, subj, fa::jsonb, ta::jsonb, ca::jsonb,
+				ft, tt, d, mid, snip, att
+			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
+				$7::text[], $8::bool[], $9::timestamptz[], $10::bigint[], $11::bigint[], $12::text[],
+				$13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
+				$19::timestamptz[], $20::text[], $21::text[], $22::bool[])
+			AS t(u, id, mb, uid, th, ms, fl, seen, idate, sz, hs, segs, subj, fa, ta, ca, ft, tt, d, mid, snip, att)`,
+			mU, mID, mMB, mUID, mThread, mModseq, mFlags, mSeen, mIDate, mSize, mHdr, mSegs,
+			mSubj, mFrom, mTo, mCc, mFromT, mToT, mDate, mMsgID, mSnippet, mAtt)
+		rt2.Queue(`INSERT INTO search (user_id, message_id, tsv)
+			SELECT u, id, setweight(to_tsvector('simple', subj), 'A') ||
+				setweight(to_tsvector('simple', addr), 'B') ||
+				setweight(to_tsvector('simple', body), 'D')
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS t(u, id, subj, addr, body)`,
+			mU, mID, mSubj, sAddr, sBody)
+		rt2.Queue(`INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[])`,
+			cU, cModseq, cMB, cMsg, cUID, cKind)
+	}
+	if len(aMsg) > 0 {
+		rt2.Queue(`INSERT INTO attachments (user_id, message_id, part, filename, content_type, size, hash)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])`,
+			aU, aMsg, aPart, aName, aType, aSize, aHash)
+	}
+	if len(qID) > 0 {
+		rt2.Queue(`INSERT INTO queue (id, user_id, sender, recipients, segments, size, state, attempts,
+				next_attempt_at, created_at, last_error, results)
+			SELECT id, u, snd, rc::jsonb, sg::jsonb, sz, st, att, nx, cr, le, nullif(res, '')::jsonb
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+				$7::text[], $8::bigint[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[])
+			AS t(id, u, snd, rc, sg, sz, st, att, nx, cr, le, res)`,
+			qID, qUser, qSender, qRcpts, qSegs, qSize, qState, qAttempts, qNext, qCreated, qErr, qResults)
+	}
+	if len(refs) > 0 {
+		h, sz, n := refs.arrays()
+		rt2.Queue(refBlobsSQL, h, sz, n)
+	}
+	if err := tx.SendBatch(ctx, rt2).Close(); err != nil {
+		return mapErr("deliver", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return mapErr("deliver: commit", err)
+	}
+
+	for i, m := range b.Messages {
+		m.ID, m.UID, m.ModSeq, m.ThreadID = out[i].id, out[i].uid, out[i].modseq, out[i].thread
+	}
+	for i, q := range b.Queue {
+		q.ID = queueIDs[i]
+		q.State = qState[i]
+		q.NextAttemptAt, q.CreatedAt = qNext[i].Time, qCreated[i].Time
+	}
+	return nil
+}
+
+// notFound turns pgx.ErrNoRows into a wrapped storage.ErrNotFound.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf(format+": %w", append(args, storage.ErrNotFound)...)
+	}
+	return err
+}
+
+// nonNil returns an empty slice for nil, so JSON holds [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func sortedKeys[K comparable, V any](m map[K]V, cmpf func(a, b K) int) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, cmpf)
+	return keys
+}

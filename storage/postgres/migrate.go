@@ -1,0 +1,247 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// migration is one versioned schema step, applied in its own transaction.
+type migration struct {
+	version int
+	stmts   []string
+}
+
+// partitioned returns the statements creating table name (declared by
+// columns, partitioned by hash of user_id) and its n partitions.
+func partitioned(name, columns string, n int) []string {
+	out := []string{fmt.Sprintf("CREATE TABLE %s (%s) PARTITION BY HASH (user_id)", name, columns)}
+	for i := range n {
+		out = append(out, fmt.Sprintf(
+			"CREATE TABLE %s_p%d PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
+			name, i, name, n, i))
+	}
+	return out
+}
+
+// migrations returns every migration, oldest first; parts is the partition
+// count used when the per-user tables are created.
+func migrations(parts int) []migration {
+	var v1 []string
+	add := func(s ...string) { v1 = append(v1, s...) }
+	add(
+		`CREATE SEQUENCE mailbox_ids`,
+		`CREATE SEQUENCE message_ids`,
+		`CREATE SEQUENCE thread_ids`,
+		`CREATE SEQUENCE training_ids`,
+		`CREATE SEQUENCE queue_ids`,
+		// UIDVALIDITY (RFC 9051 section 2.3.1.1) must differ for every
+		// mailbox creation; starting at the clock keeps values unique even
+		// across a database that is rebuilt from scratch.
+		`CREATE SEQUENCE uidvalidity_seq MINVALUE 1 MAXVALUE 4294967295 CYCLE`,
+		`SELECT setval('uidvalidity_seq', extract(epoch FROM now())::bigint)`,
+
+		`CREATE TABLE users (
+			id bigserial PRIMARY KEY,
+			address text NOT NULL UNIQUE,
+			password_hash text NOT NULL,
+			created_at timestamptz NOT NULL DEFAULT now(),
+			modseq bigint NOT NULL DEFAULT 0)`,
+		`CREATE TABLE domains (
+			name text PRIMARY KEY,
+			created_at timestamptz NOT NULL DEFAULT now())`,
+		`CREATE TABLE dkim_keys (
+			domain text NOT NULL,
+			selector text NOT NULL,
+			algorithm text NOT NULL,
+			private_pem text NOT NULL,
+			created_at timestamptz NOT NULL DEFAULT now(),
+			PRIMARY KEY (domain, selector))`,
+		`CREATE TABLE sessions (
+			token_hash text PRIMARY KEY,
+			user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+			created_at timestamptz NOT NULL,
+			expires_at timestamptz NOT NULL)`,
+		`CREATE INDEX sessions_user ON sessions (user_id)`,
+		`CREATE TABLE blobs (
+			hash text PRIMARY KEY,
+			size bigint NOT NULL,
+			refcount bigint NOT NULL,
+			zero_since timestamptz)`,
+		`CREATE INDEX blobs_zero ON blobs (zero_since) WHERE refcount = 0`,
+		`CREATE TABLE queue (
+			id bigint PRIMARY KEY DEFAULT nextval('queue_ids'),
+			user_id bigint NOT NULL DEFAULT 0,
+			sender text NOT NULL,
+			recipients jsonb NOT NULL,
+			segments jsonb NOT NULL,
+			size bigint NOT NULL,
+			state text NOT NULL,
+			attempts int NOT NULL DEFAULT 0,
+			next_attempt_at timestamptz NOT NULL,
+			created_at timestamptz NOT NULL,
+			last_error text NOT NULL DEFAULT '',
+			results jsonb)`,
+		`CREATE INDEX queue_due ON queue (next_attempt_at, id) WHERE state = 'queued'`,
+		`CREATE TABLE kv (
+			key text COLLATE "C" PRIMARY KEY,
+			value bytea NOT NULL)`,
+	)
+	add(partitioned("mailboxes", `
+		user_id bigint NOT NULL,
+		id bigint NOT NULL DEFAULT nextval('mailbox_ids'),
+		name text COLLATE "C" NOT NULL,
+		role text NOT NULL DEFAULT '',
+		uidvalidity bigint NOT NULL,
+		uidnext bigint NOT NULL DEFAULT 1,
+		highest_modseq bigint NOT NULL DEFAULT 0,
+		subscribed boolean NOT NULL DEFAULT true,
+		total integer NOT NULL DEFAULT 0,
+		unread integer NOT NULL DEFAULT 0,
+		size bigint NOT NULL DEFAULT 0,
+		PRIMARY KEY (user_id, id)`, parts)...)
+	add(
+		`CREATE UNIQUE INDEX mailboxes_name ON mailboxes (user_id, name)`,
+		`CREATE UNIQUE INDEX mailboxes_role ON mailboxes (user_id, role) WHERE role <> ''`,
+	)
+	add(partitioned("messages", `
+		user_id bigint NOT NULL,
+		id bigint NOT NULL,
+		mailbox_id bigint NOT NULL,
+		uid bigint NOT NULL,
+		thread_id bigint NOT NULL,
+		modseq bigint NOT NULL,
+		flags text[] NOT NULL,
+		seen boolean NOT NULL,
+		internal_date timestamptz NOT NULL,
+		size bigint NOT NULL,
+		header_size bigint NOT NULL,
+		segments jsonb NOT NULL,
+		subject text NOT NULL,
+		from_addrs jsonb,
+		to_addrs jsonb,
+		cc_addrs jsonb,
+		from_text text NOT NULL,
+		to_text text NOT NULL,
+		date timestamptz,
+		message_id_hdr text NOT NULL,
+		snippet text NOT NULL,
+		has_attachments boolean NOT NULL,
+		PRIMARY KEY (user_id, id)`, parts)...)
+	add(
+		`CREATE UNIQUE INDEX messages_uid ON messages (user_id, mailbox_id, uid)`,
+		`CREATE INDEX messages_list ON messages (user_id, mailbox_id, internal_date DESC, id DESC)`,
+		// The unread listing and count: a partial index holds only unseen mail.
+		`CREATE INDEX messages_unseen ON messages (user_id, mailbox_id, internal_date DESC, id DESC) WHERE NOT seen`,
+		`CREATE INDEX messages_thread ON messages (user_id, thread_id, internal_date, id)`,
+	)
+	add(partitioned("threads", `
+		user_id bigint NOT NULL,
+		id bigint NOT NULL,
+		subject_norm text NOT NULL,
+		PRIMARY KEY (user_id, id)`, parts)...)
+	add(`CREATE INDEX threads_subject ON threads (user_id, subject_norm, id DESC)`)
+	add(partitioned("thread_refs", `
+		user_id bigint NOT NULL,
+		msgid text NOT NULL,
+		thread_id bigint NOT NULL,
+		PRIMARY KEY (user_id, msgid)`, parts)...)
+	add(partitioned("attachments", `
+		user_id bigint NOT NULL,
+		message_id bigint NOT NULL,
+		part text COLLATE "C" NOT NULL,
+		filename text NOT NULL,
+		content_type text NOT NULL,
+		size bigint NOT NULL,
+		hash text NOT NULL,
+		PRIMARY KEY (user_id, message_id, part)`, parts)...)
+	add(partitioned("search", `
+		user_id bigint NOT NULL,
+		message_id bigint NOT NULL,
+		tsv tsvector NOT NULL,
+		PRIMARY KEY (user_id, message_id)`, parts)...)
+	add(`CREATE INDEX search_tsv ON search USING gin (tsv)`)
+	add(partitioned("changes", `
+		user_id bigint NOT NULL,
+		modseq bigint NOT NULL,
+		mailbox_id bigint NOT NULL,
+		message_id bigint NOT NULL DEFAULT 0,
+		uid bigint NOT NULL DEFAULT 0,
+		kind text NOT NULL,
+		PRIMARY KEY (user_id, modseq)`, parts)...)
+	add(partitioned("training", `
+		user_id bigint NOT NULL,
+		id bigint NOT NULL DEFAULT nextval('training_ids'),
+		message_id bigint NOT NULL,
+		spam boolean NOT NULL,
+		created_at timestamptz NOT NULL DEFAULT now(),
+		PRIMARY KEY (user_id, id)`, parts)...)
+	return []migration{{version: 1, stmts: v1}}
+}
+
+// migrate applies pending migrations. A session advisory lock keyed by the
+// schema serializes nodes starting at once; each migration commits on its
+// own with its schema_migrations row.
+func (s *Store) migrate(ctx context.Context, parts int) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer conn.Release()
+	key := "stamp-migrate:" + s.schema
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(hashtext($1))", key); err != nil {
+		return fmt.Errorf("postgres: migrate: lock: %w", err)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext($1))", key); err != nil {
+			s.log.Warn("postgres: migrate: unlock", "err", err)
+		}
+	}()
+	if s.schema != "" {
+		if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{s.schema}.Sanitize()); err != nil {
+			return fmt.Errorf("postgres: create schema: %w", err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version integer PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	for _, m := range migrations(parts) {
+		if applied[m.version] {
+			continue
+		}
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			for _, q := range m.stmts {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					return fmt.Errorf("%w (in %.60q)", err, q)
+				}
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", m.version)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("postgres: migration %d: %w", m.version, err)
+		}
+		s.log.Info("postgres: applied migration", "version", m.version, "schema", s.schema)
+	}
+	return nil
+}
