@@ -96,3 +96,55 @@ func TestSpamHeldOut(t *testing.T) {
 		t.Errorf("precision: got %.4f, want >= 0.98", precision)
 	}
 }
+
+// TestLearnPerUser: user 1 marking a message as spam changes the verdict
+// on similar mail for user 1 only.
+func TestLearnPerUser(t *testing.T) {
+	kv := newMemKV()
+	j, err := New(Config{}, kv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	body := func(n int) string {
+		return fmt.Sprintf("Zorblax frobnicator bulletin %d: glimmerwick plumbus grizzleflax "+
+			"quandrapod snorkelwig yottabrim, vexillent marmoraze tumblequist.", n)
+	}
+	in := Input{MailFrom: "news@zorblax.test", Recipients: []int64{1, 2}, Authenticated: false}
+	score := func(raw []byte) map[int64]UserVerdict {
+		tokens := tokenize(raw)
+		out := map[int64]UserVerdict{}
+		for _, uid := range in.Recipients {
+			s := j.userScore(ctx, uid, tokens)
+			out[uid] = UserVerdict{Junk: s >= j.cfg.SpamThreshold, Score: s}
+		}
+		return out
+	}
+	before := score(testMessage("news@zorblax.test", "Zorblax newsletter", body(2)))
+	if before[1].Junk || before[2].Junk {
+		t.Fatalf("before learning: got junk %v/%v (scores %.3f/%.3f), want not junk for both",
+			before[1].Junk, before[2].Junk, before[1].Score, before[2].Score)
+	}
+	if err := j.Learn(ctx, 1, testMessage("news@zorblax.test", "Zorblax newsletter", body(1)), true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.GetKV(ctx, "spam:user:1"); err != nil {
+		t.Fatalf("training for user 1: got %v, want it stored under spam:user:1", err)
+	}
+	after := score(testMessage("news@zorblax.test", "Zorblax newsletter", body(2)))
+	if !after[1].Junk {
+		t.Errorf("user 1 after learning: got not junk (score %.3f), want junk", after[1].Score)
+	}
+	if after[2].Junk || after[2].Score != before[2].Score {
+		t.Errorf("user 2 after user 1 learned: got junk=%v score %.3f, want unchanged %.3f", after[2].Junk, after[2].Score, before[2].Score)
+	}
+	// Learning similar mail as ham for user 1 moves the score back down.
+	for range 2 {
+		if err := j.Learn(ctx, 1, testMessage("news@zorblax.test", "Zorblax newsletter", body(3)), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if again := score(testMessage("news@zorblax.test", "Zorblax newsletter", body(2))); again[1].Score >= after[1].Score {
+		t.Errorf("user 1 after learning ham: got score %.3f, want below %.3f", again[1].Score, after[1].Score)
+	}
+}
