@@ -114,6 +114,9 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 			p = &mbPlan{}
 			mbs[k] = p
 		}
+		if err := checkFlags(m.Flags); err != nil {
+			return fmt.Errorf("postgres: deliver: %w", err)
+		}
 		flags[i] = normFlags(m.Flags)
 		p.n++
 		p.size += m.Size

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -40,6 +41,36 @@ func normFlags(in []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// validFlag reports whether f can be an IMAP flag (RFC 9051 section 9,
+// flag-keyword is an atom; flag-extension is "\\" atom): no white space,
+// control characters or atom-specials, a backslash only in front.
+func validFlag(f string) bool {
+	if f == "" {
+		return false
+	}
+	for i, r := range f {
+		switch {
+		case r <= ' ' || r == 0x7f:
+			return false
+		case strings.ContainsRune(`(){%*"]`, r):
+			return false
+		case r == '\\' && i > 0:
+			return false
+		}
+	}
+	return true
+}
+
+// checkFlags returns an ErrInvalid error naming the first invalid flag.
+func checkFlags(flags []string) error {
+	for _, f := range flags {
+		if !validFlag(f) {
+			return fmt.Errorf("flag %q: %w", f, storage.ErrInvalid)
+		}
+	}
+	return nil
 }
 
 // applyFlags returns the flags resulting from op on cur with flags.

@@ -164,6 +164,9 @@ func lockMailboxes(ctx context.Context, tx pgx.Tx, userID int64, ids ...int64) e
 // whose flags change get a new MODSEQ (RFC 7162 section 3.1.3) and are
 // returned, in input order.
 func (s *Store) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids []int64, op storage.FlagOp, flags []string) ([]storage.Message, error) {
+	if err := checkFlags(flags); err != nil {
+		return nil, fmt.Errorf("postgres: update flags: %w", err)
+	}
 	var out []storage.Message
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockUser(ctx, tx, userID); err != nil {
@@ -451,8 +454,10 @@ func (s *Store) transfer(ctx context.Context, userID, from int64, ids []int64, t
 		if err != nil {
 			return err
 		}
-		// MODSEQs: expunges (move only) first, then the new messages.
-		firstNew := int64(last) - int64(n) + 1
+		// MODSEQs: a copy takes one per message; a move two per message,
+		// the expunge in the source then the new message in the target.
+		step := int64(nChanges / n)
+		firstNew := int64(last) - int64(nChanges) + step
 		newIDs := srcIDs
 		if !move {
 			if err := tx.QueryRow(ctx, "SELECT ARRAY(SELECT nextval('message_ids') FROM generate_series(1, $1))", n).Scan(&newIDs); err != nil {
@@ -461,14 +466,13 @@ func (s *Store) transfer(ctx context.Context, userID, from int64, ids []int64, t
 		}
 		b := &pgx.Batch{}
 		if move {
-			g.ids, g.uids = srcIDs, srcUIDs
 			b.Queue(`INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind)
-				SELECT $1, $2 + o - 1, $3, id, uid, 'expunge' FROM unnest($4::bigint[], $5::bigint[]) WITH ORDINALITY AS t(id, uid, o)`,
-				userID, firstNew-int64(n), from, srcIDs, srcUIDs)
+				SELECT $1, $2 + 2 * (o - 1), $3, id, uid, 'expunge' FROM unnest($4::bigint[], $5::bigint[]) WITH ORDINALITY AS t(id, uid, o)`,
+				userID, firstNew-1, from, srcIDs, srcUIDs)
 			b.Queue(`UPDATE mailboxes SET total = total - $3, unread = unread - $4, size = size - $5,
 				highest_modseq = greatest(highest_modseq, $6) WHERE user_id = $1 AND id = $2`,
-				userID, from, n, g.unread, g.size, firstNew-1)
-			b.Queue(`UPDATE messages m SET mailbox_id = $2, uid = $3 + t.o - 1, modseq = $4 + t.o - 1
+				userID, from, n, g.unread, g.size, int64(last)-1)
+			b.Queue(`UPDATE messages m SET mailbox_id = $2, uid = $3 + t.o - 1, modseq = $4 + 2 * (t.o - 1)
 				FROM unnest($5::bigint[]) WITH ORDINALITY AS t(id, o)
 				WHERE m.user_id = $1 AND m.id = t.id`, userID, to, firstUID, firstNew, srcIDs)
 		} else {
@@ -491,8 +495,8 @@ func (s *Store) transfer(ctx context.Context, userID, from int64, ids []int64, t
 			b.Queue(refBlobsSQL, h, sz, cnt)
 		}
 		b.Queue(`INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind)
-			SELECT $1, $2 + o - 1, $3, id, $4 + o - 1, 'new' FROM unnest($5::bigint[]) WITH ORDINALITY AS t(id, o)`,
-			userID, firstNew, to, firstUID, newIDs)
+			SELECT $1, $2 + $6 * (o - 1), $3, id, $4 + o - 1, 'new' FROM unnest($5::bigint[]) WITH ORDINALITY AS t(id, o)`,
+			userID, firstNew, to, firstUID, newIDs, step)
 		b.Queue("UPDATE mailboxes SET highest_modseq = greatest(highest_modseq, $3) WHERE user_id = $1 AND id = $2",
 			userID, to, int64(last))
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {

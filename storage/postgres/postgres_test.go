@@ -241,7 +241,7 @@ func TestDeliverUIDsModSeqCounters(t *testing.T) {
 			t.Errorf("change log not strictly increasing at %d", i)
 		}
 	}
-	if got := strings.Join(kinds, ","); got != "new,new,new,flags,expunge,new,expunge,expunge,new,new,new" {
+	if got := strings.Join(kinds, ","); got != "new,new,new,flags,expunge,new,expunge,new,expunge,new,new" {
 		t.Errorf("got change kinds %s", got)
 	}
 }

@@ -86,9 +86,8 @@ func (s *Store) ListDKIMKeys(ctx context.Context, domain string) ([]storage.DKIM
 
 // CreateUser adds a user and its default mailboxes in one transaction.
 func (s *Store) CreateUser(ctx context.Context, address, passwordHash string) (storage.User, error) {
-	address = strings.ToLower(strings.TrimSpace(address))
-	if address == "" {
-		return storage.User{}, fmt.Errorf("postgres: create user: empty address: %w", storage.ErrInvalid)
+	if address == "" || address != strings.ToLower(address) || strings.TrimSpace(address) != address {
+		return storage.User{}, fmt.Errorf("postgres: create user %q: address must be non-empty lower case: %w", address, storage.ErrInvalid)
 	}
 	u := storage.User{Address: address, PasswordHash: passwordHash}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
