@@ -192,3 +192,27 @@ func TestDNSTimeout(t *testing.T) {
 		t.Errorf("verdict: got reject=%v tempfail=%v, want neither", v.Reject, v.TempFail)
 	}
 }
+
+// TestDNSBL: a listed sender gets spam points and the zone named in the
+// X-Stamp-Spam header; an unlisted one does not.
+func TestDNSBL(t *testing.T) {
+	dns := startDNS(t, []dnsRec{{"1.0.0.127.bl.test", "A", "127.0.0.2"}, {"pass.test", "TXT", "v=spf1 ip4:127.0.0.0/8 -all"}})
+	j, err := New(Config{DNSServer: dns.Addr, DNSTimeout: 2 * time.Second, DNSBLs: []string{"bl.test"}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := testMessage("a@pass.test", "status", "The build is green again.")
+	for _, c := range []struct {
+		ip     string
+		listed bool
+	}{{"127.0.0.1", true}, {"127.0.0.9", false}} {
+		v, err := j.Judge(context.Background(), Input{RemoteIP: net.ParseIP(c.ip), Helo: "h.test", MailFrom: "a@pass.test", Raw: msg, Recipients: []int64{7}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := string(v.PerUser[7].Header)
+		if got := strings.Contains(h, "DNSBL_bl.test"); got != c.listed {
+			t.Errorf("%s: DNSBL in header: got %v (%q), want %v", c.ip, got, h, c.listed)
+		}
+	}
+}

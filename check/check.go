@@ -1,9 +1,28 @@
-// Package check judges mail: SPF (RFC 7208), DKIM verification (RFC 6376),
-// DMARC (RFC 7489), an Authentication-Results header (RFC 8601), a per-user
-// learning spam filter, virus scanning through clamd, DKIM signing of
-// outbound mail and the DNS records a domain should publish.
+// Package check judges mail: SPF (RFC 7208), DKIM verification (RFC 6376,
+// RFC 8463 for ed25519), DMARC (RFC 7489), an Authentication-Results header
+// (RFC 8601), a per-user learning spam filter, DNSBL lookups (RFC 5782),
+// virus scanning through clamd, DKIM signing of outbound mail and the DNS
+// records a domain should publish (MX, SPF, DKIM, DMARC, MTA-STS RFC 8461,
+// TLS-RPT RFC 8460).
 //
 // core calls it; it knows nothing of protocols or storage backends.
+//
+// Shape: New(Config, KV, logger) returns a Judge; Judge.Judge gives a
+// Verdict for one message, Judge.Learn trains one user's spam model. Every
+// DNS query has its own timeout (Config.DNSTimeout) and SPF+DKIM+DMARC
+// together get at most authLookupsBudget of them, so a silent resolver
+// costs temperror results, never a stuck session. SPF is
+// blitiri.com.ar/go/spf; DKIM, DMARC and Authentication-Results are
+// go-msgauth. At most Config.MaxDKIMSignatures signatures are verified;
+// the rest are reported as one dkim=policy result.
+//
+// The spam filter (internal/bayes) is Robinson's per-token probability with
+// Fisher's chi-square combination of the 20 most telling tokens. Every
+// user's model is the shared starting model (spammodel.bin, generated from
+// the SpamAssassin public corpus by internal/genmodel, embedded) plus that
+// user's own training, kept in the KV under "spam:user:<id>". The
+// Bayesian score is shifted in log-odds by failed authentication and
+// DNSBL listings; DMARC p=quarantine failures are junk for everyone.
 package check
 
 import (
