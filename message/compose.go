@@ -77,42 +77,26 @@ func mailAddrs(field string, as []Address) ([]*mail.Address, error) {
 // line endings: text and HTML become multipart/alternative, attachments make
 // it multipart/mixed (base64), non-ASCII subjects and names are RFC 2047
 // encoded, text is quoted-printable UTF-8. A Message-ID is generated on
-// hostname when empty and Date defaults to now. Bcc is not written.
+// hostname when empty and Date defaults to now. Bcc is not written. The
+// message ends with CRLF (a single-part body gains a final line break).
 func Compose(c Composition, hostname string) ([]byte, error) {
+	// go-message writes fields in the reverse order of addition: add the
+	// extra fields first and From last so that From, To, ... come on top.
 	var h mail.Header
-	from, err := mailAddrs("From", []Address{c.From})
-	if err != nil {
-		return nil, err
+	keys := make([]string, 0, len(c.Headers))
+	for k := range c.Headers {
+		keys = append(keys, k)
 	}
-	h.SetAddressList("From", from)
-	for _, f := range []struct {
-		name  string
-		addrs []Address
-	}{{"To", c.To}, {"Cc", c.Cc}, {"Bcc", c.Bcc}} {
-		as, err := mailAddrs(f.name, f.addrs)
-		if err != nil {
-			return nil, err
+	sort.Sort(sort.Reverse(sort.StringSlice(keys)))
+	for _, k := range keys {
+		v := c.Headers[k]
+		if reservedHeaders[strings.ToLower(k)] {
+			return nil, fmt.Errorf("%w: header %q is set by Compose", ErrBadComposition, k)
 		}
-		if f.name != "Bcc" {
-			h.SetAddressList(f.name, as)
+		if k == "" || hasCRLF(k) || strings.ContainsAny(k, ": \t") || hasCRLF(v) {
+			return nil, fmt.Errorf("%w: bad extra header %q", ErrBadComposition, k)
 		}
-	}
-	if hasCRLF(c.Subject) || hasCRLF(c.InReplyTo) || hasCRLF(c.MessageID) {
-		return nil, fmt.Errorf("%w: line break in a header value", ErrBadComposition)
-	}
-	h.SetSubject(c.Subject)
-	date := c.Date
-	if date.IsZero() {
-		date = time.Now()
-	}
-	h.SetDate(date)
-	id := strings.Trim(c.MessageID, "<>")
-	if id == "" {
-		id = newMessageID(hostname)
-	}
-	h.SetMessageID(id)
-	if c.InReplyTo != "" {
-		h.SetMsgIDList("In-Reply-To", []string{strings.Trim(c.InReplyTo, "<>")})
+		h.SetText(k, v)
 	}
 	var refs []string
 	for _, r := range c.References {
@@ -124,21 +108,40 @@ func Compose(c Composition, hostname string) ([]byte, error) {
 		}
 	}
 	h.SetMsgIDList("References", refs)
-	keys := make([]string, 0, len(c.Headers))
-	for k := range c.Headers {
-		keys = append(keys, k)
+	if hasCRLF(c.Subject) || hasCRLF(c.InReplyTo) || hasCRLF(c.MessageID) {
+		return nil, fmt.Errorf("%w: line break in a header value", ErrBadComposition)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := c.Headers[k]
-		if reservedHeaders[strings.ToLower(k)] {
-			return nil, fmt.Errorf("%w: header %q is set by Compose", ErrBadComposition, k)
-		}
-		if k == "" || hasCRLF(k) || strings.ContainsAny(k, ": \t") || hasCRLF(v) {
-			return nil, fmt.Errorf("%w: bad extra header %q", ErrBadComposition, k)
-		}
-		h.SetText(k, v)
+	if c.InReplyTo != "" {
+		h.SetMsgIDList("In-Reply-To", []string{strings.Trim(c.InReplyTo, "<>")})
 	}
+	id := strings.Trim(c.MessageID, "<>")
+	if id == "" {
+		id = newMessageID(hostname)
+	}
+	h.SetMessageID(id)
+	date := c.Date
+	if date.IsZero() {
+		date = time.Now()
+	}
+	h.SetDate(date)
+	h.SetSubject(c.Subject)
+	for _, f := range []struct {
+		name  string
+		addrs []Address
+	}{{"Bcc", c.Bcc}, {"Cc", c.Cc}, {"To", c.To}} {
+		as, err := mailAddrs(f.name, f.addrs)
+		if err != nil {
+			return nil, err
+		}
+		if f.name != "Bcc" {
+			h.SetAddressList(f.name, as)
+		}
+	}
+	from, err := mailAddrs("From", []Address{c.From})
+	if err != nil {
+		return nil, err
+	}
+	h.SetAddressList("From", from)
 
 	var buf bytes.Buffer
 	text, html := c.Text, c.HTML
@@ -156,6 +159,10 @@ func Compose(c Composition, hostname string) ([]byte, error) {
 			}
 			if err := writeClose(w, body); err != nil {
 				return nil, err
+			}
+			// End with CRLF, as SMTP DATA needs (RFC 5321 section 4.1.1.4).
+			if !bytes.HasSuffix(buf.Bytes(), []byte("\r\n")) {
+				buf.WriteString("\r\n")
 			}
 			return buf.Bytes(), nil
 		}

@@ -20,8 +20,8 @@ func TestCompose(t *testing.T) {
 		html     string
 		attach   []string // filename + " " + type
 	}{
-		{"text only", Composition{Text: "hello\nworld"}, "text/plain", "hello\nworld", "", nil},
-		{"html only", Composition{HTML: "<p>hi</p>"}, "text/html", "hi", "<p>hi</p>", nil},
+		{"text only", Composition{Text: "hello\nworld"}, "text/plain", "hello\nworld\n", "", nil},
+		{"html only", Composition{HTML: "<p>hi</p>"}, "text/html", "hi", "<p>hi</p>\r\n", nil},
 		{"alternative", Composition{Text: "hi", HTML: "<b>hi</b>"}, "multipart/alternative", "hi", "<b>hi</b>", nil},
 		{"attachments", Composition{Text: "see attached", Attachments: []ComposeAttachment{
 			{Filename: "report.pdf", ContentType: "application/pdf", Data: pdf},

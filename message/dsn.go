@@ -87,18 +87,19 @@ func BuildDSN(d DSN, hostname string) ([]byte, error) {
 		}
 	}
 
+	// Fields are written in reverse order of addition (see Compose).
 	var h mail.Header
-	h.SetAddressList("From", []*mail.Address{{Name: "Mail Delivery System", Address: "MAILER-DAEMON@" + hostname}})
-	h.SetAddressList("To", []*mail.Address{{Address: d.OriginalSender}})
+	h.SetContentType("multipart/report", map[string]string{"report-type": "delivery-status"})
+	h.Set("Auto-Submitted", "auto-replied")
+	h.SetMessageID(newMessageID(hostname))
+	h.SetDate(time.Now())
 	subject := "Undelivered Mail Returned to Sender"
 	if allDelayed {
 		subject = "Delayed Mail (still being retried)"
 	}
 	h.SetSubject(subject)
-	h.SetDate(time.Now())
-	h.SetMessageID(newMessageID(hostname))
-	h.Set("Auto-Submitted", "auto-replied")
-	h.SetContentType("multipart/report", map[string]string{"report-type": "delivery-status"})
+	h.SetAddressList("To", []*mail.Address{{Address: d.OriginalSender}})
+	h.SetAddressList("From", []*mail.Address{{Name: "Mail Delivery System", Address: "MAILER-DAEMON@" + hostname}})
 
 	var buf bytes.Buffer
 	w, err := gomessage.CreateWriter(&buf, h.Header)

@@ -104,9 +104,19 @@ func isFieldLine(line []byte) bool {
 
 // scanHeader reads the header starting at start. It returns the fields and the
 // offset of the body. A header ends at an empty line (consumed), at a line that
-// is neither a field nor a continuation (not consumed), or at end.
+// is neither a field nor a continuation (not consumed), or at end. Folded
+// lines are unfolded (RFC 5322 section 2.2.3).
 func scanHeader(raw []byte, start, end int) (header, int) {
 	var h header
+	var cont [][]string // continuation lines of each field
+	finish := func() header {
+		for i, c := range cont {
+			if len(c) > 0 {
+				h[i].value = strings.TrimSpace(h[i].value + " " + strings.Join(c, " "))
+			}
+		}
+		return h
+	}
 	i := start
 	first := true
 	for i < end {
@@ -114,33 +124,35 @@ func scanHeader(raw []byte, start, end int) (header, int) {
 		line := trimEOL(raw[i:e])
 		switch {
 		case len(line) == 0:
-			return h, e
+			return finish(), e
 		case line[0] == ' ' || line[0] == '\t':
 			if len(h) == 0 {
 				if first && start == 0 {
-					// Leading whitespace before any field: skip.
+					// Leading white space before any field: skip.
 					i = e
 					continue
 				}
-				return h, i
+				return finish(), i
 			}
-			last := &h[len(h)-1]
-			last.value = strings.TrimSpace(last.value + " " + strings.TrimSpace(string(line)))
+			if t := strings.TrimSpace(string(line)); t != "" {
+				cont[len(h)-1] = append(cont[len(h)-1], t)
+			}
 		case isFieldLine(line):
 			c := bytes.IndexByte(line, ':')
 			h = append(h, field{
 				key:   string(bytes.TrimRight(line[:c], " \t")),
 				value: strings.TrimSpace(string(line[c+1:])),
 			})
+			cont = append(cont, nil)
 		case first && start == 0 && bytes.HasPrefix(line, []byte("From ")):
 			// mbox separator line before the header.
 		default:
-			return h, i
+			return finish(), i
 		}
 		first = false
 		i = e
 	}
-	return h, end
+	return finish(), end
 }
 
 // scanner builds the Part tree.
