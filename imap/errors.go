@@ -1,0 +1,79 @@
+package imap
+
+import (
+	"context"
+	"errors"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/stamp-mail/stamp/core"
+)
+
+// imapErr builds a tagged NO response with a response code (RFC 5530).
+func imapErr(code imap.ResponseCode, text string) *imap.Error {
+	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: code, Text: text}
+}
+
+var (
+	errNoSelected  = &imap.Error{Type: imap.StatusResponseTypeBad, Code: imap.ResponseCodeClientBug, Text: "No mailbox selected"}
+	errReadOnly    = imapErr(imap.ResponseCodeCannot, "Mailbox is read-only")
+	errSameMailbox = imapErr(imap.ResponseCodeCannot, "Source and destination mailboxes are the same")
+	errUseAttr     = imapErr(imap.ResponseCode("USEATTR"), "Unsupported special-use attribute")
+	errTryCreate   = imapErr(imap.ResponseCodeTryCreate, "No such mailbox")
+	errNonExistent = imapErr(imap.ResponseCodeNonExistent, "No such mailbox")
+	errServerBug   = imapErr(imap.ResponseCodeServerBug, "Internal server error")
+	errUnavailable = imapErr(imap.ResponseCodeUnavailable, "Temporary failure, try again later")
+	errTooBig      = imapErr(imap.ResponseCodeTooBig, "Message too big")
+	errExists      = imapErr(imap.ResponseCodeAlreadyExists, "Mailbox already exists")
+	errCannot      = imapErr(imap.ResponseCodeCannot, "Operation not allowed")
+	errInvalid     = imapErr(imap.ResponseCodeCannot, "Invalid argument")
+	errRateLimited = imapErr(imap.ResponseCodeLimit, "Rate limit exceeded, try again later")
+)
+
+// fail maps a core error to the IMAP reply (RFC 5530 response codes). Unknown
+// errors are logged with the connection's attributes and answered with
+// NO [SERVERBUG] without internals.
+func (s *session) fail(op string, err error) error {
+	var ie *imap.Error
+	var rej *core.RejectedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		return err
+	case errors.Is(err, core.ErrAuthFailed):
+		return imapserver.ErrAuthFailed
+	case errors.Is(err, core.ErrNotFound):
+		return errNonExistent
+	case errors.Is(err, core.ErrExists):
+		return errExists
+	case errors.Is(err, core.ErrNotAllowed):
+		return errCannot
+	case errors.Is(err, core.ErrInvalid):
+		return errInvalid
+	case errors.Is(err, core.ErrTooBig):
+		return errTooBig
+	case errors.Is(err, core.ErrRateLimited):
+		return errRateLimited
+	case errors.Is(err, core.ErrTemporary), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		s.log.Warn("temporary failure", "op", op, "err", err)
+		return errUnavailable
+	case errors.As(err, &rej):
+		if rej.Temporary {
+			return imapErr(imap.ResponseCodeUnavailable, rej.Message)
+		}
+		return imapErr(imap.ResponseCodeCannot, rej.Message)
+	}
+	s.log.Error("command failed", "op", op, "err", err)
+	return errServerBug
+}
+
+// failDest maps an error about a COPY, MOVE or APPEND destination: a missing
+// mailbox is NO [TRYCREATE] (RFC 9051 section 6.3.12).
+func (s *session) failDest(op string, err error) error {
+	if errors.Is(err, core.ErrNotFound) {
+		return errTryCreate
+	}
+	return s.fail(op, err)
+}

@@ -1,0 +1,444 @@
+package imap
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/storage"
+)
+
+// idleResync is how often an idling session catches up from the change log
+// even without an event, in case a notification between nodes was lost.
+// RFC 2177 sets no floor; events make the usual latency far lower.
+const idleResync = time.Minute
+
+// changesPage is how many change log entries one catch-up query reads.
+const changesPage = 1000
+
+// flagRecent is the IMAP4rev1 \Recent flag (removed by RFC 9051).
+const flagRecent imap.Flag = `\Recent`
+
+// systemFlags are the flags every mailbox supports (RFC 9051 section 2.3.2).
+var systemFlags = []imap.Flag{imap.FlagSeen, imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft}
+
+// selected is a session's view of its selected mailbox: the UIDs (and
+// message ids) in sequence-number order, as the client knows them.
+type selected struct {
+	mb       core.Mailbox
+	readOnly bool
+	sub      *core.Subscription
+
+	uids    []uint32 // ascending; sequence number = index + 1
+	ids     []int64  // message id of uids[i]
+	uidHigh uint32   // highest UID ever in the view
+
+	gone   map[uint32]bool // expunged elsewhere, EXPUNGE not sent yet
+	recent imap.UIDSet     // UIDs that are \Recent for this session
+	modseq uint64          // change log cursor
+	own    map[uint64]bool // MODSEQs of our own flag changes (already reported)
+	saved  []uint32        // SEARCHRES result (RFC 5182), by UID
+}
+
+func (v *selected) close() {
+	if v.sub != nil {
+		v.sub.Close()
+	}
+}
+
+// index returns the index of uid in the view, or -1.
+func (v *selected) index(uid uint32) int {
+	i, ok := slices.BinarySearch(v.uids, uid)
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+func (v *selected) remove(i int) {
+	v.uids = slices.Delete(v.uids, i, i+1)
+	v.ids = slices.Delete(v.ids, i, i+1)
+}
+
+func (v *selected) maxUID() uint32 {
+	if len(v.uids) == 0 {
+		return 0
+	}
+	return v.uids[len(v.uids)-1]
+}
+
+// recentTracker remembers, per mailbox, the highest UID already announced as
+// \Recent to a session of this process (see the package doc).
+type recentTracker struct {
+	mu   sync.Mutex
+	mark map[int64]uint32
+}
+
+func newRecentTracker() *recentTracker { return &recentTracker{mark: map[int64]uint32{}} }
+
+// claim makes the UIDs up to high recent for the caller if nobody had them;
+// it returns the claimed range (from > to when nothing was claimed).
+func (r *recentTracker) claim(mailboxID int64, high uint32) (from, to uint32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	prev := r.mark[mailboxID]
+	if high <= prev {
+		return 1, 0
+	}
+	r.mark[mailboxID] = high
+	return prev + 1, high
+}
+
+// peek returns the mark without claiming.
+func (r *recentTracker) peek(mailboxID int64) uint32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mark[mailboxID]
+}
+
+// Select implements imapserver.Session (SELECT and EXAMINE).
+func (s *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	defer s.enter()()
+	if s.sel != nil {
+		s.sel.close()
+		s.sel = nil
+	}
+	svc := s.srv.opts.Core
+	mb, err := svc.GetMailboxByName(s.ctx, s.user.ID, name)
+	if err != nil {
+		return nil, s.fail("select", err)
+	}
+	v := &selected{mb: mb, readOnly: options.ReadOnly, gone: map[uint32]bool{}, own: map[uint64]bool{}}
+	// Subscribe before reading the cursor, and read the cursor before the
+	// listing: whatever happens in between is seen again, and catching up is
+	// idempotent.
+	v.sub = svc.Subscribe(s.user.ID)
+	if v.modseq, err = svc.HighestModSeq(s.ctx, s.user.ID); err != nil {
+		v.close()
+		return nil, s.fail("select", err)
+	}
+	ms, err := svc.MessagesByUID(s.ctx, s.user.ID, mb.ID, 1, 0)
+	if err != nil {
+		v.close()
+		return nil, s.fail("select", err)
+	}
+	v.uids = make([]uint32, len(ms))
+	v.ids = make([]int64, len(ms))
+	keywords := map[imap.Flag]bool{}
+	var firstUnseen uint32
+	for i, m := range ms {
+		v.uids[i], v.ids[i] = m.UID, m.ID
+		seen := false
+		for _, f := range m.Flags {
+			if f == storage.FlagSeen {
+				seen = true
+			}
+			if !strings.HasPrefix(f, `\`) {
+				keywords[imap.Flag(f)] = true
+			}
+		}
+		if !seen && firstUnseen == 0 {
+			firstUnseen = uint32(i + 1)
+		}
+	}
+	v.uidHigh = v.maxUID()
+	if options.ReadOnly {
+		if mark := s.srv.recent.peek(mb.ID); v.uidHigh > mark {
+			v.recent.AddRange(imap.UID(mark+1), imap.UID(v.uidHigh))
+		}
+	} else if from, to := s.srv.recent.claim(mb.ID, v.uidHigh); from <= to {
+		v.recent.AddRange(imap.UID(from), imap.UID(to))
+	}
+	flags := slices.Clone(systemFlags)
+	kw := make([]imap.Flag, 0, len(keywords))
+	for k := range keywords {
+		kw = append(kw, k)
+	}
+	sort.Slice(kw, func(i, j int) bool { return kw[i] < kw[j] })
+	flags = append(flags, kw...)
+	perm := []imap.Flag{}
+	if !options.ReadOnly {
+		perm = append(slices.Clone(flags), imap.FlagWildcard)
+	}
+	uidNext := max(mb.UIDNext, v.uidHigh+1)
+	data := &imap.SelectData{
+		Flags:             flags,
+		PermanentFlags:    perm,
+		NumMessages:       uint32(len(v.uids)),
+		FirstUnseenSeqNum: firstUnseen,
+		NumRecent:         v.countRecent(),
+		UIDNext:           imap.UID(uidNext),
+		UIDValidity:       mb.UIDValidity,
+	}
+	if s.rev2() {
+		data.List = &imap.ListData{Delim: core.MailboxDelimiter, Mailbox: mb.Name, Attrs: specialUse(mb.Role)}
+	}
+	s.sel = v
+	return data, nil
+}
+
+func (v *selected) countRecent() uint32 {
+	if len(v.recent) == 0 {
+		return 0
+	}
+	n := uint32(0)
+	for _, r := range v.recent {
+		lo := sort.Search(len(v.uids), func(i int) bool { return v.uids[i] >= uint32(r.Start) })
+		hi := sort.Search(len(v.uids), func(i int) bool { return v.uids[i] > uint32(r.Stop) })
+		n += uint32(hi - lo)
+	}
+	return n
+}
+
+// Unselect implements imapserver.Session (CLOSE, UNSELECT, SELECT of another mailbox).
+func (s *session) Unselect() error {
+	if s.sel != nil {
+		s.sel.close()
+		s.sel = nil
+	}
+	return nil
+}
+
+// sync catches the view up with the change log and reports the differences:
+// EXPUNGE (when allowed), EXISTS and RECENT, FETCH FLAGS. Without force it
+// queries storage only when an event woke it up.
+func (s *session) sync(w *imapserver.UpdateWriter, allowExpunge, force bool) error {
+	v := s.sel
+	woke := force
+drain:
+	for {
+		select {
+		case ev := <-v.sub.C:
+			if ev.MailboxID == v.mb.ID || ev.Kind == core.EventMailbox {
+				woke = true
+			}
+		default:
+			break drain
+		}
+	}
+	if v.sub.Missed() > 0 {
+		woke = true
+	}
+	if !woke && (len(v.gone) == 0 || !allowExpunge) {
+		return nil
+	}
+	svc := s.srv.opts.Core
+	hasNew := false
+	type flagChange struct {
+		uid uint32
+		id  int64
+	}
+	var flagged []flagChange
+	if woke {
+		for {
+			cs, err := svc.ChangesSince(s.ctx, s.user.ID, v.modseq, changesPage)
+			if err != nil {
+				return s.fail("poll", err)
+			}
+			for _, c := range cs {
+				v.modseq = max(v.modseq, c.ModSeq)
+				if c.MailboxID != v.mb.ID {
+					continue
+				}
+				switch c.Kind {
+				case storage.ChangeNew:
+					hasNew = true
+				case storage.ChangeExpunge:
+					if v.index(c.UID) >= 0 {
+						v.gone[c.UID] = true
+					}
+				case storage.ChangeFlags:
+					if v.own[c.ModSeq] {
+						delete(v.own, c.ModSeq)
+						continue
+					}
+					flagged = append(flagged, flagChange{c.UID, c.MessageID})
+				}
+			}
+			if len(cs) < changesPage {
+				break
+			}
+		}
+	}
+	if allowExpunge && len(v.gone) > 0 {
+		gone := make([]uint32, 0, len(v.gone))
+		for u := range v.gone {
+			gone = append(gone, u)
+		}
+		slices.Sort(gone)
+		for j := len(gone) - 1; j >= 0; j-- { // from the end: earlier numbers stay valid
+			if i := v.index(gone[j]); i >= 0 {
+				v.remove(i)
+				if err := w.WriteExpunge(uint32(i + 1)); err != nil {
+					return err
+				}
+			}
+			delete(v.gone, gone[j])
+		}
+	}
+	if hasNew {
+		ms, err := svc.MessagesByUID(s.ctx, s.user.ID, v.mb.ID, v.uidHigh+1, 0)
+		if err != nil {
+			return s.fail("poll", err)
+		}
+		if len(ms) > 0 {
+			for _, m := range ms {
+				if m.UID > v.uidHigh {
+					v.uids = append(v.uids, m.UID)
+					v.ids = append(v.ids, m.ID)
+					v.uidHigh = m.UID
+				}
+			}
+			if !v.readOnly {
+				if from, to := s.srv.recent.claim(v.mb.ID, v.uidHigh); from <= to {
+					v.recent.AddRange(imap.UID(from), imap.UID(to))
+				}
+			}
+			if err := w.WriteNumMessages(uint32(len(v.uids))); err != nil {
+				return err
+			}
+			if err := w.WriteNumRecent(v.countRecent()); err != nil {
+				return err
+			}
+		}
+	}
+	if len(flagged) > 0 {
+		rev2 := s.rev2()
+		for _, fc := range flagged {
+			i := v.index(fc.uid)
+			if i < 0 || v.gone[fc.uid] {
+				continue
+			}
+			m, err := svc.GetMessage(s.ctx, s.user.ID, fc.id)
+			if err != nil || m.MailboxID != v.mb.ID || m.UID != fc.uid {
+				continue // moved or expunged since: the change log will say so
+			}
+			if err := w.WriteMessageFlags(uint32(i+1), imap.UID(m.UID), s.flags(m, rev2)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flags returns a message's flags as IMAP flags, with \Recent for IMAP4rev1.
+func (s *session) flags(m core.Message, rev2 bool) []imap.Flag {
+	out := make([]imap.Flag, 0, len(m.Flags)+1)
+	for _, f := range m.Flags {
+		out = append(out, imap.Flag(f))
+	}
+	if !rev2 && s.sel != nil && s.sel.recent.Contains(imap.UID(m.UID)) {
+		out = append(out, flagRecent)
+	}
+	return out
+}
+
+// resolve turns a sequence or UID set into ascending view indexes. Numbers
+// that do not exist are left out (RFC 9051 section 6.4.8 for UIDs).
+func (s *session) resolve(numSet imap.NumSet) []int {
+	v := s.sel
+	var out []int
+	add := func(lo, hi int) { // index range [lo, hi)
+		for i := lo; i < hi; i++ {
+			out = append(out, i)
+		}
+	}
+	switch set := numSet.(type) {
+	case imap.SeqSet:
+		n := uint32(len(v.uids))
+		for _, r := range set {
+			a, b := r.Start, r.Stop
+			if a == 0 {
+				a = n
+			}
+			if b == 0 {
+				b = n
+			}
+			if a > b {
+				a, b = b, a
+			}
+			if a == 0 {
+				a = 1
+			}
+			b = min(b, n)
+			if a <= b {
+				add(int(a-1), int(b))
+			}
+		}
+	case imap.UIDSet:
+		if imap.IsSearchRes(set) {
+			for _, u := range v.saved {
+				if i := v.index(u); i >= 0 {
+					out = append(out, i)
+				}
+			}
+			break
+		}
+		high := v.maxUID()
+		for _, r := range set {
+			a, b := uint32(r.Start), uint32(r.Stop)
+			if a == 0 {
+				a = high
+			}
+			if b == 0 {
+				b = high
+			}
+			if a > b {
+				a, b = b, a
+			}
+			lo := sort.Search(len(v.uids), func(i int) bool { return v.uids[i] >= a })
+			hi := sort.Search(len(v.uids), func(i int) bool { return v.uids[i] > b })
+			add(lo, hi)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// maxRuns is how many separate UID runs load queries one by one before it
+// reads the whole span instead.
+const maxRuns = 16
+
+// load reads the messages at the given view indexes (ascending), in order.
+// Messages expunged meanwhile are absent from the result.
+func (s *session) load(idxs []int) ([]core.Message, error) {
+	v := s.sel
+	if len(idxs) == 0 {
+		return nil, nil
+	}
+	type run struct{ a, b int }
+	var runs []run
+	for _, i := range idxs {
+		if n := len(runs); n > 0 && runs[n-1].b == i-1 {
+			runs[n-1].b = i
+		} else {
+			runs = append(runs, run{i, i})
+		}
+	}
+	if len(runs) > maxRuns {
+		runs = []run{{idxs[0], idxs[len(idxs)-1]}}
+	}
+	want := make(map[uint32]bool, len(idxs))
+	for _, i := range idxs {
+		want[v.uids[i]] = true
+	}
+	out := make([]core.Message, 0, len(idxs))
+	for _, r := range runs {
+		ms, err := s.srv.opts.Core.MessagesByUID(s.ctx, s.user.ID, v.mb.ID, v.uids[r.a], v.uids[r.b])
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			if want[m.UID] {
+				out = append(out, m)
+			}
+		}
+	}
+	return out, nil
+}
