@@ -30,7 +30,8 @@ const maxParallelSync = 16
 
 // Store is a blob.Store in a directory.
 type Store struct {
-	dir string
+	dir      string
+	parallel int // files of one batch written and fsynced at once
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -47,7 +48,7 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(abs, 0o750); err != nil {
 		return nil, fmt.Errorf("blob fs: %w", err)
 	}
-	return &Store{dir: abs}, nil
+	return &Store{dir: abs, parallel: maxParallelSync}, nil
 }
 
 // validHash reports whether h is 64 lower-case hex digits, so it can never
@@ -113,7 +114,7 @@ func (s *Store) PutAll(ctx context.Context, blobs [][]byte) ([]string, error) {
 		}
 	}
 
-	sem := make(chan struct{}, maxParallelSync)
+	sem := make(chan struct{}, max(s.parallel, 1))
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {

@@ -149,20 +149,25 @@ func TestCanceled(t *testing.T) {
 }
 
 func BenchmarkPutAll32x10KB(b *testing.B) {
-	ctx := context.Background()
-	s := newStore(b)
-	b.SetBytes(32 * 10 << 10)
-	n := 0
-	for b.Loop() {
-		batch := make([][]byte, 32)
-		for i := range batch {
-			d := make([]byte, 10<<10)
-			copy(d, fmt.Sprintf("blob %d", n))
-			n++
-			batch[i] = d
-		}
-		if _, err := s.PutAll(ctx, batch); err != nil {
-			b.Fatal(err)
-		}
+	for _, par := range []int{1, maxParallelSync} {
+		b.Run(fmt.Sprintf("parallel=%d", par), func(b *testing.B) {
+			ctx := context.Background()
+			s := newStore(b)
+			s.parallel = par
+			b.SetBytes(32 * 10 << 10)
+			n := 0
+			for b.Loop() {
+				batch := make([][]byte, 32)
+				for i := range batch {
+					d := make([]byte, 10<<10)
+					copy(d, fmt.Sprintf("blob %d", n))
+					n++
+					batch[i] = d
+				}
+				if _, err := s.PutAll(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
