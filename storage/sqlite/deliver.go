@@ -1,0 +1,267 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/stamp-mail/stamp/storage"
+)
+
+// Deliver commits a batch in one transaction (one fsync): every message
+// gets its id, the next UID of its mailbox, a new MODSEQ, a thread, its
+// search row and its blob references; queue items are inserted with theirs.
+// On error nothing of the batch is committed and the output fields keep
+// their previous values.
+func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
+	if b == nil || len(b.Messages)+len(b.Queue) == 0 {
+		return nil
+	}
+	type out struct {
+		id, thread int64
+		uid        uint32
+		modseq     uint64
+	}
+	outs := make([]out, len(b.Messages))
+	qids := make([]int64, len(b.Queue))
+	err := s.write(ctx, func(w *wtx) error {
+		for i, m := range b.Messages {
+			if m == nil {
+				return fmt.Errorf("message %d: nil: %w", i, storage.ErrInvalid)
+			}
+			o, err := w.deliverOne(m)
+			if err != nil {
+				return fmt.Errorf("message %d: %w", i, err)
+			}
+			outs[i] = out{o.ID, o.ThreadID, o.UID, o.ModSeq}
+		}
+		for i, q := range b.Queue {
+			if q == nil {
+				return fmt.Errorf("queue item %d: nil: %w", i, storage.ErrInvalid)
+			}
+			id, err := w.insertQueue(q)
+			if err != nil {
+				return fmt.Errorf("queue item %d: %w", i, err)
+			}
+			qids[i] = id
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: deliver: %w", err)
+	}
+	for i, m := range b.Messages {
+		m.ID, m.ThreadID, m.UID, m.ModSeq = outs[i].id, outs[i].thread, outs[i].uid, outs[i].modseq
+	}
+	for i, q := range b.Queue {
+		q.ID = qids[i]
+		if q.State == "" {
+			q.State = storage.QueueQueued
+		}
+	}
+	return nil
+}
+
+// delivered holds what deliverOne assigned.
+type delivered struct {
+	ID, ThreadID int64
+	UID          uint32
+	ModSeq       uint64
+}
+
+func (w *wtx) deliverOne(m *storage.NewMessage) (delivered, error) {
+	var d delivered
+	if m.UserID <= 0 || m.MailboxID <= 0 || m.Size < 0 || m.HeaderSize < 0 {
+		return d, fmt.Errorf("user %d mailbox %d: %w", m.UserID, m.MailboxID, storage.ErrInvalid)
+	}
+	flags, err := normFlags(m.Flags)
+	if err != nil {
+		return d, err
+	}
+	for _, sg := range m.Segments {
+		if sg.Hash == "" || sg.Size < 0 {
+			return d, fmt.Errorf("segment %q: %w", sg.Hash, storage.ErrInvalid)
+		}
+	}
+	seen := hasSeen(flags)
+	modseq, err := w.bumpModSeq(m.UserID)
+	if err != nil {
+		return d, err
+	}
+	var uid uint32
+	err = w.stmt(w.s.st.mailboxAdd).QueryRowContext(w.ctx, b2i(!seen), m.Size, modseq, m.UserID, m.MailboxID).Scan(&uid)
+	if err != nil {
+		return d, fmt.Errorf("mailbox %d: %w", m.MailboxID, notFound(err))
+	}
+	id, err := w.nextID("message")
+	if err != nil {
+		return d, err
+	}
+	thread, err := w.assignThread(m)
+	if err != nil {
+		return d, fmt.Errorf("thread: %w", err)
+	}
+	idate := m.InternalDate
+	if idate.IsZero() {
+		idate = w.now
+	}
+	segs, _ := json.Marshal(nonNil(m.Segments))
+	from, _ := json.Marshal(nonNil(m.From))
+	to, _ := json.Marshal(nonNil(m.To))
+	cc, _ := json.Marshal(nonNil(m.Cc))
+	_, err = w.stmt(w.s.st.insertMessage).ExecContext(w.ctx, m.UserID, id, m.MailboxID, uid, thread, modseq,
+		encodeFlags(flags), b2i(seen), ts(idate), m.Size, m.HeaderSize, string(segs), m.Subject,
+		string(from), string(to), string(cc), ts(m.Date), m.MessageIDHdr, m.Snippet, b2i(len(m.Attachments) > 0),
+		strings.ToLower(m.Subject), addrText(m.From), addrText(append(slicesClone(m.To), m.Cc...)))
+	if err != nil {
+		return d, fmt.Errorf("insert message: %w", err)
+	}
+	for _, a := range m.Attachments {
+		if _, err := w.stmt(w.s.st.insertAttachment).ExecContext(w.ctx, m.UserID, id, a.Part, a.Filename,
+			a.ContentType, a.Size, a.Hash); err != nil {
+			if isUnique(err) {
+				return d, fmt.Errorf("attachment part %q twice: %w", a.Part, storage.ErrInvalid)
+			}
+			return d, fmt.Errorf("insert attachment: %w", err)
+		}
+	}
+	addrs := addrText(m.From) + " " + addrText(m.To) + " " + addrText(m.Cc)
+	if _, err := w.stmt(w.s.st.insertSearch).ExecContext(w.ctx, id, m.Subject, addrs, m.SearchText); err != nil {
+		return d, fmt.Errorf("index: %w", err)
+	}
+	if err := w.incSegments(m.Segments); err != nil {
+		return d, err
+	}
+	if err := w.change(m.UserID, modseq, m.MailboxID, id, uid, storage.ChangeNew); err != nil {
+		return d, err
+	}
+	return delivered{ID: id, ThreadID: thread, UID: uid, ModSeq: modseq}, nil
+}
+
+// nextID allocates the next value of a global sequence.
+func (w *wtx) nextID(name string) (int64, error) {
+	var id int64
+	if err := w.stmt(w.s.st.nextSeq).QueryRowContext(w.ctx, name).Scan(&id); err != nil {
+		return 0, fmt.Errorf("sequence %s: %w", name, err)
+	}
+	return id, nil
+}
+
+// bumpModSeq allocates the user's next MODSEQ (RFC 7162 section 3.1).
+func (w *wtx) bumpModSeq(userID int64) (uint64, error) {
+	var m uint64
+	if err := w.stmt(w.s.st.bumpModSeq).QueryRowContext(w.ctx, userID).Scan(&m); err != nil {
+		return 0, fmt.Errorf("user %d: %w", userID, notFound(err))
+	}
+	return m, nil
+}
+
+func (w *wtx) change(userID int64, modseq uint64, mailboxID, messageID int64, uid uint32, kind storage.ChangeKind) error {
+	if _, err := w.stmt(w.s.st.insertChange).ExecContext(w.ctx, userID, modseq, mailboxID, messageID, uid, string(kind)); err != nil {
+		return fmt.Errorf("change log: %w", err)
+	}
+	return nil
+}
+
+// incSegments adds one reference per segment.
+func (w *wtx) incSegments(segs []storage.Segment) error {
+	for _, sg := range segs {
+		if _, err := w.stmt(w.s.st.blobInc).ExecContext(w.ctx, sg.Hash, sg.Size); err != nil {
+			return fmt.Errorf("blob ref %s: %w", sg.Hash, err)
+		}
+	}
+	return nil
+}
+
+// decSegments removes one reference per segment, recording blobs that reach zero.
+func (w *wtx) decSegments(segs []storage.Segment) error {
+	for _, sg := range segs {
+		var n int64
+		err := w.stmt(w.s.st.blobDec).QueryRowContext(w.ctx, ts(w.now), sg.Hash).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			w.s.log.Warn("sqlite: blob reference missing", "hash", sg.Hash)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("blob unref %s: %w", sg.Hash, err)
+		}
+		if n == 0 {
+			w.addFreed(sg.Hash)
+		}
+	}
+	return nil
+}
+
+func (w *wtx) insertQueue(q *storage.QueueItem) (int64, error) {
+	if q.Sender == "" && q.UserID != 0 || len(q.Recipients) == 0 {
+		return 0, fmt.Errorf("sender %q, %d recipients: %w", q.Sender, len(q.Recipients), storage.ErrInvalid)
+	}
+	state := q.State
+	if state == "" {
+		state = storage.QueueQueued
+	}
+	next := q.NextAttemptAt
+	if next.IsZero() {
+		next = w.now
+	}
+	created := q.CreatedAt
+	if created.IsZero() {
+		created = w.now
+	}
+	rcpts, _ := json.Marshal(q.Recipients)
+	segs, _ := json.Marshal(nonNil(q.Segments))
+	res, _ := json.Marshal(nonNilMap(q.Results))
+	var id int64
+	err := w.stmt(w.s.st.insertQueue).QueryRowContext(w.ctx, q.UserID, q.Sender, string(rcpts), string(segs), q.Size,
+		state, q.Attempts, ts(next), ts(created), q.LastError, string(res)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("insert queue: %w", err)
+	}
+	if err := w.incSegments(q.Segments); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// addrText is the lower-case text of addresses used for substring filters
+// and the full-text index.
+func addrText(as []storage.Address) string {
+	var b strings.Builder
+	for _, a := range as {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		if a.Name != "" {
+			b.WriteString(strings.ToLower(a.Name))
+			b.WriteByte(' ')
+		}
+		b.WriteString(strings.ToLower(a.Address))
+	}
+	return b.String()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func slicesClone[T any](s []T) []T { return append([]T(nil), s...) }

@@ -1,0 +1,218 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// migrations are applied in order; migration i has version i+1. Never edit
+// a released migration: append a new one.
+var migrations = []string{
+	// 1: the initial schema.
+	`
+CREATE TABLE sequences (
+	name  TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO sequences(name, value) VALUES ('mailbox', 0), ('message', 0), ('thread', 0);
+
+CREATE TABLE domains (
+	name       TEXT PRIMARY KEY,
+	created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE dkim_keys (
+	domain      TEXT NOT NULL,
+	selector    TEXT NOT NULL,
+	algorithm   TEXT NOT NULL,
+	private_pem TEXT NOT NULL,
+	created_at  INTEGER NOT NULL,
+	PRIMARY KEY (domain, selector)
+) WITHOUT ROWID;
+
+CREATE TABLE users (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
+	address          TEXT NOT NULL UNIQUE,
+	password_hash    TEXT NOT NULL,
+	created_at       INTEGER NOT NULL,
+	modseq           INTEGER NOT NULL DEFAULT 0,
+	last_uidvalidity INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE sessions (
+	token_hash TEXT PRIMARY KEY,
+	user_id    INTEGER NOT NULL REFERENCES users(id),
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_user ON sessions(user_id);
+
+CREATE TABLE mailboxes (
+	user_id        INTEGER NOT NULL REFERENCES users(id),
+	id             INTEGER NOT NULL,
+	name           TEXT NOT NULL,
+	role           TEXT NOT NULL DEFAULT '',
+	uidvalidity    INTEGER NOT NULL,
+	uidnext        INTEGER NOT NULL DEFAULT 1,
+	highest_modseq INTEGER NOT NULL DEFAULT 0,
+	subscribed     INTEGER NOT NULL DEFAULT 1,
+	total          INTEGER NOT NULL DEFAULT 0,
+	unread         INTEGER NOT NULL DEFAULT 0,
+	size           INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (user_id, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX mailboxes_name ON mailboxes(user_id, name);
+CREATE UNIQUE INDEX mailboxes_role ON mailboxes(user_id, role) WHERE role <> '';
+
+CREATE TABLE threads (
+	user_id      INTEGER NOT NULL REFERENCES users(id),
+	id           INTEGER NOT NULL,
+	subject_norm TEXT NOT NULL,
+	PRIMARY KEY (user_id, id)
+) WITHOUT ROWID;
+CREATE INDEX threads_subject ON threads(user_id, subject_norm, id);
+
+CREATE TABLE thread_refs (
+	user_id   INTEGER NOT NULL,
+	msgid     TEXT NOT NULL,
+	thread_id INTEGER NOT NULL,
+	PRIMARY KEY (user_id, msgid),
+	FOREIGN KEY (user_id, thread_id) REFERENCES threads(user_id, id)
+) WITHOUT ROWID;
+
+CREATE TABLE messages (
+	user_id         INTEGER NOT NULL,
+	id              INTEGER NOT NULL,
+	mailbox_id      INTEGER NOT NULL,
+	uid             INTEGER NOT NULL,
+	thread_id       INTEGER NOT NULL,
+	modseq          INTEGER NOT NULL,
+	flags           TEXT NOT NULL DEFAULT '',
+	seen            INTEGER NOT NULL DEFAULT 0,
+	internal_date   INTEGER NOT NULL,
+	size            INTEGER NOT NULL,
+	header_size     INTEGER NOT NULL,
+	segments        TEXT NOT NULL,
+	subject         TEXT NOT NULL,
+	from_addrs      TEXT NOT NULL,
+	to_addrs        TEXT NOT NULL,
+	cc_addrs        TEXT NOT NULL,
+	date            INTEGER NOT NULL,
+	msgid           TEXT NOT NULL,
+	snippet         TEXT NOT NULL,
+	has_attachments INTEGER NOT NULL,
+	subject_lc      TEXT NOT NULL,
+	from_lc         TEXT NOT NULL,
+	rcpt_lc         TEXT NOT NULL,
+	PRIMARY KEY (user_id, id),
+	FOREIGN KEY (user_id, mailbox_id) REFERENCES mailboxes(user_id, id),
+	FOREIGN KEY (user_id, thread_id) REFERENCES threads(user_id, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX messages_uid ON messages(user_id, mailbox_id, uid);
+CREATE INDEX messages_list ON messages(user_id, mailbox_id, internal_date DESC, id DESC);
+CREATE INDEX messages_unseen ON messages(user_id, mailbox_id, internal_date DESC, id DESC) WHERE seen = 0;
+CREATE INDEX messages_thread ON messages(user_id, thread_id, internal_date, id);
+CREATE INDEX messages_date ON messages(user_id, internal_date DESC, id DESC);
+
+CREATE TABLE attachments (
+	user_id      INTEGER NOT NULL,
+	message_id   INTEGER NOT NULL,
+	part         TEXT NOT NULL,
+	filename     TEXT NOT NULL,
+	content_type TEXT NOT NULL,
+	size         INTEGER NOT NULL,
+	hash         TEXT NOT NULL,
+	PRIMARY KEY (user_id, message_id, part),
+	FOREIGN KEY (user_id, message_id) REFERENCES messages(user_id, id)
+) WITHOUT ROWID;
+
+CREATE VIRTUAL TABLE search USING fts5(
+	subject, addrs, body,
+	tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TABLE changes (
+	user_id    INTEGER NOT NULL,
+	modseq     INTEGER NOT NULL,
+	mailbox_id INTEGER NOT NULL,
+	message_id INTEGER NOT NULL,
+	uid        INTEGER NOT NULL,
+	kind       TEXT NOT NULL,
+	PRIMARY KEY (user_id, modseq)
+) WITHOUT ROWID;
+
+CREATE TABLE blobs (
+	hash       TEXT PRIMARY KEY,
+	size       INTEGER NOT NULL,
+	refcount   INTEGER NOT NULL,
+	zero_since INTEGER
+) WITHOUT ROWID;
+CREATE INDEX blobs_zero ON blobs(zero_since) WHERE refcount = 0;
+
+CREATE TABLE queue (
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id         INTEGER NOT NULL,
+	sender          TEXT NOT NULL,
+	recipients      TEXT NOT NULL,
+	segments        TEXT NOT NULL,
+	size            INTEGER NOT NULL,
+	state           TEXT NOT NULL,
+	attempts        INTEGER NOT NULL,
+	next_attempt_at INTEGER NOT NULL,
+	created_at      INTEGER NOT NULL,
+	last_error      TEXT NOT NULL,
+	results         TEXT NOT NULL
+);
+CREATE INDEX queue_due ON queue(state, next_attempt_at, id);
+
+CREATE TABLE training (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id    INTEGER NOT NULL REFERENCES users(id),
+	message_id INTEGER NOT NULL,
+	spam       INTEGER NOT NULL,
+	created_at INTEGER NOT NULL
+);
+CREATE INDEX training_user ON training(user_id, id);
+
+CREATE TABLE kv (
+	key   TEXT PRIMARY KEY,
+	value BLOB NOT NULL
+) WITHOUT ROWID;
+`,
+}
+
+// migrate applies every pending migration, each in its own BEGIN IMMEDIATE
+// transaction that re-reads the current version, so two processes opening a
+// new database at once apply each migration exactly once.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	for i, m := range migrations {
+		version := i + 1
+		err := s.write(ctx, func(w *wtx) error {
+			var n int
+			if err := w.queryRow(`SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := w.exec(m); err != nil {
+				return err
+			}
+			_, err := w.exec(`INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
+			if err == nil {
+				s.log.Info("sqlite migration applied", "version", version)
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %d: %w", version, err)
+		}
+	}
+	return nil
+}

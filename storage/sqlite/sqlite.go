@@ -1,0 +1,265 @@
+// Package sqlite is the embedded storage backend: a storage.Store on one
+// SQLite database file (modernc.org/sqlite, pure Go, driver "sqlite").
+//
+// Layout. The database runs in WAL mode with synchronous=FULL, so a commit
+// that returned is on disk (RFC 5321 section 4.1.1.4 and RFC 9051 APPEND both
+// require that a message is safely stored before it is acknowledged), with
+// foreign keys on and a busy timeout so several processes (the CLI beside a
+// running "stamp serve") can share the file: every write transaction starts
+// with BEGIN IMMEDIATE, which takes the database write lock up front and waits
+// for it, instead of failing late on a lock upgrade.
+//
+// Inside one process, writes go through a dedicated *sql.DB with exactly one
+// connection (so writers queue in Go, not in SQLite's busy loop) and reads go
+// through a second, pooled *sql.DB that WAL lets run beside the writer. Hot
+// statements of Deliver are prepared once on the writer connection.
+//
+// The per-user tables (mailboxes, messages, attachments, threads,
+// thread_refs, changes, training) are WITHOUT ROWID tables whose primary key
+// leads with user_id, as the PostgreSQL layout partitions them by user: a
+// user's rows are clustered together and every query names user_id.
+// Message, mailbox and thread ids come from a global sequences table so that
+// they are unique across users (the full-text table uses the message id as
+// its rowid).
+//
+// Full-text search uses FTS5 (subject, addresses, body), written in the same
+// transaction as the message rows. Flags follow RFC 9051 section 2.3.2;
+// MODSEQ follows RFC 7162 (CONDSTORE/QRESYNC): one counter per user, bumped
+// once per changed message or mailbox, each bump logged in the changes table.
+// UIDs and UIDVALIDITY follow RFC 9051 section 2.3.1.1; MOVE follows RFC 6851.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/stamp-mail/stamp/storage"
+)
+
+// busyTimeout is how long a connection waits for another process's lock
+// before failing with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// Options configures Open.
+type Options struct {
+	// Logger receives operational messages; nil discards them.
+	Logger *slog.Logger
+	// ReadConns is the size of the read connection pool; 0 means a default
+	// based on the number of CPUs.
+	ReadConns int
+}
+
+// Store is a storage.Store on a SQLite database file. It is safe for
+// concurrent use, and several processes may open the same file.
+type Store struct {
+	log *slog.Logger
+	w   *sql.DB // one connection, every write transaction
+	r   *sql.DB // pooled, read only
+
+	st stmts
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and applies pending
+// migrations, each in its own transaction. The path must name a file: an
+// in-memory database cannot be shared by the read and write pools.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" || path == ":memory:" {
+		return nil, fmt.Errorf("sqlite: open: a file path is required: %w", storage.ErrInvalid)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	common := url.Values{}
+	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	common.Add("_pragma", "foreign_keys(1)")
+	common.Add("_pragma", "synchronous(FULL)")
+
+	wq := url.Values{}
+	for k, v := range common {
+		wq[k] = append([]string(nil), v...)
+	}
+	wq.Add("_pragma", "journal_mode(WAL)")
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	s := &Store{log: log, w: w}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	rq := url.Values{}
+	for k, v := range common {
+		rq[k] = append([]string(nil), v...)
+	}
+	rq.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = max(4, runtime.NumCPU())
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s.r = r
+
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	log.Debug("sqlite store open", "path", path)
+	return s, nil
+}
+
+// Close releases the store's connections.
+func (s *Store) Close() error {
+	s.st.close()
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers on both pools.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// wtx is one write transaction. Statements prepared on the writer pool are
+// rebound to the transaction once and cached.
+type wtx struct {
+	s     *Store
+	ctx   context.Context
+	tx    *sql.Tx
+	now   time.Time
+	bound map[*sql.Stmt]*sql.Stmt
+	freed []string
+	seen  map[string]bool
+}
+
+// write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it when
+// fn returns nil.
+func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	w := &wtx{s: s, ctx: ctx, tx: tx, now: time.Now()}
+	if err := fn(w); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (w *wtx) stmt(st *sql.Stmt) *sql.Stmt {
+	if b, ok := w.bound[st]; ok {
+		return b
+	}
+	if w.bound == nil {
+		w.bound = map[*sql.Stmt]*sql.Stmt{}
+	}
+	b := w.tx.StmtContext(w.ctx, st)
+	w.bound[st] = b
+	return b
+}
+
+func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
+	return w.tx.ExecContext(w.ctx, q, args...)
+}
+
+func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	return w.tx.QueryContext(w.ctx, q, args...)
+}
+
+func (w *wtx) queryRow(q string, args ...any) *sql.Row {
+	return w.tx.QueryRowContext(w.ctx, q, args...)
+}
+
+// addFreed records a blob whose reference count reached zero.
+func (w *wtx) addFreed(hash string) {
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
+	if !w.seen[hash] {
+		w.seen[hash] = true
+		w.freed = append(w.freed, hash)
+	}
+}
+
+// sqliteCode returns the extended result code of a SQLite error, or 0.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+func isForeignKey(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// notFound maps sql.ErrNoRows to storage.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.ErrNotFound
+	}
+	return err
+}
+
+// Times are stored as Unix nanoseconds; 0 is the zero time.
+func ts(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromTS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}

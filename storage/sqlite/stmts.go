@@ -1,0 +1,82 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// msgCols are the messages columns scanned by scanMessage, in order.
+const msgCols = `m.user_id, m.id, m.mailbox_id, m.uid, m.thread_id, m.modseq, m.flags, m.internal_date,
+	m.size, m.header_size, m.segments, m.subject, m.from_addrs, m.to_addrs, m.cc_addrs, m.date, m.msgid,
+	m.snippet, m.has_attachments`
+
+// stmts are the statements prepared once on the writer connection: the ones
+// every delivery, flag change or expunge runs.
+type stmts struct {
+	nextSeq, bumpModSeq, mailboxAdd, mailboxSub                      *sql.Stmt
+	insertMessage, insertAttachment, insertSearch, deleteSearch      *sql.Stmt
+	blobInc, blobDec, insertChange                                   *sql.Stmt
+	refLookup, refInsert, threadBySubject, threadInsert, insertQueue *sql.Stmt
+	all                                                              []*sql.Stmt
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	p := func(dst **sql.Stmt, q string) error {
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare %q: %w", q, err)
+		}
+		*dst = st
+		s.st.all = append(s.st.all, st)
+		return nil
+	}
+	list := []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&s.st.nextSeq, `UPDATE sequences SET value = value + 1 WHERE name = ? RETURNING value`},
+		{&s.st.bumpModSeq, `UPDATE users SET modseq = modseq + 1 WHERE id = ? RETURNING modseq`},
+		{&s.st.mailboxAdd, `UPDATE mailboxes SET uidnext = uidnext + 1, total = total + 1,
+			unread = unread + ?, size = size + ?, highest_modseq = max(highest_modseq, ?)
+			WHERE user_id = ? AND id = ? RETURNING uidnext - 1`},
+		{&s.st.mailboxSub, `UPDATE mailboxes SET total = total - 1, unread = unread - ?, size = size - ?,
+			highest_modseq = max(highest_modseq, ?) WHERE user_id = ? AND id = ?`},
+		{&s.st.insertMessage, `INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq,
+			flags, seen, internal_date, size, header_size, segments, subject, from_addrs, to_addrs,
+			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.st.insertAttachment, `INSERT INTO attachments (user_id, message_id, part, filename,
+			content_type, size, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`},
+		{&s.st.insertSearch, `INSERT INTO search (rowid, subject, addrs, body) VALUES (?, ?, ?, ?)`},
+		{&s.st.deleteSearch, `DELETE FROM search WHERE rowid = ?`},
+		{&s.st.blobInc, `INSERT INTO blobs (hash, size, refcount, zero_since) VALUES (?, ?, 1, NULL)
+			ON CONFLICT (hash) DO UPDATE SET refcount = refcount + 1, zero_since = NULL`},
+		{&s.st.blobDec, `UPDATE blobs SET refcount = refcount - 1,
+			zero_since = CASE WHEN refcount = 1 THEN ? ELSE zero_since END
+			WHERE hash = ? AND refcount > 0 RETURNING refcount`},
+		{&s.st.insertChange, `INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind)
+			VALUES (?, ?, ?, ?, ?, ?)`},
+		{&s.st.refLookup, `SELECT thread_id FROM thread_refs WHERE user_id = ? AND msgid = ?`},
+		{&s.st.refInsert, `INSERT OR IGNORE INTO thread_refs (user_id, msgid, thread_id) VALUES (?, ?, ?)`},
+		{&s.st.threadBySubject, `SELECT id FROM threads WHERE user_id = ? AND subject_norm = ?
+			ORDER BY id DESC LIMIT 1`},
+		{&s.st.threadInsert, `INSERT INTO threads (user_id, id, subject_norm) VALUES (?, ?, ?)`},
+		{&s.st.insertQueue, `INSERT INTO queue (user_id, sender, recipients, segments, size, state,
+			attempts, next_attempt_at, created_at, last_error, results)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`},
+	}
+	for _, l := range list {
+		if err := p(l.dst, l.q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *stmts) close() {
+	for _, s := range st.all {
+		s.Close()
+	}
+	st.all = nil
+}
