@@ -1,0 +1,382 @@
+// Package smtp is Stamp's SMTP frontend: the inbound MX listener (port 25)
+// and the message submission listeners (ports 587 and 465). It is a thin
+// adapter: it implements go-smtp's Backend and Session by calling
+// core.Service, which owns delivery, submission and authentication.
+//
+// RFCs implemented here (with go-smtp doing the wire protocol):
+//   - RFC 5321 SMTP (timeouts of section 4.5.3.2, relay rules of section 3.6)
+//   - RFC 6409 message submission (AUTH required before MAIL on 587/465)
+//   - RFC 3207 STARTTLS, RFC 8314 implicit TLS for submission (port 465)
+//   - RFC 4954 AUTH with SASL PLAIN (RFC 4616) and LOGIN
+//   - RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 2920 PIPELINING,
+//     RFC 2034/3463 enhanced status codes, RFC 6531 SMTPUTF8
+//   - RFC 3848 "with" keywords in the Received field (ESMTP, ESMTPS, ESMTPSA)
+//
+// Shape: every listener follows New / Serve / Shutdown / Close. Connection
+// limits (MaxConnections, per-IP RatePerMinute) are enforced at accept, before
+// go-smtp sees the connection, by a listener wrapper; each accepted
+// connection is tracked so that Shutdown can tell idle sessions 421 and let
+// a session that is receiving or committing DATA finish first.
+package smtp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/stamp-mail/stamp/core"
+)
+
+// Timeouts. RFC 5321 section 4.5.3.2 sets the floors.
+const (
+	// commandTimeout bounds the wait for the next command; RFC 5321 section
+	// 4.5.3.2.7 says a server SHOULD wait at least 5 minutes.
+	commandTimeout = 5 * time.Minute
+	// dataReadTimeout bounds each read of the DATA block; RFC 5321 section
+	// 4.5.3.2.5 gives the client 3 minutes per block, the server waits 5.
+	dataReadTimeout = 5 * time.Minute
+	// writeTimeout bounds each reply write; RFC 5321 has no server-side
+	// figure, we use the client's shortest command timeout (section
+	// 4.5.3.2.3, 2 minutes for the DATA initiation).
+	writeTimeout = 2 * time.Minute
+	// refuseTimeout bounds the 421 written to a connection refused at accept.
+	refuseTimeout = 10 * time.Second
+)
+
+// Defaults of Options.
+const (
+	// DefaultMaxConnections is the connection limit when Options.MaxConnections is 0.
+	DefaultMaxConnections = 1000
+)
+
+// Options configure a Server.
+type Options struct {
+	// Core is the mail service. Required.
+	Core *core.Service
+	// Logger receives connection and error logs; nil discards them.
+	Logger *slog.Logger
+	// Hostname is announced in the greeting; default core's hostname.
+	Hostname string
+	// TLSConfig enables STARTTLS (and is required with ImplicitTLS).
+	TLSConfig *tls.Config
+	// ImplicitTLS says the listener given to Serve is already a TLS listener (port 465).
+	ImplicitTLS bool
+	// AllowInsecureAuth allows AUTH before TLS, but only from loopback addresses.
+	AllowInsecureAuth bool
+	// Submission selects the submission role (587/465: AUTH required before
+	// MAIL, any recipient); false is the MX role (25: no AUTH, local recipients only).
+	Submission bool
+	// MaxMessageBytes bounds a message; default core's MaxMessageBytes.
+	MaxMessageBytes int64
+	// MaxConnections bounds open connections; default DefaultMaxConnections.
+	MaxConnections int
+	// MaxRecipients bounds RCPT per transaction; default core's MaxRecipients.
+	MaxRecipients int
+	// RatePerMinute bounds new connections plus messages per remote IP per
+	// minute; 0 means no limit.
+	RatePerMinute int
+}
+
+// Server is an SMTP listener (MX or submission).
+type Server struct {
+	opts  Options
+	svc   *core.Service
+	log   *slog.Logger
+	proto string // "smtp" or "submission": metrics and logs
+	gs    *gosmtp.Server
+	rate  *ipRate
+	ids   atomic.Uint64
+
+	// mu guards the fields below and trackedConn.busy.
+	mu       sync.Mutex
+	conns    map[*trackedConn]struct{}
+	draining bool
+}
+
+// New returns a server; call Serve to accept connections.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg := opts.Core.Config()
+	if opts.Hostname == "" {
+		opts.Hostname = cfg.Hostname
+	}
+	if opts.MaxMessageBytes <= 0 {
+		opts.MaxMessageBytes = cfg.MaxMessageBytes
+	}
+	if opts.MaxRecipients <= 0 {
+		opts.MaxRecipients = cfg.MaxRecipients
+	}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = DefaultMaxConnections
+	}
+	s := &Server{
+		opts:  opts,
+		svc:   opts.Core,
+		proto: "smtp",
+		rate:  newIPRate(opts.RatePerMinute, time.Minute),
+		conns: map[*trackedConn]struct{}{},
+	}
+	if opts.Submission {
+		s.proto = "submission"
+	}
+	s.log = opts.Logger.With("proto", s.proto)
+
+	gs := gosmtp.NewServer(backend{s})
+	gs.Domain = opts.Hostname
+	gs.TLSConfig = opts.TLSConfig
+	gs.MaxMessageBytes = opts.MaxMessageBytes
+	gs.MaxRecipients = opts.MaxRecipients
+	// The session decides (see session.authAllowed): TLS, or loopback when
+	// AllowInsecureAuth. go-smtp only advertises AUTH when the session
+	// returns mechanisms.
+	gs.AllowInsecureAuth = true
+	gs.ReadTimeout = commandTimeout
+	gs.WriteTimeout = writeTimeout
+	gs.EnableSMTPUTF8 = true
+	gs.ErrorLog = errorLog{s.log}
+	s.gs = gs
+	return s
+}
+
+// Serve accepts connections on ln until Shutdown or Close; it then returns
+// nil. With ImplicitTLS, ln must be a TLS listener and Options.TLSConfig set.
+func (s *Server) Serve(ln net.Listener) error {
+	if s.opts.ImplicitTLS && s.opts.TLSConfig == nil {
+		return errors.New("smtp: ImplicitTLS requires Options.TLSConfig")
+	}
+	return s.gs.Serve(&listener{Listener: ln, s: s})
+}
+
+// Shutdown stops accepting, answers 421 to every session waiting for a
+// command, lets sessions that are receiving or committing a message finish,
+// and waits for all connections to end until ctx is done; then it
+// force-closes what is left and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	done := make(chan error, 1)
+	go func() { done <- s.gs.Shutdown(context.Background()) }()
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.kickIdle()
+		select {
+		case err := <-done:
+			if errors.Is(err, gosmtp.ErrServerClosed) {
+				err = nil
+			}
+			return err
+		case <-ctx.Done():
+			s.closeAll()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Close closes the listener and every connection at once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	err := s.gs.Close()
+	s.closeAll()
+	if errors.Is(err, gosmtp.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// kickIdle wakes every session blocked reading a command: its read fails
+// with a timeout, go-smtp answers "421 4.4.2" and closes the connection.
+// Sessions inside DATA are left alone.
+func (s *Server) kickIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if !c.busy {
+			c.Conn.SetReadDeadline(time.Unix(1, 0))
+		}
+	}
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	cs := make([]*trackedConn, 0, len(s.conns))
+	for c := range s.conns {
+		cs = append(cs, c)
+	}
+	s.mu.Unlock()
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
+// listener enforces the connection limits and tracks accepted connections.
+type listener struct {
+	net.Listener
+	s *Server
+}
+
+// Accept returns the next admitted connection; refused ones get a 421 and
+// are closed without reaching go-smtp.
+func (l *listener) Accept() (net.Conn, error) {
+	s := l.s
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		ip := remoteIP(c.RemoteAddr())
+		raw := c
+		tc, isTLS := c.(*tls.Conn)
+		if isTLS {
+			raw = tc.NetConn()
+		}
+		if reason := s.admit(ip); reason != "" {
+			go s.refuse(c, ip, reason)
+			continue
+		}
+		t := s.track(raw, ip)
+		if isTLS {
+			// Re-wrap so go-smtp still sees a *tls.Conn (it checks the type
+			// for implicit TLS) while reads go through the tracked conn. The
+			// handshake has not started yet: tls.Listener defers it.
+			return tls.Server(t, s.opts.TLSConfig), nil
+		}
+		return t, nil
+	}
+}
+
+// admit applies MaxConnections and the per-IP rate; it returns why a new
+// connection is refused, or "".
+func (s *Server) admit(ip net.IP) string {
+	s.mu.Lock()
+	n, draining := len(s.conns), s.draining
+	s.mu.Unlock()
+	switch {
+	case draining:
+		return "Service shutting down"
+	case n >= s.opts.MaxConnections:
+		return "Too many connections, try again later"
+	case !s.rate.allow(ip):
+		return "Too many connections from your address, try again later"
+	}
+	return ""
+}
+
+// refuse answers 421 4.7.0 (RFC 5321 section 3.8: a server may refuse with
+// 421 at greeting time) and closes c.
+func (s *Server) refuse(c net.Conn, ip net.IP, reason string) {
+	defer c.Close()
+	s.log.Info("connection refused", "remote", ip.String(), "reason", reason)
+	c.SetDeadline(time.Now().Add(refuseTimeout))
+	fmt.Fprintf(c, "421 4.7.0 %s %s\r\n", s.opts.Hostname, reason)
+}
+
+func (s *Server) track(c net.Conn, ip net.IP) *trackedConn {
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &trackedConn{Conn: c, s: s, id: s.ids.Add(1), ip: ip, ctx: ctx, cancel: cancel,
+		endSession: s.svc.Metrics().SessionStarted(s.proto)}
+	s.mu.Lock()
+	s.conns[t] = struct{}{}
+	s.mu.Unlock()
+	return t
+}
+
+// trackedConn is an accepted connection: it carries the connection's
+// context (cancelled on close) and its id for logs, and refuses reads of
+// new commands while the server drains.
+type trackedConn struct {
+	net.Conn
+	s          *Server
+	id         uint64
+	ip         net.IP
+	ctx        context.Context
+	cancel     context.CancelFunc
+	endSession func()
+	once       sync.Once
+
+	busy bool // inside DATA; guarded by s.mu
+}
+
+// errDraining is returned by reads of a draining server: a timeout, so that
+// go-smtp answers 421 and closes the connection.
+type errDraining struct{}
+
+func (errDraining) Error() string   { return "smtp: server shutting down" }
+func (errDraining) Timeout() bool   { return true }
+func (errDraining) Temporary() bool { return true }
+
+// Read fails with a timeout once the server drains, except inside DATA.
+func (c *trackedConn) Read(b []byte) (int, error) {
+	c.s.mu.Lock()
+	stop := c.s.draining && !c.busy
+	c.s.mu.Unlock()
+	if stop {
+		return 0, errDraining{}
+	}
+	return c.Conn.Read(b)
+}
+
+// setBusy marks the connection as receiving DATA (Shutdown waits for it) or not.
+func (c *trackedConn) setBusy(b bool) {
+	c.s.mu.Lock()
+	c.busy = b
+	if b {
+		// Undo a deadline kickIdle may have set just before.
+		c.Conn.SetReadDeadline(time.Now().Add(dataReadTimeout))
+	}
+	c.s.mu.Unlock()
+}
+
+// Close closes the connection and releases its slot.
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.s.mu.Lock()
+		delete(c.s.conns, c)
+		c.s.mu.Unlock()
+		c.cancel()
+		c.endSession()
+	})
+	return c.Conn.Close()
+}
+
+func remoteIP(a net.Addr) net.IP {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP
+	case nil:
+		return nil
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return nil
+	}
+	return net.ParseIP(host)
+}
+
+// errorLog adapts go-smtp's logger (unexpected errors, recovered panics with
+// their stack) to slog.
+type errorLog struct{ log *slog.Logger }
+
+// Printf logs a go-smtp error.
+func (e errorLog) Printf(format string, v ...any) {
+	e.log.Warn("smtp server error", "err", fmt.Sprintf(format, v...))
+}
+
+// Println logs a go-smtp error.
+func (e errorLog) Println(v ...any) {
+	e.log.Warn("smtp server error", "err", fmt.Sprint(v...))
+}
