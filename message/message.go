@@ -1,11 +1,17 @@
 // Package message is the one place that parses MIME (RFC 5322, RFC 2045-2049,
-// RFC 2047 encoded words, non-UTF-8 charsets). It extracts what Stamp indexes
-// and shows: addresses, subject, threading headers, text for search, a
-// snippet, attachments, and the byte ranges of each MIME part so that
-// attachment bodies can be stored as blobs of their own.
+// RFC 2047 encoded words, RFC 2231 parameters, non-UTF-8 charsets). It
+// extracts what Stamp indexes and shows: addresses, subject, threading
+// headers, text for search, a snippet, attachments, and the byte ranges of
+// each MIME part (numbered as IMAP sections, RFC 3501 section 6.4.5) so that
+// attachment bodies can be stored as blobs of their own (Segments).
 //
 // Parsing never fails: malformed input yields a Parsed with what could be
-// read and Malformed set, so the message is still stored and listed.
+// read and Malformed set, so the message is still stored and listed. The
+// part tree comes from this package's own byte-offset scanner (go-message's
+// reader does not report offsets); go-message supplies charsets and the
+// writer used by Compose (RFC 5322/MIME) and BuildDSN (RFC 3464 delivery
+// status notifications in an RFC 6522 multipart/report). ParseAddress checks
+// addresses against RFC 5321 section 4.5.3.1 limits.
 package message
 
 import "time"

@@ -238,6 +238,7 @@ func TestParseBodies(t *testing.T) {
 		{"no boundary param", "Content-Type: multipart/mixed\n\njust text\n", "just text\n", "just text", ErrNoParts, 0},
 		{"text attachment not in text", "Content-Type: multipart/mixed; boundary=b\n\n--b\n\nbody\n--b\nContent-Disposition: attachment; filename=a.txt\n\nfile\n--b--\n", "body", "body", nil, 1},
 		{"bad content type", "Content-Type: ;;;\n\nhi\n", "hi\n", "hi", ErrBadContentType, 0},
+		{"content type missing semicolon", "Content-Type: TEXT/PLAIN charset=ISO-8859-1\n\ncaf\xe9\n", "café\n", "café", nil, 0},
 		{"empty", "", "", "", nil, 0},
 	}
 	for _, c := range cases {

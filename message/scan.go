@@ -180,6 +180,11 @@ func (s *scanner) mediaType(v string, path string) (string, map[string]string) {
 		// Retry with only the type, then with parameters one at a time.
 		base, rest, _ := strings.Cut(v, ";")
 		t, _, err2 := mime.ParseMediaType(base)
+		if f := strings.Fields(base); err2 != nil && len(f) > 1 {
+			// "text/plain charset=us-ascii": a missing semicolon.
+			t, _, err2 = mime.ParseMediaType(f[0])
+			rest = strings.Join(f[1:], ";") + ";" + rest
+		}
 		if err2 != nil {
 			s.fail(fmt.Errorf("part %q: %w %q", path, ErrBadContentType, v))
 			return "", map[string]string{}
