@@ -15,8 +15,8 @@ type commitJob struct {
 	done  chan error
 }
 
-// commit hands a batch to the group committer and waits until it is durable.
-// Blobs must already be written (blob.Store.PutAll) before calling.
+// commit hands a batch and its blobs to the group-commit pipeline and waits
+// until both are durable.
 func (s *Service) commit(ctx context.Context, b storage.Batch, blobs [][]byte) error {
 	job := &commitJob{batch: b, blobs: blobs, done: make(chan error, 1)}
 	select {
@@ -30,38 +30,82 @@ func (s *Service) commit(ctx context.Context, b storage.Batch, blobs [][]byte) e
 	return <-job.done
 }
 
-// runCommitter is the group commit loop: it takes every job waiting (up to
-// MaxBatch messages) and commits them in one storage transaction, so one
-// fsync serves many concurrent deliveries (ARCHITECTURE.md, durability rule).
-func (s *Service) runCommitter(ctx context.Context) {
+// takeJobs returns first and every job waiting behind it, up to MaxBatch messages.
+func (s *Service) takeJobs(first *commitJob, from chan *commitJob) []*commitJob {
+	jobs := []*commitJob{first}
+	n := len(first.batch.Messages) + len(first.batch.Queue)
+	for n < s.cfg.MaxBatch {
+		select {
+		case j := <-from:
+			jobs = append(jobs, j)
+			n += len(j.batch.Messages) + len(j.batch.Queue)
+		default:
+			return jobs
+		}
+	}
+	return jobs
+}
+
+// runBlobWriter is the first stage of group commit: it writes the blobs of
+// every waiting job in one PutAll (parallel fsyncs, one directory sync per
+// directory) and passes the jobs on to the database stage, so the blobs of
+// the next group are written while the previous group's transaction commits.
+func (s *Service) runBlobWriter(ctx context.Context) {
 	for {
 		var first *commitJob
 		select {
 		case first = <-s.commits:
 		case <-ctx.Done():
-			// Finish what is already queued, then stop.
+			return
+		}
+		jobs := s.takeJobs(first, s.commits)
+		var all [][]byte
+		seen := map[string]bool{}
+		for _, j := range jobs {
+			for _, b := range j.blobs {
+				k := string(b)
+				if len(b) < 4096 { // cheap exact dedup of small identical blobs (common headers)
+					if seen[k] {
+						continue
+					}
+					seen[k] = true
+				}
+				all = append(all, b)
+			}
+		}
+		if _, err := s.blobs.PutAll(context.WithoutCancel(ctx), all); err != nil {
+			for _, j := range jobs {
+				j.done <- temporary("write blobs", err)
+			}
+			continue
+		}
+		for _, j := range jobs {
+			s.durable <- j
+		}
+	}
+}
+
+// runCommitter is the database stage of group commit: it takes every job
+// whose blobs are durable (up to MaxBatch messages) and commits them in one
+// storage transaction, so one fsync serves many concurrent deliveries
+// (ARCHITECTURE.md, durability rule).
+func (s *Service) runCommitter(ctx context.Context) {
+	for {
+		var first *commitJob
+		select {
+		case first = <-s.durable:
+		case <-ctx.Done():
+			// Finish what already passed the blob stage, then stop.
 			for {
 				select {
-				case j := <-s.commits:
+				case j := <-s.durable:
 					s.commitJobs(context.WithoutCancel(ctx), []*commitJob{j})
 				default:
 					return
 				}
 			}
 		}
-		jobs := []*commitJob{first}
-		n := len(first.batch.Messages) + len(first.batch.Queue)
-	drain:
-		for n < s.cfg.MaxBatch {
-			select {
-			case j := <-s.commits:
-				jobs = append(jobs, j)
-				n += len(j.batch.Messages) + len(j.batch.Queue)
-			default:
-				break drain
-			}
-		}
-		s.commitJobs(context.WithoutCancel(ctx), jobs)
+		s.commitJobs(context.WithoutCancel(ctx), s.takeJobs(first, s.durable))
 	}
 }
 

@@ -263,11 +263,9 @@ func addrs(in []message.Address) []storage.Address {
 	return out
 }
 
-// store2 writes the blobs durably, then group-commits the batch.
+// store2 writes the blobs durably, then commits the batch, through the
+// group-commit pipeline.
 func (s *Service) store2(ctx context.Context, b storage.Batch, blobs [][]byte) error {
-	if _, err := s.blobs.PutAll(ctx, blobs); err != nil {
-		return temporary("write blobs", err)
-	}
 	return s.commit(ctx, b, blobs)
 }
 

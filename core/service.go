@@ -143,7 +143,8 @@ type Service struct {
 	log    *slog.Logger
 
 	bus     *Bus
-	commits chan *commitJob
+	commits chan *commitJob // to the blob stage of group commit
+	durable chan *commitJob // blob stage -> database stage
 	cache   *blobCache
 	auth    *authLimiter
 	sends   *rateWindow
@@ -174,6 +175,7 @@ func New(cfg Config, d Deps) *Service {
 		log:       d.Logger,
 		bus:       newBus(),
 		commits:   make(chan *commitJob, 4096),
+		durable:   make(chan *commitJob, 4096),
 		cache:     newBlobCache(cfg.CacheBytes),
 		auth:      newAuthLimiter(),
 		sends:     newRateWindow(time.Hour),
@@ -192,10 +194,18 @@ func (s *Service) Metrics() *Metrics { return s.metrics }
 // blob collector until Close.
 func (s *Service) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
+	blobCtx, stopBlobs := context.WithCancel(context.WithoutCancel(ctx))
+	var blobWG sync.WaitGroup
 	for i := 0; i < s.cfg.Committers; i++ {
+		blobWG.Add(1)
+		go func() { defer blobWG.Done(); s.runBlobWriter(blobCtx) }()
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.runCommitter(ctx) }()
 	}
+	// On shutdown the blob stage stops first; the database stage then
+	// finishes every job that reached it.
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); <-ctx.Done(); stopBlobs(); blobWG.Wait() }()
 	if n, ok := s.store.(storage.Notifier); ok {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.listenRemote(ctx, n) }()
