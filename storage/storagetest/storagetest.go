@@ -12,7 +12,13 @@
 //     gets its own MODSEQ and change log entry;
 //   - flags come back sorted in byte order, system flags in canonical spelling (RFC 9051
 //     section 2.3.2), keywords as first given, \Recent never stored;
-//   - UIDVALIDITY values of one user never repeat.
+//   - UIDVALIDITY values of one user never repeat;
+//   - ListThread of a thread without messages of the user is ErrNotFound;
+//   - ChangesSince with limit <= 0 returns up to a default of at least 1000;
+//   - CollectBlobs returns the number removed and, after committing the
+//     successful removals, an error describing the failed ones;
+//   - Search drops text terms without a letter or digit; text that is all
+//     such terms means no text condition.
 package storagetest
 
 import (
