@@ -40,6 +40,7 @@ type envOptions struct {
 	allowInsecure  bool
 	maxConnections int
 	fakeRemote     string // accepted connections report this remote address
+	implicitTLS    bool   // the listener speaks TLS (port 995)
 }
 
 func newEnv(t *testing.T, o envOptions) *testEnv {
@@ -55,10 +56,14 @@ func newEnvWith(t *testing.T, svc *core.Service, o envOptions) *testEnv {
 	if os.Getenv("STAMP_TEST_LOG") != "" {
 		opts.Logger = testLogger()
 	}
-	if o.tls {
+	if o.tls || o.implicitTLS {
 		var cert tls.Certificate
 		cert, e.certPEM = selfSigned(t)
 		opts.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	var implicitConfig *tls.Config
+	if o.implicitTLS {
+		implicitConfig, opts.TLSConfig, opts.ImplicitTLS = opts.TLSConfig, nil, true
 	}
 	e.srv = New(opts)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -69,6 +74,9 @@ func newEnvWith(t *testing.T, svc *core.Service, o envOptions) *testEnv {
 	var l net.Listener = ln
 	if o.fakeRemote != "" {
 		l = fakeRemoteListener{Listener: ln, remote: o.fakeRemote}
+	}
+	if implicitConfig != nil {
+		l = tls.NewListener(l, implicitConfig)
 	}
 	go func() { e.served <- e.srv.Serve(l) }()
 	t.Cleanup(func() {
@@ -190,6 +198,24 @@ func dial(t *testing.T, addr string) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newClient(t, nc)
+}
+
+// dialTLS connects to an implicit-TLS port, verifying the server certificate.
+func dialTLS(t *testing.T, addr string, certPEM []byte) *client {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(certPEM)
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	nc, err := tls.DialWithDialer(d, "tcp", addr, &tls.Config{RootCAs: roots, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newClient(t, nc)
+}
+
+func newClient(t *testing.T, nc net.Conn) *client {
+	t.Helper()
 	nc.SetDeadline(time.Now().Add(30 * time.Second))
 	c := &client{t: t, nc: nc, text: textproto.NewConn(nc)}
 	t.Cleanup(func() { c.nc.Close() })

@@ -45,6 +45,23 @@ func TestLoginRequiresTLS(t *testing.T) {
 	c.expectOK("QUIT")
 }
 
+func TestImplicitTLS(t *testing.T) {
+	e := newEnv(t, envOptions{implicitTLS: true, fakeRemote: "192.0.2.7:4000"})
+	u, inbox := e.user(t, "a@example.test")
+	e.add(t, u, inbox, "Subject: tls\r\n\r\nover tls\r\n")
+	c := dialTLS(t, e.addr, e.certPEM)
+	caps := c.capa()
+	if slices.Contains(caps, "STLS") || !slices.Contains(caps, "USER") {
+		t.Fatalf("CAPA on implicit TLS: got %q, want USER and no STLS", caps)
+	}
+	c.login("a@example.test")
+	c.expectOK("RETR 1")
+	if got := string(c.multi()); got != "Subject: tls\r\n\r\nover tls\r\n" {
+		t.Errorf("RETR over TLS: got %q", got)
+	}
+	c.expectOK("QUIT")
+}
+
 func TestInsecureAuthOnlyFromLoopback(t *testing.T) {
 	cases := []struct {
 		name      string
