@@ -228,3 +228,5 @@ func grep(lines []string, sub string) []string {
 }
 
 func ioReadFull(r *bufio.Reader, b []byte) (int, error) { return io.ReadFull(r, b) }
+
+func netDial(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }

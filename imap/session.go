@@ -34,10 +34,12 @@ type session struct {
 	user core.User // ID 0 before login
 	sel  *selected // nil unless a mailbox is selected
 
-	// mu guards the shutdown handshake.
+	// mu guards the shutdown handshake and the end of the session.
 	mu      sync.Mutex
 	busy    int  // commands in progress
 	byeSent bool // Shutdown already said BYE
+	closed  bool
+	idling  sync.WaitGroup // imapserver may end the connection while Idle still runs
 }
 
 // enter marks a command in progress until the returned func runs, so that
@@ -66,7 +68,11 @@ func (s *session) tryBye() bool {
 
 // Close implements imapserver.Session; it runs when the connection ends.
 func (s *session) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	s.cancel()
+	s.idling.Wait()
 	if s.sel != nil {
 		s.sel.close()
 		s.sel = nil
@@ -116,6 +122,14 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 // Idle implements imapserver.Session (RFC 2177): it pushes changes of the
 // selected mailbox as core events arrive.
 func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.idling.Add(1)
+	s.mu.Unlock()
+	defer s.idling.Done()
 	if s.sel == nil {
 		select {
 		case <-stop:
