@@ -11,58 +11,127 @@ import (
 	"github.com/stamp-mail/stamp/storage"
 )
 
-// Deliver commits a batch in one transaction (one fsync): every message
-// gets its id, the next UID of its mailbox, a new MODSEQ, a thread, its
-// search row and its blob references; queue items are inserted with theirs.
-// On error nothing of the batch is committed and the output fields keep
-// their previous values.
+// maxGroup caps how many waiting batches one group commit takes.
+const maxGroup = 256
+
+// pendingBatch is a Deliver call waiting for a group commit.
+type pendingBatch struct {
+	b    *storage.Batch
+	done chan error
+}
+
+// Deliver commits a batch atomically: every message gets its id, the next
+// UID of its mailbox, a new MODSEQ, a thread, its search row and its blob
+// references; queue items are inserted with theirs. On error nothing of the
+// batch is committed and the output fields keep their previous values.
+//
+// Group commit: batches of concurrent callers share one transaction and so
+// one fsync. The first caller to find the writer idle becomes the leader and
+// commits every batch waiting at that moment, each inside its own SAVEPOINT,
+// so one failing batch is rolled back alone while the others commit. The
+// group runs to completion even if a caller's context ends, because a
+// batch that may already be committed cannot be reported as failed.
 func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	if b == nil || len(b.Messages)+len(b.Queue) == 0 {
 		return nil
 	}
-	type out struct {
-		id, thread int64
-		uid        uint32
-		modseq     uint64
-	}
-	outs := make([]out, len(b.Messages))
-	qids := make([]int64, len(b.Queue))
-	err := s.write(ctx, func(w *wtx) error {
-		for i, m := range b.Messages {
-			if m == nil {
-				return fmt.Errorf("message %d: nil: %w", i, storage.ErrInvalid)
+	p := &pendingBatch{b: b, done: make(chan error, 1)}
+	s.groupMu.Lock()
+	s.group = append(s.group, p)
+	s.groupMu.Unlock()
+	for {
+		select {
+		case err := <-p.done:
+			return err
+		case s.leader <- struct{}{}:
+			s.groupMu.Lock()
+			n := min(len(s.group), maxGroup)
+			group := s.group[:n:n]
+			s.group = s.group[n:]
+			s.groupMu.Unlock()
+			if len(group) > 0 {
+				s.commitGroup(context.WithoutCancel(ctx), group)
 			}
-			o, err := w.deliverOne(m)
-			if err != nil {
-				return fmt.Errorf("message %d: %w", i, err)
-			}
-			outs[i] = out{o.ID, o.ThreadID, o.UID, o.ModSeq}
+			<-s.leader
 		}
-		for i, q := range b.Queue {
-			if q == nil {
-				return fmt.Errorf("queue item %d: nil: %w", i, storage.ErrInvalid)
+	}
+}
+
+// commitGroup delivers batches in one write transaction and reports to
+// each waiting caller.
+func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
+	errs := make([]error, len(group))
+	applied := make([]func(), len(group))
+	err := s.write(ctx, func(w *wtx) error {
+		for i, p := range group {
+			if len(group) == 1 {
+				applied[i], errs[i] = w.deliverBatch(p.b)
+				return errs[i]
 			}
-			id, err := w.insertQueue(q)
-			if err != nil {
-				return fmt.Errorf("queue item %d: %w", i, err)
+			if _, err := w.exec(`SAVEPOINT deliver`); err != nil {
+				return err
 			}
-			qids[i] = id
+			applied[i], errs[i] = w.deliverBatch(p.b)
+			if errs[i] != nil {
+				if _, err := w.exec(`ROLLBACK TO deliver`); err != nil {
+					return err
+				}
+			}
+			if _, err := w.exec(`RELEASE deliver`); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("sqlite: deliver: %w", err)
-	}
-	for i, m := range b.Messages {
-		m.ID, m.ThreadID, m.UID, m.ModSeq = outs[i].id, outs[i].thread, outs[i].uid, outs[i].modseq
-	}
-	for i, q := range b.Queue {
-		q.ID = qids[i]
-		if q.State == "" {
-			q.State = storage.QueueQueued
+	for i, p := range group {
+		switch {
+		case errs[i] != nil:
+			p.done <- fmt.Errorf("sqlite: deliver: %w", errs[i])
+		case err != nil:
+			p.done <- fmt.Errorf("sqlite: deliver: %w", err)
+		default:
+			applied[i]()
+			p.done <- nil
 		}
 	}
-	return nil
+}
+
+// deliverBatch writes one batch and returns the function that publishes
+// its output fields once the transaction has committed.
+func (w *wtx) deliverBatch(b *storage.Batch) (func(), error) {
+	outs := make([]delivered, len(b.Messages))
+	qids := make([]int64, len(b.Queue))
+	for i, m := range b.Messages {
+		if m == nil {
+			return nil, fmt.Errorf("message %d: nil: %w", i, storage.ErrInvalid)
+		}
+		o, err := w.deliverOne(m)
+		if err != nil {
+			return nil, fmt.Errorf("message %d: %w", i, err)
+		}
+		outs[i] = o
+	}
+	for i, q := range b.Queue {
+		if q == nil {
+			return nil, fmt.Errorf("queue item %d: nil: %w", i, storage.ErrInvalid)
+		}
+		id, err := w.insertQueue(q)
+		if err != nil {
+			return nil, fmt.Errorf("queue item %d: %w", i, err)
+		}
+		qids[i] = id
+	}
+	return func() {
+		for i, m := range b.Messages {
+			m.ID, m.ThreadID, m.UID, m.ModSeq = outs[i].ID, outs[i].ThreadID, outs[i].UID, outs[i].ModSeq
+		}
+		for i, q := range b.Queue {
+			q.ID = qids[i]
+			if q.State == "" {
+				q.State = storage.QueueQueued
+			}
+		}
+	}, nil
 }
 
 // delivered holds what deliverOne assigned.

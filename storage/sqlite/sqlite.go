@@ -37,6 +37,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -66,6 +67,13 @@ type Store struct {
 	r   *sql.DB // pooled, read only
 
 	st stmts
+
+	// leader is held by the Deliver call committing a group.
+	leader chan struct{}
+	// groupMu guards group.
+	groupMu sync.Mutex
+	// group holds the Deliver calls waiting for the next group commit.
+	group []*pendingBatch
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -101,7 +109,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{log: log, w: w}
+	s := &Store{log: log, w: w, leader: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err

@@ -14,6 +14,52 @@ import (
 var concurrencyCases = []testCase{
 	{"ConcurrentFlagCounters", testConcurrentFlags},
 	{"ConcurrentDeliverExpungeMove", testConcurrentMixed},
+	{"ConcurrentDeliverAtomic", testConcurrentDeliverAtomic},
+}
+
+// testConcurrentDeliverAtomic delivers good and bad batches at once: a
+// backend that groups concurrent batches into one transaction must still
+// commit each good batch whole and nothing of a bad one.
+func testConcurrentDeliverAtomic(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	u, inbox := newUser(t, s, "a@example.com")
+	const callers = 16
+	batches := make([][]*storage.NewMessage, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range batches {
+		batches[i] = []*storage.NewMessage{newMsg(u.ID, inbox.ID), newMsg(u.ID, inbox.ID)}
+		if i%2 == 1 {
+			batches[i][1].MailboxID = 1 << 40
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Deliver(ctx, &storage.Batch{Messages: batches[i]})
+		}()
+	}
+	wg.Wait()
+	uids := map[uint32]bool{}
+	for i, b := range batches {
+		bad := i%2 == 1
+		if bad != (errs[i] != nil) {
+			t.Errorf("batch %d: got error %v, want error %v", i, errs[i], bad)
+		}
+		for _, m := range b {
+			if bad && m.ID != 0 || !bad && (m.ID == 0 || m.UID == 0 || uids[m.UID]) {
+				t.Errorf("batch %d: got id %d uid %d", i, m.ID, m.UID)
+			}
+			uids[m.UID] = true
+		}
+		if !bad && b[1].UID != b[0].UID+1 {
+			t.Errorf("batch %d: UIDs %d, %d, want consecutive within a batch", i, b[0].UID, b[1].UID)
+		}
+	}
+	mb := mailbox(t, s, u.ID, inbox.ID)
+	if mb.Total != callers || mb.UIDNext != callers+1 {
+		t.Errorf("inbox: got total %d uidnext %d, want %d and %d", mb.Total, mb.UIDNext, callers, callers+1)
+	}
+	checkCounters(t, s, u.ID, inbox.ID)
 }
 
 // testConcurrentFlags flips \Seen on shared messages from many goroutines;
