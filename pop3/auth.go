@@ -240,7 +240,6 @@ func (s *session) capa() {
 			s.reply("STLS")
 		}
 	}
-	s.reply("EXPIRE NEVER")
 	s.reply("IMPLEMENTATION Stamp")
 	s.reply(".")
 }

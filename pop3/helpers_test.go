@@ -41,6 +41,7 @@ type envOptions struct {
 	maxConnections int
 	fakeRemote     string // accepted connections report this remote address
 	implicitTLS    bool   // the listener speaks TLS (port 995)
+	idle           time.Duration
 }
 
 func newEnv(t *testing.T, o envOptions) *testEnv {
@@ -66,6 +67,9 @@ func newEnvWith(t *testing.T, svc *core.Service, o envOptions) *testEnv {
 		implicitConfig, opts.TLSConfig, opts.ImplicitTLS = opts.TLSConfig, nil, true
 	}
 	e.srv = New(opts)
+	if o.idle > 0 {
+		e.srv.idle = o.idle
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

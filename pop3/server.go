@@ -84,6 +84,7 @@ type Server struct {
 	log    *slog.Logger
 	sizes  *sizeCache
 	nextID atomic.Uint64
+	idle   time.Duration // idleTimeout; tests shorten it before Serve
 
 	// shutting is set by Shutdown and Close; sessions read it before each command.
 	shutting atomic.Bool
@@ -108,6 +109,7 @@ func New(opts Options) *Server {
 		core:      opts.Core,
 		log:       opts.Logger.With("proto", "pop3"),
 		sizes:     newSizeCache(sizeCacheEntries),
+		idle:      idleTimeout,
 		listeners: map[net.Listener]struct{}{},
 		sessions:  map[*session]struct{}{},
 		locked:    map[int64]bool{},

@@ -382,6 +382,52 @@ func TestDeleteQuitRsetAndDrop(t *testing.T) {
 	}
 }
 
+func TestConcurrentExpungeByAnotherClient(t *testing.T) {
+	e := newEnv(t, envOptions{allowInsecure: true})
+	u, inbox := e.user(t, "a@example.test")
+	m1 := e.add(t, u, inbox, "Subject: 1\r\n\r\none\r\n")
+	e.add(t, u, inbox, "Subject: 2\r\n\r\ntwo\r\n")
+	c := dial(t, e.addr)
+	c.login("a@example.test")
+	// Another client (IMAP, web) expunges message 1 after the snapshot.
+	if _, err := e.svc.Expunge(context.Background(), u.ID, inbox, []int64{m1.ID}); err != nil {
+		t.Fatal(err)
+	}
+	c.expectOK("RETR 1") // the snapshot still has it and blobs outlive the row
+	if got := string(c.multi()); got != "Subject: 1\r\n\r\none\r\n" {
+		t.Errorf("RETR of a message expunged elsewhere: got %q", got)
+	}
+	c.expectOK("DELE 1")
+	c.expectOK("DELE 2")
+	c.expectOK("QUIT")
+	if n := len(e.inbox(t, u, inbox)); n != 0 {
+		t.Errorf("after QUIT: got %d messages, want 0", n)
+	}
+}
+
+func TestIdleAutologoutDeletesNothing(t *testing.T) {
+	e := newEnv(t, envOptions{allowInsecure: true, idle: 300 * time.Millisecond})
+	u, inbox := e.user(t, "a@example.test")
+	e.add(t, u, inbox, "Subject: 1\r\n\r\none\r\n")
+	c := dial(t, e.addr)
+	c.login("a@example.test")
+	c.expectOK("DELE 1")
+	if r := c.line(); !strings.HasPrefix(r, "-ERR") || !strings.Contains(r, "autologout") {
+		t.Errorf("when idle: got %q, want -ERR autologout", r)
+	}
+	c.expectClosed()
+	waitUnlocked(t, e, u.ID)
+	if n := len(e.inbox(t, u, inbox)); n != 1 {
+		t.Errorf("after autologout: got %d messages, want 1 (RFC 1939: no UPDATE)", n)
+	}
+}
+
+func TestIdleTimeoutFloor(t *testing.T) {
+	if idleTimeout < 10*time.Minute {
+		t.Errorf("idleTimeout: got %v, want at least 10m (RFC 1939 section 3)", idleTimeout)
+	}
+}
+
 // waitUnlocked waits for the server to finish a dropped session.
 func waitUnlocked(t *testing.T, e *testEnv, userID int64) {
 	t.Helper()

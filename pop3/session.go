@@ -206,7 +206,7 @@ func (s *session) armRead() error {
 	if s.srv.shutting.Load() {
 		return errShuttingDown
 	}
-	return s.c.SetReadDeadline(time.Now().Add(idleTimeout))
+	return s.c.SetReadDeadline(time.Now().Add(s.srv.idle))
 }
 
 // readLine reads one line of at most limit octets including its line ending
@@ -319,15 +319,19 @@ func (s *session) dispatch(cmd command) (quit bool) {
 	return false
 }
 
-// knownCommands are the commands of any state, to tell "wrong state" from "unknown".
-var knownCommands = map[string]bool{
-	"USER": true, "PASS": true, "AUTH": true, "STLS": true, "APOP": true, "CAPA": true, "QUIT": true,
-	"STAT": true, "LIST": true, "UIDL": true, "RETR": true, "TOP": true, "DELE": true, "RSET": true, "NOOP": true,
+// known says whether name is a command of some state, to tell "wrong state" from "unknown".
+func known(name string) bool {
+	switch name {
+	case "USER", "PASS", "AUTH", "STLS", "APOP", "CAPA", "QUIT",
+		"STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "RSET", "NOOP":
+		return true
+	}
+	return false
 }
 
 func (s *session) badCommand(cmd command) bool {
 	s.bad++
-	if knownCommands[cmd.name] {
+	if known(cmd.name) {
 		s.reply("-ERR %s is not valid in this state", cmd.name)
 	} else {
 		s.reply("-ERR unknown command")
