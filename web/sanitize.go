@@ -25,8 +25,10 @@ var allowedTags = setOf("a", "abbr", "address", "article", "aside", "b", "bdi", 
 	"samp", "section", "small", "span", "strike", "strong", "sub", "summary", "sup", "table", "tbody", "td",
 	"tfoot", "th", "thead", "time", "tr", "tt", "u", "ul", "var", "wbr")
 
-// droppedTags are removed together with everything inside them.
-var droppedTags = setOf("script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
+// droppedTags are removed together with everything inside them. Void
+// elements (embed, frame, input...) are not listed: being neither allowed
+// nor dropped, their tag simply disappears.
+var droppedTags = setOf("script", "style", "iframe", "frameset", "object", "applet",
 	"head", "title", "noscript", "noembed", "noframes", "template", "svg", "math", "textarea", "select",
 	"button", "audio", "video", "canvas", "map", "xmp", "plaintext", "dialog")
 

@@ -124,6 +124,13 @@ func parseRecipients(field string, in []string) ([]message.Address, error) {
 
 // compose builds the RFC 5322 message of a request for user u.
 func (s *Server) compose(r *http.Request, u core.User, req composeRequest) ([]byte, []string, error) {
+	size := int64(len(req.Text) + len(req.HTML) + len(req.Subject))
+	for _, a := range req.Attachments {
+		size += int64(len(a.Data))
+	}
+	if size > s.opts.MaxUploadBytes {
+		return nil, nil, core.ErrTooBig
+	}
 	to, err := parseRecipients("to", req.To)
 	if err != nil {
 		return nil, nil, err
@@ -168,6 +175,7 @@ func (s *Server) compose(r *http.Request, u core.User, req composeRequest) ([]by
 	if err != nil {
 		return nil, nil, err
 	}
+
 	var rcpts []string
 	for _, list := range [][]message.Address{to, cc, bcc} {
 		for _, a := range list {

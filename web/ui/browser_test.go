@@ -1,0 +1,222 @@
+package ui_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/core/coretest"
+	"github.com/stamp-mail/stamp/storage"
+	"github.com/stamp-mail/stamp/web"
+)
+
+// browserTimeout bounds the whole browser script.
+const browserTimeout = 3 * time.Minute
+
+// chromiumPath is the Debian package's browser; STAMP_CHROMIUM overrides it.
+func chromiumPath() string {
+	if p := os.Getenv("STAMP_CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
+
+// TestBrowser drives the webmail in headless Chromium (web/ui/e2e/test.mjs,
+// playwright-core): log in, read a message, send one, see new mail arrive
+// live over the WebSocket and over long polling, search, filter unread,
+// and take screenshots at desktop and phone width.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED: browser test does not run with -short")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("SKIPPED: node is not installed (apt-get install nodejs npm)")
+	}
+	if _, err := os.Stat(chromiumPath()); err != nil {
+		t.Skipf("SKIPPED: no Chromium at %s (apt-get install chromium): %v", chromiumPath(), err)
+	}
+	if _, err := os.Stat(filepath.Join("e2e", "node_modules", "playwright-core")); err != nil {
+		t.Skip("SKIPPED: web/ui/e2e/node_modules is missing (run npm ci in web/ui/e2e)")
+	}
+
+	ctx := context.Background()
+	svc := coretest.New(t, coretest.Options{})
+	alice := coretest.User(t, svc, "alice@example.test")
+	bob := coretest.User(t, svc, "bob@example.test")
+	seed(t, svc, alice)
+
+	srv := web.New(web.Options{Core: svc, Hostname: "mail.example.test", PollWait: 2 * time.Second})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	base := "http://" + ln.Addr().String()
+
+	artifacts := os.Getenv("STAMP_TEST_ARTIFACTS")
+	if artifacts == "" {
+		// Kept after the test so that the screenshots can be looked at.
+		dir, err := os.MkdirTemp("", "stamp-ui-artifacts-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		artifacts = dir
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots go to %s", artifacts)
+
+	rctx, cancel := context.WithTimeout(ctx, browserTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(rctx, node, "test.mjs", base)
+	cmd.Dir = "e2e"
+	cmd.Env = append(os.Environ(), "STAMP_TEST_ARTIFACTS="+artifacts, "STAMP_CHROMIUM="+chromiumPath())
+	cmd.Stderr = &testWriter{t: t, prefix: "e2e stderr: "}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The script prints "STAMP-DELIVER <subject>" when it is ready to see
+	// a message arrive; the test delivers it and answers "ok".
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		t.Logf("e2e: %s", line)
+		subject, ok := strings.CutPrefix(line, "STAMP-DELIVER ")
+		if !ok {
+			continue
+		}
+		reply := "ok\n"
+		if err := deliver(ctx, svc, "dave@remote.test", alice.Address, subject, "Delivered while the page was open.\r\n"); err != nil {
+			t.Errorf("deliver %q: %v", subject, err)
+			reply = "error\n"
+		}
+		if _, err := io.WriteString(stdin, reply); err != nil {
+			t.Errorf("answer the script: %v", err)
+		}
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("browser script failed: %v (screenshots in %s)", err, artifacts)
+	}
+
+	// The message the script sent must have reached Bob, with its attachment.
+	inbox, err := svc.GetMailboxByRole(ctx, bob.ID, storage.RoleInbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := svc.ListMessages(ctx, bob.ID, inbox.ID, core.ListQuery{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *core.Message
+	for i := range ms {
+		if ms[i].Subject == "Lunch on Friday?" {
+			got = &ms[i]
+		}
+	}
+	if got == nil {
+		t.Fatalf("bob's inbox: got %d messages without subject %q, want the message sent from the browser", len(ms), "Lunch on Friday?")
+	}
+	if len(got.From) != 1 || got.From[0].Address != alice.Address {
+		t.Errorf("sent message From: got %v, want %s", got.From, alice.Address)
+	}
+	if !got.HasAttachments {
+		t.Errorf("sent message: got no attachments, want menu.txt")
+	}
+	atts, err := svc.Attachments(ctx, bob.ID, got.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(atts) != 1 || atts[0].Filename != "menu.txt" {
+		t.Errorf("sent message attachments: got %+v, want one named menu.txt", atts)
+	}
+}
+
+// seed fills Alice's mailbox: a plain message, an HTML message with a remote
+// image and an attachment, an old read message and some filler for paging.
+func seed(t *testing.T, svc *core.Service, alice core.User) {
+	t.Helper()
+	ctx := context.Background()
+	inbox, err := svc.GetMailboxByRole(ctx, alice.ID, storage.RoleInbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	read := "From: News <news@remote.test>\r\nTo: alice@example.test\r\nSubject: Old newsletter\r\n" +
+		"Date: " + old.Format(time.RFC1123Z) + "\r\nMessage-ID: <old@remote.test>\r\n\r\nYou already read this one.\r\n"
+	if _, err := svc.Append(ctx, alice.ID, inbox.ID, []string{storage.FlagSeen}, old, []byte(read)); err != nil {
+		t.Fatalf("append: %v", err)
+	}
+	for i := 1; i <= 3; i++ {
+		if err := deliver(ctx, svc, "list@remote.test", alice.Address, fmt.Sprintf("Digest number %d", i), fmt.Sprintf("Digest %d body.\r\n", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	html := "From: Carol Finance <carol@remote.test>\r\nTo: alice@example.test\r\nSubject: Quarterly report\r\n" +
+		"Date: " + time.Now().Add(-time.Hour).Format(time.RFC1123Z) + "\r\nMessage-ID: <q3@remote.test>\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" +
+		"--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
+		"<html><body><h1>Revenue is up</h1><p onclick=\"alert(1)\">Numbers attached.</p>" +
+		"<img src=\"http://127.0.0.1:9/track.png\" alt=\"tracker\"><script>alert('x')</script></body></html>\r\n" +
+		"--b1\r\nContent-Type: text/csv; name=\"report.csv\"\r\nContent-Disposition: attachment; filename=\"report.csv\"\r\n\r\n" +
+		"quarter,revenue\r\nQ3,42\r\n" +
+		"--b1--\r\n"
+	if err := svc.Deliver(ctx, core.Envelope{MailFrom: "carol@remote.test", Recipients: []string{alice.Address},
+		RemoteIP: net.IPv4(127, 0, 0, 1), Helo: "remote.test", Proto: "ESMTP", ReceivedAt: time.Now().Add(-time.Hour)}, []byte(html)); err != nil {
+		t.Fatalf("deliver html: %v", err)
+	}
+	if err := deliver(ctx, svc, "team@remote.test", alice.Address, "Welcome to Stamp", "Hello Alice, this is the first message.\r\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deliver delivers a plain text message as the SMTP frontend would.
+func deliver(ctx context.Context, svc *core.Service, from, to, subject, body string) error {
+	raw := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%d@remote.test>\r\n\r\n%s",
+		from, to, subject, time.Now().Format(time.RFC1123Z), time.Now().UnixNano(), body)
+	return svc.Deliver(ctx, core.Envelope{MailFrom: from, Recipients: []string{to}, RemoteIP: net.IPv4(127, 0, 0, 1),
+		Helo: "remote.test", Proto: "ESMTP", ReceivedAt: time.Now()}, []byte(raw))
+}
+
+// testWriter logs each line written to it.
+type testWriter struct {
+	t      *testing.T
+	prefix string
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	for _, l := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		w.t.Log(w.prefix + l)
+	}
+	return len(p), nil
+}
