@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/stamp-mail/stamp/storage"
 )
@@ -88,10 +90,10 @@ func tsz(t time.Time) pgtype.Timestamptz {
 	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
 }
 
-// Deliver commits a batch in one transaction in three round trips plus
-// BEGIN: allocate (lock users and mailboxes in id order, take MODSEQs and
-// UIDs, ids, thread look-ups), insert (one INSERT ... FROM unnest per
-// table) and COMMIT.
+// Deliver commits a batch in one transaction in two round trips whatever
+// its size: BEGIN and the allocation (lock users and mailboxes in id order,
+// take MODSEQs and UIDs, ids, thread look-ups), then the inserts (one
+// INSERT ... SELECT FROM unnest per table) and COMMIT.
 func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	if b == nil || len(b.Messages)+len(b.Queue) == 0 {
 		return nil
@@ -146,15 +148,24 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		return cmp.Or(cmp.Compare(a.user, b.user), cmp.Compare(a.mailbox, b.mailbox))
 	})
 
-	tx, err := s.pool.Begin(ctx)
+	// BEGIN travels in the first pipeline and COMMIT in the second, so the
+	// whole transaction costs two round trips.
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return mapErr("deliver", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
+	defer conn.Release()
+	committed := false
+	defer func() {
+		if !committed {
+			rollback(ctx, conn)
+		}
+	}()
 
 	// Round trip 1: locks and allocation.
 	var msgIDs, threadIDs, queueIDs []int64
 	rt1 := &pgx.Batch{}
+	rt1.Queue("BEGIN")
 	for _, uid := range userIDs {
 		u := users[uid]
 		rt1.Queue("UPDATE users SET modseq = modseq + $2 WHERE id = $1 RETURNING modseq", uid, u.n).
@@ -214,7 +225,7 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 			ARRAY(SELECT nextval('thread_ids') FROM generate_series(1, $1)),
 			ARRAY(SELECT nextval('queue_ids') FROM generate_series(1, $2))`, len(b.Messages), len(b.Queue)).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&msgIDs, &threadIDs, &queueIDs) })
-	if err := tx.SendBatch(ctx, rt1).Close(); err != nil {
+	if err := conn.SendBatch(ctx, rt1).Close(); err != nil {
 		return mapErr("deliver", err)
 	}
 
@@ -409,12 +420,16 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		h, sz, n := refs.arrays()
 		rt2.Queue(refBlobsSQL, h, sz, n)
 	}
-	if err := tx.SendBatch(ctx, rt2).Close(); err != nil {
+	rt2.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
+		if ct.String() != "COMMIT" {
+			return fmt.Errorf("commit ended in %q", ct.String())
+		}
+		return nil
+	})
+	if err := conn.SendBatch(ctx, rt2).Close(); err != nil {
 		return mapErr("deliver", err)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return mapErr("deliver: commit", err)
-	}
+	committed = true
 
 	for i, m := range b.Messages {
 		m.ID, m.UID, m.ModSeq, m.ThreadID = out[i].id, out[i].uid, out[i].modseq, out[i].thread
@@ -425,6 +440,18 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		q.NextAttemptAt, q.CreatedAt = qNext[i].Time, qCreated[i].Time
 	}
 	return nil
+}
+
+// rollback ends a failed transaction on conn. If that fails the pool
+// destroys the connection on release, as it does any connection left inside
+// a transaction.
+func rollback(ctx context.Context, conn *pgxpool.Conn) {
+	if conn.Conn().PgConn().TxStatus() == 'I' {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, _ = conn.Exec(ctx, "ROLLBACK")
 }
 
 // notFound turns pgx.ErrNoRows into a wrapped storage.ErrNotFound.

@@ -21,10 +21,11 @@
 // uidnext = uidnext + n RETURNING uidnext in the same transaction, so they
 // strictly increase and are never reused.
 //
-// Deliver, the hot path, costs a fixed number of round trips whatever the
-// batch size: one pipelined pgx.Batch that locks and allocates (modseqs,
-// UIDs, ids, thread look-ups), one pipelined pgx.Batch of INSERT ... SELECT
-// FROM unnest(...) statements (one per table), and the commit.
+// Deliver, the hot path, costs two round trips whatever the batch size:
+// one pipelined pgx.Batch of BEGIN and the statements that lock and
+// allocate (MODSEQs, UIDs, ids, thread look-ups), then one pipelined
+// pgx.Batch of INSERT ... SELECT FROM unnest(...) statements (one per table)
+// and COMMIT.
 //
 // Standards: RFC 9051 (IMAP4rev2: UIDVALIDITY, UIDNEXT, flags), RFC 7162
 // (CONDSTORE/QRESYNC: MODSEQ), RFC 6851 (MOVE), RFC 6154 (special-use roles),

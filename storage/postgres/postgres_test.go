@@ -392,6 +392,27 @@ func TestIsolationAndAtomicity(t *testing.T) {
 	if mb, _ := s.GetMailbox(ctx, a.ID, ainbox.ID); mb.Total != 1 || mb.UIDNext != 2 {
 		t.Errorf("failed Deliver changed inbox: %+v", mb)
 	}
+	// The connections of failed batches went back clean: a store limited to
+	// one connection still delivers after a failure in each round trip.
+	one, err := Open(ctx, os.Getenv(dsnEnv), Options{Schema: s.schema, MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	dupRef := newMsg(a.ID, ainbox.ID, "dup", 5)
+	dupRef.Attachments = []storage.Attachment{{Part: "2"}, {Part: "2"}} // primary key violation in round trip 2
+	for _, bad := range []*storage.NewMessage{newMsg(a.ID, 999999, "bad", 4), dupRef} {
+		if err := one.Deliver(ctx, &storage.Batch{Messages: []*storage.NewMessage{bad}}); err == nil {
+			t.Errorf("Deliver(%s): got nil error, want one", bad.Subject)
+		}
+		good := newMsg(a.ID, ainbox.ID, "good", 6)
+		if err := one.Deliver(ctx, &storage.Batch{Messages: []*storage.NewMessage{good}}); err != nil {
+			t.Errorf("Deliver after failed %s: %v", bad.Subject, err)
+		}
+	}
+	if mb, _ := s.GetMailbox(ctx, a.ID, ainbox.ID); mb.Total != 3 || mb.UIDNext != 4 {
+		t.Errorf("after failures and two good deliveries: got total %d uidnext %d, want 3 and 4", mb.Total, mb.UIDNext)
+	}
 }
 
 func TestListPaging(t *testing.T) {
