@@ -44,13 +44,13 @@ type envOptions struct {
 	idle           time.Duration
 }
 
-func newEnv(t *testing.T, o envOptions) *testEnv {
+func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
 	svc := coretest.New(t, coretest.Options{})
 	return newEnvWith(t, svc, o)
 }
 
-func newEnvWith(t *testing.T, svc *core.Service, o envOptions) *testEnv {
+func newEnvWith(t testing.TB, svc *core.Service, o envOptions) *testEnv {
 	t.Helper()
 	e := &testEnv{svc: svc, served: make(chan error, 1)}
 	opts := Options{Core: svc, Hostname: "pop.test.example", AllowInsecureAuth: o.allowInsecure, MaxConnections: o.maxConnections}
@@ -97,7 +97,7 @@ func newEnvWith(t *testing.T, svc *core.Service, o envOptions) *testEnv {
 }
 
 // selfSigned makes a certificate for 127.0.0.1 and localhost.
-func selfSigned(t *testing.T) (tls.Certificate, []byte) {
+func selfSigned(t testing.TB) (tls.Certificate, []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -159,7 +159,7 @@ type fakeRemoteConn struct {
 func (c fakeRemoteConn) RemoteAddr() net.Addr { return c.remote }
 
 // user creates a user and returns it with its INBOX id.
-func (e *testEnv) user(t *testing.T, addr string) (core.User, int64) {
+func (e *testEnv) user(t testing.TB, addr string) (core.User, int64) {
 	t.Helper()
 	u := coretest.User(t, e.svc, addr)
 	mb, err := e.svc.GetMailboxByRole(context.Background(), u.ID, storage.RoleInbox)
@@ -170,7 +170,7 @@ func (e *testEnv) user(t *testing.T, addr string) (core.User, int64) {
 }
 
 // add appends raw to a user's INBOX as stored bytes (no conversion).
-func (e *testEnv) add(t *testing.T, u core.User, inbox int64, raw string) core.Message {
+func (e *testEnv) add(t testing.TB, u core.User, inbox int64, raw string) core.Message {
 	t.Helper()
 	m, err := e.svc.Append(context.Background(), u.ID, inbox, nil, time.Time{}, []byte(raw))
 	if err != nil {
@@ -180,7 +180,7 @@ func (e *testEnv) add(t *testing.T, u core.User, inbox int64, raw string) core.M
 }
 
 // inbox returns the messages now in a user's INBOX.
-func (e *testEnv) inbox(t *testing.T, u core.User, inbox int64) []core.Message {
+func (e *testEnv) inbox(t testing.TB, u core.User, inbox int64) []core.Message {
 	t.Helper()
 	ms, err := e.svc.MessagesByUID(context.Background(), u.ID, inbox, 1, 0)
 	if err != nil {
@@ -191,12 +191,12 @@ func (e *testEnv) inbox(t *testing.T, u core.User, inbox int64) []core.Message {
 
 // client is a raw POP3 client over net/textproto, for byte-exact checks.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	nc   net.Conn
 	text *textproto.Conn
 }
 
-func dial(t *testing.T, addr string) *client {
+func dial(t testing.TB, addr string) *client {
 	t.Helper()
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -206,7 +206,7 @@ func dial(t *testing.T, addr string) *client {
 }
 
 // dialTLS connects to an implicit-TLS port, verifying the server certificate.
-func dialTLS(t *testing.T, addr string, certPEM []byte) *client {
+func dialTLS(t testing.TB, addr string, certPEM []byte) *client {
 	t.Helper()
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(certPEM)
@@ -218,7 +218,7 @@ func dialTLS(t *testing.T, addr string, certPEM []byte) *client {
 	return newClient(t, nc)
 }
 
-func newClient(t *testing.T, nc net.Conn) *client {
+func newClient(t testing.TB, nc net.Conn) *client {
 	t.Helper()
 	nc.SetDeadline(time.Now().Add(30 * time.Second))
 	c := &client{t: t, nc: nc, text: textproto.NewConn(nc)}
@@ -335,7 +335,7 @@ func testLogger() *slog.Logger {
 }
 
 // writeScript writes a file in a temp dir.
-func writeScript(t *testing.T, name, text string) string {
+func writeScript(t testing.TB, name, text string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
