@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/stamp-mail/stamp/storage"
 )
@@ -18,8 +19,16 @@ const (
 // ftsQuery turns free text into an FTS5 query in which every term must
 // match: each whitespace-separated term becomes a quoted string (double
 // quotes doubled), so no input can use FTS5 operators, column filters or
-// prefix stars. Terms without a letter or digit are dropped.
+// prefix stars. Control characters (FTS5 reads the query as a C string, so
+// a NUL would end it inside a quoted term) and invalid UTF-8 separate terms.
+// Terms without a letter or digit are dropped.
 func ftsQuery(text string) string {
+	text = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, text)
 	var parts []string
 	for _, t := range strings.Fields(text) {
 		if !strings.ContainsFunc(t, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
