@@ -257,7 +257,7 @@ function rowFor(m, i) {
   const from = state.folders.find((f) => f.id === m.folder_id && (f.role === 'sent' || f.role === 'drafts'))
     ? `To: ${(m.to || []).map(shortAddress).join(', ')}`
     : (m.from || []).map(shortAddress).join(', ') || '(no sender)';
-  const label = `${m.seen ? '' : 'Unread. '}${m.flagged ? 'Flagged. ' : ''}${from}. ${m.subject || '(no subject)'}. ${listDate(m.date)}`;
+  const label = `${m.seen ? '' : 'Unread. '}${m.flagged ? 'Flagged. ' : ''}${from}. ${m.subject || '(no subject)'}. ${m.has_attachments ? 'Has attachments. ' : ''}${listDate(m.date)}`;
   return h('li', {
     class: `msg${m.seen ? '' : ' unread'}${m.flagged ? ' flagged' : ''}${i === state.selected ? ' selected' : ''}`,
     dataset: { id: m.id },
@@ -273,7 +273,7 @@ function rowFor(m, i) {
   h('span', { class: 'msg-subject' },
     m.flagged ? h('span', { class: 'flag-mark', 'aria-hidden': 'true' }, '★ ') : null,
     m.subject || '(no subject)',
-    m.has_attachments ? h('span', { class: 'clip', 'aria-hidden': 'true' }, ' 📎') : null),
+    m.has_attachments ? h('span', { class: 'clip', 'aria-hidden': 'true' }) : null),
   h('span', { class: 'msg-snippet' }, m.snippet || '')));
 }
 
