@@ -346,7 +346,9 @@ func TestOtherUsersIDsAre404(t *testing.T) {
 			t.Errorf("B %s %s: got %d %q, want 404 not_found", p.method, p.path, st, code)
 		}
 	}
-	var res struct{ NotFound []int64 `json:"not_found"` }
+	var res struct {
+		NotFound []int64 `json:"not_found"`
+	}
 	b.call("POST", "/v1/messages/bulk", map[string]any{"ids": []int64{m.ID}, "action": "delete"}, &res)
 	if len(res.NotFound) != 1 {
 		t.Errorf("bulk on A's id as B: got not_found %v, want [%d]", res.NotFound, m.ID)

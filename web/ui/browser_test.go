@@ -24,6 +24,9 @@ import (
 // browserTimeout bounds the whole browser script.
 const browserTimeout = 3 * time.Minute
 
+// archivedCount is how many messages the Archive folder holds (the UI pages by 50).
+const archivedCount = 55
+
 // chromiumPath is the Debian package's browser; STAMP_CHROMIUM overrides it.
 func chromiumPath() string {
 	if p := os.Getenv("STAMP_CHROMIUM"); p != "" {
@@ -170,6 +173,19 @@ func seed(t *testing.T, svc *core.Service, alice core.User) {
 	inbox, err := svc.GetMailboxByRole(ctx, alice.ID, storage.RoleInbox)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// 55 archived messages: more than one page of 50.
+	archive, err := svc.GetMailboxByRole(ctx, alice.ID, storage.RoleArchive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= archivedCount; i++ {
+		date := time.Now().Add(-time.Duration(100+i) * time.Hour)
+		raw := fmt.Sprintf("From: list@remote.test\r\nTo: alice@example.test\r\nSubject: Archived %02d\r\nDate: %s\r\nMessage-ID: <arch%d@remote.test>\r\n\r\nOld news %d.\r\n",
+			i, date.Format(time.RFC1123Z), i, i)
+		if _, err := svc.Append(ctx, alice.ID, archive.ID, []string{storage.FlagSeen}, date, []byte(raw)); err != nil {
+			t.Fatalf("append: %v", err)
+		}
 	}
 	old := time.Now().Add(-48 * time.Hour)
 	read := "From: News <news@remote.test>\r\nTo: alice@example.test\r\nSubject: Old newsletter\r\n" +

@@ -196,6 +196,36 @@ try {
   await page.uncheck('#unread-filter');
   await rows.filter({ hasText: 'Old newsletter' }).waitFor();
 
+  step('paging with load more');
+  await page.locator('#folder-list button', { hasText: 'Archive' }).click();
+  await page.locator('#list-title', { hasText: 'Archive' }).waitFor();
+  await rows.filter({ hasText: 'Archived 01' }).waitFor();
+  assert.equal(await rows.count(), 50, 'first page holds 50');
+  await page.click('#load-more');
+  await rows.filter({ hasText: 'Archived 55' }).waitFor();
+  const subjects = await page.locator('#message-list .msg-subject').allInnerTexts();
+  assert.equal(new Set(subjects).size, 55, 'no duplicates across pages');
+  assert.ok(await page.locator('#load-more').isHidden(), 'no more pages');
+
+  step('move and delete');
+  await inboxButton.click();
+  await rows.filter({ hasText: 'Digest number 2' }).locator('button').click();
+  await page.click('#reader [data-action="move"]');
+  await page.locator('#move-dialog[open]').waitFor();
+  await page.selectOption('#move-select', { label: 'Archive' });
+  await page.click('#move-dialog button[value="move"]');
+  await page.locator('#toast', { hasText: 'Moved to Archive' }).waitFor();
+  await page.locator('#message-list > li', { hasText: 'Digest number 2' }).waitFor({ state: 'detached' });
+  await rows.filter({ hasText: 'Digest number 1' }).locator('button').click();
+  await page.locator('#message-subject', { hasText: 'Digest number 1' }).waitFor();
+  await page.keyboard.press('#');
+  await page.locator('#toast', { hasText: 'Message deleted' }).waitFor();
+  await page.locator('#message-list > li', { hasText: 'Digest number 1' }).waitFor({ state: 'detached' });
+  await page.locator('#folder-list button', { hasText: 'Trash' }).click();
+  await rows.filter({ hasText: 'Digest number 1' }).waitFor();
+  await inboxButton.click();
+  await rows.first().waitFor();
+
   step('phone width');
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: join(artifacts, 'phone.png') });
@@ -206,6 +236,7 @@ try {
   await page.locator('#folder-list button', { hasText: 'Inbox' }).click();
   await rows.filter({ hasText: 'Quarterly report' }).locator('button').click();
   await page.locator('#list-pane').waitFor({ state: 'hidden' });
+  await page.frameLocator('iframe.message-frame').locator('h1', { hasText: 'Revenue is up' }).waitFor();
   await page.screenshot({ path: join(artifacts, 'phone-message.png') });
   await page.click('#back-button');
   await page.locator('#list-pane').waitFor({ state: 'visible' });

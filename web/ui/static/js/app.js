@@ -274,7 +274,13 @@ function rowFor(m, i) {
     m.flagged ? h('span', { class: 'flag-mark', 'aria-hidden': 'true' }, '★ ') : null,
     m.subject || '(no subject)',
     m.has_attachments ? h('span', { class: 'clip', 'aria-hidden': 'true' }) : null),
-  h('span', { class: 'msg-snippet' }, m.snippet || '')));
+  h('span', { class: 'msg-snippet' }, m.snippet || ''),
+  state.search ? h('span', { class: 'msg-folder' }, folderLabel(m.folder_id)) : null));
+}
+
+function folderLabel(id) {
+  const f = state.folders.find((x) => x.id === id);
+  return f ? folderName(f) : '';
 }
 
 function renderList() {
