@@ -35,6 +35,9 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	if b == nil || len(b.Messages)+len(b.Queue) == 0 {
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlite: deliver: %w", err)
+	}
 	p := &pendingBatch{b: b, done: make(chan error, 1)}
 	s.groupMu.Lock()
 	s.group = append(s.group, p)
