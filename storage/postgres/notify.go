@@ -41,6 +41,7 @@ func (s *Store) Listen(ctx context.Context, channel string, fn func(payload stri
 		return fmt.Errorf("postgres: listen: empty channel: %w", storage.ErrInvalid)
 	}
 	cfg := s.pool.Config().ConnConfig
+	cfg.RuntimeParams["application_name"] = listenAppName(channel)
 	backoff := listenBackoffMin
 	for ctx.Err() == nil {
 		err := s.listenOnce(ctx, cfg, channel, fn, func() { backoff = listenBackoffMin })
@@ -57,6 +58,11 @@ func (s *Store) Listen(ctx context.Context, channel string, fn func(payload stri
 		backoff = min(2*backoff, listenBackoffMax)
 	}
 	return nil
+}
+
+// listenAppName names Listen's connection in pg_stat_activity.
+func listenAppName(channel string) string {
+	return truncateUTF8("stamp-listen "+channel, 63)
 }
 
 // listenOnce connects, LISTENs and dispatches until an error; connected is

@@ -614,6 +614,28 @@ wait:
 			t.Fatal("no notification arrived")
 		}
 	}
+	// Kill the listening connection: Listen reconnects and delivers again.
+	var killed int
+	if err := s1.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1`, listenAppName("stamp_test_events")).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminating the listener: got %d killed, %v, want 1", killed, err)
+	}
+	payload = "after reconnect"
+wait2:
+	for {
+		select {
+		case p := <-got:
+			if p == payload {
+				break wait2
+			}
+		case <-tick.C:
+			if err := s1.Notify(ctx, "stamp_test_events", payload); err != nil {
+				t.Fatal(err)
+			}
+		case <-ctx.Done():
+			t.Fatal("no notification after the listener's connection was killed")
+		}
+	}
 	if err := s1.Notify(ctx, "stamp_test_events", strings.Repeat("x", 8000)); !errors.Is(err, storage.ErrInvalid) {
 		t.Errorf("oversized payload: got %v, want ErrInvalid", err)
 	}
