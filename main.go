@@ -1,0 +1,442 @@
+// Command stamp is a mail server in one binary: SMTP (MX and submission),
+// IMAP, POP3, a REST API with WebSocket push and a webmail, on SQLite by
+// default or PostgreSQL for many identical nodes. main holds the cobra
+// commands only; server wires everything.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/stamp-mail/stamp/check"
+	"github.com/stamp-mail/stamp/server"
+	"github.com/stamp-mail/stamp/smtp/smtpload"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stamp:", err)
+		os.Exit(1)
+	}
+}
+
+type globals struct{ configPath string }
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "stamp",
+		Short:         "Stamp is a mail server: SMTP, IMAP, POP3, HTTP API and webmail in one binary",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.configPath, "config", "", "configuration file (default ./stamp.yaml if present, else built-in defaults)")
+	root.AddCommand(serveCmd(g), domainCmd(g), userCmd(g), queueCmd(g), suppressionCmd(g), loadCmd(), versionCmd())
+	return root
+}
+
+func (g *globals) load() (server.Config, error) { return server.Load(g.configPath) }
+
+// withApp opens storage and the service for an administrative command.
+func (g *globals) withApp(cmd *cobra.Command, fn func(ctx context.Context, app *server.App) error) error {
+	cfg, err := g.load()
+	if err != nil {
+		return err
+	}
+	cfg.Log.Level = "warn"
+	log := server.NewLogger(cfg.Log, cmd.ErrOrStderr())
+	app, err := server.Open(cmd.Context(), cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	return fn(cmd.Context(), app)
+}
+
+func serveCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run every listener until SIGINT/SIGTERM, then shut down gracefully",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			log := server.NewLogger(cfg.Log, cmd.ErrOrStderr())
+			out := cmd.OutOrStdout()
+			return server.Run(cmd.Context(), cfg, log, func(ls []server.Listening) {
+				fmt.Fprintf(out, "stamp %s serving %s (data in %s, %s storage)\n", version, cfg.Hostname, cfg.DataDir, cfg.Storage.Database)
+				for _, l := range ls {
+					fmt.Fprintf(out, "  %-12s %s\n", l.Name, l.Addr)
+				}
+				fmt.Fprintln(out, "ready")
+			})
+		},
+	}
+}
+
+func domainCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "domain", Short: "Manage local mail domains"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "add DOMAIN",
+		Short: "Add a local domain, generate its DKIM keys and print the DNS records to publish",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				if err := app.Service.AddDomain(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "added domain %s\n\nPublish these DNS records:\n", strings.ToLower(args[0]))
+				return printRecords(ctx, cmd.OutOrStdout(), app, args[0])
+			})
+		},
+	}, &cobra.Command{
+		Use:   "list",
+		Short: "List local domains",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				ds, err := app.Service.ListDomains(ctx)
+				if err != nil {
+					return err
+				}
+				for _, d := range ds {
+					fmt.Fprintln(cmd.OutOrStdout(), d.Name)
+				}
+				return nil
+			})
+		},
+	}, &cobra.Command{
+		Use:   "records DOMAIN",
+		Short: "Print the DNS records a domain should publish",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				return printRecords(ctx, cmd.OutOrStdout(), app, args[0])
+			})
+		},
+	}, &cobra.Command{
+		Use:   "check DOMAIN",
+		Short: "Check the DNS records a domain publishes against what it should",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				keys, err := app.Service.DKIMKeys(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				cfg := app.Config
+				results := check.CheckDomain(ctx, check.Config{DNSServer: cfg.Outbound.DNSServer, Hostname: cfg.Hostname},
+					strings.ToLower(args[0]), cfg.Hostname, server.CheckKeys(keys))
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				bad := 0
+				for _, r := range results {
+					detail := r.Err
+					if r.Status != check.StatusFound {
+						detail = fmt.Sprintf("want %q; seen %q %s", r.Value, r.Seen, r.Err)
+						bad++
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Status, r.Type, r.Name, detail)
+				}
+				tw.Flush()
+				if bad > 0 {
+					return fmt.Errorf("%d of %d records missing or wrong", bad, len(results))
+				}
+				return nil
+			})
+		},
+	}, &cobra.Command{
+		Use:   "delete DOMAIN",
+		Short: "Remove a local domain (its users stay until deleted)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				return app.Service.DeleteDomain(ctx, args[0])
+			})
+		},
+	})
+	return cmd
+}
+
+func printRecords(ctx context.Context, w io.Writer, app *server.App, domain string) error {
+	keys, err := app.Service.DKIMKeys(ctx, domain)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, r := range check.DNSRecords(strings.ToLower(domain), app.Config.Hostname, server.CheckKeys(keys)) {
+		fmt.Fprintf(tw, "%s.\tIN %s\t%s\n", r.Name, r.Type, r.Value)
+	}
+	return tw.Flush()
+}
+
+func userCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Manage mail accounts"}
+	var fromStdin bool
+	add := &cobra.Command{
+		Use:   "add ADDRESS",
+		Short: "Create a user (and its domain if new) with the folders INBOX, Sent, Drafts, Junk, Trash, Archive",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, err := readPassword(cmd, fromStdin)
+			if err != nil {
+				return err
+			}
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				u, err := app.Service.CreateUser(ctx, args[0], pw)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "created user %s\n", u.Address)
+				return nil
+			})
+		},
+	}
+	add.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
+	var passwdStdin bool
+	passwd := &cobra.Command{
+		Use:   "passwd ADDRESS",
+		Short: "Change a user's password",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, err := readPassword(cmd, passwdStdin)
+			if err != nil {
+				return err
+			}
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				if err := app.Service.SetPassword(ctx, args[0], pw); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "password changed for %s\n", strings.ToLower(args[0]))
+				return nil
+			})
+		},
+	}
+	passwd.Flags().BoolVar(&passwdStdin, "password-stdin", false, "read the password from the first line of standard input")
+	cmd.AddCommand(add, passwd, &cobra.Command{
+		Use:   "list",
+		Short: "List users",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				us, err := app.Service.ListUsers(ctx)
+				if err != nil {
+					return err
+				}
+				for _, u := range us {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", u.Address, u.CreatedAt.Format(time.DateOnly))
+				}
+				return nil
+			})
+		},
+	}, &cobra.Command{
+		Use:   "delete ADDRESS",
+		Short: "Delete a user and all its mail",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				if err := app.Service.DeleteUser(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted user %s\n", strings.ToLower(args[0]))
+				return nil
+			})
+		},
+	})
+	return cmd
+}
+
+// readPassword reads a password from stdin's first line or, interactively,
+// twice from the terminal without echo.
+func readPassword(cmd *cobra.Command, fromStdin bool) (string, error) {
+	in := cmd.InOrStdin()
+	if fromStdin {
+		line, err := bufio.NewReader(in).ReadString('\n')
+		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+			return "", fmt.Errorf("read password from stdin: %w", err)
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	f, ok := in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", errors.New("no terminal to prompt for a password: use --password-stdin")
+	}
+	fmt.Fprint(cmd.ErrOrStderr(), "Password: ")
+	a, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(cmd.ErrOrStderr())
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprint(cmd.ErrOrStderr(), "Again: ")
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(cmd.ErrOrStderr())
+	if err != nil {
+		return "", err
+	}
+	if string(a) != string(b) {
+		return "", errors.New("passwords do not match")
+	}
+	return string(a), nil
+}
+
+func queueCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "queue", Short: "Show and steer the outbound queue"}
+	idArg := func(s string) (int64, error) {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("queue id %q is not a number", s)
+		}
+		return id, nil
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List queued, delivered and failed (dead-letter) messages",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				items, err := app.Service.ListQueue(ctx)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tSTATE\tATTEMPTS\tNEXT\tFROM\tTO\tLAST ERROR")
+				for _, it := range items {
+					fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\n", it.ID, it.State, it.Attempts,
+						it.NextAttemptAt.Format(time.DateTime), orNull(it.Sender), strings.Join(it.Recipients, ","), it.LastError)
+				}
+				return tw.Flush()
+			})
+		},
+	}, &cobra.Command{
+		Use:   "retry ID",
+		Short: "Make a queued or failed message due now",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := idArg(args[0])
+			if err != nil {
+				return err
+			}
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				return app.Service.RetryQueue(ctx, id)
+			})
+		},
+	}, &cobra.Command{
+		Use:   "drop ID",
+		Short: "Remove a message from the queue without sending or bouncing it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := idArg(args[0])
+			if err != nil {
+				return err
+			}
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				return app.Service.DropQueue(ctx, id)
+			})
+		},
+	})
+	return cmd
+}
+
+func orNull(s string) string {
+	if s == "" {
+		return "<>"
+	}
+	return s
+}
+
+func suppressionCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "suppression", Short: "Show and edit the per-domain hard-bounce suppression lists"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list [DOMAIN]",
+		Short: "List suppressed recipients",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				domain := ""
+				if len(args) == 1 {
+					domain = args[0]
+				}
+				ss, err := app.Service.ListSuppressed(ctx, domain)
+				if err != nil {
+					return err
+				}
+				for _, s := range ss {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\t%s\n", s.Domain, s.Address, s.Reason)
+				}
+				return nil
+			})
+		},
+	}, &cobra.Command{
+		Use:   "remove DOMAIN ADDRESS",
+		Short: "Allow sending to a suppressed address again",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				return app.Service.Unsuppress(ctx, args[0], args[1])
+			})
+		},
+	})
+	return cmd
+}
+
+func loadCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "load", Short: "Load generators for measuring a running server"}
+	var o smtpload.Options
+	smtpCmd := &cobra.Command{
+		Use:   "smtp",
+		Short: "Send messages over SMTP with N concurrent connections and report rate and latency",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := smtpload.Run(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "sent %d failed %d in %s: %.0f msgs/s, p50 %s, p99 %s\n",
+				res.Sent, res.Failed, res.Duration.Round(time.Millisecond), res.PerSecond, res.P50, res.P99)
+			return nil
+		},
+	}
+	f := smtpCmd.Flags()
+	f.StringVar(&o.Addr, "addr", "127.0.0.1:2525", "server host:port")
+	f.IntVar(&o.Connections, "connections", 8, "concurrent connections")
+	f.IntVar(&o.Messages, "messages", 10000, "messages to send in all")
+	f.IntVar(&o.Size, "size", 10*1024, "message size in bytes")
+	f.StringVar(&o.From, "from", "load@sender.example", "envelope sender")
+	f.StringVar(&o.To, "to", "", "recipient (a local user)")
+	f.StringVar(&o.Username, "username", "", "AUTH username (submission)")
+	f.StringVar(&o.Password, "password", "", "AUTH password")
+	f.BoolVar(&o.StartTLS, "starttls", false, "use STARTTLS")
+	cmd.AddCommand(smtpCmd)
+	return cmd
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "stamp %s\n", version)
+		},
+	}
+}
