@@ -666,3 +666,58 @@ func BenchmarkDeliverLocal(b *testing.B) {
 		})
 	}
 }
+
+// TestNoDeadlocks mixes multi-user batches sharing blobs (users in varying
+// order), expunges and blob collection; the lock order (users, mailboxes,
+// messages, blobs by hash) must keep PostgreSQL from detecting a deadlock.
+func TestNoDeadlocks(t *testing.T) {
+	s := openTest(t, 2)
+	ctx := context.Background()
+	type acct struct{ u, inbox int64 }
+	var accts []acct
+	for i := range 3 {
+		u, inbox := mustUser(t, s, fmt.Sprintf("dl%d@example.com", i))
+		accts = append(accts, acct{u.ID, inbox.ID})
+	}
+	shared := []storage.Segment{{Hash: strings.Repeat("1", 64), Size: 1}, {Hash: strings.Repeat("2", 64), Size: 1}, {Hash: strings.Repeat("3", 64), Size: 1}}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			for i := range 15 {
+				var batch []*storage.NewMessage
+				for k := range 3 {
+					a := accts[(g+k+i)%3]
+					m := newMsg(a.u, a.inbox, "dl", g*1000+i*10+k)
+					m.Segments = append(m.Segments, shared[(g+k)%3], shared[(g+k+1)%3])
+					batch = append(batch, m)
+				}
+				if err := s.Deliver(ctx, &storage.Batch{Messages: batch}); err != nil {
+					t.Errorf("Deliver: %v", err)
+					return
+				}
+				if i%3 == 0 {
+					m := batch[g%3]
+					if _, _, err := s.Expunge(ctx, m.UserID, m.MailboxID, []int64{m.ID}); err != nil {
+						t.Errorf("Expunge: %v", err)
+						return
+					}
+				}
+				if g == 0 {
+					if _, err := s.CollectBlobs(ctx, time.Now(), func(string) error { return nil }); err != nil {
+						t.Errorf("CollectBlobs: %v", err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var want int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM messages m, jsonb_array_elements(m.segments) seg
+		WHERE seg->>'h' = $1`, shared[0].Hash).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.BlobRefs(ctx, shared[0].Hash); got != want {
+		t.Errorf("shared blob: got refcount %d, want %d (its segments in messages)", got, want)
+	}
+}
