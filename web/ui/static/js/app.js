@@ -166,7 +166,7 @@ function renderFolders() {
       h('button', {
         type: 'button', class: `folder${current ? ' current' : ''}${f.unread ? ' has-unread' : ''}`,
         'aria-current': current ? 'page' : null, dataset: { id: f.id },
-        onclick: () => { selectFolder(f.id, { focus: true }); toggleFolders(false); },
+        onclick: () => { toggleFolders(false); selectFolder(f.id, { focus: true }); },
       },
       h('span', { class: 'folder-name' }, folderName(f)),
       f.unread ? h('span', { class: 'badge', 'aria-label': `${f.unread} unread` }, String(f.unread)) : null));
@@ -176,8 +176,11 @@ function renderFolders() {
 function toggleFolders(open) {
   const app = $('app-view');
   const on = open === undefined ? !app.classList.contains('folders-open') : open;
+  const was = app.classList.contains('folders-open');
   app.classList.toggle('folders-open', on);
   $('menu-button').setAttribute('aria-expanded', String(on));
+  if (on && !was) (document.querySelector('#folder-list .current') || document.querySelector('#folder-list button'))?.focus();
+  else if (!on && was && $('folders').contains(document.activeElement)) $('menu-button').focus();
 }
 
 // ---------- message list ----------
