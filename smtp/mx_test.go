@@ -3,6 +3,7 @@ package smtp_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -190,5 +191,83 @@ func TestShutdownTells421(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("Serve: got %v, want nil", err)
+	}
+}
+
+func TestShutdownLetsDataFinish(t *testing.T) {
+	svc, us := newService(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := smtp.New(mxOpts(svc))
+	go srv.Serve(ln)
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(nc)
+	expect := func(prefix string) {
+		t.Helper()
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("waiting for %q: %v", prefix, err)
+			}
+			if len(l) > 3 && l[3] == '-' {
+				continue // continuation line
+			}
+			if !strings.HasPrefix(l, prefix) {
+				t.Fatalf("got %q, want %s", strings.TrimSpace(l), prefix)
+			}
+			return
+		}
+	}
+	expect("220")
+	for _, step := range []struct{ cmd, want string }{
+		{"EHLO client.test", "250"}, {"MAIL FROM:<x@r.example>", "250"}, {"RCPT TO:<a@example.test>", "250"}, {"DATA", "354"},
+	} {
+		nc.Write([]byte(step.cmd + "\r\n"))
+		expect(step.want)
+	}
+	nc.Write([]byte("Subject: during shutdown\r\n\r\nfirst half\r\n"))
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shut <- srv.Shutdown(ctx)
+	}()
+	time.Sleep(100 * time.Millisecond) // let Shutdown start draining
+	nc.Write([]byte("second half\r\n.\r\n"))
+	expect("250")
+	expect("421")
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: got %v, want nil", err)
+	}
+	if n := len(inbox(t, svc, us[0])); n != 1 {
+		t.Errorf("INBOX: got %d messages, want the one sent during shutdown", n)
+	}
+}
+
+func TestBDAT(t *testing.T) {
+	svc, us := newService(t)
+	addr, _ := start(t, mxOpts(svc))
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	body := "Subject: chunked\r\n\r\nsent with BDAT\r\n"
+	nc.Write([]byte("EHLO client.test\r\nMAIL FROM:<x@r.example>\r\nRCPT TO:<a@example.test>\r\nBDAT " + itoa(len(body)) + " LAST\r\n" + body + "QUIT\r\n"))
+	all, _ := io.ReadAll(nc)
+	if !strings.Contains(string(all), "250 2.0.0 OK") {
+		t.Errorf("BDAT transcript: got\n%s\nwant a 250 2.0.0 OK", all)
+	}
+	ms := inbox(t, svc, us[0])
+	if len(ms) != 1 || ms[0].Subject != "chunked" {
+		t.Errorf("INBOX: got %d messages, want the chunked one", len(ms))
 	}
 }

@@ -155,7 +155,9 @@ func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bo
 			return nil, &hostError{tempResult("4.7.0", "relay %s offers no TLS; credentials not sent", host)}
 		}
 		if err := c.Auth(sasl.NewPlainClient("", w.o.RelayUsername, w.o.RelayPassword)); err != nil {
-			return nil, hostFailure(host, "AUTH", err)
+			// Wrong relay credentials are the operator's to fix: keep the
+			// mail queued rather than bounce it.
+			return nil, &hostError{tempResult("4.7.0", "relay %s refused our credentials: %v", host, err)}
 		}
 	}
 

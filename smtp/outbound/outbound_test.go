@@ -1,6 +1,7 @@
 package outbound_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -140,6 +141,18 @@ func startDNS(t *testing.T) string {
 	if err != nil {
 		t.Skip("SKIPPING: dnsmasq not installed (apt-get install -y dnsmasq-base)")
 	}
+	for try := 0; try < 5; try++ {
+		if addr, ok := tryDNS(t, bin); ok {
+			return addr
+		}
+	}
+	t.Fatal("dnsmasq did not start")
+	return ""
+}
+
+// tryDNS starts dnsmasq on a port that was free a moment ago; it reports
+// false if dnsmasq exits (the port was taken meanwhile, for TCP or UDP).
+func tryDNS(t *testing.T, bin string) (string, bool) {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -147,30 +160,41 @@ func startDNS(t *testing.T) string {
 	addr := pc.LocalAddr().String()
 	_, port, _ := net.SplitHostPort(addr)
 	pc.Close()
+	var out bytes.Buffer
 	cmd := exec.Command(bin, "--no-daemon", "--port="+port, "--listen-address=127.0.0.1", "--bind-interfaces",
 		"--no-resolv", "--no-hosts", "--local=/test/", "--pid-file=",
 		"--mx-host=remote.test,mx.remote.test,10", "--host-record=mx.remote.test,127.0.0.1",
 		"--host-record=aonly.test,127.0.0.1", "--mx-host=nullmx.test,.,0")
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dnsmasq: %v", err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}}
-	for i := 0; ; i++ {
+	for i := 0; i < 100; i++ {
+		select {
+		case <-exited:
+			t.Logf("dnsmasq exited, retrying on another port: %s", out.String())
+			return "", false
+		default:
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_, err := r.LookupMX(ctx, "remote.test")
 		cancel()
 		if err == nil {
-			return addr
+			t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+			return addr, true
 		}
-		if i == 50 {
-			t.Fatalf("dnsmasq does not answer: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
+	cmd.Process.Kill()
+	<-exited
+	t.Logf("dnsmasq does not answer: %s", out.String())
+	return "", false
 }
 
 // env is a service with a local sender, a fake remote MX, DNS and a worker.
