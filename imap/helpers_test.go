@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -68,7 +69,23 @@ func selfSigned(t testing.TB) (server, client *tls.Config) {
 // newEnv starts a real server on 127.0.0.1:0 over a fresh core.
 func newEnv(t testing.TB, opts Options) *env {
 	t.Helper()
-	dir := t.TempDir()
+	return newEnvIn(t, t.TempDir(), opts)
+}
+
+// memDir returns a temporary directory in memory when the system has one
+// (benchmarks build big stores; fsync on a disk would dominate).
+func memDir(t testing.TB) string {
+	t.Helper()
+	d, err := os.MkdirTemp("/dev/shm", "stamp-imap-bench-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+func newEnvIn(t testing.TB, dir string, opts Options) *env {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "stamp.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)

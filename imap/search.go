@@ -37,13 +37,24 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	if v == nil {
 		return nil, errNoSelected
 	}
-	all := make([]int, len(v.uids))
-	for i := range all {
-		all[i] = i
-	}
-	ms, err := s.load(all)
-	if err != nil {
-		return nil, s.fail("search", err)
+	var ms []core.Message
+	if needsMeta(criteria) {
+		all := make([]int, len(v.uids))
+		for i := range all {
+			all[i] = i
+		}
+		var err error
+		if ms, err = s.load(all); err != nil {
+			return nil, s.fail("search", err)
+		}
+	} else {
+		// Only full-text, UID and sequence keys: the view is enough.
+		ms = make([]core.Message, 0, len(v.uids))
+		for _, u := range v.uids {
+			if !v.gone[u] {
+				ms = append(ms, core.Message{UID: u})
+			}
+		}
 	}
 	sr := &searcher{s: s, byUID: make(map[uint32]*core.Message, len(ms)), text: map[string]map[uint32]bool{}, headers: map[uint32]textproto.Header{}, saved: map[uint32]bool{}, high: v.maxUID()}
 	for i := range ms {
@@ -94,6 +105,27 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		v.saved = matched
 	}
 	return data, nil
+}
+
+// needsMeta reports whether the criteria look at message metadata (flags,
+// dates, sizes, headers) rather than only at UIDs, sequence numbers and
+// full-text hits.
+func needsMeta(c *imap.SearchCriteria) bool {
+	if !c.Since.IsZero() || !c.Before.IsZero() || !c.SentSince.IsZero() || !c.SentBefore.IsZero() ||
+		len(c.Header) > 0 || len(c.Flag) > 0 || len(c.NotFlag) > 0 || c.Larger > 0 || c.Smaller > 0 {
+		return true
+	}
+	for i := range c.Not {
+		if needsMeta(&c.Not[i]) {
+			return true
+		}
+	}
+	for i := range c.Or {
+		if needsMeta(&c.Or[i][0]) || needsMeta(&c.Or[i][1]) {
+			return true
+		}
+	}
+	return false
 }
 
 // prepare runs the full-text queries of the criteria tree.
