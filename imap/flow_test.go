@@ -465,3 +465,29 @@ func TestMaxConnections(t *testing.T) {
 		t.Errorf("connection over the limit: got %q, want * BYE", buf[:n])
 	}
 }
+
+func TestImplicitTLS(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnvIn(t, dir, Options{})
+	coretest.User(t, e.svc, "bob@example.test")
+	stls, ctls := selfSigned(t)
+	srv := New(Options{Core: e.svc, ImplicitTLS: true})
+	ln, err := tlsListen(stls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	c, err := imapclient.DialTLS(ln.Addr().String(), &imapclient.Options{TLSConfig: ctls})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login("bob@example.test", coretest.Password).Wait(); err != nil {
+		t.Fatalf("LOGIN over implicit TLS: %v", err)
+	}
+	list, err := c.List("", "", nil).Collect()
+	if err != nil || len(list) != 1 || list[0].Delim != '/' {
+		t.Errorf(`LIST "" "": got %v %v, want the "/" delimiter`, list, err)
+	}
+}

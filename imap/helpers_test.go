@@ -247,3 +247,11 @@ func grep(lines []string, sub string) []string {
 func ioReadFull(r *bufio.Reader, b []byte) (int, error) { return io.ReadFull(r, b) }
 
 func netDial(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }
+
+func tlsListen(cfg *tls.Config) (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	return tls.NewListener(ln, cfg), nil
+}

@@ -45,7 +45,7 @@ type listEntry struct {
 // RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154 SPECIAL-USE) and LSUB.
 func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
 	defer s.enter()()
-	if len(patterns) == 1 && patterns[0] == "" && !options.SelectSubscribed {
+	if (len(patterns) == 0 || len(patterns) == 1 && patterns[0] == "") && !options.SelectSubscribed {
 		// The hierarchy delimiter and root name (RFC 9051 section 6.3.9).
 		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: core.MailboxDelimiter})
 	}
