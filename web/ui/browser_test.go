@@ -2,6 +2,12 @@ package ui_test
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/base64"
+	"image"
+	"image/color"
+	"image/draw"
+	pngenc "image/png"
 	"context"
 	"errors"
 	"fmt"
@@ -210,6 +216,21 @@ func seed(t *testing.T, svc *core.Service, alice core.User) {
 	if err := svc.Deliver(ctx, core.Envelope{MailFrom: "carol@remote.test", Recipients: []string{alice.Address},
 		RemoteIP: net.IPv4(127, 0, 0, 1), Helo: "remote.test", Proto: "ESMTP", ReceivedAt: time.Now().Add(-time.Hour)}, []byte(html)); err != nil {
 		t.Fatalf("deliver html: %v", err)
+	}
+	var png bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	draw.Draw(img, img.Bounds(), &image.Uniform{color.RGBA{200, 30, 30, 255}}, image.Point{}, draw.Src)
+	if err := pngenc.Encode(&png, img); err != nil {
+		t.Fatal(err)
+	}
+	inline := "From: Carol Finance <carol@remote.test>\r\nTo: alice@example.test\r\nSubject: Inline picture\r\n" +
+		"Date: " + old.Add(time.Hour).Format(time.RFC1123Z) + "\r\nMessage-ID: <pic@remote.test>\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"r1\"\r\n\r\n" +
+		"--r1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Our logo:</p><img id=\"logo\" src=\"cid:logo1@remote.test\" alt=\"logo\">\r\n" +
+		"--r1\r\nContent-Type: image/png\r\nContent-ID: <logo1@remote.test>\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		base64.StdEncoding.EncodeToString(png.Bytes()) + "\r\n--r1--\r\n"
+	if _, err := svc.Append(ctx, alice.ID, archive.ID, []string{storage.FlagSeen}, old.Add(time.Hour), []byte(inline)); err != nil {
+		t.Fatalf("append: %v", err)
 	}
 	if err := deliver(ctx, svc, "team@remote.test", alice.Address, "Welcome to Stamp", "Hello Alice, this is the first message.\r\n"); err != nil {
 		t.Fatal(err)

@@ -203,9 +203,18 @@ try {
   assert.equal(await rows.count(), 50, 'first page holds 50');
   await page.click('#load-more');
   await rows.filter({ hasText: 'Archived 55' }).waitFor();
+  assert.equal(await rows.count(), 56, 'both pages');
   const subjects = await page.locator('#message-list .msg-subject').allInnerTexts();
-  assert.equal(new Set(subjects).size, 55, 'no duplicates across pages');
+  assert.equal(new Set(subjects).size, 56, 'no duplicates across pages');
   assert.ok(await page.locator('#load-more').isHidden(), 'no more pages');
+
+  step('inline (cid:) image shows in the sandboxed frame');
+  await rows.filter({ hasText: 'Inline picture' }).locator('button').click();
+  // The page inlines the part as a data: URL (the sandboxed frame has no cookie).
+  const logo = page.frameLocator('iframe.message-frame').locator('img[alt="logo"][src^="data:image/png"]');
+  await logo.waitFor();
+  await logo.evaluate((img) => img.complete || new Promise((ok) => { img.onload = ok; img.onerror = ok; }));
+  assert.equal(await logo.evaluate((img) => img.naturalWidth), 4, `inline image decoded: ${await logo.evaluate((img) => img.outerHTML)}`);
 
   step('move and delete');
   await inboxButton.click();

@@ -394,6 +394,36 @@ function frameDoc(html) {
     + '<link rel="stylesheet" href="/mail.css"></head><body>' + html + '</body></html>';
 }
 
+const MAX_INLINE_IMAGES = 40;
+const MAX_INLINE_BYTES = 5 << 20;
+
+/**
+ * inlineImages replaces the API URLs of inline (cid:) images in sanitized
+ * HTML with data: URLs. The frame's sandbox gives it an opaque origin, so
+ * its own requests carry no SameSite=Strict session cookie: the page
+ * fetches the parts itself. DOMParser documents run nothing and load nothing.
+ */
+async function inlineImages(html) {
+  if (!html.includes('/v1/messages/')) return html;
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  const imgs = [...doc.querySelectorAll('img[src^="/v1/messages/"]')].slice(0, MAX_INLINE_IMAGES);
+  await Promise.all(imgs.map(async (img) => {
+    try {
+      const resp = await fetch(img.getAttribute('src'), { credentials: 'same-origin' });
+      if (!resp.ok) return;
+      const blob = await resp.blob();
+      if (!blob.type.startsWith('image/') || blob.size > MAX_INLINE_BYTES) return;
+      img.setAttribute('src', await new Promise((ok, fail) => {
+        const r = new FileReader();
+        r.onload = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+        r.readAsDataURL(blob);
+      }));
+    } catch { /* the image stays broken */ }
+  }));
+  return doc.body.innerHTML;
+}
+
 function renderMessage(m) {
   const list = (as) => (as || []).map(formatAddress).join(', ');
   const parts = [
@@ -410,6 +440,9 @@ function renderMessage(m) {
     const frame = h('iframe', { class: 'message-frame', sandbox: '', title: 'Message body', referrerpolicy: 'no-referrer' });
     frame.srcdoc = frameDoc(m.html);
     parts.push(frame);
+    inlineImages(m.html).then((html) => {
+      if (html !== m.html && state.open === m) frame.srcdoc = frameDoc(html);
+    });
   } else {
     parts.push(h('pre', { class: 'message-text' }, m.text || ''));
   }
