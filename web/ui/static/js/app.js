@@ -45,6 +45,10 @@ async function boot() {
 function showLogin(message) {
   if (events) events.stop();
   state.me = null;
+  state.messages = [];
+  state.folders = [];
+  state.selected = -1;
+  if (wired) { closeReader({ keepFocus: true }); renderList(); renderFolders(); }
   document.body.classList.remove('signed-in');
   $('app-view').hidden = true;
   $('login-view').hidden = false;

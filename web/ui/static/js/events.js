@@ -35,6 +35,7 @@ export class EventStream {
     clearTimeout(this.timer);
     if (this.ws) { this.ws.onclose = null; this.ws.close(1000); this.ws = null; }
     if (this.abort) this.abort.abort();
+    this.cursor = ''; // cursors are per user: the next session starts afresh
     this.setMode('stopped');
   }
 
