@@ -126,6 +126,7 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 	s.metrics.Accepted.Add(1)
 	s.metrics.Delivered.Add(int64(len(batch.Messages)))
 	s.publishNew(ctx, batch.Messages)
+	s.noteFeedback(ctx, d.parsed, full, users)
 	return nil
 }
 

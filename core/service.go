@@ -82,7 +82,8 @@ type Config struct {
 	MaxBatch        int           // deliveries per group commit; default 128
 	Committers      int           // parallel group committers; default 1 (SQLite has one writer)
 	CacheBytes      int64         // LRU of message bytes; default 64 MiB
-	SendPerHour     int           // per-user submission limit; 0 = default 500
+	SendPerHour     int           // per-user submission limit per hour; 0 = default 500
+	SendPerDay      int           // per-user submission limit per day; 0 = default 2000
 	MaxRecipients   int           // per message; default 100
 }
 
@@ -117,6 +118,9 @@ func (c *Config) setDefaults() {
 	if c.SendPerHour == 0 {
 		c.SendPerHour = 500
 	}
+	if c.SendPerDay == 0 {
+		c.SendPerDay = 2000
+	}
 	if c.MaxRecipients == 0 {
 		c.MaxRecipients = 100
 	}
@@ -147,7 +151,8 @@ type Service struct {
 	durable chan *commitJob // blob stage -> database stage
 	cache   *blobCache
 	auth    *authLimiter
-	sends   *rateWindow
+	sends   *rateWindow // per hour
+	sendsD  *rateWindow // per day
 	metrics *Metrics
 
 	queueWake chan struct{}
@@ -179,6 +184,7 @@ func New(cfg Config, d Deps) *Service {
 		cache:     newBlobCache(cfg.CacheBytes),
 		auth:      newAuthLimiter(),
 		sends:     newRateWindow(time.Hour),
+		sendsD:    newRateWindow(24 * time.Hour),
 		metrics:   newMetrics(),
 		queueWake: make(chan struct{}, 1),
 	}

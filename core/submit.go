@@ -69,6 +69,10 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		s.metrics.Rejected.Add(1)
 		return res, fmt.Errorf("%w: at most %d messages per hour", ErrRateLimited, s.cfg.SendPerHour)
 	}
+	if !s.sendsD.allow(u.ID, 1, s.cfg.SendPerDay) {
+		s.metrics.Rejected.Add(1)
+		return res, fmt.Errorf("%w: at most %d messages per day", ErrRateLimited, s.cfg.SendPerDay)
+	}
 	if s.judge != nil {
 		v, err := s.judge.Judge(ctx, check.Input{RemoteIP: env.RemoteIP, Helo: env.Helo, MailFrom: env.MailFrom, Raw: raw, Authenticated: true})
 		if err != nil {

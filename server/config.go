@@ -66,6 +66,7 @@ type LimitsConfig struct {
 	MaxRecipients     int   `yaml:"max_recipients"`       // per message
 	SMTPRatePerMinute int   `yaml:"smtp_rate_per_minute"` // per remote IP
 	SendPerHour       int   `yaml:"send_per_hour"`        // per user
+	SendPerDay        int   `yaml:"send_per_day"`         // per user
 }
 
 // OutboundConfig steers remote delivery.
@@ -268,6 +269,9 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.SendPerHour < 1 {
 		bad("limits.send_per_hour", "must be at least 1")
+	}
+	if c.Limits.SendPerDay < c.Limits.SendPerHour {
+		bad("limits.send_per_day", "must be at least limits.send_per_hour")
 	}
 	if c.Outbound.DNSServer != "" {
 		if err := checkHostPort(c.Outbound.DNSServer); err != nil {

@@ -90,7 +90,7 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 	}
 	svc := core.New(core.Config{
 		Hostname: c.Hostname, MaxMessageBytes: c.Limits.MaxMessageBytes, Committers: committers,
-		SendPerHour: c.Limits.SendPerHour, MaxRecipients: c.Limits.MaxRecipients,
+		SendPerHour: c.Limits.SendPerHour, SendPerDay: c.Limits.SendPerDay, MaxRecipients: c.Limits.MaxRecipients,
 	}, core.Deps{
 		Store: st, Blobs: blobs, Judge: judge, Logger: log,
 		Signer: &dkimSigner{store: st, log: log},
