@@ -1,10 +1,12 @@
 package outbound_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/storage"
 )
 
@@ -139,5 +141,37 @@ func TestRestartLosesNothing(t *testing.T) {
 	it := waitState(t, e2.svc, id, storage.QueueDelivered, 2)
 	if got := e.mx.count("temp@remote.test"); got != 1 {
 		t.Errorf("remote received after restart: got %d, want 1 (attempts %d)", got, it.Attempts)
+	}
+}
+
+// TestBounceToRemoteSenderUsesNullPath: a DSN for a remote sender is queued
+// by core with the null reverse-path and sent as MAIL FROM:<> (RFC 5321
+// section 6.1), so it can never bounce back.
+func TestBounceToRemoteSenderUsesNullPath(t *testing.T) {
+	e := newEnv(t, "")
+	id := e.submit(t, "someone@remote.test")
+	it, err := e.svc.GetQueueItem(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.Sender = "origin@remote.test" // pretend the message came from a remote sender
+	if err := e.svc.Bounce(context.Background(), it, []core.BounceRecipient{{Address: "someone@remote.test", Status: "5.1.1", Diagnostic: "smtp; 550 5.1.1 no"}}); err != nil {
+		t.Fatalf("Bounce: %v", err)
+	}
+	if err := e.svc.DropQueue(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	run(t, e.options())
+	deadline := time.Now().Add(10 * time.Second)
+	for e.mx.count("origin@remote.test") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("DSN not delivered to the remote sender")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.mx.mu.Lock()
+	defer e.mx.mu.Unlock()
+	if len(e.mx.froms) != 1 || e.mx.froms[0] != "" {
+		t.Errorf("reverse-path of the DSN: got %q, want [\"\"]", e.mx.froms)
 	}
 }

@@ -37,7 +37,8 @@ type fakeMX struct {
 	tempSeen map[string]bool
 	received map[string]int // recipient -> messages received
 	bodies   []string
-	tls      []bool // per transaction
+	tls      []bool   // per transaction
+	froms    []string // reverse-path per transaction
 	txs      int
 }
 
@@ -81,12 +82,13 @@ func (nopLog) Println(...any)        {}
 type fakeSession struct {
 	m     *fakeMX
 	tls   bool
+	from  string
 	rcpts []string
 }
 
 func (s *fakeSession) Reset()                                        { s.rcpts = nil }
 func (s *fakeSession) Logout() error                                 { return nil }
-func (s *fakeSession) Mail(from string, _ *gosmtp.MailOptions) error { return nil }
+func (s *fakeSession) Mail(from string, _ *gosmtp.MailOptions) error { s.from = from; return nil }
 
 func (s *fakeSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 	s.m.mu.Lock()
@@ -117,6 +119,7 @@ func (s *fakeSession) Data(r io.Reader) error {
 	}
 	s.m.bodies = append(s.m.bodies, string(b))
 	s.m.tls = append(s.m.tls, s.tls)
+	s.m.froms = append(s.m.froms, s.from)
 	s.m.txs++
 	return nil
 }
