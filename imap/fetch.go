@@ -315,6 +315,10 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, seq uint32, m core.Message
 func (s *session) streamSection(rw *imapserver.FetchResponseWriter, d *msgData, item *imap.FetchItemBodySection, skip, size int64) error {
 	lw := rw.WriteBodySection(item, size)
 	if d.raw != nil {
+		if skip+size > int64(len(d.raw)) {
+			lw.Close()
+			return fmt.Errorf("imap: message %d is %d bytes, its row says %d", d.m.ID, len(d.raw), d.m.Size)
+		}
 		_, err := lw.Write(d.raw[skip : skip+size])
 		if cerr := lw.Close(); err == nil {
 			err = cerr
