@@ -11,6 +11,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,12 +24,26 @@ var trainGroups = map[string]bool{"easy-ham-1": false, "hard-ham-1": false, "spa
 
 func main() {
 	out := flag.String("out", "spammodel.bin", "output file")
-	minCount := flag.Uint("min", 4, "drop tokens seen in fewer messages than this")
+	minCount := flag.Uint("min", 1, "drop tokens seen in fewer messages than this")
+	cv := flag.Bool("cv", false, "cross-validate the parameter grid on the training groups instead of writing a model")
+	folds := flag.Int("k", 5, "folds for -cv")
+	maxHamJunk := flag.Float64("fp", 0.003, "for -cv: the share of ham allowed into Junk when choosing the threshold")
 	flag.Parse()
 	dir, err := CorpusDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genmodel:", err)
 		os.Exit(1)
+	}
+	if *cv {
+		ex, err := loadTraining(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "genmodel:", err)
+			os.Exit(1)
+		}
+		best := crossValidate(os.Stdout, ex, *folds, *maxHamJunk)
+		fmt.Printf("best: %+v\nbayesShift for threshold 0.9: %.4f\n", best.cvSetting,
+			logit(0.9)-logit(best.threshold))
+		return
 	}
 	c := bayes.NewCounts()
 	for group, spam := range trainGroups {
@@ -55,6 +70,11 @@ func main() {
 	}
 	fmt.Printf("genmodel: %d spam, %d ham, %d of %d tokens kept, %d bytes -> %s\n",
 		c.Spam, c.Ham, len(c.Tokens), all, len(b), *out)
+}
+
+func logit(p float64) float64 {
+	p = math.Min(1-1e-9, math.Max(1e-9, p))
+	return math.Log(p / (1 - p))
 }
 
 // CorpusDir returns the corpus data directory.

@@ -1,0 +1,727 @@
+package bayes
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/mail"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message"
+)
+
+const (
+	// maxTextBytes bounds how much decoded text of one message is tokenized.
+	maxTextBytes = 256 << 10
+	// maxTokens bounds the distinct tokens taken from one message.
+	maxTokens = 3000
+	// minTokenLen and maxTokenLen bound the words kept as themselves;
+	// longer words become a "skip:" token of their first letter and length
+	// bucket, as SpamBayes does (long words are mostly encoded junk, and
+	// their length says more than their spelling).
+	minTokenLen = 3
+	maxTokenLen = 16
+	// maxHeaderBytes bounds how much of one header field value is read.
+	maxHeaderBytes = 2048
+	// maxURLPathTokens bounds the path words taken from one URL.
+	maxURLPathTokens = 8
+)
+
+// deliveryHeaders are header fields added by the receiving side (local
+// delivery agents, mail fetchers, earlier filters). Stamp judges a message
+// at SMTP time, before any of them exist, so a model must not learn from
+// them: in a training corpus they describe the collector, not the sender.
+var deliveryHeaders = map[string]bool{
+	"delivered-to": true, "delivery-date": true, "x-keywords": true, "x-status": true,
+	"status": true, "x-uid": true, "x-sieve": true, "envelope-to": true,
+	"x-delivered-to": true, "x-original-date": true, "x-mail-from": true,
+	"x-spam": true, "x-virus-scanned": true, "x-stamp-spam": true, "x-stamp-virus": true,
+	"authentication-results": true, "x-original-to": true, "x-envelope-to": true,
+	"x-evolution": true, "lines": true, "content-length": true, "x-ms-tnef-correlator": true,
+	"x-mozilla-status": true, "x-mozilla-status2": true,
+}
+
+func isDeliveryHeader(name string) bool {
+	return deliveryHeaders[name] || strings.HasPrefix(name, "x-spam-") || strings.HasPrefix(name, "x-stamp-")
+}
+
+// tokenSet collects distinct tokens up to maxTokens.
+type tokenSet struct {
+	seen map[string]struct{}
+	out  []string
+}
+
+func (ts *tokenSet) add(t string) {
+	if len(ts.out) >= maxTokens {
+		return
+	}
+	if _, ok := ts.seen[t]; !ok {
+		ts.seen[t] = struct{}{}
+		ts.out = append(ts.out, t)
+	}
+}
+
+// Tokenize returns the distinct tokens of a raw RFC 5322 message (at most
+// 3000). Tokens carry a prefix naming where they came from:
+//
+//   - header evidence: "hdr:<name>" for each field name present (except
+//     fields the receiving side adds), "subject:" words in both lower and
+//     original case, "from:", "to:", "reply-to:", "rp:" (Return-Path) address
+//     domains and name words, "msgid:" the Message-ID domain, "rcvd:" hosts
+//     and /24 networks of the Received "from" clauses, "mailer:" the
+//     X-Mailer or User-Agent, "ct:", "charset:", "cte:" of every part;
+//   - body words (no prefix), their original-case variant, "bi:" word
+//     bigrams, "skip:" long words, "punct:" runs of ! ? $ *, "money:" and
+//     "pct:" amounts, "caps:" runs of capitalized words;
+//   - "url:" scheme, host, domain suffixes, IP hosts and path words of every
+//     link, and "html:" tag and attribute tokens (font colors and sizes,
+//     image counts, comments hiding inside words).
+func Tokenize(raw []byte) []string {
+	ts := &tokenSet{seen: make(map[string]struct{}, 512)}
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
+	if bytes.HasPrefix(raw, []byte("From ")) { // mbox separator line
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			raw = raw[i+1:]
+		}
+	}
+	e, _ := message.Read(bytes.NewReader(raw)) // unknown charsets still yield a readable entity
+	if e == nil {
+		// Unparseable header: treat everything as text.
+		ts.add("x:badheader")
+		newTextTokenizer(ts, "").text(string(limit(raw)))
+		return ts.out
+	}
+	headerTokens(ts, &e.Header)
+	budget := maxTextBytes
+	walkErr := e.Walk(func(path []int, part *message.Entity, err error) error {
+		if part == nil {
+			return nil
+		}
+		ct, params, _ := part.Header.ContentType()
+		if ct == "" {
+			ct = "text/plain"
+		}
+		ts.add("ct:" + ct)
+		if len(path) == 0 {
+			ts.add("ct:top:" + ct)
+		}
+		if cs := params["charset"]; cs != "" {
+			ts.add("charset:" + strings.ToLower(strings.Trim(cs, `"' `)))
+		}
+		if cte := part.Header.Get("Content-Transfer-Encoding"); cte != "" {
+			ts.add("cte:" + strings.ToLower(strings.TrimSpace(cte)))
+		}
+		if _, dp, err := part.Header.ContentDisposition(); err == nil && dp["filename"] != "" {
+			name := strings.ToLower(dp["filename"])
+			if i := strings.LastIndexByte(name, '.'); i >= 0 && len(name)-i <= 6 {
+				ts.add("fname:" + name[i:])
+			}
+		}
+		if strings.HasPrefix(ct, "multipart/") || !strings.HasPrefix(ct, "text/") || budget <= 0 {
+			return nil
+		}
+		b, _ := io.ReadAll(io.LimitReader(part.Body, int64(budget)))
+		budget -= len(b)
+		if ct == "text/html" || (ct == "text/plain" && looksHTML(b)) {
+			ts.add("x:html")
+			htmlTokens(ts, string(b))
+		} else {
+			newTextTokenizer(ts, "").text(string(b))
+		}
+		return nil
+	})
+	if walkErr != nil {
+		ts.add("x:badmime")
+	}
+	return ts.out
+}
+
+func looksHTML(b []byte) bool {
+	if len(b) > 4096 {
+		b = b[:4096]
+	}
+	l := bytes.ToLower(b)
+	return bytes.Contains(l, []byte("<html")) || bytes.Contains(l, []byte("<body")) ||
+		bytes.Contains(l, []byte("<font")) || bytes.Contains(l, []byte("<a href"))
+}
+
+// headerTokens adds the tokens of a message's top-level header.
+func headerTokens(ts *tokenSet, h *message.Header) {
+	text := func(key string) string {
+		v, err := h.Text(key)
+		if err != nil {
+			v = h.Get(key)
+		}
+		if len(v) > maxHeaderBytes {
+			v = v[:maxHeaderBytes]
+		}
+		return v
+	}
+	fields := h.Fields()
+	nRcvd := 0
+	for fields.Next() {
+		name := strings.ToLower(fields.Key())
+		if isDeliveryHeader(name) {
+			continue
+		}
+		ts.add("hdr:" + name)
+		if name == "received" {
+			v := fields.Value()
+			if len(v) > maxHeaderBytes {
+				v = v[:maxHeaderBytes]
+			}
+			if receivedTokens(ts, v) {
+				nRcvd++
+			}
+		}
+	}
+	ts.add("rcvd:n:" + bucket(nRcvd))
+
+	subj := text("Subject")
+	if subj == "" {
+		ts.add("subject:none")
+	}
+	newTextTokenizer(ts, "subject:").text(subj)
+
+	fromAddr := addressTokens(ts, "from:", text("From"))
+	if rt := text("Reply-To"); rt != "" {
+		if d := addressTokens(ts, "reply-to:", rt); fromAddr != "" && d != "" && domainOf(d) != domainOf(fromAddr) {
+			ts.add("reply-to:differs")
+		}
+	}
+	if rp := text("Return-Path"); rp != "" {
+		if d := addressTokens(ts, "rp:", rp); fromAddr != "" && d != "" && domainOf(d) != domainOf(fromAddr) {
+			ts.add("rp:differs")
+		}
+	}
+	n := 0
+	for _, key := range []string{"To", "Cc"} {
+		v := text(key)
+		if strings.Contains(strings.ToLower(v), "undisclosed") {
+			ts.add("to:undisclosed")
+		}
+		list, err := mail.ParseAddressList(v)
+		if err != nil {
+			newTextTokenizer(ts, "to:").words(v)
+			continue
+		}
+		for _, a := range list {
+			n++
+			if d := domainOf(strings.ToLower(a.Address)); d != "" {
+				ts.add("to:dom:" + d)
+			}
+		}
+	}
+	ts.add("to:n:" + bucket(n))
+
+	if id := strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>"); id == "" {
+		ts.add("msgid:none")
+	} else if i := strings.LastIndexByte(id, '@'); i < 0 {
+		ts.add("msgid:noat")
+	} else {
+		d := strings.ToLower(id[i+1:])
+		ts.add("msgid:dom:" + d)
+		if net.ParseIP(strings.Trim(d, "[]")) != nil {
+			ts.add("msgid:ip")
+		}
+	}
+	for _, key := range []string{"X-Mailer", "User-Agent"} {
+		if v := strings.ToLower(strings.TrimSpace(text(key))); v != "" {
+			if len(v) > 40 {
+				v = v[:40]
+			}
+			ts.add("mailer:" + v)
+			newTextTokenizer(ts, "mailer:").words(v)
+		}
+	}
+	for _, key := range []string{"X-Priority", "Importance", "X-MSMail-Priority", "Precedence"} {
+		if v := strings.ToLower(strings.TrimSpace(text(key))); v != "" && len(v) < 20 {
+			ts.add("prio:" + strings.ToLower(key) + ":" + v)
+		}
+	}
+	if h.Get("Date") == "" {
+		ts.add("date:none")
+	}
+	newTextTokenizer(ts, "org:").words(text("Organization"))
+}
+
+// receivedTokens adds tokens for the "from" clause of one Received field
+// (RFC 5321 section 4.4): the sending host's name, its domain suffixes and
+// the /24 network of its address. Hops of local delivery (loopback,
+// fetchmail) say nothing of the sender and are skipped; it reports whether
+// the field was used.
+func receivedTokens(ts *tokenSet, v string) bool {
+	l := strings.ToLower(v)
+	if strings.Contains(l, "fetchmail") || strings.Contains(l, "127.0.0.1") || strings.HasPrefix(strings.TrimSpace(l), "from localhost") {
+		return false
+	}
+	if i := strings.Index(l, " by "); i >= 0 {
+		l = l[:i]
+	} else if i := strings.Index(l, "\tby "); i >= 0 {
+		l = l[:i]
+	}
+	l = strings.TrimPrefix(strings.TrimSpace(l), "from ")
+	for _, f := range strings.FieldsFunc(l, func(r rune) bool {
+		return r == ' ' || r == '(' || r == ')' || r == '[' || r == ']' || r == '\t' || r == '\n' || r == '\r' || r == '=' || r == ';'
+	}) {
+		if ip := net.ParseIP(f); ip != nil {
+			if v4 := ip.To4(); v4 != nil && !ip.IsPrivate() && !ip.IsLoopback() {
+				ts.add("rcvd:net:" + strconv.Itoa(int(v4[0])) + "." + strconv.Itoa(int(v4[1])) + "." + strconv.Itoa(int(v4[2])))
+			}
+			continue
+		}
+		if strings.Contains(f, ".") && !strings.HasPrefix(f, "helo") {
+			domainTokens(ts, "rcvd:", f)
+		}
+	}
+	return true
+}
+
+// addressTokens adds tokens of one address header and returns the
+// (lower-cased) address, "" when none could be parsed.
+func addressTokens(ts *tokenSet, prefix, v string) string {
+	a, err := mail.ParseAddress(v)
+	if err != nil {
+		if list, lerr := mail.ParseAddressList(v); lerr == nil && len(list) > 0 {
+			a, err = list[0], nil
+		}
+	}
+	if err != nil {
+		ts.add(prefix + "unparsed")
+		newTextTokenizer(ts, prefix).words(v)
+		return ""
+	}
+	addr := strings.ToLower(a.Address)
+	ts.add(prefix + "addr:" + addr)
+	if d := domainOf(addr); d != "" {
+		domainTokens(ts, prefix, d)
+		if local := addr[:len(addr)-len(d)-1]; digitCount(local) >= 3 {
+			ts.add(prefix + "localdigits")
+		}
+	}
+	if a.Name == "" {
+		ts.add(prefix + "noname")
+	} else {
+		newTextTokenizer(ts, prefix+"name:").words(a.Name)
+	}
+	return addr
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[i+1:]
+	}
+	return ""
+}
+
+// domainTokens adds the host name and its last two and three labels.
+func domainTokens(ts *tokenSet, prefix, host string) {
+	host = strings.Trim(strings.ToLower(host), ".")
+	if host == "" {
+		return
+	}
+	if net.ParseIP(strings.Trim(host, "[]")) != nil {
+		ts.add(prefix + "ip")
+		return
+	}
+	ts.add(prefix + "host:" + host)
+	labels := strings.Split(host, ".")
+	for n := 1; n <= 3 && n < len(labels); n++ {
+		ts.add(prefix + "dom:" + strings.Join(labels[len(labels)-n:], "."))
+	}
+}
+
+// urlTokens adds tokens of one link target.
+func urlTokens(ts *tokenSet, u string) {
+	l := strings.ToLower(strings.TrimSpace(u))
+	switch {
+	case strings.HasPrefix(l, "mailto:"):
+		ts.add("url:mailto")
+		if d := domainOf(strings.SplitN(l[7:], "?", 2)[0]); d != "" {
+			domainTokens(ts, "url:mailto:", d)
+		}
+		return
+	case strings.HasPrefix(l, "http://"):
+		ts.add("url:http")
+		l = l[7:]
+	case strings.HasPrefix(l, "https://"):
+		ts.add("url:https")
+		l = l[8:]
+	case strings.HasPrefix(l, "www."):
+	default:
+		return
+	}
+	if strings.Contains(l, "%") {
+		ts.add("url:escaped")
+	}
+	host, path := l, ""
+	if i := strings.IndexAny(l, "/?#"); i >= 0 {
+		host, path = l[:i], l[i:]
+	}
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		ts.add("url:userinfo")
+		host = host[i+1:]
+	}
+	if h, port, err := net.SplitHostPort(host); err == nil {
+		host = h
+		if port != "80" && port != "443" {
+			ts.add("url:port")
+		}
+	}
+	if ip := net.ParseIP(host); ip != nil || (host != "" && strings.Trim(host, "0123456789.") == "") {
+		ts.add("url:ip")
+	} else {
+		domainTokens(ts, "url:", host)
+	}
+	n := 0
+	for _, w := range strings.FieldsFunc(path, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if n >= maxURLPathTokens {
+			break
+		}
+		if len(w) >= 2 && len(w) <= 20 {
+			ts.add("url:path:" + w)
+			n++
+		}
+	}
+}
+
+// htmlTokens tokenizes an HTML part: its text, link targets, and the tags
+// and attributes whose use differs between spam and ham.
+func htmlTokens(ts *tokenSet, s string) {
+	var text strings.Builder
+	imgs, links, comments := 0, 0, 0
+	for len(s) > 0 {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			text.WriteString(s)
+			break
+		}
+		text.WriteString(s[:i])
+		s = s[i:]
+		if strings.HasPrefix(s, "<!--") {
+			j := strings.Index(s, "-->")
+			if j < 0 {
+				break
+			}
+			comments++
+			// A comment with no space around it splits a word to hide it
+			// from filters ("V<!-- x -->iagra").
+			if i > 0 && len(s) > j+3 && !unicode.IsSpace(rune(s[j+3])) && text.Len() > 0 {
+				if last := text.String(); !unicode.IsSpace(rune(last[len(last)-1])) {
+					ts.add("html:splitcomment")
+				}
+			}
+			s = s[j+3:]
+			continue
+		}
+		j := strings.IndexByte(s, '>')
+		if j < 0 {
+			break
+		}
+		tag := s[1:j]
+		s = s[j+1:]
+		name, attrs, _ := strings.Cut(tag, " ")
+		name = strings.ToLower(strings.Trim(name, "/\r\n\t"))
+		if name == "" || len(name) > 12 {
+			text.WriteByte(' ')
+			continue
+		}
+		if name == "style" || name == "script" {
+			ts.add("html:tag:" + name)
+			if k := indexFold(s, "</"+name); k >= 0 {
+				s = s[k:]
+			}
+			continue
+		}
+		switch name {
+		case "br", "p", "div", "td", "tr", "li", "table", "h1", "h2", "h3", "title", "center", "/p", "/div", "/td":
+			text.WriteByte(' ')
+		}
+		ts.add("html:tag:" + name)
+		lower := strings.ToLower(attrs)
+		switch name {
+		case "img":
+			imgs++
+		case "a":
+			links++
+		case "font":
+			for _, a := range []string{"color", "size", "face"} {
+				if v := attrValue(lower, a); v != "" && len(v) <= 24 {
+					ts.add("html:font:" + a + "=" + v)
+				}
+			}
+		}
+		for _, a := range []string{"href", "src", "action", "background"} {
+			if v := attrValue(attrs, a); v != "" {
+				urlTokens(ts, v)
+			}
+		}
+		if strings.Contains(lower, "display:none") || strings.Contains(lower, "visibility:hidden") {
+			ts.add("html:hidden")
+		}
+		if strings.Contains(lower, "bgcolor") {
+			ts.add("html:bgcolor")
+		}
+	}
+	ts.add("html:img:" + bucket(imgs))
+	ts.add("html:links:" + bucket(links))
+	ts.add("html:comments:" + bucket(comments))
+	t := text.String()
+	if strings.Contains(t, "&#") {
+		ts.add("html:numentity")
+	}
+	t = decodeEntities(t)
+	newTextTokenizer(ts, "").text(t)
+}
+
+// indexFold is strings.Index ignoring ASCII case of s; sub is lower case.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+			j++
+		}
+		if j == len(sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// attrValue returns the lower-cased value of attribute name in a tag's
+// attribute text.
+func attrValue(attrs, name string) string {
+	l := strings.ToLower(attrs)
+	for from := 0; ; {
+		k := strings.Index(l[from:], name)
+		if k < 0 {
+			return ""
+		}
+		k += from
+		from = k + len(name)
+		if k > 0 && (unicode.IsLetter(rune(l[k-1])) || l[k-1] == '-') {
+			continue
+		}
+		rest := strings.TrimLeft(l[from:], " \t\r\n")
+		if !strings.HasPrefix(rest, "=") {
+			continue
+		}
+		rest = strings.TrimLeft(rest[1:], " \t\r\n")
+		if rest == "" {
+			return ""
+		}
+		if q := rest[0]; q == '"' || q == '\'' {
+			if e := strings.IndexByte(rest[1:], q); e >= 0 {
+				return rest[1 : e+1]
+			}
+			return rest[1:]
+		}
+		if e := strings.IndexAny(rest, " \t\r\n>"); e >= 0 {
+			return rest[:e]
+		}
+		return rest
+	}
+}
+
+var entityReplacer = strings.NewReplacer("&nbsp;", " ", "&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#36;", "$", "&#33;", "!", "&#37;", "%")
+
+func decodeEntities(s string) string {
+	if !strings.Contains(s, "&") {
+		return s
+	}
+	return entityReplacer.Replace(s)
+}
+
+// textTokenizer turns free text into word tokens with a prefix.
+type textTokenizer struct {
+	ts      *tokenSet
+	prefix  string
+	prev    string // previous word, for bigrams
+	capsRun int
+}
+
+func newTextTokenizer(ts *tokenSet, prefix string) *textTokenizer {
+	return &textTokenizer{ts: ts, prefix: prefix}
+}
+
+// words adds only the plain words of s, without bigrams or pattern tokens.
+func (t *textTokenizer) words(s string) {
+	forEachWord(s, func(w string) {
+		if n := utf8.RuneCountInString(w); n >= minTokenLen && n <= maxTokenLen && !allDigits(w) {
+			t.ts.add(t.prefix + strings.ToLower(w))
+		}
+	})
+}
+
+// text adds all tokens of free text s: words, their original case, word
+// bigrams, long-word skips, punctuation runs, money and percentages, URLs
+// and runs of capitalized words.
+func (t *textTokenizer) text(s string) {
+	for _, chunk := range strings.Fields(s) {
+		if len(t.ts.out) >= maxTokens {
+			return
+		}
+		t.chunk(chunk)
+	}
+	t.endCaps()
+}
+
+func (t *textTokenizer) chunk(c string) {
+	lc := strings.ToLower(c)
+	if strings.HasPrefix(lc, "http://") || strings.HasPrefix(lc, "https://") || strings.HasPrefix(lc, "www.") {
+		urlTokens(t.ts, strings.TrimRight(c, ".,;:!?)>\"'"))
+		t.prev = ""
+		return
+	}
+	if at := strings.IndexByte(c, '@'); at > 0 && strings.Contains(c[at:], ".") {
+		d := strings.Trim(strings.ToLower(c[at+1:]), ".,;:!?<>()[]\"'")
+		domainTokens(t.ts, t.prefix+"email:", d)
+		t.prev = ""
+		return
+	}
+	// Runs of !, ?, $, * and money or percentage amounts.
+	run, last := 0, rune(0)
+	for i, r := range c {
+		if r == last && strings.ContainsRune("!?$*", r) {
+			run++
+			if run == 2 {
+				t.ts.add(t.prefix + "punct:" + strings.Repeat(string(r), 3))
+			}
+		} else {
+			run = 0
+		}
+		last = r
+		if r == '$' && i+1 < len(c) && c[i+1] >= '0' && c[i+1] <= '9' {
+			t.ts.add(t.prefix + "money:" + bucket(digitRun(c[i+1:])))
+		}
+		if r == '%' && i > 0 && c[i-1] >= '0' && c[i-1] <= '9' {
+			t.ts.add(t.prefix + "pct")
+		}
+	}
+	forEachWord(c, t.word)
+}
+
+func (t *textTokenizer) word(w string) {
+	n := utf8.RuneCountInString(w)
+	if n < minTokenLen || allDigits(w) {
+		t.prev = ""
+		return
+	}
+	if n > maxTokenLen {
+		r, _ := utf8.DecodeRuneInString(w)
+		t.ts.add(t.prefix + "skip:" + string(unicode.ToLower(r)) + strconv.Itoa(n/10*10))
+		t.prev = ""
+		return
+	}
+	lw := strings.ToLower(w)
+	t.ts.add(t.prefix + lw)
+	if lw != w && n > 1 {
+		t.ts.add(t.prefix + w)
+	}
+	if upper := strings.ToUpper(w); upper == w && lw != w {
+		t.capsRun++
+	} else {
+		t.endCaps()
+	}
+	if t.prev != "" {
+		t.ts.add(t.prefix + "bi:" + t.prev + " " + lw)
+	}
+	t.prev = lw
+}
+
+func (t *textTokenizer) endCaps() {
+	if t.capsRun >= 3 {
+		t.ts.add(t.prefix + "caps:" + bucket(t.capsRun))
+	}
+	t.capsRun = 0
+}
+
+// forEachWord calls f with each run of letters, digits and the joiners
+// '-', '\”, '$' and '!' in s, trimmed of leading and trailing joiners
+// other than '$' and '!'.
+func forEachWord(s string, f func(string)) {
+	isTok := func(r rune) bool {
+		return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '$' || r == '\'' || r == '!'
+	}
+	start := -1
+	emit := func(end int) {
+		if w := strings.Trim(s[start:end], "-'"); w != "" {
+			f(w)
+		}
+	}
+	for i, r := range s {
+		if isTok(r) {
+			if start < 0 {
+				start = i
+			}
+		} else if start >= 0 {
+			emit(i)
+			start = -1
+		}
+	}
+	if start >= 0 {
+		emit(len(s))
+	}
+}
+
+// bucket is a coarse, logarithmic label for a count.
+func bucket(n int) string {
+	switch {
+	case n <= 3:
+		return strconv.Itoa(n)
+	case n <= 5:
+		return "4-5"
+	case n <= 10:
+		return "6-10"
+	case n <= 20:
+		return "11-20"
+	default:
+		return "21+"
+	}
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && (s[n] >= '0' && s[n] <= '9' || s[n] == ',') {
+		n++
+	}
+	return n
+}
+
+func digitCount(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
+func limit(b []byte) []byte {
+	if len(b) > maxTextBytes {
+		return b[:maxTextBytes]
+	}
+	return b
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

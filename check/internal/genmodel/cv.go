@@ -1,0 +1,225 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/stamp-mail/stamp/check/internal/bayes"
+)
+
+// example is one tokenized training message.
+type example struct {
+	group  string
+	spam   bool
+	tokens []string
+}
+
+// loadTraining tokenizes the training groups in a fixed order (group name,
+// then file name), so that fold assignment is deterministic.
+func loadTraining(dir string) ([]example, error) {
+	groups := make([]string, 0, len(trainGroups))
+	for g := range trainGroups {
+		groups = append(groups, g)
+	}
+	sort.Strings(groups)
+	var out []example
+	for _, g := range groups {
+		files, _ := filepath.Glob(filepath.Join(dir, g, "*.txt"))
+		if len(files) == 0 {
+			return nil, fmt.Errorf("no messages in %s", filepath.Join(dir, g))
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, example{group: g, spam: trainGroups[g], tokens: bayes.Tokenize(raw)})
+		}
+	}
+	return out, nil
+}
+
+// heldToken is one token of a held-out message with its counts in the
+// fold's training part.
+type heldToken struct{ s, h float32 }
+
+// heldMsg is one message scored in cross-validation.
+type heldMsg struct {
+	group       string
+	spam        bool
+	nSpam, nHam float64
+	tokens      []heldToken
+	sortedProbs []float64 // scratch: f(w) of the kept tokens, most extreme first
+}
+
+// cvSetting is one point of the parameter grid.
+type cvSetting struct {
+	p        bayes.Params
+	minCount int
+}
+
+// cvResult is how one setting did over all folds.
+type cvResult struct {
+	cvSetting
+	threshold         float64 // raw score from which mail is junk
+	recall, hamJunk   float64
+	hardHamJunk       float64
+	easyHamJunk       float64
+	precision         float64
+	recallAt0, hamAt0 float64 // at the raw score 0.5 (no tuning)
+}
+
+// crossValidate runs k-fold cross-validation over the training examples
+// for every setting of the grid, picking for each the lowest threshold
+// that sends at most maxHamJunk of the ham to Junk, and writes a report;
+// it returns the setting with the best recall.
+func crossValidate(w io.Writer, ex []example, k int, maxHamJunk float64) cvResult {
+	// Stratified folds: the i-th message of each group goes to fold i mod k.
+	fold := make([]int, len(ex))
+	idx := map[string]int{}
+	for i, e := range ex {
+		fold[i] = idx[e.group] % k
+		idx[e.group]++
+	}
+	held := make([]heldMsg, 0, len(ex))
+	for f := 0; f < k; f++ {
+		c := bayes.NewCounts()
+		for i, e := range ex {
+			if fold[i] != f {
+				c.Add(e.tokens, e.spam)
+			}
+		}
+		for i, e := range ex {
+			if fold[i] != f {
+				continue
+			}
+			m := heldMsg{group: e.group, spam: e.spam, nSpam: float64(c.Spam), nHam: float64(c.Ham)}
+			for _, t := range e.tokens {
+				if p, ok := c.Tokens[t]; ok {
+					m.tokens = append(m.tokens, heldToken{float32(p.Spam), float32(p.Ham)})
+				}
+			}
+			held = append(held, m)
+		}
+	}
+
+	var results []cvResult
+	scores := make([]float64, len(held))
+	for _, minCount := range []int{1, 2, 3} {
+		for _, s := range []float64{0.1, 0.25, 0.45} {
+			for _, x := range []float64{0.5, 0.6, 0.7} {
+				base := bayes.Params{S: s, X: x}
+				for i := range held {
+					m := &held[i]
+					m.sortedProbs = m.sortedProbs[:0]
+					for _, t := range m.tokens {
+						if int(t.s+t.h) < minCount {
+							continue
+						}
+						p, _ := bayes.Prob(float64(t.s), float64(t.h), m.nSpam, m.nHam, base)
+						m.sortedProbs = append(m.sortedProbs, p)
+					}
+					sort.Slice(m.sortedProbs, func(a, b int) bool {
+						return math.Abs(m.sortedProbs[a]-0.5) > math.Abs(m.sortedProbs[b]-0.5)
+					})
+				}
+				for _, minDev := range []float64{0.1, 0.2, 0.3} {
+					for _, n := range []int{50, 150, 300, 500, 1000} {
+						p := bayes.Params{S: s, X: x, MinDev: minDev, Interesting: n}
+						for i := range held {
+							probs := held[i].sortedProbs
+							cut := len(probs)
+							for j, q := range probs {
+								if math.Abs(q-0.5) < minDev {
+									cut = j
+									break
+								}
+							}
+							probs = probs[:min(cut, n)]
+							scores[i] = bayes.Combine(probs)
+						}
+						results = append(results, evaluate(held, scores, cvSetting{p, minCount}, maxHamJunk))
+					}
+				}
+			}
+		}
+	}
+	sort.SliceStable(results, func(a, b int) bool {
+		if results[a].recall != results[b].recall {
+			return results[a].recall > results[b].recall
+		}
+		return results[a].recallAt0 > results[b].recallAt0
+	})
+	fmt.Fprintf(w, "%d-fold cross-validation on %d training messages, ham-to-junk at most %.4f; best 15 of %d settings:\n",
+		k, len(held), maxHamJunk, len(results))
+	fmt.Fprintln(w, "   S    X  mindev  n  min | threshold    recall  ham-junk (easy  hard)  precision | at 0.5: recall ham-junk")
+	for _, r := range results[:min(15, len(results))] {
+		fmt.Fprintf(w, "%4.2f %4.2f %5.2f %4d %3d | %.8f  %.4f  %.4f  (%.4f %.4f)  %.4f  | %.4f %.4f\n",
+			r.p.S, r.p.X, r.p.MinDev, r.p.Interesting, r.minCount, r.threshold, r.recall, r.hamJunk,
+			r.easyHamJunk, r.hardHamJunk, r.precision, r.recallAt0, r.hamAt0)
+	}
+	return results[0]
+}
+
+// minThreshold is the lowest raw score cross-validation may pick as the
+// junk threshold.
+const minThreshold = 0.01
+
+// evaluate picks the lowest threshold keeping ham-to-junk within
+// maxHamJunk and measures the setting there.
+func evaluate(held []heldMsg, scores []float64, set cvSetting, maxHamJunk float64) cvResult {
+	var ham []float64
+	for i, m := range held {
+		if !m.spam {
+			ham = append(ham, scores[i])
+		}
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(ham)))
+	allowed := int(math.Floor(maxHamJunk * float64(len(ham))))
+	thr := 0.5
+	if allowed < len(ham) {
+		// Just above the (allowed+1)-th highest ham score.
+		thr = math.Max(minThreshold, math.Nextafter(ham[allowed], 2))
+	}
+	r := cvResult{cvSetting: set, threshold: thr}
+	count := func(t float64) (tp, fp, spam, hamN, hard, hardN int) {
+		for i, m := range held {
+			junk := scores[i] >= t
+			switch {
+			case m.spam:
+				spam++
+				if junk {
+					tp++
+				}
+			default:
+				hamN++
+				if junk {
+					fp++
+				}
+				if strings.HasPrefix(m.group, "hard") {
+					hardN++
+					if junk {
+						hard++
+					}
+				}
+			}
+		}
+		return
+	}
+	tp, fp, spam, hamN, hard, hardN := count(r.threshold)
+	r.recall = float64(tp) / float64(spam)
+	r.hamJunk = float64(fp) / float64(hamN)
+	r.hardHamJunk = float64(hard) / float64(max(hardN, 1))
+	r.easyHamJunk = float64(fp-hard) / float64(max(hamN-hardN, 1))
+	r.precision = float64(tp) / float64(max(tp+fp, 1))
+	tp0, fp0, _, _, _, _ := count(0.5)
+	r.recallAt0 = float64(tp0) / float64(spam)
+	r.hamAt0 = float64(fp0) / float64(hamN)
+	return r
+}
