@@ -155,6 +155,12 @@ func TestListSelectStatus(t *testing.T) {
 			t.Errorf("LIST %q %q: got %v, want %v", tc.ref, tc.pattern, names, tc.want)
 		}
 	}
+	if err := c.Create("inbox/Sub", nil).Wait(); err != nil {
+		t.Fatalf("CREATE inbox/Sub: %v", err)
+	}
+	if got, err := c.List("", "INBOX*", nil).Collect(); err != nil || len(got) != 2 || got[1].Mailbox != "INBOX/Sub" || got[0].Attrs[0] != imap.MailboxAttrHasChildren {
+		t.Errorf("LIST INBOX*: got %+v %v, want INBOX (\\HasChildren) and INBOX/Sub", got, err)
+	}
 	st, err := c.Status("INBOX", &imap.StatusOptions{NumMessages: true, NumUnseen: true, Size: true, UIDNext: true}).Wait()
 	if err != nil {
 		t.Fatal(err)

@@ -28,9 +28,15 @@ func specialUse(role string) []imap.MailboxAttr {
 	return nil
 }
 
-// normName strips a trailing delimiter (RFC 9051 section 6.3.4 allows one on CREATE).
+// normName strips a trailing delimiter (RFC 9051 section 6.3.4 allows one on
+// CREATE) and spells a leading INBOX level in upper case (INBOX is
+// case-insensitive, RFC 9051 section 5.1, also as a parent).
 func normName(name string) string {
-	return strings.TrimSuffix(name, string(core.MailboxDelimiter))
+	name = strings.TrimSuffix(name, string(core.MailboxDelimiter))
+	if len(name) >= 5 && strings.EqualFold(name[:5], "INBOX") && (len(name) == 5 || name[5] == core.MailboxDelimiter) {
+		name = "INBOX" + name[5:]
+	}
+	return name
 }
 
 // listEntry is a mailbox or an implied parent of one (RFC 5258 \NonExistent).
