@@ -95,10 +95,11 @@ type Server struct {
 	rate  *ipRate
 	ids   atomic.Uint64
 
-	// mu guards the fields below and trackedConn.busy.
-	mu       sync.Mutex
-	conns    map[*trackedConn]struct{}
-	draining bool
+	draining atomic.Bool // set by Shutdown and Close
+
+	// mu guards conns.
+	mu    sync.Mutex
+	conns map[*trackedConn]struct{}
 }
 
 // New returns a server; call Serve to accept connections.
@@ -162,9 +163,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // and waits for all connections to end until ctx is done; then it
 // force-closes what is left and returns ctx's error.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.draining = true
-	s.mu.Unlock()
+	s.draining.Store(true)
 	done := make(chan error, 1)
 	go func() { done <- s.gs.Shutdown(context.Background()) }()
 	t := time.NewTicker(20 * time.Millisecond)
@@ -187,9 +186,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close closes the listener and every connection at once.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	s.draining = true
-	s.mu.Unlock()
+	s.draining.Store(true)
 	err := s.gs.Close()
 	s.closeAll()
 	if errors.Is(err, gosmtp.ErrServerClosed) {
@@ -203,11 +200,13 @@ func (s *Server) Close() error {
 // Sessions inside DATA are left alone.
 func (s *Server) kickIdle() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	cs := make([]*trackedConn, 0, len(s.conns))
 	for c := range s.conns {
-		if !c.busy {
-			c.Conn.SetReadDeadline(time.Unix(1, 0))
-		}
+		cs = append(cs, c)
+	}
+	s.mu.Unlock()
+	for _, c := range cs {
+		c.kick()
 	}
 }
 
@@ -263,10 +262,10 @@ func (l *listener) Accept() (net.Conn, error) {
 // connection is refused, or "".
 func (s *Server) admit(ip net.IP) string {
 	s.mu.Lock()
-	n, draining := len(s.conns), s.draining
+	n := len(s.conns)
 	s.mu.Unlock()
 	switch {
-	case draining:
+	case s.draining.Load():
 		return "Service shutting down"
 	case n >= s.opts.MaxConnections:
 		return "Too many connections, try again later"
@@ -308,7 +307,10 @@ type trackedConn struct {
 	endSession func()
 	once       sync.Once
 
-	busy bool // inside DATA; guarded by s.mu
+	// busyMu orders setBusy against kick, so a kick never lands on a
+	// session that has just entered DATA.
+	busyMu sync.Mutex
+	busy   atomic.Bool // inside DATA
 }
 
 // errDraining is returned by reads of a draining server: a timeout, so that
@@ -321,10 +323,7 @@ func (errDraining) Temporary() bool { return true }
 
 // Read fails with a timeout once the server drains, except inside DATA.
 func (c *trackedConn) Read(b []byte) (int, error) {
-	c.s.mu.Lock()
-	stop := c.s.draining && !c.busy
-	c.s.mu.Unlock()
-	if stop {
+	if c.s.draining.Load() && !c.busy.Load() {
 		return 0, errDraining{}
 	}
 	return c.Conn.Read(b)
@@ -332,13 +331,22 @@ func (c *trackedConn) Read(b []byte) (int, error) {
 
 // setBusy marks the connection as receiving DATA (Shutdown waits for it) or not.
 func (c *trackedConn) setBusy(b bool) {
-	c.s.mu.Lock()
-	c.busy = b
+	c.busyMu.Lock()
+	defer c.busyMu.Unlock()
+	c.busy.Store(b)
 	if b {
-		// Undo a deadline kickIdle may have set just before.
+		// Undo a deadline kick may have set just before.
 		c.Conn.SetReadDeadline(time.Now().Add(dataReadTimeout))
 	}
-	c.s.mu.Unlock()
+}
+
+// kick makes a pending read of a command fail now (see kickIdle).
+func (c *trackedConn) kick() {
+	c.busyMu.Lock()
+	defer c.busyMu.Unlock()
+	if !c.busy.Load() {
+		c.Conn.SetReadDeadline(time.Unix(1, 0))
+	}
 }
 
 // Close closes the connection and releases its slot.
