@@ -12,11 +12,16 @@
 //     RFC 2034/3463 enhanced status codes, RFC 6531 SMTPUTF8
 //   - RFC 3848 "with" keywords in the Received field (ESMTP, ESMTPS, ESMTPSA)
 //
+// AUTH is offered only in the submission role: on the MX port every client
+// is an unauthenticated stranger limited to local recipients.
+//
 // Shape: every listener follows New / Serve / Shutdown / Close. Connection
 // limits (MaxConnections, per-IP RatePerMinute) are enforced at accept, before
 // go-smtp sees the connection, by a listener wrapper; each accepted
 // connection is tracked so that Shutdown can tell idle sessions 421 and let
-// a session that is receiving or committing DATA finish first.
+// a session that is receiving or committing DATA finish first. (The 421 is
+// go-smtp's idle-timeout reply, "421 4.4.2": Shutdown makes pending command
+// reads time out.)
 package smtp
 
 import (
