@@ -491,3 +491,25 @@ func TestImplicitTLS(t *testing.T) {
 		t.Errorf(`LIST "" "": got %v %v, want the "/" delimiter`, list, err)
 	}
 }
+
+func TestNewKeywordUpdatesFlags(t *testing.T) {
+	e := newEnv(t, Options{AllowInsecureAuth: true})
+	coretest.User(t, e.svc, "bob@example.test")
+	e.deliver(t, "bob@example.test", plainMsg)
+	a, b := e.raw(t), e.raw(t)
+	for _, rc := range []*raw{a, b} {
+		rc.ok("LOGIN bob@example.test %q", coretest.Password)
+		rc.ok("SELECT INBOX")
+	}
+	lines := a.ok("STORE 1 +FLAGS (ToDo)")
+	if len(grep(lines, "* FLAGS (")) != 1 || len(grep(grep(lines, "* FLAGS ("), "ToDo")) != 1 {
+		t.Errorf("STORE of a new keyword: got %q, want a FLAGS update with ToDo", lines)
+	}
+	lines = b.ok("NOOP")
+	if len(grep(grep(lines, "* FLAGS ("), "ToDo")) != 1 || len(grep(grep(lines, "FETCH"), "ToDo")) != 1 {
+		t.Errorf("other session NOOP: got %q, want FLAGS and FETCH with ToDo", lines)
+	}
+	if lines := a.ok("SEARCH KEYWORD todo"); len(lines) != 1 || lines[0] != "* SEARCH 1" {
+		t.Errorf("SEARCH KEYWORD todo: got %q, want 1", lines)
+	}
+}

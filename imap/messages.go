@@ -91,6 +91,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	}
 	for _, m := range changed {
 		v.own[m.ModSeq] = true
+		v.noteFlags(m.Flags)
 	}
 	if flags.Silent {
 		return nil

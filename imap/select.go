@@ -44,6 +44,34 @@ type selected struct {
 	modseq uint64          // change log cursor
 	own    map[uint64]bool // MODSEQs of our own flag changes (already reported)
 	saved  []uint32        // SEARCHRES result (RFC 5182), by UID
+
+	keywords     map[string]string // keywords announced in FLAGS, lower case -> spelling
+	flagsChanged bool            // a new keyword needs a FLAGS update
+}
+
+// noteFlags records keywords the client has not been told about yet
+// (RFC 9051 section 7.3.5: FLAGS is sent again when the set grows).
+func (v *selected) noteFlags(fs []string) {
+	for _, f := range fs {
+		if _, ok := v.keywords[strings.ToLower(f)]; !ok && !strings.HasPrefix(f, `\`) {
+			v.keywords[strings.ToLower(f)] = f
+			v.flagsChanged = true
+		}
+	}
+}
+
+// mailboxFlags lists the system flags and the known keywords.
+func mailboxFlags(keywords map[string]string) []imap.Flag {
+	flags := slices.Clone(systemFlags)
+	kw := make([]string, 0, len(keywords))
+	for _, k := range keywords {
+		kw = append(kw, k)
+	}
+	sort.Strings(kw)
+	for _, k := range kw {
+		flags = append(flags, imap.Flag(k))
+	}
+	return flags
 }
 
 func (v *selected) close() {
@@ -130,7 +158,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	}
 	v.uids = make([]uint32, len(ms))
 	v.ids = make([]int64, len(ms))
-	keywords := map[imap.Flag]bool{}
+	v.keywords = map[string]string{}
 	var firstUnseen uint32
 	for i, m := range ms {
 		v.uids[i], v.ids[i] = m.UID, m.ID
@@ -140,7 +168,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 				seen = true
 			}
 			if !strings.HasPrefix(f, `\`) {
-				keywords[imap.Flag(f)] = true
+				v.keywords[strings.ToLower(f)] = f
 			}
 		}
 		if !seen && firstUnseen == 0 {
@@ -155,13 +183,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	} else if from, to := s.srv.recent.claim(mb.ID, v.uidHigh); from <= to {
 		v.recent.AddRange(imap.UID(from), imap.UID(to))
 	}
-	flags := slices.Clone(systemFlags)
-	kw := make([]imap.Flag, 0, len(keywords))
-	for k := range keywords {
-		kw = append(kw, k)
-	}
-	sort.Slice(kw, func(i, j int) bool { return kw[i] < kw[j] })
-	flags = append(flags, kw...)
+	flags := mailboxFlags(v.keywords)
 	perm := []imap.Flag{}
 	if !options.ReadOnly {
 		perm = append(slices.Clone(flags), imap.FlagWildcard)
@@ -225,7 +247,7 @@ drain:
 	if v.sub.Missed() > 0 {
 		woke = true
 	}
-	if !woke && (len(v.gone) == 0 || !allowExpunge) {
+	if !woke && !v.flagsChanged && (len(v.gone) == 0 || !allowExpunge) {
 		return nil
 	}
 	svc := s.srv.opts.Core
@@ -290,6 +312,7 @@ drain:
 		if len(ms) > 0 {
 			for _, m := range ms {
 				if m.UID > v.uidHigh {
+					v.noteFlags(m.Flags)
 					v.uids = append(v.uids, m.UID)
 					v.ids = append(v.ids, m.ID)
 					v.uidHigh = m.UID
@@ -300,6 +323,9 @@ drain:
 					v.recent.AddRange(imap.UID(from), imap.UID(to))
 				}
 			}
+			if err := s.writeFlagsUpdate(w); err != nil {
+				return err
+			}
 			if err := w.WriteNumMessages(uint32(len(v.uids))); err != nil {
 				return err
 			}
@@ -307,6 +333,9 @@ drain:
 				return err
 			}
 		}
+	}
+	if err := s.writeFlagsUpdate(w); err != nil { // keywords added by our own STORE
+		return err
 	}
 	if len(flagged) > 0 {
 		rev2 := s.rev2()
@@ -319,12 +348,26 @@ drain:
 			if err != nil || m.MailboxID != v.mb.ID || m.UID != fc.uid {
 				continue // moved or expunged since: the change log will say so
 			}
+			v.noteFlags(m.Flags)
+			if err := s.writeFlagsUpdate(w); err != nil {
+				return err
+			}
 			if err := w.WriteMessageFlags(uint32(i+1), imap.UID(m.UID), s.flags(m, rev2)); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// writeFlagsUpdate sends FLAGS when new keywords appeared.
+func (s *session) writeFlagsUpdate(w *imapserver.UpdateWriter) error {
+	v := s.sel
+	if !v.flagsChanged {
+		return nil
+	}
+	v.flagsChanged = false
+	return w.WriteMailboxFlags(mailboxFlags(v.keywords))
 }
 
 // flags returns a message's flags as IMAP flags, with \Recent for IMAP4rev1.
