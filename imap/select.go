@@ -46,7 +46,7 @@ type selected struct {
 	saved  []uint32        // SEARCHRES result (RFC 5182), by UID
 
 	keywords     map[string]string // keywords announced in FLAGS, lower case -> spelling
-	flagsChanged bool            // a new keyword needs a FLAGS update
+	flagsChanged bool              // a new keyword needs a FLAGS update
 }
 
 // noteFlags records keywords the client has not been told about yet
