@@ -86,7 +86,12 @@ func (j *Judge) userScore(ctx context.Context, uid int64, tokens []string) float
 		j.log.WarnContext(ctx, "spam training unreadable, using shared model", "user", uid, "err", err)
 	}
 	m := bayes.Model{Shared: j.shared.counts, User: user, UserWeight: userWeight}
-	s, _ := m.Score(tokens)
+	s, clues := m.Score(tokens)
+	if len(clues) == 0 {
+		// No evidence either way: the shift calibrates the chi-square
+		// indicator, it must not turn silence into spam.
+		return s
+	}
 	return addLogOdds(s, bayesShift)
 }
 

@@ -86,14 +86,16 @@ func TestSpamHeldOut(t *testing.T) {
 	hamJunk := float64(fp) / float64(nHam)
 	t.Logf("held-out: %d spam, %d ham; precision %.4f, recall %.4f, ham-to-junk %.4f (%d messages)",
 		nSpam, nHam, precision, recall, hamJunk, fp)
-	if recall < 0.85 {
-		t.Errorf("recall: got %.4f, want >= 0.85 (aim 0.95)", recall)
+	// Floors just under what the cross-validated model reached when it was
+	// measured (precision 0.9977, recall 0.9277, ham-to-junk 0.0021).
+	if recall < 0.92 {
+		t.Errorf("recall: got %.4f, want >= 0.92 (aim 0.95)", recall)
 	}
-	if hamJunk > 0.01 {
-		t.Errorf("ham-to-junk rate: got %.4f, want <= 0.01 (aim 0.005)", hamJunk)
+	if hamJunk > 0.003 {
+		t.Errorf("ham-to-junk rate: got %.4f, want <= 0.003 (aim < 0.005)", hamJunk)
 	}
-	if precision < 0.98 {
-		t.Errorf("precision: got %.4f, want >= 0.98", precision)
+	if precision < 0.995 {
+		t.Errorf("precision: got %.4f, want >= 0.995", precision)
 	}
 }
 

@@ -438,10 +438,7 @@ func htmlTokens(ts *tokenSet, s string) {
 			}
 			continue
 		}
-		switch name {
-		case "br", "p", "div", "td", "tr", "li", "table", "h1", "h2", "h3", "title", "center", "/p", "/div", "/td":
-			text.WriteByte(' ')
-		}
+		text.WriteByte(' ') // a tag ends a word (a comment, above, need not)
 		ts.add("html:tag:" + name)
 		lower := strings.ToLower(attrs)
 		switch name {
@@ -615,6 +612,11 @@ func (t *textTokenizer) chunk(c string) {
 
 func (t *textTokenizer) word(w string) {
 	n := utf8.RuneCountInString(w)
+	if n >= 2 && strings.ToUpper(w) == w && strings.ToLower(w) != w {
+		t.capsRun++
+	} else {
+		t.endCaps()
+	}
 	if n < minTokenLen || allDigits(w) {
 		t.prev = ""
 		return
@@ -629,11 +631,6 @@ func (t *textTokenizer) word(w string) {
 	t.ts.add(t.prefix + lw)
 	if lw != w && n > 1 {
 		t.ts.add(t.prefix + w)
-	}
-	if upper := strings.ToUpper(w); upper == w && lw != w {
-		t.capsRun++
-	} else {
-		t.endCaps()
 	}
 	if t.prev != "" {
 		t.ts.add(t.prefix + "bi:" + t.prev + " " + lw)

