@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -73,7 +74,8 @@ func (g *globals) withApp(cmd *cobra.Command, fn func(ctx context.Context, app *
 }
 
 func serveCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var cpuProfile string
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run every listener until SIGINT/SIGTERM, then shut down gracefully",
 		Args:  cobra.NoArgs,
@@ -81,6 +83,17 @@ func serveCmd(g *globals) *cobra.Command {
 			cfg, err := g.load()
 			if err != nil {
 				return err
+			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
 			}
 			log := server.NewLogger(cfg.Log, cmd.ErrOrStderr())
 			out := cmd.OutOrStdout()
@@ -93,6 +106,8 @@ func serveCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
+	return cmd
 }
 
 func domainCmd(g *globals) *cobra.Command {

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -12,10 +13,60 @@ import (
 type dnsClient struct {
 	r       *net.Resolver
 	timeout time.Duration
+	cache   *dnsCache
+}
+
+// dnsCacheTTL is how long an answer (or a "does not exist") is reused. Go's
+// resolver does not expose record TTLs, so one short bound stands in for
+// them: long enough that a stream of mail from one domain costs one SPF and
+// DMARC lookup, short enough that DNS changes are seen within a minute.
+const dnsCacheTTL = time.Minute
+
+// dnsCacheMax bounds the cache's entries.
+const dnsCacheMax = 20000
+
+// dnsCache keeps recent answers, including "not found"; timeouts and server
+// failures are never cached.
+type dnsCache struct {
+	mu      sync.Mutex
+	entries map[string]dnsEntry
+}
+
+type dnsEntry struct {
+	val any
+	err error
+	at  time.Time
+}
+
+func cached[T any](c *dnsCache, key string, lookup func() (T, error)) (T, error) {
+	if c == nil {
+		return lookup()
+	}
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < dnsCacheTTL {
+		v, _ := e.val.(T)
+		return v, e.err
+	}
+	v, err := lookup()
+	if err == nil || isNotFound(err) {
+		c.mu.Lock()
+		if len(c.entries) >= dnsCacheMax {
+			for k, old := range c.entries {
+				if time.Since(old.at) >= dnsCacheTTL || len(c.entries) >= dnsCacheMax {
+					delete(c.entries, k)
+				}
+			}
+		}
+		c.entries[key] = dnsEntry{val: v, err: err, at: time.Now()}
+		c.mu.Unlock()
+	}
+	return v, err
 }
 
 func newDNSClient(cfg Config) dnsClient {
-	c := dnsClient{r: &net.Resolver{}, timeout: cfg.DNSTimeout}
+	c := dnsClient{r: &net.Resolver{}, timeout: cfg.DNSTimeout, cache: &dnsCache{entries: map[string]dnsEntry{}}}
 	if c.timeout <= 0 {
 		c.timeout = DefaultDNSTimeout
 	}
@@ -33,27 +84,35 @@ func newDNSClient(cfg Config) dnsClient {
 }
 
 func (c dnsClient) LookupTXT(ctx context.Context, name string) ([]string, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	return c.r.LookupTXT(ctx, name)
+	return cached(c.cache, "LookupTXT:"+name, func() ([]string, error) {
+		ctx, cancel := context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+		return c.r.LookupTXT(ctx, name)
+	})
 }
 
 func (c dnsClient) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	return c.r.LookupMX(ctx, name)
+	return cached(c.cache, "LookupMX:"+name, func() ([]*net.MX, error) {
+		ctx, cancel := context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+		return c.r.LookupMX(ctx, name)
+	})
 }
 
 func (c dnsClient) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	return c.r.LookupIPAddr(ctx, host)
+	return cached(c.cache, "LookupIPAddr:"+host, func() ([]net.IPAddr, error) {
+		ctx, cancel := context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+		return c.r.LookupIPAddr(ctx, host)
+	})
 }
 
 func (c dnsClient) LookupAddr(ctx context.Context, addr string) ([]string, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	return c.r.LookupAddr(ctx, addr)
+	return cached(c.cache, "LookupAddr:"+addr, func() ([]string, error) {
+		ctx, cancel := context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+		return c.r.LookupAddr(ctx, addr)
+	})
 }
 
 // txtFunc adapts the client to go-msgauth's ctx-less LookupTXT hooks,

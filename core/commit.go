@@ -114,6 +114,12 @@ func (s *Service) commitJobs(ctx context.Context, jobs []*commitJob) {
 	for _, j := range jobs {
 		merged.Messages = append(merged.Messages, j.batch.Messages...)
 		merged.Queue = append(merged.Queue, j.batch.Queue...)
+		for h, b := range j.batch.Inline {
+			if merged.Inline == nil {
+				merged.Inline = map[string][]byte{}
+			}
+			merged.Inline[h] = b
+		}
 	}
 	err := s.store.Deliver(ctx, &merged)
 	if err != nil && len(jobs) > 1 {

@@ -210,6 +210,7 @@ func sanitizeHeaderValue(v string) string {
 
 // prepared is a parsed message split into content-addressed segments.
 type prepared struct {
+	s        *Service
 	raw      []byte
 	parsed   *message.Parsed
 	segments []storage.Segment
@@ -219,11 +220,11 @@ type prepared struct {
 
 func (s *Service) prepare(raw []byte, minSize int) (*prepared, error) {
 	p := message.Parse(raw)
-	d := &prepared{raw: raw, parsed: p}
+	d := &prepared{raw: raw, parsed: p, s: s}
 	for _, r := range message.Segments(raw, p, minSize) {
 		b := raw[r.Start:r.End]
 		d.blobs = append(d.blobs, b)
-		d.segments = append(d.segments, storage.Segment{Hash: blob.Hash(b), Size: int64(len(b))})
+		d.segments = append(d.segments, s.segment(b))
 	}
 	for _, a := range p.Attachments {
 		path := ""
@@ -243,7 +244,7 @@ func (d *prepared) newMessage(userID int64, mailboxID int64, flags []string, dat
 	size := int64(len(d.raw))
 	hsize := p.HeaderSize
 	if len(head) > 0 {
-		segs = append([]storage.Segment{{Hash: blob.Hash(head), Size: int64(len(head))}}, segs...)
+		segs = append([]storage.Segment{d.s.segment(head)}, segs...)
 		size += int64(len(head))
 		hsize += int64(len(head))
 	}
@@ -264,10 +265,28 @@ func addrs(in []message.Address) []storage.Address {
 	return out
 }
 
-// store2 writes the blobs durably, then commits the batch, through the
-// group-commit pipeline.
+// segment describes a blob of a message: small ones are inline (kept in the
+// metadata store, committed with the message), the rest go to the blob store.
+func (s *Service) segment(b []byte) storage.Segment {
+	return storage.Segment{Hash: blob.Hash(b), Size: int64(len(b)), Inline: len(b) <= s.cfg.InlineMax}
+}
+
+// store2 durably writes the blobs (inline ones with the batch, the others to
+// the blob store first) and commits the batch, through the group-commit
+// pipeline.
 func (s *Service) store2(ctx context.Context, b storage.Batch, blobs [][]byte) error {
-	return s.commit(ctx, b, blobs)
+	var files [][]byte
+	for _, bl := range blobs {
+		if len(bl) <= s.cfg.InlineMax {
+			if b.Inline == nil {
+				b.Inline = map[string][]byte{}
+			}
+			b.Inline[blob.Hash(bl)] = bl
+		} else {
+			files = append(files, bl)
+		}
+	}
+	return s.commit(ctx, b, files)
 }
 
 // roleMailbox returns the id of a user's mailbox with a special-use role.

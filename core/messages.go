@@ -84,7 +84,7 @@ func (s *Service) AttachmentContent(ctx context.Context, userID, id int64, part 
 func (s *Service) ReadMessage(ctx context.Context, m Message) ([]byte, error) {
 	out := make([]byte, 0, m.Size)
 	for _, seg := range m.Segments {
-		b, err := s.readBlob(ctx, seg.Hash)
+		b, err := s.readBlob(ctx, seg)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +100,7 @@ func (s *Service) ReadHeader(ctx context.Context, m Message) ([]byte, error) {
 		if int64(len(out)) >= m.HeaderSize {
 			break
 		}
-		b, err := s.readBlob(ctx, seg.Hash)
+		b, err := s.readBlob(ctx, seg)
 		if err != nil {
 			return nil, err
 		}
@@ -138,9 +138,18 @@ func (r *segmentReader) Read(p []byte) (int, error) {
 			if len(r.segs) == 0 {
 				return 0, io.EOF
 			}
-			rc, err := r.s.blobs.Open(r.ctx, r.segs[0].Hash)
+			seg := r.segs[0]
+			if seg.Inline {
+				b, err := r.s.readBlob(r.ctx, seg)
+				if err != nil {
+					return 0, err
+				}
+				r.cur, r.segs = io.NopCloser(bytes.NewReader(b)), r.segs[1:]
+				continue
+			}
+			rc, err := r.s.blobs.Open(r.ctx, seg.Hash)
 			if err != nil {
-				return 0, fmt.Errorf("open blob %s: %w", r.segs[0].Hash, err)
+				return 0, fmt.Errorf("open blob %s: %w", seg.Hash, err)
 			}
 			r.cur, r.segs = rc, r.segs[1:]
 		}
@@ -164,8 +173,17 @@ func (r *segmentReader) Close() error {
 	return nil
 }
 
-func (s *Service) readBlob(ctx context.Context, hash string) ([]byte, error) {
+func (s *Service) readBlob(ctx context.Context, seg storage.Segment) ([]byte, error) {
+	hash := seg.Hash
 	if b, ok := s.cache.get(hash); ok {
+		return b, nil
+	}
+	if seg.Inline {
+		b, err := s.store.ReadBlob(ctx, hash)
+		if err != nil {
+			return nil, fmt.Errorf("read inline blob %s: %w", hash, err)
+		}
+		s.cache.put(hash, b)
 		return b, nil
 	}
 	rc, err := s.blobs.Open(ctx, hash)

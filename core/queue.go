@@ -9,7 +9,6 @@ import (
 
 	"github.com/stamp-mail/stamp/message"
 	"github.com/stamp-mail/stamp/storage"
-	"github.com/stamp-mail/stamp/storage/blob"
 )
 
 // WakeQueue tells the outbound workers that a message was queued.
@@ -125,7 +124,7 @@ func (s *Service) Bounce(ctx context.Context, it QueueItem, failed []BounceRecip
 		return s.deliverTo(ctx, u.ID, storage.RoleInbox, raw)
 	case errors.Is(err, ErrRelayDenied):
 		now := time.Now()
-		qi := &storage.QueueItem{Sender: "", Recipients: []string{it.Sender}, Segments: []storage.Segment{{Hash: blob.Hash(raw), Size: int64(len(raw))}},
+		qi := &storage.QueueItem{Sender: "", Recipients: []string{it.Sender}, Segments: []storage.Segment{s.segment(raw)},
 			Size: int64(len(raw)), State: storage.QueueQueued, NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}}
 		if err := s.store2(ctx, storage.Batch{Queue: []*storage.QueueItem{qi}}, [][]byte{raw}); err != nil {
 			return err

@@ -76,6 +76,7 @@ type Config struct {
 	NodeID          string        // unique per process; events from other nodes are told apart by it
 	MaxMessageBytes int64         // default 50 MiB
 	SegmentMinSize  int           // attachments whose encoded body is at least this big get their own blob; default 2048
+	InlineMax       int           // blobs up to this size live in the metadata store (one fsync per commit); default 64 KiB; -1: none
 	BcryptCost      int           // default 10
 	AuthFailDelay   time.Duration // base delay after a failed login, doubled per recent failure; default 250ms
 	BlobGrace       time.Duration // how long an unreferenced blob is kept before collection; default 1h
@@ -96,6 +97,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.SegmentMinSize <= 0 {
 		c.SegmentMinSize = 2048
+	}
+	if c.InlineMax == 0 {
+		c.InlineMax = 64 << 10
 	}
 	if c.BcryptCost == 0 {
 		c.BcryptCost = 10

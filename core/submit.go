@@ -10,7 +10,6 @@ import (
 	"github.com/stamp-mail/stamp/check"
 	"github.com/stamp-mail/stamp/message"
 	"github.com/stamp-mail/stamp/storage"
-	"github.com/stamp-mail/stamp/storage/blob"
 )
 
 // SubmitResult tells what Submit did with a message.
@@ -132,7 +131,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 				s.log.Warn("DKIM signing failed; sending unsigned", "user", u.Address, "err", err)
 			} else if len(sig) > 0 {
 				blobs = append(blobs, sig)
-				segs = append([]storage.Segment{{Hash: blob.Hash(sig), Size: int64(len(sig))}}, segs...)
+				segs = append([]storage.Segment{s.segment(sig)}, segs...)
 				size += int64(len(sig))
 			}
 		}

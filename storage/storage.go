@@ -164,8 +164,11 @@ type Store interface {
 
 	// BlobRefs returns the reference count of a blob (0 if unknown).
 	BlobRefs(ctx context.Context, hash string) (int64, error)
+	// ReadBlob returns the bytes of an inline blob; ErrNotFound if none is stored.
+	ReadBlob(ctx context.Context, hash string) ([]byte, error)
 	// CollectBlobs calls remove for each blob whose reference count has been
-	// zero since before olderThan, and deletes its row when remove succeeds.
+	// zero since before olderThan, and deletes its row (and inline bytes, if
+	// any) when remove succeeds.
 	// It holds the rows locked while remove runs, so a concurrent delivery of
 	// the same blob waits and then re-creates it.
 	CollectBlobs(ctx context.Context, olderThan time.Time, remove func(hash string) error) (int, error)
@@ -255,9 +258,14 @@ type Mailbox struct {
 
 // Segment is one content-addressed blob making up part of a message's bytes.
 // A message's raw RFC 5322 bytes are its segments concatenated in order.
+// Inline segments are small blobs whose bytes live in the metadata store
+// itself (ReadBlob), written in the same transaction as the message, so a
+// typical message costs one fsync for everything; the others live in the
+// blob store (storage/blob).
 type Segment struct {
-	Hash string `json:"h"`
-	Size int64  `json:"n"`
+	Hash   string `json:"h"`
+	Size   int64  `json:"n"`
+	Inline bool   `json:"i,omitempty"`
 }
 
 // Address is a parsed mailbox address.
@@ -331,6 +339,10 @@ type NewMessage struct {
 type Batch struct {
 	Messages []*NewMessage
 	Queue    []*QueueItem
+	// Inline holds the bytes of the batch's inline segments by hash. Deliver
+	// stores each one that is not stored yet, after taking its reference, so
+	// a concurrent CollectBlobs either keeps the old copy or sees the new one.
+	Inline map[string][]byte
 }
 
 // ListQuery pages a mailbox listing. The cursor is the (InternalDate, ID) of

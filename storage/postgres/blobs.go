@@ -105,6 +105,15 @@ func (s *Store) BlobRefs(ctx context.Context, hash string) (int64, error) {
 	return n, mapErr("blob refs", err)
 }
 
+// ReadBlob returns the bytes of an inline blob.
+func (s *Store) ReadBlob(ctx context.Context, hash string) ([]byte, error) {
+	var b []byte
+	if err := s.pool.QueryRow(ctx, "SELECT data FROM blob_data WHERE hash = $1", hash).Scan(&b); err != nil {
+		return nil, mapErr("read blob "+hash, err)
+	}
+	return b, nil
+}
+
 // CollectBlobs removes blobs unreferenced since before olderThan. The rows
 // stay locked while remove runs, so a delivery of the same content waits and
 // then re-creates the row (and, through blob.Store.PutAll, the file). Rows
@@ -133,7 +142,10 @@ func (s *Store) CollectBlobs(ctx context.Context, olderThan time.Time, remove fu
 		if len(done) == 0 {
 			return nil
 		}
-		_, err = tx.Exec(ctx, "DELETE FROM blobs WHERE hash = ANY($1)", done)
+		if _, err = tx.Exec(ctx, "DELETE FROM blobs WHERE hash = ANY($1)", done); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM blob_data WHERE hash = ANY($1)", done)
 		n = len(done)
 		return err
 	})

@@ -420,6 +420,19 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		h, sz, n := refs.arrays()
 		rt2.Queue(refBlobsSQL, h, sz, n)
 	}
+	// Inline bytes go in after the references above: their upsert waits for a
+	// concurrent CollectBlobs holding the rows, so the insert below then finds
+	// the old bytes gone and stores them again.
+	if len(b.Inline) > 0 {
+		ih := make([]string, 0, len(b.Inline))
+		id := make([][]byte, 0, len(b.Inline))
+		for h, d := range b.Inline {
+			ih = append(ih, h)
+			id = append(id, d)
+		}
+		rt2.Queue(`INSERT INTO blob_data (hash, data) SELECT * FROM unnest($1::text[], $2::bytea[])
+			ON CONFLICT (hash) DO NOTHING`, ih, id)
+	}
 	rt2.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
 		if ct.String() != "COMMIT" {
 			return fmt.Errorf("commit ended in %q", ct.String())

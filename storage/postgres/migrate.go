@@ -177,7 +177,12 @@ func migrations(parts int) []migration {
 		spam boolean NOT NULL,
 		created_at timestamptz NOT NULL DEFAULT now(),
 		PRIMARY KEY (user_id, id)`, parts)...)
-	return []migration{{version: 1, stmts: v1}}
+	return []migration{
+		{version: 1, stmts: v1},
+		// 2: inline blobs, the bytes of small segments kept in the database so
+		// a delivery commits everything with one WAL flush.
+		{version: 2, stmts: []string{`CREATE TABLE blob_data (hash text PRIMARY KEY, data bytea NOT NULL)`}},
+	}
 }
 
 // migrate applies pending migrations. A session advisory lock keyed by the

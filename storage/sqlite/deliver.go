@@ -124,6 +124,13 @@ func (w *wtx) deliverBatch(b *storage.Batch) (func(), error) {
 		}
 		qids[i] = id
 	}
+	// Inline bytes go in after the references above, so they are never
+	// stored for a blob that a concurrent collection is about to drop.
+	for h, data := range b.Inline {
+		if _, err := w.exec(`INSERT INTO blob_data (hash, data) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING`, h, data); err != nil {
+			return nil, fmt.Errorf("inline blob %s: %w", h, err)
+		}
+	}
 	return func() {
 		for i, m := range b.Messages {
 			m.ID, m.ThreadID, m.UID, m.ModSeq = outs[i].ID, outs[i].ThreadID, outs[i].UID, outs[i].ModSeq

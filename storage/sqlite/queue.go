@@ -20,6 +20,15 @@ func (s *Store) BlobRefs(ctx context.Context, hash string) (int64, error) {
 	return n, nil
 }
 
+// ReadBlob returns the bytes of an inline blob.
+func (s *Store) ReadBlob(ctx context.Context, hash string) ([]byte, error) {
+	var b []byte
+	if err := s.r.QueryRowContext(ctx, `SELECT data FROM blob_data WHERE hash = ?`, hash).Scan(&b); err != nil {
+		return nil, fmt.Errorf("sqlite: read blob %s: %w", hash, notFound(err))
+	}
+	return b, nil
+}
+
 // CollectBlobs removes blobs unreferenced since before olderThan. It runs in
 // one write transaction, so no delivery can add a reference to a blob while
 // remove deletes it: a delivery of the same bytes waits, finds no row, and
@@ -53,6 +62,9 @@ func (s *Store) CollectBlobs(ctx context.Context, olderThan time.Time, remove fu
 				continue
 			}
 			if _, err := w.exec(`DELETE FROM blobs WHERE hash = ? AND refcount = 0`, h); err != nil {
+				return err
+			}
+			if _, err := w.exec(`DELETE FROM blob_data WHERE hash = ?`, h); err != nil {
 				return err
 			}
 			n++

@@ -180,6 +180,14 @@ CREATE TABLE kv (
 	value BLOB NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 2: inline blobs, the bytes of small segments kept in the database so a
+	// delivery commits everything with one fsync.
+	`
+CREATE TABLE blob_data (
+	hash TEXT PRIMARY KEY,
+	data BLOB NOT NULL
+);
+`,
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE

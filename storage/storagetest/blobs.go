@@ -12,6 +12,49 @@ import (
 var blobCases = []testCase{
 	{"BlobDedupAndCollect", testBlobs},
 	{"BlobCollectFailure", testBlobCollectFailure},
+	{"InlineBlobs", testInlineBlobs},
+}
+
+// testInlineBlobs checks small blobs kept in the store: written with the
+// batch, shared between messages, readable, and gone after collection.
+func testInlineBlobs(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	u, inbox := newUser(t, s, "inline@example.com")
+	data := []byte("Subject: small\r\n\r\nan inline body\r\n")
+	seg := segment(string(data))
+	seg.Inline = true
+	m1 := newMsg(u.ID, inbox.ID, withSegs(seg))
+	m2 := newMsg(u.ID, inbox.ID, withSegs(seg))
+	if err := s.Deliver(ctx, &storage.Batch{Messages: []*storage.NewMessage{m1}, Inline: map[string][]byte{seg.Hash: data}}); err != nil {
+		t.Fatal(err)
+	}
+	// The second delivery carries the bytes again; they are stored once.
+	if err := s.Deliver(ctx, &storage.Batch{Messages: []*storage.NewMessage{m2}, Inline: map[string][]byte{seg.Hash: data}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ReadBlob(ctx, seg.Hash)
+	if err != nil || string(got) != string(data) {
+		t.Fatalf("ReadBlob: got %q, %v, want %q", got, err, data)
+	}
+	msg, err := s.GetMessage(ctx, u.ID, m1.ID)
+	if err != nil || len(msg.Segments) == 0 || msg.Segments[len(msg.Segments)-1] != seg {
+		t.Fatalf("GetMessage segments: got %+v, %v, want the inline segment last", msg.Segments, err)
+	}
+	if n, _ := s.BlobRefs(ctx, seg.Hash); n != 2 {
+		t.Errorf("BlobRefs: got %d, want 2", n)
+	}
+	if _, err := s.ReadBlob(ctx, segment("never stored").Hash); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("ReadBlob(unknown): got %v, want ErrNotFound", err)
+	}
+	if _, _, err := s.Expunge(ctx, u.ID, inbox.ID, []int64{m1.ID, m2.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CollectBlobs(ctx, time.Now().Add(time.Hour), func(string) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReadBlob(ctx, seg.Hash); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("ReadBlob after collection: got %v, want ErrNotFound", err)
+	}
 }
 
 func testBlobs(t *testing.T, s storage.Store) {

@@ -57,7 +57,7 @@ func TestPutOpenDelete(t *testing.T) {
 		}
 	}
 	h := hashes[0]
-	if got, want := s.path(h), filepath.Join(s.dir, h[:2], h[2:4], h); got != want {
+	if got, want := s.path(h), filepath.Join(s.dir, h[:2], h); got != want {
 		t.Errorf("path: got %s, want %s", got, want)
 	}
 	// Dedup: the second put leaves the same file (same inode).
