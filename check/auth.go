@@ -183,11 +183,17 @@ func (j *Judge) dmarc(ctx context.Context, raw []byte, r *authResult) {
 func (r authResult) points() (float64, []string) {
 	var p float64
 	var tests []string
-	switch r.spf {
-	case "fail":
-		p, tests = p+1.5, append(tests, "SPF_FAIL")
-	case "softfail":
-		p, tests = p+0.7, append(tests, "SPF_SOFTFAIL")
+	// When DMARC passes, the From domain has authenticated the message
+	// (RFC 7489 section 4.2), typically through an aligned DKIM signature on
+	// forwarded or mailing-list mail whose SPF fails at the forwarder: an
+	// SPF failure then says nothing against the message.
+	if r.dmarc != "pass" {
+		switch r.spf {
+		case "fail":
+			p, tests = p+1.5, append(tests, "SPF_FAIL")
+		case "softfail":
+			p, tests = p+0.7, append(tests, "SPF_SOFTFAIL")
+		}
 	}
 	for _, d := range r.dkim {
 		if d.Value == authres.ResultFail {

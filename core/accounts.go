@@ -135,6 +135,7 @@ func (s *Service) AddDomain(ctx context.Context, name string) error {
 	if err := s.store.CreateDomain(ctx, d); err != nil {
 		return err
 	}
+	s.forgetDomains()
 	if s.keygen != nil {
 		keys, err := s.keygen(d, time.Now())
 		if err != nil {
@@ -158,6 +159,7 @@ func (s *Service) DeleteDomain(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	defer s.forgetDomains()
 	return s.store.DeleteDomain(ctx, d)
 }
 
@@ -166,19 +168,38 @@ func (s *Service) DKIMKeys(ctx context.Context, domain string) ([]storage.DKIMKe
 	return s.store.ListDKIMKeys(ctx, strings.ToLower(domain))
 }
 
+// domainCacheTTL bounds how long the list of local domains is reused, so a
+// domain added by the CLI in another process is live within seconds while
+// a stream of RCPT commands costs no query each.
+const domainCacheTTL = 5 * time.Second
+
 // IsLocalDomain says whether mail for domain is delivered here.
 func (s *Service) IsLocalDomain(ctx context.Context, domain string) (bool, error) {
 	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
-	ds, err := s.store.ListDomains(ctx)
-	if err != nil {
-		return false, temporary("list domains", err)
-	}
-	for _, d := range ds {
-		if d.Name == domain {
-			return true, nil
+	s.domainsMu.Lock()
+	names, at := s.domains, s.domainsAt
+	s.domainsMu.Unlock()
+	if names == nil || time.Since(at) > domainCacheTTL {
+		ds, err := s.store.ListDomains(ctx)
+		if err != nil {
+			return false, temporary("list domains", err)
 		}
+		names = make(map[string]bool, len(ds))
+		for _, d := range ds {
+			names[d.Name] = true
+		}
+		s.domainsMu.Lock()
+		s.domains, s.domainsAt = names, time.Now()
+		s.domainsMu.Unlock()
 	}
-	return false, nil
+	return names[domain], nil
+}
+
+// forgetDomains drops the cached domain list after this process changed it.
+func (s *Service) forgetDomains() {
+	s.domainsMu.Lock()
+	s.domains = nil
+	s.domainsMu.Unlock()
 }
 
 func normalizeDomain(name string) (string, error) {

@@ -78,7 +78,9 @@ func (s *Subscription) Close() {
 func newBus() *Bus { return &Bus{subs: map[int64]map[*Subscription]struct{}{}} }
 
 func (b *Bus) subscribe(userID int64) *Subscription {
-	c := make(chan Event, 256)
+	// Events are wake-ups (subscribers catch up from the change log), so a
+	// small buffer suffices and keeps an idle IMAP session's memory low.
+	c := make(chan Event, 16)
 	s := &Subscription{C: c, c: c, bus: b, userID: userID}
 	b.mu.Lock()
 	defer b.mu.Unlock()

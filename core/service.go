@@ -161,6 +161,10 @@ type Service struct {
 
 	queueWake chan struct{}
 
+	domainsMu sync.Mutex
+	domains   map[string]bool // local domains, cached for domainCacheTTL
+	domainsAt time.Time
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }

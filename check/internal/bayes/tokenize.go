@@ -575,9 +575,13 @@ func (t *textTokenizer) text(s string) {
 	t.endCaps()
 }
 
+// hasPrefixFold reports whether s begins with prefix, ignoring ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 func (t *textTokenizer) chunk(c string) {
-	lc := strings.ToLower(c)
-	if strings.HasPrefix(lc, "http://") || strings.HasPrefix(lc, "https://") || strings.HasPrefix(lc, "www.") {
+	if hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.") {
 		urlTokens(t.ts, strings.TrimRight(c, ".,;:!?)>\"'"))
 		t.prev = ""
 		return
@@ -610,9 +614,28 @@ func (t *textTokenizer) chunk(c string) {
 	forEachWord(c, t.word)
 }
 
+// letterCase reports whether w has upper-case and lower-case letters,
+// without allocating (the tokenizer's hot path).
+func letterCase(w string) (upper, lower bool) {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			for _, r := range w {
+				upper = upper || unicode.IsUpper(r)
+				lower = lower || unicode.IsLower(r)
+			}
+			return upper, lower
+		}
+		upper = upper || 'A' <= c && c <= 'Z'
+		lower = lower || 'a' <= c && c <= 'z'
+	}
+	return upper, lower
+}
+
 func (t *textTokenizer) word(w string) {
 	n := utf8.RuneCountInString(w)
-	if n >= 2 && strings.ToUpper(w) == w && strings.ToLower(w) != w {
+	upper, lower := letterCase(w)
+	if n >= 2 && upper && !lower {
 		t.capsRun++
 	} else {
 		t.endCaps()
@@ -627,7 +650,10 @@ func (t *textTokenizer) word(w string) {
 		t.prev = ""
 		return
 	}
-	lw := strings.ToLower(w)
+	lw := w
+	if upper {
+		lw = strings.ToLower(w)
+	}
 	t.ts.add(t.prefix + lw)
 	if lw != w && n > 1 {
 		t.ts.add(t.prefix + w)
