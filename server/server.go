@@ -59,6 +59,9 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
 	var st storage.Store
+	// One group committer per node: every waiting delivery shares its
+	// transaction, which measured faster than 4 parallel committers on
+	// PostgreSQL too (289 vs 220 msgs/s, BENCHMARKS.md).
 	committers := 1
 	switch c.Storage.Database {
 	case "sqlite":
@@ -73,7 +76,6 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 		st = s
-		committers = 4
 	}
 	blobs, err := fs.Open(c.Storage.BlobDir)
 	if err != nil {
