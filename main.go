@@ -202,7 +202,12 @@ func printRecords(ctx context.Context, w io.Writer, app *server.App, domain stri
 	for _, r := range check.DNSRecords(strings.ToLower(domain), app.Config.Hostname, server.CheckKeys(keys)) {
 		fmt.Fprintf(tw, "%s.\tIN %s\t%s\n", r.Name, r.Type, r.Value)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nFor MTA-STS, also point mta-sts.%s at %s (CNAME) and serve HTTPS for it:\n"+
+		"stamp serves the policy at /.well-known/mta-sts.txt on its https listener.\n", strings.ToLower(domain), app.Config.Hostname)
+	return nil
 }
 
 func userCmd(g *globals) *cobra.Command {

@@ -372,3 +372,12 @@ func (r *rateWindow) allow(key int64, n, limit int) bool {
 	r.events[key] = ev
 	return true
 }
+
+// MTASTSPolicy returns the MTA-STS policy (RFC 8461 section 3.2) that the
+// DNS records printed by `stamp domain add` announce: mail goes to this host
+// only, over TLS. It starts in "testing" mode, so a misconfiguration is
+// reported (TLS-RPT) rather than bouncing mail; switch to "enforce" once
+// reports are clean.
+func (s *Service) MTASTSPolicy() string {
+	return "version: STSv1\r\nmode: testing\r\nmx: " + s.cfg.Hostname + "\r\nmax_age: 604800\r\n"
+}

@@ -210,6 +210,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/healthz", s.handleHealth)
 	r.Get("/metrics", s.handleMetrics)
 	r.Get("/.well-known/autoconfig/mail/config-v1.1.xml", s.handleAutoconfig)
+	r.Get("/.well-known/mta-sts.txt", s.handleMTASTS)
 	r.Get("/autodiscover/autodiscover.xml", s.handleAutodiscover)
 	r.Post("/autodiscover/autodiscover.xml", s.handleAutodiscover)
 	r.Get("/Autodiscover/Autodiscover.xml", s.handleAutodiscover)
