@@ -442,11 +442,17 @@ function renderMessage(m) {
   }
   if (m.html) {
     const frame = h('iframe', { class: 'message-frame', sandbox: '', title: 'Message body', referrerpolicy: 'no-referrer' });
-    frame.srcdoc = frameDoc(m.html);
     parts.push(frame);
-    inlineImages(m.html).then((html) => {
-      if (html !== m.html && state.open === m) frame.srcdoc = frameDoc(html);
-    });
+    // The frame's document is written once: with inline (cid:) images it
+    // waits for them to be fetched, since navigating a frame to a second
+    // srcdoc while the first is still loading can leave it blank.
+    if (m.html.includes('/v1/messages/')) {
+      inlineImages(m.html).then((html) => {
+        if (state.open === m) frame.srcdoc = frameDoc(html);
+      });
+    } else {
+      frame.srcdoc = frameDoc(m.html);
+    }
   } else {
     parts.push(h('pre', { class: 'message-text' }, m.text || ''));
   }
