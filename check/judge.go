@@ -44,6 +44,10 @@ type Config struct {
 	SpamThreshold     float64       // default 0.9
 	DNSBLs            []string      // DNSBL zones, off when empty
 	MaxDKIMSignatures int           // default 10
+	// NoBayes turns the Bayesian classifier off (for sites that filter
+	// content elsewhere): spam verdicts then come from authentication
+	// failures, DMARC quarantine and DNSBLs only.
+	NoBayes bool
 }
 
 // KV is the small key/value store the spam filter keeps per-user training in.
@@ -155,7 +159,10 @@ func (j *Judge) Judge(ctx context.Context, in Input) (Verdict, error) {
 	}
 	quarantine := auth.dmarc == "fail" && auth.policy == "quarantine"
 
-	tokens := tokenize(in.Raw)
+	var tokens []string
+	if !j.cfg.NoBayes {
+		tokens = tokenize(in.Raw)
+	}
 	extra, tests := auth.points()
 	hits := j.dnsblHits(ctx, in.RemoteIP)
 	for _, z := range hits {
@@ -170,7 +177,10 @@ func (j *Judge) Judge(ctx context.Context, in Input) (Verdict, error) {
 		if _, done := v.PerUser[uid]; done {
 			continue
 		}
-		bayesScore := j.userScore(ctx, uid, tokens)
+		bayesScore := 0.5 // no evidence either way
+		if !j.cfg.NoBayes {
+			bayesScore = j.userScore(ctx, uid, tokens)
+		}
 		score := addLogOdds(bayesScore, extra)
 		junk := score >= j.cfg.SpamThreshold || quarantine
 		v.PerUser[uid] = UserVerdict{Junk: junk, Score: score, Header: spamHeader(junk, score, bayesScore, tests)}

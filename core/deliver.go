@@ -290,15 +290,41 @@ func (s *Service) store2(ctx context.Context, b storage.Batch, blobs [][]byte) e
 }
 
 // roleMailbox returns the id of a user's mailbox with a special-use role.
+// Role mailboxes cannot be deleted and keep their id when renamed, so the
+// answer is cached for the life of the process (user ids are never reused).
 func (s *Service) roleMailbox(ctx context.Context, userID int64, role string) (int64, error) {
+	key := roleKey{userID, role}
+	s.rolesMu.Lock()
+	id, ok := s.roles[key]
+	s.rolesMu.Unlock()
+	if ok {
+		return id, nil
+	}
 	mb, err := s.store.GetMailboxByRole(ctx, userID, role)
 	if errors.Is(err, storage.ErrNotFound) && role != storage.RoleInbox {
+		// No such folder (yet): fall back to INBOX, uncached, so a folder
+		// created later with this role is used at once.
 		mb, err = s.store.GetMailboxByRole(ctx, userID, storage.RoleInbox)
+		if err != nil {
+			return 0, temporary("find "+role+" mailbox", err)
+		}
+		return mb.ID, nil
 	}
 	if err != nil {
 		return 0, temporary("find "+role+" mailbox", err)
 	}
+	s.rolesMu.Lock()
+	if len(s.roles) > 100000 {
+		clear(s.roles)
+	}
+	s.roles[key] = mb.ID
+	s.rolesMu.Unlock()
 	return mb.ID, nil
+}
+
+type roleKey struct {
+	userID int64
+	role   string
 }
 
 // publishNew publishes a "new" event per stored message.

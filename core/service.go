@@ -76,7 +76,7 @@ type Config struct {
 	NodeID          string        // unique per process; events from other nodes are told apart by it
 	MaxMessageBytes int64         // default 50 MiB
 	SegmentMinSize  int           // attachments whose encoded body is at least this big get their own blob; default 2048
-	InlineMax       int           // blobs up to this size live in the metadata store (one fsync per commit); default 64 KiB; -1: none
+	InlineMax       int           // blobs up to this size live in the metadata store (one fsync per commit); default 64 KiB
 	BcryptCost      int           // default 10
 	AuthFailDelay   time.Duration // base delay after a failed login, doubled per recent failure; default 250ms
 	BlobGrace       time.Duration // how long an unreferenced blob is kept before collection; default 1h
@@ -161,6 +161,9 @@ type Service struct {
 
 	queueWake chan struct{}
 
+	rolesMu sync.Mutex
+	roles   map[roleKey]int64 // role mailbox ids; see roleMailbox
+
 	domainsMu sync.Mutex
 	domains   map[string]bool // local domains, cached for domainCacheTTL
 	domainsAt time.Time
@@ -195,6 +198,7 @@ func New(cfg Config, d Deps) *Service {
 		sendsD:    newRateWindow(24 * time.Hour),
 		metrics:   newMetrics(),
 		queueWake: make(chan struct{}, 1),
+		roles:     map[roleKey]int64{},
 	}
 }
 

@@ -39,8 +39,8 @@ else
   echo "bench: dnsmasq missing: SPF/DMARC lookups use the system resolver"
 fi
 
-run_one() { # name storage-yaml
-  local name=$1 storage=$2 dir=$work/$1
+run_one() { # name storage-yaml [extra-yaml]
+  local name=$1 storage=$2 extra=${3:-} dir=$work/$1
   mkdir -p "$dir"
   cat >"$dir/stamp.yaml" <<YAML
 hostname: bench.test
@@ -49,6 +49,7 @@ listen: {smtp: "127.0.0.1:0", submission: "", submissions: "", imap: "", imaps: 
 limits: {smtp_rate_per_minute: 10000000, max_connections: 10000}
 log: {level: warn}
 $dns_yaml
+$extra
 YAML
   (cd "$dir" && echo 'bench password' | "$bin" user add bench@bench.test --password-stdin --config stamp.yaml >/dev/null)
   (cd "$dir" && exec "$bin" serve --config stamp.yaml >"$dir/out" 2>"$dir/err") &
@@ -58,13 +59,14 @@ YAML
   addr=$(awk '$1=="smtp"{print $2}' "$dir/out")
   for spec in "10240 $n10" "102400 $n100"; do
     set -- $spec
-    printf '%-8s %3d KB x %5d, %d connections: ' "$name" $(($1/1024)) "$2" "$conns"
+    printf '%-15s %3d KB x %5d, %d connections: ' "$name" $(($1/1024)) "$2" "$conns"
     "$bin" load smtp --addr "$addr" --to bench@bench.test --connections "$conns" --messages "$2" --size "$1"
   done
   kill "$srv_pid"; wait "$srv_pid" 2>/dev/null || true; srv_pid=""
 }
 
 run_one sqlite "{database: sqlite}"
+run_one sqlite-nobayes "{database: sqlite}" "filters: {bayes: false}"
 if [ -z "${STAMP_TEST_POSTGRES_DSN:-}" ] && out=$(scripts/pg-throwaway.sh 2>/dev/null); then
   eval "$out"; pg_dir=$STAMP_TEST_PG_DIR
 fi

@@ -85,6 +85,7 @@ type FiltersConfig struct {
 	Clamd         string   `yaml:"clamd"`
 	ClamdFailMode string   `yaml:"clamd_fail_mode"`
 	SpamThreshold float64  `yaml:"spam_threshold"`
+	Bayes         bool     `yaml:"bayes"`
 	DNSBLs        []string `yaml:"dnsbls"`
 }
 
