@@ -357,6 +357,8 @@ func TestSearch(t *testing.T) {
 		{"HEADER", imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "X-Tag", Value: "blu"}}}, []uint32{3}},
 		{"BODY", imap.SearchCriteria{Body: []string{"tomorrow"}}, []uint32{1}},
 		{"TEXT", imap.SearchCriteria{Text: []string{"pizza"}}, []uint32{1, 3}},
+		{"BODY not subject", imap.SearchCriteria{Body: []string{"party"}}, nil},
+		{"TEXT subject", imap.SearchCriteria{Text: []string{"party"}}, []uint32{3}},
 		{"NOT BODY", imap.SearchCriteria{Not: []imap.SearchCriteria{{Body: []string{"tomorrow"}}}}, []uint32{2, 3}},
 		{"OR", imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{{Body: []string{"quarterly"}}, {Body: []string{"drinks"}}}}}, []uint32{2, 3}},
 		{"LARGER", imap.SearchCriteria{Larger: 600}, []uint32{2}},

@@ -130,15 +130,22 @@ func needsMeta(c *imap.SearchCriteria) bool {
 
 // prepare runs the full-text queries of the criteria tree.
 func (sr *searcher) prepare(c *imap.SearchCriteria) error {
-	for _, t := range append(append([]string{}, c.Body...), c.Text...) {
-		if _, ok := sr.text[t]; ok {
-			continue
+	// BODY matches the body only; TEXT the header and body (RFC 9051 section 6.4.4).
+	for _, q := range []struct {
+		key      string
+		terms    []string
+		bodyOnly bool
+	}{{"b:", c.Body, true}, {"t:", c.Text, false}} {
+		for _, t := range q.terms {
+			if _, ok := sr.text[q.key+t]; ok {
+				continue
+			}
+			hits, err := sr.fullText(t, q.bodyOnly)
+			if err != nil {
+				return err
+			}
+			sr.text[q.key+t] = hits
 		}
-		hits, err := sr.fullText(t)
-		if err != nil {
-			return err
-		}
-		sr.text[t] = hits
 	}
 	for i := range c.Not {
 		if err := sr.prepare(&c.Not[i]); err != nil {
@@ -157,16 +164,16 @@ func (sr *searcher) prepare(c *imap.SearchCriteria) error {
 }
 
 // fullText returns the UIDs of the selected mailbox whose indexed text
-// (subject, addresses, body) contains every word of t. A nil map means
-// "everything" (t has no word at all).
-func (sr *searcher) fullText(t string) (map[uint32]bool, error) {
+// (subject, addresses, body; only the body when bodyOnly) contains every
+// word of t. A nil map means "everything" (t has no word at all).
+func (sr *searcher) fullText(t string, bodyOnly bool) (map[uint32]bool, error) {
 	if !strings.ContainsFunc(t, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
 		return nil, nil
 	}
 	v := sr.s.sel
 	hits := map[uint32]bool{}
 	for off := 0; ; off += searchPage {
-		ms, err := sr.s.srv.opts.Core.Search(sr.s.ctx, sr.s.user.ID, core.SearchQuery{Text: t, MailboxID: v.mb.ID, Offset: off, Limit: searchPage})
+		ms, err := sr.s.srv.opts.Core.Search(sr.s.ctx, sr.s.user.ID, core.SearchQuery{Text: t, BodyOnly: bodyOnly, MailboxID: v.mb.ID, Offset: off, Limit: searchPage})
 		if err != nil {
 			return nil, err
 		}
@@ -225,12 +232,12 @@ func (sr *searcher) match(m *core.Message, seq uint32, c *imap.SearchCriteria) b
 		}
 	}
 	for _, t := range c.Body {
-		if hits := sr.text[t]; hits != nil && !hits[m.UID] {
+		if hits := sr.text["b:"+t]; hits != nil && !hits[m.UID] {
 			return false
 		}
 	}
 	for _, t := range c.Text {
-		if hits := sr.text[t]; hits != nil && !hits[m.UID] {
+		if hits := sr.text["t:"+t]; hits != nil && !hits[m.UID] {
 			return false
 		}
 	}

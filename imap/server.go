@@ -16,10 +16,10 @@
 //   - Mailbox names use "/" as hierarchy delimiter (core.MailboxDelimiter).
 //   - SEARCH BODY and TEXT go through core's full-text index (svc.Search
 //     restricted to the selected mailbox), which matches whole words, not
-//     arbitrary substrings as RFC 9051 section 6.4.4 describes; as the index
-//     covers subject and addresses too, BODY also matches words found
-//     there. A BODY/TEXT string without any letter or digit matches every
-//     message. FROM, TO,
+//     arbitrary substrings as RFC 9051 section 6.4.4 describes; BODY
+//     searches the body only (SearchQuery.BodyOnly), TEXT the subject,
+//     addresses and body. A BODY/TEXT string without any letter or digit
+//     matches every message. FROM, TO,
 //     CC, SUBJECT match substrings of the stored metadata; other HEADER keys
 //     read the header section only. No SEARCH ever scans message bodies.
 //   - \Recent (IMAP4rev1 only) is tracked in process: per mailbox, the

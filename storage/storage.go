@@ -387,6 +387,7 @@ type Moved struct {
 // subject, from/to addresses and body; the other fields narrow the result.
 type SearchQuery struct {
 	Text          string // free text, all terms must match (prefix match on the last term is not implied)
+	BodyOnly      bool   // Text must match the body, not the subject or addresses (IMAP SEARCH BODY)
 	MailboxID     int64  // 0: every mailbox
 	From          string // substring of a From address or name
 	To            string // substring of a To/Cc address or name

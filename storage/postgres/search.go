@@ -39,7 +39,13 @@ func (s *Store) Search(ctx context.Context, userID int64, q storage.SearchQuery)
 	}
 	b.WriteString(" WHERE m.user_id = $1")
 	if text != "" {
-		b.WriteString(" AND (numnode(q) = 0 OR s.tsv @@ q)")
+		b.WriteString(" AND (numnode(q) = 0 OR s.tsv @@ q")
+		if q.BodyOnly {
+			// The body's lexemes carry weight D (see Deliver); the plain
+			// match above keeps the GIN index usable.
+			b.WriteString(` AND ts_filter(s.tsv, '{d}') @@ q`)
+		}
+		b.WriteString(")")
 	}
 	if q.MailboxID != 0 {
 		b.WriteString(" AND m.mailbox_id = " + arg(q.MailboxID))

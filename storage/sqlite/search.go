@@ -53,6 +53,9 @@ func (s *Store) Search(ctx context.Context, userID int64, q storage.SearchQuery)
 	var where []string
 	var args []any
 	match := ftsQuery(q.Text)
+	if match != "" && q.BodyOnly {
+		match = "body : (" + match + ")" // FTS5 column filter
+	}
 	if match != "" {
 		where = append(where, `search MATCH ?`)
 		args = append(args, match)

@@ -13,6 +13,31 @@ var searchCases = []testCase{
 	{"SearchRanking", testSearchRanking},
 	{"SearchFilters", testSearchFilters},
 	{"SearchHostileInput", testSearchHostile},
+	{"SearchBodyOnly", testSearchBodyOnly},
+}
+
+// testSearchBodyOnly checks BodyOnly: words of the subject and addresses do
+// not match, words of the body do (IMAP SEARCH BODY versus TEXT).
+func testSearchBodyOnly(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	u, inbox := newUser(t, s, "b@example.com")
+	m := newMsg(u.ID, inbox.ID, withSubject("Zebra crossing"), withFrom("Okapi Sender", "okapi@example.net"), withBody("a lion in the body"))
+	deliver(t, s, m)
+	for _, c := range []struct {
+		text     string
+		bodyOnly bool
+		want     int
+	}{
+		{"zebra", false, 1}, {"zebra", true, 0},
+		{"okapi", false, 1}, {"okapi", true, 0},
+		{"lion", false, 1}, {"lion", true, 1},
+		{"lion zebra", true, 0}, {"lion zebra", false, 1},
+	} {
+		got, err := s.Search(ctx, u.ID, storage.SearchQuery{Text: c.text, BodyOnly: c.bodyOnly})
+		if err != nil || len(got) != c.want {
+			t.Errorf("Search(%q, BodyOnly=%v): got %d results, %v, want %d", c.text, c.bodyOnly, len(got), err, c.want)
+		}
+	}
 }
 
 func testSearchRanking(t *testing.T, s storage.Store) {
