@@ -117,87 +117,86 @@ func serveCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// run is what an administrative command gets: its context, output,
+// arguments and the opened application.
+type run struct {
+	ctx  context.Context
+	out  io.Writer
+	args []string
+	app  *server.App
+}
+
+// appCmd builds a command that opens storage and the mail service (safe
+// while `stamp serve` runs on the same data), calls fn, and closes them.
+func (g *globals) appCmd(use, short string, args cobra.PositionalArgs, fn func(r run) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  args,
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
+				return fn(run{ctx: ctx, out: cmd.OutOrStdout(), args: a, app: app})
+			})
+		},
+	}
+}
+
 func domainCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "domain", Short: "Manage local mail domains"}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "add DOMAIN",
-		Short: "Add a local domain, generate its DKIM keys and print the DNS records to publish",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				if err := app.Service.AddDomain(ctx, args[0]); err != nil {
+	cmd.AddCommand(
+		g.appCmd("add DOMAIN", "Add a local domain, generate its DKIM keys and print the DNS records to publish", cobra.ExactArgs(1),
+			func(r run) error {
+				if err := r.app.Service.AddDomain(r.ctx, r.args[0]); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "added domain %s\n\nPublish these DNS records:\n", strings.ToLower(args[0]))
-				return printRecords(ctx, cmd.OutOrStdout(), app, args[0])
-			})
-		},
-	}, &cobra.Command{
-		Use:   "list",
-		Short: "List local domains",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				ds, err := app.Service.ListDomains(ctx)
-				if err != nil {
-					return err
-				}
-				for _, d := range ds {
-					fmt.Fprintln(cmd.OutOrStdout(), d.Name)
-				}
-				return nil
-			})
-		},
-	}, &cobra.Command{
-		Use:   "records DOMAIN",
-		Short: "Print the DNS records a domain should publish",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				return printRecords(ctx, cmd.OutOrStdout(), app, args[0])
-			})
-		},
-	}, &cobra.Command{
-		Use:   "check DOMAIN",
-		Short: "Check the DNS records a domain publishes against what it should",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				keys, err := app.Service.DKIMKeys(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				cfg := app.Config
-				results := check.CheckDomain(ctx, check.Config{DNSServer: cfg.Outbound.DNSServer, Hostname: cfg.Hostname},
-					strings.ToLower(args[0]), cfg.Hostname, server.CheckKeys(keys))
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				bad := 0
-				for _, r := range results {
-					detail := r.Err
-					if r.Status != check.StatusFound {
-						detail = fmt.Sprintf("want %q; seen %q %s", r.Value, r.Seen, r.Err)
-						bad++
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Status, r.Type, r.Name, detail)
-				}
-				tw.Flush()
-				if bad > 0 {
-					return fmt.Errorf("%d of %d records missing or wrong", bad, len(results))
-				}
-				return nil
-			})
-		},
-	}, &cobra.Command{
-		Use:   "delete DOMAIN",
-		Short: "Remove a local domain (its users stay until deleted)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				return app.Service.DeleteDomain(ctx, args[0])
-			})
-		},
-	})
+				fmt.Fprintf(r.out, "added domain %s\n\nPublish these DNS records:\n", strings.ToLower(r.args[0]))
+				return printRecords(r.ctx, r.out, r.app, r.args[0])
+			}),
+		g.appCmd("list", "List local domains", cobra.NoArgs, func(r run) error {
+			ds, err := r.app.Service.ListDomains(r.ctx)
+			if err != nil {
+				return err
+			}
+			for _, d := range ds {
+				fmt.Fprintln(r.out, d.Name)
+			}
+			return nil
+		}),
+		g.appCmd("records DOMAIN", "Print the DNS records a domain should publish", cobra.ExactArgs(1), func(r run) error {
+			return printRecords(r.ctx, r.out, r.app, r.args[0])
+		}),
+		g.appCmd("check DOMAIN", "Check the DNS records a domain publishes against what it should", cobra.ExactArgs(1), checkDomain),
+		g.appCmd("delete DOMAIN", "Remove a local domain (its users stay until deleted)", cobra.ExactArgs(1), func(r run) error {
+			return r.app.Service.DeleteDomain(r.ctx, r.args[0])
+		}),
+	)
 	return cmd
+}
+
+func checkDomain(r run) error {
+	domain := strings.ToLower(r.args[0])
+	keys, err := r.app.Service.DKIMKeys(r.ctx, domain)
+	if err != nil {
+		return err
+	}
+	cfg := r.app.Config
+	results := check.CheckDomain(r.ctx, check.Config{DNSServer: cfg.Outbound.DNSServer, Hostname: cfg.Hostname},
+		domain, cfg.Hostname, server.CheckKeys(keys))
+	tw := tabwriter.NewWriter(r.out, 0, 4, 2, ' ', 0)
+	bad := 0
+	for _, c := range results {
+		detail := c.Err
+		if c.Status != check.StatusFound {
+			detail = fmt.Sprintf("want %q; seen %q %s", c.Value, c.Seen, c.Err)
+			bad++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Status, c.Type, c.Name, detail)
+	}
+	tw.Flush()
+	if bad > 0 {
+		return fmt.Errorf("%d of %d records missing or wrong", bad, len(results))
+	}
+	return nil
 }
 
 func printRecords(ctx context.Context, w io.Writer, app *server.App, domain string) error {
@@ -219,77 +218,59 @@ func printRecords(ctx context.Context, w io.Writer, app *server.App, domain stri
 
 func userCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage mail accounts"}
-	var fromStdin bool
-	add := &cobra.Command{
-		Use:   "add ADDRESS",
-		Short: "Create a user (and its domain if new) with the folders INBOX, Sent, Drafts, Junk, Trash, Archive",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	// withPassword makes a command whose fn also gets a password, read from
+	// --password-stdin or a no-echo prompt before storage is opened.
+	withPassword := func(use, short string, fn func(r run, password string) error) *cobra.Command {
+		var password string
+		var fromStdin bool
+		c := g.appCmd(use, short, cobra.ExactArgs(1), func(r run) error { return fn(r, password) })
+		c.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
+		inner := c.RunE
+		c.RunE = func(cmd *cobra.Command, args []string) error {
 			pw, err := readPassword(cmd, fromStdin)
 			if err != nil {
 				return err
 			}
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				u, err := app.Service.CreateUser(ctx, args[0], pw)
+			password = pw
+			return inner(cmd, args)
+		}
+		return c
+	}
+	cmd.AddCommand(
+		withPassword("add ADDRESS", "Create a user (and its domain if new) with the folders INBOX, Sent, Drafts, Junk, Trash, Archive",
+			func(r run, password string) error {
+				u, err := r.app.Service.CreateUser(r.ctx, r.args[0], password)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "created user %s\n", u.Address)
+				fmt.Fprintf(r.out, "created user %s\n", u.Address)
 				return nil
-			})
-		},
-	}
-	add.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
-	var passwdStdin bool
-	passwd := &cobra.Command{
-		Use:   "passwd ADDRESS",
-		Short: "Change a user's password",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, err := readPassword(cmd, passwdStdin)
+			}),
+		withPassword("passwd ADDRESS", "Change a user's password", func(r run, password string) error {
+			if err := r.app.Service.SetPassword(r.ctx, r.args[0], password); err != nil {
+				return err
+			}
+			fmt.Fprintf(r.out, "password changed for %s\n", strings.ToLower(r.args[0]))
+			return nil
+		}),
+		g.appCmd("list", "List users", cobra.NoArgs, func(r run) error {
+			us, err := r.app.Service.ListUsers(r.ctx)
 			if err != nil {
 				return err
 			}
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				if err := app.Service.SetPassword(ctx, args[0], pw); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "password changed for %s\n", strings.ToLower(args[0]))
-				return nil
-			})
-		},
-	}
-	passwd.Flags().BoolVar(&passwdStdin, "password-stdin", false, "read the password from the first line of standard input")
-	cmd.AddCommand(add, passwd, &cobra.Command{
-		Use:   "list",
-		Short: "List users",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				us, err := app.Service.ListUsers(ctx)
-				if err != nil {
-					return err
-				}
-				for _, u := range us {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", u.Address, u.CreatedAt.Format(time.DateOnly))
-				}
-				return nil
-			})
-		},
-	}, &cobra.Command{
-		Use:   "delete ADDRESS",
-		Short: "Delete a user and all its mail",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				if err := app.Service.DeleteUser(ctx, args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "deleted user %s\n", strings.ToLower(args[0]))
-				return nil
-			})
-		},
-	})
+			for _, u := range us {
+				fmt.Fprintf(r.out, "%s\t%s\n", u.Address, u.CreatedAt.Format(time.DateOnly))
+			}
+			return nil
+		}),
+		g.appCmd("delete ADDRESS", "Delete a user and all its mail", cobra.ExactArgs(1), func(r run) error {
+			if err := r.app.Service.DeleteUser(r.ctx, r.args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(r.out, "deleted user %s\n", strings.ToLower(r.args[0]))
+			return nil
+		}),
+	)
 	return cmd
 }
 
@@ -328,59 +309,36 @@ func readPassword(cmd *cobra.Command, fromStdin bool) (string, error) {
 
 func queueCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "queue", Short: "Show and steer the outbound queue"}
-	idArg := func(s string) (int64, error) {
-		id, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("queue id %q is not a number", s)
-		}
-		return id, nil
+	byID := func(use, short string, fn func(r run, id int64) error) *cobra.Command {
+		return g.appCmd(use, short, cobra.ExactArgs(1), func(r run) error {
+			id, err := strconv.ParseInt(r.args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("queue id %q is not a number", r.args[0])
+			}
+			return fn(r, id)
+		})
 	}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "list",
-		Short: "List queued, delivered and failed (dead-letter) messages",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				items, err := app.Service.ListQueue(ctx)
-				if err != nil {
-					return err
-				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSTATE\tATTEMPTS\tNEXT\tFROM\tTO\tLAST ERROR")
-				for _, it := range items {
-					fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\n", it.ID, it.State, it.Attempts,
-						it.NextAttemptAt.Format(time.DateTime), orNull(it.Sender), strings.Join(it.Recipients, ","), it.LastError)
-				}
-				return tw.Flush()
-			})
-		},
-	}, &cobra.Command{
-		Use:   "retry ID",
-		Short: "Make a queued or failed message due now",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := idArg(args[0])
+	cmd.AddCommand(
+		g.appCmd("list", "List queued, delivered and failed (dead-letter) messages", cobra.NoArgs, func(r run) error {
+			items, err := r.app.Service.ListQueue(r.ctx)
 			if err != nil {
 				return err
 			}
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				return app.Service.RetryQueue(ctx, id)
-			})
-		},
-	}, &cobra.Command{
-		Use:   "drop ID",
-		Short: "Remove a message from the queue without sending or bouncing it",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := idArg(args[0])
-			if err != nil {
-				return err
+			tw := tabwriter.NewWriter(r.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSTATE\tATTEMPTS\tNEXT\tFROM\tTO\tLAST ERROR")
+			for _, it := range items {
+				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\n", it.ID, it.State, it.Attempts,
+					it.NextAttemptAt.Format(time.DateTime), orNull(it.Sender), strings.Join(it.Recipients, ","), it.LastError)
 			}
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				return app.Service.DropQueue(ctx, id)
-			})
-		},
-	})
+			return tw.Flush()
+		}),
+		byID("retry ID", "Make a queued or failed message due now", func(r run, id int64) error {
+			return r.app.Service.RetryQueue(r.ctx, id)
+		}),
+		byID("drop ID", "Remove a message from the queue without sending or bouncing it", func(r run, id int64) error {
+			return r.app.Service.DropQueue(r.ctx, id)
+		}),
+	)
 	return cmd
 }
 
@@ -393,36 +351,25 @@ func orNull(s string) string {
 
 func suppressionCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "suppression", Short: "Show and edit the per-domain hard-bounce suppression lists"}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "list [DOMAIN]",
-		Short: "List suppressed recipients",
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				domain := ""
-				if len(args) == 1 {
-					domain = args[0]
-				}
-				ss, err := app.Service.ListSuppressed(ctx, domain)
-				if err != nil {
-					return err
-				}
-				for _, s := range ss {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\t%s\n", s.Domain, s.Address, s.Reason)
-				}
-				return nil
-			})
-		},
-	}, &cobra.Command{
-		Use:   "remove DOMAIN ADDRESS",
-		Short: "Allow sending to a suppressed address again",
-		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withApp(cmd, func(ctx context.Context, app *server.App) error {
-				return app.Service.Unsuppress(ctx, args[0], args[1])
-			})
-		},
-	})
+	cmd.AddCommand(
+		g.appCmd("list [DOMAIN]", "List suppressed recipients", cobra.MaximumNArgs(1), func(r run) error {
+			domain := ""
+			if len(r.args) == 1 {
+				domain = r.args[0]
+			}
+			ss, err := r.app.Service.ListSuppressed(r.ctx, domain)
+			if err != nil {
+				return err
+			}
+			for _, s := range ss {
+				fmt.Fprintf(r.out, "%s\t%s\t%s\n", s.Domain, s.Address, s.Reason)
+			}
+			return nil
+		}),
+		g.appCmd("remove DOMAIN ADDRESS", "Allow sending to a suppressed address again", cobra.ExactArgs(2), func(r run) error {
+			return r.app.Service.Unsuppress(r.ctx, r.args[0], r.args[1])
+		}),
+	)
 	return cmd
 }
 

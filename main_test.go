@@ -308,3 +308,42 @@ limits: {smtp_rate_per_minute: 100000}
 		t.Fatalf("%d of %d acknowledged messages lost after kill -9", missing, len(acked))
 	}
 }
+
+// TestCLIBadInput runs the administrative commands with bad input: each
+// fails with a clear message and a non-zero exit, and no data changes.
+func TestCLIBadInput(t *testing.T) {
+	dir := t.TempDir()
+	stamp(t, dir, "a long password\n", "user", "add", "first@example.test", "--password-stdin")
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"duplicate user", "another password\n", []string{"user", "add", "FIRST@example.test", "--password-stdin"}, "already exists"},
+		{"invalid address", "a long password\n", []string{"user", "add", "not-an-address", "--password-stdin"}, "invalid"},
+		{"short password", "short\n", []string{"user", "add", "second@example.test", "--password-stdin"}, "at least 8"},
+		{"no terminal", "", []string{"user", "add", "second@example.test"}, "--password-stdin"},
+		{"unknown user", "a long password\n", []string{"user", "passwd", "nobody@example.test", "--password-stdin"}, "not found"},
+		{"bad queue id", "", []string{"queue", "retry", "x"}, "not a number"},
+		{"missing config", "", []string{"user", "list", "--config", "absent.yaml"}, "absent.yaml"},
+		{"bad domain", "", []string{"domain", "add", "bad domain"}, "invalid domain"},
+		{"extra argument", "", []string{"user", "list", "extra"}, "unknown command"},
+	}
+	for _, c := range cases {
+		cmd := exec.Command(stampBinary(t), c.args...)
+		cmd.Dir = dir
+		cmd.Stdin = strings.NewReader(c.stdin)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Errorf("%s: exit 0, want failure (output %q)", c.name, out)
+			continue
+		}
+		if !strings.Contains(string(out), c.want) {
+			t.Errorf("%s: got %q, want it to say %q", c.name, out, c.want)
+		}
+	}
+	if got := stamp(t, dir, "", "user", "list"); strings.Count(got, "@") != 1 || !strings.Contains(got, "first@example.test") {
+		t.Errorf("users after bad input: got %q, want only first@example.test", got)
+	}
+}
