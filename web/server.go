@@ -242,6 +242,7 @@ func (s *Server) routes() http.Handler {
 			r.Patch("/messages/{id}", s.handlePatchMessage)
 			r.Delete("/messages/{id}", s.handleDeleteMessage)
 			r.Get("/messages/{id}/raw", s.handleRaw)
+			r.Get("/messages/{id}/html", s.handleMessageHTML)
 			r.Get("/messages/{id}/attachments/{attachment_id}", s.handleAttachment)
 
 			r.Post("/drafts", s.handleCreateDraft)

@@ -12,14 +12,22 @@ import (
 var static embed.FS
 
 // contentSecurityPolicy allows only the webmail's own files: no inline
-// scripts or styles anywhere, and no plug-ins. A message's HTML is shown in
-// a sandboxed srcdoc frame, which inherits this policy; its images may come
-// from other hosts only because the API's sanitizer has already moved
-// remote image sources aside (data-src) unless the reader asked to see
-// them (?remote=1). Inline style attributes of mail are therefore not
-// applied: the frame gets mail.css instead.
-const contentSecurityPolicy = "default-src 'self'; img-src 'self' data: https: http:; style-src 'self'; script-src 'self'; " +
+// scripts or styles anywhere, and no plug-ins. A message's HTML is not
+// part of the page: it is shown in a sandboxed frame that loads
+// GET /v1/messages/{id}/html, a document with its own, stricter policy
+// (no scripts, no requests but images, its inline styles allowed).
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
 	"frame-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// MailCSS returns the base style sheet of a message's HTML (static/mail.css),
+// which the API inlines into the documents it serves for the message frame.
+func MailCSS() string {
+	b, err := static.ReadFile("static/mail.css")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return string(b)
+}
 
 // Handler serves the webmail's files; unknown paths get index.html so that
 // client-side routes survive a reload.
