@@ -64,13 +64,14 @@ func TestBrowser(t *testing.T) {
 	svc := coretest.New(t, coretest.Options{})
 	alice := coretest.User(t, svc, "alice@example.test")
 	bob := coretest.User(t, svc, "bob@example.test")
-	seed(t, svc, alice)
-
-	srv := web.New(web.Options{Core: svc, Hostname: "mail.example.test", PollWait: 2 * time.Second})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	base := "http://" + ln.Addr().String()
+	seed(t, svc, alice, base)
+
+	srv := web.New(web.Options{Core: svc, Hostname: "mail.example.test", PollWait: 2 * time.Second})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	t.Cleanup(func() {
@@ -81,7 +82,6 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	base := "http://" + ln.Addr().String()
 
 	artifacts := os.Getenv("STAMP_TEST_ARTIFACTS")
 	if artifacts == "" {
@@ -171,9 +171,10 @@ func TestBrowser(t *testing.T) {
 	}
 }
 
-// seed fills Alice's mailbox: a plain message, an HTML message with a remote
-// image and an attachment, an old read message and some filler for paging.
-func seed(t *testing.T, svc *core.Service, alice core.User) {
+// seed fills Alice's mailbox: a plain message, a styled HTML message with a
+// remote image, a link (to base) and an attachment, an HTML message with an
+// inline (cid:) image, an old read message and some filler for paging.
+func seed(t *testing.T, svc *core.Service, alice core.User, base string) {
 	t.Helper()
 	ctx := context.Background()
 	inbox, err := svc.GetMailboxByRole(ctx, alice.ID, storage.RoleInbox)
@@ -208,7 +209,12 @@ func seed(t *testing.T, svc *core.Service, alice core.User) {
 		"Date: " + time.Now().Add(-time.Hour).Format(time.RFC1123Z) + "\r\nMessage-ID: <q3@remote.test>\r\n" +
 		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" +
 		"--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
-		"<html><body><h1>Revenue is up</h1><p onclick=\"alert(1)\">Numbers attached.</p>" +
+		"<html><head><style>p { display: none }</style></head><body><h1>Revenue is up</h1>" +
+		"<p onclick=\"alert(1)\">Numbers attached.</p>" +
+		"<p title=\"styled\" style=\"color: rgb(200, 0, 0); font-weight: bold; position: fixed\">Up 42% on last quarter.</p>" +
+		"<table style=\"border-collapse: collapse\"><tr><td style=\"background-color: rgb(230, 236, 250); padding: 6px 12px; border: 1px solid rgb(120, 140, 200)\">Q3</td>" +
+		"<td style=\"padding: 6px 12px; border: 1px solid rgb(120, 140, 200); text-align: right\">42</td></tr></table>" +
+		"<p><a href=\"" + base + "/landing?from=mail\" target=\"_self\" rel=\"opener\">Read the full report</a></p>" +
 		"<img src=\"http://127.0.0.1:9/track.png\" alt=\"tracker\"><script>alert('x')</script></body></html>\r\n" +
 		"--b1\r\nContent-Type: text/csv; name=\"report.csv\"\r\nContent-Disposition: attachment; filename=\"report.csv\"\r\n\r\n" +
 		"quarter,revenue\r\nQ3,42\r\n" +

@@ -86,5 +86,7 @@ export const api = {
   search: (text, { offset, limit = 50 } = {}) => request('GET', `/v1/search${q({ q: text, offset, limit })}`),
   thread: (id) => request('GET', `/v1/threads/${id}`),
   poll: (cursor, signal) => fetch(`/v1/events/poll${q({ cursor })}`, { credentials: 'same-origin', signal, headers: { Accept: 'application/json' } }),
+  /** messageHTMLURL is the sanitized HTML document of a message, for its sandboxed frame. */
+  messageHTMLURL: (id, remote) => `/v1/messages/${id}/html${remote ? '?remote=1' : ''}`,
   attachmentURL: (id, part) => `/v1/messages/${id}/attachments/${part.split('/').map(encodeURIComponent).join('/')}`,
 };

@@ -392,42 +392,6 @@ function headerRow(label, value) {
   return [h('dt', {}, label), h('dd', {}, value)];
 }
 
-/** frameDoc wraps sanitized HTML into the sandboxed frame's document. */
-function frameDoc(html) {
-  return '<!doctype html><html><head><meta charset="utf-8">'
-    + '<link rel="stylesheet" href="/mail.css"></head><body>' + html + '</body></html>';
-}
-
-const MAX_INLINE_IMAGES = 40;
-const MAX_INLINE_BYTES = 5 << 20;
-
-/**
- * inlineImages replaces the API URLs of inline (cid:) images in sanitized
- * HTML with data: URLs. The frame's sandbox gives it an opaque origin, so
- * its own requests carry no SameSite=Strict session cookie: the page
- * fetches the parts itself. DOMParser documents run nothing and load nothing.
- */
-async function inlineImages(html) {
-  if (!html.includes('/v1/messages/')) return html;
-  const doc = new DOMParser().parseFromString(html, 'text/html');
-  const imgs = [...doc.querySelectorAll('img[src^="/v1/messages/"]')].slice(0, MAX_INLINE_IMAGES);
-  await Promise.all(imgs.map(async (img) => {
-    try {
-      const resp = await fetch(img.getAttribute('src'), { credentials: 'same-origin' });
-      if (!resp.ok) return;
-      const blob = await resp.blob();
-      if (!blob.type.startsWith('image/') || blob.size > MAX_INLINE_BYTES) return;
-      img.setAttribute('src', await new Promise((ok, fail) => {
-        const r = new FileReader();
-        r.onload = () => ok(r.result);
-        r.onerror = () => fail(r.error);
-        r.readAsDataURL(blob);
-      }));
-    } catch { /* the image stays broken */ }
-  }));
-  return doc.body.innerHTML;
-}
-
 function renderMessage(m) {
   const list = (as) => (as || []).map(formatAddress).join(', ');
   const parts = [
@@ -441,18 +405,14 @@ function renderMessage(m) {
       h('button', { type: 'button', id: 'show-images', onclick: () => openMessage(m.id, { remote: true }) }, 'Show images')));
   }
   if (m.html) {
-    const frame = h('iframe', { class: 'message-frame', sandbox: '', title: 'Message body', referrerpolicy: 'no-referrer' });
-    parts.push(frame);
-    // The frame's document is written once: with inline (cid:) images it
-    // waits for them to be fetched, since navigating a frame to a second
-    // srcdoc while the first is still loading can leave it blank.
-    if (m.html.includes('/v1/messages/')) {
-      inlineImages(m.html).then((html) => {
-        if (state.open === m) frame.srcdoc = frameDoc(html);
-      });
-    } else {
-      frame.srcdoc = frameDoc(m.html);
-    }
+    // The server serves the body as a document of its own with a strict
+    // policy (no scripts, inline styles allowed, inline images as data:
+    // URLs). The sandbox gives it an opaque origin and no scripts; links
+    // open in new, unsandboxed windows.
+    parts.push(h('iframe', {
+      class: 'message-frame', sandbox: 'allow-popups allow-popups-to-escape-sandbox',
+      src: api.messageHTMLURL(m.id, state.remote), title: 'Message body', referrerpolicy: 'no-referrer',
+    }));
   } else {
     parts.push(h('pre', { class: 'message-text' }, m.text || ''));
   }
