@@ -41,7 +41,8 @@ var allowedAttrs = setOf("title", "dir", "lang", "align", "valign", "width", "he
 	"nowrap", "summary", "datetime", "abbr", "scope", "span", "open", "reversed")
 
 // allowedCSS are the style properties kept; layout-breaking ones (position,
-// z-index...) and any that can load resources are not.
+// z-index...) are not, and values that could load resources (url(),
+// image-set()...) are refused by safeCSSValue.
 var allowedCSS = setOf("color", "background-color", "font", "font-family", "font-size", "font-style",
 	"font-weight", "text-align", "text-decoration", "text-indent", "text-transform", "line-height",
 	"letter-spacing", "white-space", "vertical-align", "margin", "margin-top", "margin-bottom",
@@ -49,7 +50,7 @@ var allowedCSS = setOf("color", "background-color", "font", "font-family", "font
 	"padding-right", "border", "border-top", "border-bottom", "border-left", "border-right",
 	"border-color", "border-style", "border-width", "border-collapse", "border-spacing", "border-radius",
 	"width", "max-width", "min-width", "height", "max-height", "min-height", "display", "list-style-type",
-	"direction", "word-break", "word-wrap", "overflow-wrap")
+	"direction", "word-break", "word-wrap", "overflow-wrap", "background", "float", "clear", "table-layout")
 
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
