@@ -22,9 +22,11 @@ func FuzzTokenize(f *testing.F) {
 // FuzzDecodeCounts: corrupt stored training is an error, never a panic.
 func FuzzDecodeCounts(f *testing.F) {
 	c := bayes.NewCounts()
-	c.Add([]string{"alpha", "alphabet", "beta"}, true)
+	c.Add([]uint64{bayes.Hash("alpha"), bayes.Hash("alphabet"), 0, 1 << 63}, true)
 	f.Add(c.Encode())
+	f.Add(encodeStringCounts(1, 2, []string{"alpha", "alphabet", "beta"}, []bayes.Pair{{Spam: 1, Ham: 0}, {Spam: 0, Ham: 2}, {Spam: 1, Ham: 1}}))
 	f.Add([]byte("SB1\n"))
+	f.Add([]byte("SB2\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if d, err := bayes.Decode(b); err == nil {
 			bayes.Decode(d.Encode())

@@ -159,7 +159,7 @@ func (j *Judge) Judge(ctx context.Context, in Input) (Verdict, error) {
 	}
 	quarantine := auth.dmarc == "fail" && auth.policy == "quarantine"
 
-	var tokens []string
+	var tokens []uint64
 	if !j.cfg.NoBayes {
 		tokens = tokenize(in.Raw)
 	}

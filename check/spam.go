@@ -55,7 +55,7 @@ func loadSharedModel() (*sharedModel, error) {
 	return &sharedModel{counts: c}, nil
 }
 
-func tokenize(raw []byte) []string { return bayes.Tokenize(raw) }
+func tokenize(raw []byte) []uint64 { return bayes.Tokenize(raw) }
 
 func userKey(uid int64) string { return "spam:user:" + strconv.FormatInt(uid, 10) }
 
@@ -80,7 +80,7 @@ func (j *Judge) userCounts(ctx context.Context, uid int64) (*bayes.Counts, error
 
 // userScore is the Bayesian spam probability of tokens for one user; a
 // user whose training cannot be read gets the shared model alone.
-func (j *Judge) userScore(ctx context.Context, uid int64, tokens []string) float64 {
+func (j *Judge) userScore(ctx context.Context, uid int64, tokens []uint64) float64 {
 	user, err := j.userCounts(ctx, uid)
 	if err != nil {
 		j.log.WarnContext(ctx, "spam training unreadable, using shared model", "user", uid, "err", err)

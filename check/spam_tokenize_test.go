@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/stamp-mail/stamp/check/internal/bayes"
 )
 
 // TestTokenizeFeatures: the tokenizer yields header, URL, HTML and pattern
@@ -33,12 +35,12 @@ func TestTokenizeFeatures(t *testing.T) {
 		"x:html", "html:font:color=#ff0000", "html:img:1", "url:ip", "url:path:click",
 		"url:dom:example.com", "money:4-5", "pct", "caps:4-5", "bi:click here", "earn", "skip:s30",
 	} {
-		if !slices.Contains(got, want) {
-			t.Errorf("token %q: got none, want it in %q", want, got)
+		if !slices.Contains(got, bayes.Hash(want)) {
+			t.Errorf("token %q: got none, want it among the %d tokens", want, len(got))
 		}
 	}
 	for _, unwanted := range []string{"hdr:delivered-to", "rcvd:host:localhost"} {
-		if slices.Contains(got, unwanted) {
+		if slices.Contains(got, bayes.Hash(unwanted)) {
 			t.Errorf("token %q: got it, want it skipped", unwanted)
 		}
 	}
@@ -66,7 +68,7 @@ func BenchmarkSpamScore(b *testing.B) {
 		}
 	}
 	ctx := b.Context()
-	tokens := make([][]string, len(raws))
+	tokens := make([][]uint64, len(raws))
 	for i, raw := range raws {
 		tokens[i] = tokenize(raw)
 	}

@@ -5,24 +5,63 @@
 //
 // It is internal to check so that the model generator (check/internal/genmodel)
 // and the judge tokenize mail the same way.
+//
+// A token is the 64-bit FNV-1a hash of its text (Hash): the tokenizer hashes
+// words as it scans them instead of building strings, and models store the
+// hashes. Encodings of the older string-keyed format ("SB1") still decode:
+// their tokens are hashed on the way in.
 package bayes
 
 import (
-	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"sort"
+	"slices"
 )
 
 // ErrBadEncoding is returned by Decode for data that is not a model.
 var ErrBadEncoding = errors.New("bayes: bad model encoding")
 
-const magic = "SB1\n"
+const (
+	// magic starts the current encoding: sorted token hashes.
+	magic = "SB2\n"
+	// magicStrings starts the older encoding with token strings.
+	magicStrings = "SB1\n"
+)
+
+// FNV-1a (64-bit) parameters, the token hash.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// Hash returns the token of text s: its 64-bit FNV-1a hash, as the
+// tokenizer computes it incrementally.
+func Hash(s string) uint64 { return uint64(hasher(fnvOffset).str(s)) }
+
+// hasher is an FNV-1a state; each method returns the state after more bytes.
+type hasher uint64
+
+func (h hasher) str(s string) hasher {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ hasher(s[i])) * fnvPrime
+	}
+	return h
+}
+
+func (h hasher) bytes(b []byte) hasher {
+	for _, c := range b {
+		h = (h ^ hasher(c)) * fnvPrime
+	}
+	return h
+}
+
+func (h hasher) byte(c byte) hasher { return (h ^ hasher(c)) * fnvPrime }
 
 // Params are the classifier's tuning knobs. The defaults (DefaultParams)
 // were chosen by 5-fold cross-validation on the training groups only (see
@@ -46,17 +85,17 @@ func DefaultParams() Params {
 // ham, and how many spam and ham messages were trained.
 type Counts struct {
 	Spam, Ham uint32
-	Tokens    map[string]Pair
+	Tokens    map[uint64]Pair // by token hash
 }
 
 // Pair is how many spam and ham messages contained one token.
 type Pair struct{ Spam, Ham uint32 }
 
 // NewCounts returns empty counts.
-func NewCounts() *Counts { return &Counts{Tokens: map[string]Pair{}} }
+func NewCounts() *Counts { return &Counts{Tokens: map[uint64]Pair{}} }
 
 // Add trains one message's token set as spam or ham.
-func (c *Counts) Add(tokens []string, spam bool) {
+func (c *Counts) Add(tokens []uint64, spam bool) {
 	if spam {
 		c.Spam++
 	} else {
@@ -82,83 +121,121 @@ func (c *Counts) Prune(min uint32) {
 	}
 }
 
-// Encode writes the counts compactly: a magic line, then uvarints and
-// length-prefixed tokens in sorted order (shared prefixes elided), gzipped.
+// Encode writes the counts compactly: a magic line, then uvarints (the
+// totals, the token count, and per token in ascending order the difference
+// from the previous hash and the two counts), gzipped. The output depends on
+// the counts only.
 func (c *Counts) Encode() []byte {
-	keys := make([]string, 0, len(c.Tokens))
+	keys := make([]uint64, 0, len(c.Tokens))
 	for t := range c.Tokens {
 		keys = append(keys, t)
 	}
-	sort.Strings(keys)
-	var raw bytes.Buffer
-	var tmp [binary.MaxVarintLen64]byte
-	put := func(v uint64) { raw.Write(tmp[:binary.PutUvarint(tmp[:], v)]) }
-	put(uint64(c.Spam))
-	put(uint64(c.Ham))
-	put(uint64(len(keys)))
-	prev := ""
+	slices.Sort(keys)
+	raw := make([]byte, 0, 16+len(keys)*8)
+	raw = binary.AppendUvarint(raw, uint64(c.Spam))
+	raw = binary.AppendUvarint(raw, uint64(c.Ham))
+	raw = binary.AppendUvarint(raw, uint64(len(keys)))
+	prev := uint64(0)
 	for _, k := range keys {
-		common := 0
-		for common < len(prev) && common < len(k) && prev[common] == k[common] {
-			common++
-		}
-		put(uint64(common))
-		put(uint64(len(k) - common))
-		raw.WriteString(k[common:])
 		p := c.Tokens[k]
-		put(uint64(p.Spam))
-		put(uint64(p.Ham))
+		raw = binary.AppendUvarint(raw, k-prev)
+		raw = binary.AppendUvarint(raw, uint64(p.Spam))
+		raw = binary.AppendUvarint(raw, uint64(p.Ham))
 		prev = k
 	}
 	var out bytes.Buffer
 	out.WriteString(magic)
 	zw, _ := gzip.NewWriterLevel(&out, gzip.BestCompression)
-	zw.Write(raw.Bytes())
+	zw.Write(raw)
 	zw.Close()
 	return out.Bytes()
 }
 
-// Decode parses counts written by Encode.
+// Decode parses counts written by Encode, or by the older string-keyed
+// encoding (whose tokens it hashes).
 func Decode(b []byte) (*Counts, error) {
-	if !bytes.HasPrefix(b, []byte(magic)) {
+	var strs bool
+	switch {
+	case bytes.HasPrefix(b, []byte(magic)):
+	case bytes.HasPrefix(b, []byte(magicStrings)):
+		strs = true
+	default:
 		return nil, ErrBadEncoding
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(b[len(magic):]))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadEncoding, err)
 	}
-	br := bufio.NewReader(zr)
-	get := func() uint64 {
-		v, e := binary.ReadUvarint(br)
-		if e != nil && err == nil {
-			err = e
-		}
-		return v
+	raw, err := io.ReadAll(io.LimitReader(zr, 1<<30))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadEncoding, err)
 	}
-	c := NewCounts()
-	c.Spam = uint32(get())
-	c.Ham = uint32(get())
-	n := get()
-	if err != nil || n > 1<<24 {
+	if strs {
+		return decodeStrings(raw)
+	}
+	d := uvarints{b: raw}
+	c := &Counts{Spam: uint32(d.next()), Ham: uint32(d.next())}
+	n := d.next()
+	if d.bad || n > 1<<24 || n > uint64(len(raw)) {
 		return nil, fmt.Errorf("%w: header", ErrBadEncoding)
 	}
-	prev := ""
+	c.Tokens = make(map[uint64]Pair, n)
+	prev := uint64(0)
 	for i := uint64(0); i < n; i++ {
-		common, rest := get(), get()
-		if err != nil || common > uint64(len(prev)) || rest > 1<<10 {
+		k := prev + d.next()
+		s, h := d.next(), d.next()
+		if d.bad || (i > 0 && k <= prev) {
 			return nil, fmt.Errorf("%w: token %d", ErrBadEncoding, i)
-		}
-		buf := make([]byte, rest)
-		if _, e := io.ReadFull(br, buf); e != nil {
-			return nil, fmt.Errorf("%w: token %d: %v", ErrBadEncoding, i, e)
-		}
-		k := prev[:common] + string(buf)
-		s, h := get(), get()
-		if err != nil {
-			return nil, fmt.Errorf("%w: token %d: %v", ErrBadEncoding, i, err)
 		}
 		c.Tokens[k] = Pair{Spam: uint32(s), Ham: uint32(h)}
 		prev = k
+	}
+	return c, nil
+}
+
+// uvarints reads uvarints from b, remembering the first failure.
+type uvarints struct {
+	b   []byte
+	bad bool
+}
+
+func (d *uvarints) next() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad = true
+		d.b = nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// decodeStrings parses the body of the older encoding: tokens as
+// length-prefixed strings in sorted order, shared prefixes elided.
+func decodeStrings(raw []byte) (*Counts, error) {
+	d := uvarints{b: raw}
+	c := NewCounts()
+	c.Spam = uint32(d.next())
+	c.Ham = uint32(d.next())
+	n := d.next()
+	if d.bad || n > 1<<24 {
+		return nil, fmt.Errorf("%w: header", ErrBadEncoding)
+	}
+	var prev []byte
+	for i := uint64(0); i < n; i++ {
+		common, rest := d.next(), d.next()
+		if d.bad || common > uint64(len(prev)) || rest > 1<<10 || rest > uint64(len(d.b)) {
+			return nil, fmt.Errorf("%w: token %d", ErrBadEncoding, i)
+		}
+		prev = append(prev[:common], d.b[:rest]...)
+		d.b = d.b[rest:]
+		s, h := d.next(), d.next()
+		if d.bad {
+			return nil, fmt.Errorf("%w: token %d", ErrBadEncoding, i)
+		}
+		k := uint64(hasher(fnvOffset).bytes(prev))
+		p := c.Tokens[k]
+		c.Tokens[k] = Pair{Spam: p.Spam + uint32(s), Ham: p.Ham + uint32(h)}
 	}
 	return c, nil
 }
@@ -174,7 +251,7 @@ type Model struct {
 
 // Clue is one token's contribution to a score.
 type Clue struct {
-	Token string
+	Token uint64 // the token's hash
 	Prob  float64
 }
 
@@ -188,7 +265,7 @@ func (m *Model) totals() (spam, ham float64) {
 }
 
 // counts returns the (weighted) spam and ham document counts of tok.
-func (m *Model) counts(tok string) (s, h float64) {
+func (m *Model) counts(tok uint64) (s, h float64) {
 	p := m.Shared.Tokens[tok]
 	s, h = float64(p.Spam), float64(p.Ham)
 	if m.User != nil {
@@ -216,7 +293,7 @@ func Prob(s, h, nSpam, nHam float64, p Params) (f float64, ok bool) {
 
 // Score returns the probability (0..1) that a message with these tokens is
 // spam and the clues used.
-func (m *Model) Score(tokens []string) (float64, []Clue) {
+func (m *Model) Score(tokens []uint64) (float64, []Clue) {
 	p := m.Params
 	if p.Interesting == 0 {
 		p = DefaultParams()
@@ -229,12 +306,15 @@ func (m *Model) Score(tokens []string) (float64, []Clue) {
 			clues = append(clues, Clue{t, f})
 		}
 	}
-	sort.Slice(clues, func(i, j int) bool {
-		di, dj := math.Abs(clues[i].Prob-0.5), math.Abs(clues[j].Prob-0.5)
-		if di != dj {
-			return di > dj
+	slices.SortFunc(clues, func(a, b Clue) int {
+		da, db := math.Abs(a.Prob-0.5), math.Abs(b.Prob-0.5)
+		switch {
+		case da > db:
+			return -1
+		case da < db:
+			return 1
 		}
-		return clues[i].Token < clues[j].Token
+		return cmp.Compare(a.Token, b.Token)
 	})
 	if len(clues) > p.Interesting {
 		clues = clues[:p.Interesting]

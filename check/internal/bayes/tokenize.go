@@ -5,8 +5,10 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -48,20 +50,62 @@ func isDeliveryHeader(name string) bool {
 	return deliveryHeaders[name] || strings.HasPrefix(name, "x-spam-") || strings.HasPrefix(name, "x-stamp-")
 }
 
-// tokenSet collects distinct tokens up to maxTokens.
+// setBits sizes tokenSet's open-addressing table: 8192 slots keep it at
+// most 37% full with maxTokens entries.
+const setBits = 13
+
+// tokenSet collects distinct token hashes up to maxTokens. Sets are reused
+// through setPool; reset empties one.
 type tokenSet struct {
-	seen map[string]struct{}
-	out  []string
+	slots   [1 << setBits]uint64 // 0 marks an empty slot
+	hasZero bool                 // whether the token 0 was added
+	out     []uint64
+	words   [2][]byte // textTokenizer's word buffers
 }
 
-func (ts *tokenSet) add(t string) {
+var setPool = sync.Pool{New: func() any {
+	return &tokenSet{out: make([]uint64, 0, maxTokens), words: [2][]byte{make([]byte, 0, 64), make([]byte, 0, 64)}}
+}}
+
+func (ts *tokenSet) reset() {
+	clear(ts.slots[:])
+	ts.hasZero = false
+	ts.out = ts.out[:0]
+}
+
+// addHash adds one token by its hash.
+func (ts *tokenSet) addHash(h hasher) {
+	t := uint64(h)
 	if len(ts.out) >= maxTokens {
 		return
 	}
-	if _, ok := ts.seen[t]; !ok {
-		ts.seen[t] = struct{}{}
-		ts.out = append(ts.out, t)
+	if t == 0 {
+		if !ts.hasZero {
+			ts.hasZero = true
+			ts.out = append(ts.out, t)
+		}
+		return
 	}
+	const mask = 1<<setBits - 1
+	for i := (t * 0x9e3779b97f4a7c15) >> (64 - setBits); ; i = (i + 1) & mask {
+		switch ts.slots[i] {
+		case t:
+			return
+		case 0:
+			ts.slots[i] = t
+			ts.out = append(ts.out, t)
+			return
+		}
+	}
+}
+
+// add adds the token whose text is the concatenation of parts.
+func (ts *tokenSet) add(parts ...string) {
+	h := hasher(fnvOffset)
+	for _, p := range parts {
+		h = h.str(p)
+	}
+	ts.addHash(h)
 }
 
 // Tokenize returns the distinct tokens of a raw RFC 5322 message (at most
@@ -79,8 +123,17 @@ func (ts *tokenSet) add(t string) {
 //   - "url:" scheme, host, domain suffixes, IP hosts and path words of every
 //     link, and "html:" tag and attribute tokens (font colors and sizes,
 //     image counts, comments hiding inside words).
-func Tokenize(raw []byte) []string {
-	ts := &tokenSet{seen: make(map[string]struct{}, 512)}
+//
+// Each token is returned as its Hash.
+func Tokenize(raw []byte) []uint64 {
+	ts := setPool.Get().(*tokenSet)
+	ts.reset()
+	defer setPool.Put(ts)
+	tokenize(ts, raw)
+	return slices.Clone(ts.out)
+}
+
+func tokenize(ts *tokenSet, raw []byte) {
 	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
 	if bytes.HasPrefix(raw, []byte("From ")) { // mbox separator line
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -92,7 +145,7 @@ func Tokenize(raw []byte) []string {
 		// Unparseable header: treat everything as text.
 		ts.add("x:badheader")
 		newTextTokenizer(ts, "").text(string(limit(raw)))
-		return ts.out
+		return
 	}
 	headerTokens(ts, &e.Header)
 	budget := maxTextBytes
@@ -104,20 +157,20 @@ func Tokenize(raw []byte) []string {
 		if ct == "" {
 			ct = "text/plain"
 		}
-		ts.add("ct:" + ct)
+		ts.add("ct:", ct)
 		if len(path) == 0 {
-			ts.add("ct:top:" + ct)
+			ts.add("ct:top:", ct)
 		}
 		if cs := params["charset"]; cs != "" {
-			ts.add("charset:" + strings.ToLower(strings.Trim(cs, `"' `)))
+			ts.add("charset:", strings.ToLower(strings.Trim(cs, `"' `)))
 		}
 		if cte := part.Header.Get("Content-Transfer-Encoding"); cte != "" {
-			ts.add("cte:" + strings.ToLower(strings.TrimSpace(cte)))
+			ts.add("cte:", strings.ToLower(strings.TrimSpace(cte)))
 		}
 		if _, dp, err := part.Header.ContentDisposition(); err == nil && dp["filename"] != "" {
 			name := strings.ToLower(dp["filename"])
 			if i := strings.LastIndexByte(name, '.'); i >= 0 && len(name)-i <= 6 {
-				ts.add("fname:" + name[i:])
+				ts.add("fname:", name[i:])
 			}
 		}
 		if strings.HasPrefix(ct, "multipart/") || !strings.HasPrefix(ct, "text/") || budget <= 0 {
@@ -136,7 +189,6 @@ func Tokenize(raw []byte) []string {
 	if walkErr != nil {
 		ts.add("x:badmime")
 	}
-	return ts.out
 }
 
 func looksHTML(b []byte) bool {
@@ -167,7 +219,7 @@ func headerTokens(ts *tokenSet, h *message.Header) {
 		if isDeliveryHeader(name) {
 			continue
 		}
-		ts.add("hdr:" + name)
+		ts.add("hdr:", name)
 		if name == "received" {
 			v := fields.Value()
 			if len(v) > maxHeaderBytes {
@@ -178,7 +230,7 @@ func headerTokens(ts *tokenSet, h *message.Header) {
 			}
 		}
 	}
-	ts.add("rcvd:n:" + bucket(nRcvd))
+	ts.add("rcvd:n:", bucket(nRcvd))
 
 	subj := text("Subject")
 	if subj == "" {
@@ -211,11 +263,11 @@ func headerTokens(ts *tokenSet, h *message.Header) {
 		for _, a := range list {
 			n++
 			if d := domainOf(strings.ToLower(a.Address)); d != "" {
-				ts.add("to:dom:" + d)
+				ts.add("to:dom:", d)
 			}
 		}
 	}
-	ts.add("to:n:" + bucket(n))
+	ts.add("to:n:", bucket(n))
 
 	if id := strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>"); id == "" {
 		ts.add("msgid:none")
@@ -223,7 +275,7 @@ func headerTokens(ts *tokenSet, h *message.Header) {
 		ts.add("msgid:noat")
 	} else {
 		d := strings.ToLower(id[i+1:])
-		ts.add("msgid:dom:" + d)
+		ts.add("msgid:dom:", d)
 		if net.ParseIP(strings.Trim(d, "[]")) != nil {
 			ts.add("msgid:ip")
 		}
@@ -233,13 +285,13 @@ func headerTokens(ts *tokenSet, h *message.Header) {
 			if len(v) > 40 {
 				v = v[:40]
 			}
-			ts.add("mailer:" + v)
+			ts.add("mailer:", v)
 			newTextTokenizer(ts, "mailer:").words(v)
 		}
 	}
 	for _, key := range []string{"X-Priority", "Importance", "X-MSMail-Priority", "Precedence"} {
 		if v := strings.ToLower(strings.TrimSpace(text(key))); v != "" && len(v) < 20 {
-			ts.add("prio:" + strings.ToLower(key) + ":" + v)
+			ts.add("prio:", strings.ToLower(key), ":", v)
 		}
 	}
 	if h.Get("Date") == "" {
@@ -269,7 +321,7 @@ func receivedTokens(ts *tokenSet, v string) bool {
 	}) {
 		if ip := net.ParseIP(f); ip != nil {
 			if v4 := ip.To4(); v4 != nil && !ip.IsPrivate() && !ip.IsLoopback() {
-				ts.add("rcvd:net:" + strconv.Itoa(int(v4[0])) + "." + strconv.Itoa(int(v4[1])) + "." + strconv.Itoa(int(v4[2])))
+				ts.add("rcvd:net:", strconv.Itoa(int(v4[0])), ".", strconv.Itoa(int(v4[1])), ".", strconv.Itoa(int(v4[2])))
 			}
 			continue
 		}
@@ -290,20 +342,20 @@ func addressTokens(ts *tokenSet, prefix, v string) string {
 		}
 	}
 	if err != nil {
-		ts.add(prefix + "unparsed")
+		ts.add(prefix, "unparsed")
 		newTextTokenizer(ts, prefix).words(v)
 		return ""
 	}
 	addr := strings.ToLower(a.Address)
-	ts.add(prefix + "addr:" + addr)
+	ts.add(prefix, "addr:", addr)
 	if d := domainOf(addr); d != "" {
 		domainTokens(ts, prefix, d)
 		if local := addr[:len(addr)-len(d)-1]; digitCount(local) >= 3 {
-			ts.add(prefix + "localdigits")
+			ts.add(prefix, "localdigits")
 		}
 	}
 	if a.Name == "" {
-		ts.add(prefix + "noname")
+		ts.add(prefix, "noname")
 	} else {
 		newTextTokenizer(ts, prefix+"name:").words(a.Name)
 	}
@@ -324,13 +376,19 @@ func domainTokens(ts *tokenSet, prefix, host string) {
 		return
 	}
 	if net.ParseIP(strings.Trim(host, "[]")) != nil {
-		ts.add(prefix + "ip")
+		ts.add(prefix, "ip")
 		return
 	}
-	ts.add(prefix + "host:" + host)
-	labels := strings.Split(host, ".")
-	for n := 1; n <= 3 && n < len(labels); n++ {
-		ts.add(prefix + "dom:" + strings.Join(labels[len(labels)-n:], "."))
+	ts.add(prefix, "host:", host)
+	// The last one, two and three labels (never the whole name).
+	end := len(host)
+	for n := 1; n <= 3; n++ {
+		i := strings.LastIndexByte(host[:end], '.')
+		if i < 0 {
+			break
+		}
+		ts.add(prefix, "dom:", host[i+1:])
+		end = i
 	}
 }
 
@@ -384,7 +442,7 @@ func urlTokens(ts *tokenSet, u string) {
 			break
 		}
 		if len(w) >= 2 && len(w) <= 20 {
-			ts.add("url:path:" + w)
+			ts.add("url:path:", w)
 			n++
 		}
 	}
@@ -432,14 +490,14 @@ func htmlTokens(ts *tokenSet, s string) {
 			continue
 		}
 		if name == "style" || name == "script" {
-			ts.add("html:tag:" + name)
+			ts.add("html:tag:", name)
 			if k := indexFold(s, "</"+name); k >= 0 {
 				s = s[k:]
 			}
 			continue
 		}
 		text.WriteByte(' ') // a tag ends a word (a comment, above, need not)
-		ts.add("html:tag:" + name)
+		ts.add("html:tag:", name)
 		lower := strings.ToLower(attrs)
 		switch name {
 		case "img":
@@ -449,12 +507,12 @@ func htmlTokens(ts *tokenSet, s string) {
 		case "font":
 			for _, a := range []string{"color", "size", "face"} {
 				if v := attrValue(lower, a); v != "" && len(v) <= 24 {
-					ts.add("html:font:" + a + "=" + v)
+					ts.add("html:font:", a, "=", v)
 				}
 			}
 		}
 		for _, a := range []string{"href", "src", "action", "background"} {
-			if v := attrValue(attrs, a); v != "" {
+			if v := attrValue(lower, a); v != "" {
 				urlTokens(ts, v)
 			}
 		}
@@ -465,9 +523,9 @@ func htmlTokens(ts *tokenSet, s string) {
 			ts.add("html:bgcolor")
 		}
 	}
-	ts.add("html:img:" + bucket(imgs))
-	ts.add("html:links:" + bucket(links))
-	ts.add("html:comments:" + bucket(comments))
+	ts.add("html:img:", bucket(imgs))
+	ts.add("html:links:", bucket(links))
+	ts.add("html:comments:", bucket(comments))
 	t := text.String()
 	if strings.Contains(t, "&#") {
 		ts.add("html:numentity")
@@ -541,36 +599,72 @@ func decodeEntities(s string) string {
 	return entityReplacer.Replace(s)
 }
 
-// textTokenizer turns free text into word tokens with a prefix.
+// textTokenizer turns free text into word tokens with a prefix. At most
+// one is in use per tokenSet at a time: it borrows the set's word buffers.
 type textTokenizer struct {
-	ts      *tokenSet
-	prefix  string
-	prev    string // previous word, for bigrams
-	capsRun int
+	ts       *tokenSet
+	prefix   string
+	ph       hasher // the hash state after prefix
+	lw, prev []byte // the current and previous word, lower-cased; prev is empty after a break
+	capsRun  int
 }
 
 func newTextTokenizer(ts *tokenSet, prefix string) *textTokenizer {
-	return &textTokenizer{ts: ts, prefix: prefix}
+	return &textTokenizer{ts: ts, prefix: prefix, ph: hasher(fnvOffset).str(prefix),
+		lw: ts.words[0][:0], prev: ts.words[1][:0]}
 }
 
 // words adds only the plain words of s, without bigrams or pattern tokens.
 func (t *textTokenizer) words(s string) {
 	forEachWord(s, func(w string) {
 		if n := utf8.RuneCountInString(w); n >= minTokenLen && n <= maxTokenLen && !allDigits(w) {
-			t.ts.add(t.prefix + strings.ToLower(w))
+			t.lw = appendLower(t.lw[:0], w)
+			t.ts.addHash(t.ph.bytes(t.lw))
 		}
 	})
+}
+
+// asciiSpace marks the ASCII bytes unicode.IsSpace accepts.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// spaceAt reports whether s starts with white space (as strings.Fields
+// splits) and its width.
+func spaceAt(s string) (bool, int) {
+	if c := s[0]; c < utf8.RuneSelf {
+		return asciiSpace[c], 1
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r), n
 }
 
 // text adds all tokens of free text s: words, their original case, word
 // bigrams, long-word skips, punctuation runs, money and percentages, URLs
 // and runs of capitalized words.
 func (t *textTokenizer) text(s string) {
-	for _, chunk := range strings.Fields(s) {
+	for {
+		for len(s) > 0 {
+			sp, n := spaceAt(s)
+			if !sp {
+				break
+			}
+			s = s[n:]
+		}
+		if len(s) == 0 {
+			break
+		}
 		if len(t.ts.out) >= maxTokens {
 			return
 		}
-		t.chunk(chunk)
+		end := 0
+		for end < len(s) {
+			sp, n := spaceAt(s[end:])
+			if sp {
+				break
+			}
+			end += n
+		}
+		t.chunk(s[:end])
+		s = s[end:]
 	}
 	t.endCaps()
 }
@@ -580,35 +674,38 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
+// punctRuns are the tokens of runs of three or more of one character.
+var punctRuns = map[rune]string{'!': "!!!", '?': "???", '$': "$$$", '*': "***"}
+
 func (t *textTokenizer) chunk(c string) {
 	if hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.") {
 		urlTokens(t.ts, strings.TrimRight(c, ".,;:!?)>\"'"))
-		t.prev = ""
+		t.prev = t.prev[:0]
 		return
 	}
 	if at := strings.IndexByte(c, '@'); at > 0 && strings.Contains(c[at:], ".") {
 		d := strings.Trim(strings.ToLower(c[at+1:]), ".,;:!?<>()[]\"'")
 		domainTokens(t.ts, t.prefix+"email:", d)
-		t.prev = ""
+		t.prev = t.prev[:0]
 		return
 	}
 	// Runs of !, ?, $, * and money or percentage amounts.
 	run, last := 0, rune(0)
 	for i, r := range c {
-		if r == last && strings.ContainsRune("!?$*", r) {
+		if r == last && (r == '!' || r == '?' || r == '$' || r == '*') {
 			run++
 			if run == 2 {
-				t.ts.add(t.prefix + "punct:" + strings.Repeat(string(r), 3))
+				t.ts.addHash(t.ph.str("punct:").str(punctRuns[r]))
 			}
 		} else {
 			run = 0
 		}
 		last = r
 		if r == '$' && i+1 < len(c) && c[i+1] >= '0' && c[i+1] <= '9' {
-			t.ts.add(t.prefix + "money:" + bucket(digitRun(c[i+1:])))
+			t.ts.addHash(t.ph.str("money:").str(bucket(digitRun(c[i+1:]))))
 		}
 		if r == '%' && i > 0 && c[i-1] >= '0' && c[i-1] <= '9' {
-			t.ts.add(t.prefix + "pct")
+			t.ts.addHash(t.ph.str("pct"))
 		}
 	}
 	forEachWord(c, t.word)
@@ -632,6 +729,25 @@ func letterCase(w string) (upper, lower bool) {
 	return upper, lower
 }
 
+// appendLower appends s lower-cased as strings.ToLower does (invalid
+// UTF-8 becomes U+FFFD) to dst.
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			for _, r := range s[i:] {
+				dst = utf8.AppendRune(dst, unicode.ToLower(r))
+			}
+			return dst
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
 func (t *textTokenizer) word(w string) {
 	n := utf8.RuneCountInString(w)
 	upper, lower := letterCase(w)
@@ -641,51 +757,69 @@ func (t *textTokenizer) word(w string) {
 		t.endCaps()
 	}
 	if n < minTokenLen || allDigits(w) {
-		t.prev = ""
+		t.prev = t.prev[:0]
 		return
 	}
 	if n > maxTokenLen {
 		r, _ := utf8.DecodeRuneInString(w)
-		t.ts.add(t.prefix + "skip:" + string(unicode.ToLower(r)) + strconv.Itoa(n/10*10))
-		t.prev = ""
+		var rb [utf8.UTFMax]byte
+		h := t.ph.str("skip:").bytes(utf8.AppendRune(rb[:0], unicode.ToLower(r)))
+		t.ts.addHash(h.str(strconv.Itoa(n / 10 * 10)))
+		t.prev = t.prev[:0]
 		return
 	}
-	lw := w
 	if upper {
-		lw = strings.ToLower(w)
+		t.lw = appendLower(t.lw[:0], w)
+	} else {
+		t.lw = append(t.lw[:0], w...)
 	}
-	t.ts.add(t.prefix + lw)
-	if lw != w && n > 1 {
-		t.ts.add(t.prefix + w)
+	t.ts.addHash(t.ph.bytes(t.lw))
+	if string(t.lw) != w && n > 1 {
+		t.ts.addHash(t.ph.str(w))
 	}
-	if t.prev != "" {
-		t.ts.add(t.prefix + "bi:" + t.prev + " " + lw)
+	if len(t.prev) > 0 {
+		t.ts.addHash(t.ph.str("bi:").bytes(t.prev).byte(' ').bytes(t.lw))
 	}
-	t.prev = lw
+	t.prev, t.lw = t.lw, t.prev
 }
 
 func (t *textTokenizer) endCaps() {
 	if t.capsRun >= 3 {
-		t.ts.add(t.prefix + "caps:" + bucket(t.capsRun))
+		t.ts.addHash(t.ph.str("caps:").str(bucket(t.capsRun)))
 	}
 	t.capsRun = 0
+}
+
+// isWordRune reports whether r belongs in a word: letters, digits and the
+// joiners '-', '$', '\” and '!'.
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		c := byte(r)
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '$' || c == '\'' || c == '!'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 // forEachWord calls f with each run of letters, digits and the joiners
 // '-', '\”, '$' and '!' in s, trimmed of leading and trailing joiners
 // other than '$' and '!'.
 func forEachWord(s string, f func(string)) {
-	isTok := func(r rune) bool {
-		return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '$' || r == '\'' || r == '!'
-	}
 	start := -1
 	emit := func(end int) {
-		if w := strings.Trim(s[start:end], "-'"); w != "" {
+		w := s[start:end]
+		for len(w) > 0 && (w[0] == '-' || w[0] == '\'') {
+			w = w[1:]
+		}
+		for len(w) > 0 && (w[len(w)-1] == '-' || w[len(w)-1] == '\'') {
+			w = w[:len(w)-1]
+		}
+		if w != "" {
 			f(w)
 		}
 	}
 	for i, r := range s {
-		if isTok(r) {
+		if isWordRune(r) {
 			if start < 0 {
 				start = i
 			}

@@ -16,7 +16,7 @@ import (
 type example struct {
 	group  string
 	spam   bool
-	tokens []string
+	tokens []uint64
 }
 
 // loadTraining tokenizes the training groups in a fixed order (group name,
