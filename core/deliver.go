@@ -20,6 +20,10 @@ import (
 type Envelope struct {
 	MailFrom   string   // reverse-path, "" for the null sender
 	Recipients []string // forward-paths
+	// Resolved, if set, holds what CheckRecipient returned for each of
+	// Recipients (same order), so that Deliver need not look them up again
+	// (an SMTP session checks each RCPT before DATA); nil: Deliver resolves.
+	Resolved   []User
 	RemoteIP   net.IP
 	Helo       string
 	TLS        bool
@@ -70,8 +74,11 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 		s.metrics.Rejected.Add(1)
 		return ErrTooBig
 	}
-	users, err := s.resolveAll(ctx, env.Recipients)
-	if err != nil {
+	var users []User
+	var err error
+	if len(env.Resolved) > 0 && len(env.Resolved) == len(env.Recipients) {
+		users = distinctUsers(env.Resolved)
+	} else if users, err = s.resolveAll(ctx, env.Recipients); err != nil {
 		return err
 	}
 	ids := make([]int64, len(users))
@@ -166,11 +173,20 @@ func (s *Service) resolveAll(ctx context.Context, rcpts []string) ([]User, error
 		if err != nil {
 			return nil, fmt.Errorf("recipient %s: %w", r, err)
 		}
-		if !slices.ContainsFunc(users, func(x User) bool { return x.ID == u.ID }) {
-			users = append(users, u)
+		users = append(users, u)
+	}
+	return distinctUsers(users), nil
+}
+
+// distinctUsers returns us without repeated users (first occurrence kept).
+func distinctUsers(us []User) []User {
+	out := make([]User, 0, len(us))
+	for _, u := range us {
+		if !slices.ContainsFunc(out, func(x User) bool { return x.ID == u.ID }) {
+			out = append(out, u)
 		}
 	}
-	return users, nil
+	return out
 }
 
 // traceHeaders returns the Return-Path and Received fields (RFC 5321 section 4.4).

@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -126,25 +127,30 @@ func truncUTF8(s string, n int) string {
 	return s[:n]
 }
 
-// snippet collapses white space and keeps the first n characters.
+// snippet collapses white space and keeps the first n characters. It reads
+// only as much of s as it keeps (s is a whole message's text).
 func snippet(s string, n int) string {
 	var b strings.Builder
 	count := 0
-	for _, w := range strings.Fields(s) {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-			count++
-		}
-		for _, r := range w {
-			if count >= n {
-				return b.String()
-			}
-			b.WriteRune(r)
-			count++
+	space := false // white space seen since the last word character
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = b.Len() > 0
+			continue
 		}
 		if count >= n {
 			break
 		}
+		if space {
+			b.WriteByte(' ')
+			count++
+			space = false
+			if count >= n {
+				break
+			}
+		}
+		b.WriteRune(r)
+		count++
 	}
 	return b.String()
 }

@@ -67,12 +67,13 @@ type session struct {
 	from     string
 	hasFrom  bool
 	rcpts    []string
+	resolved []core.User // CheckRecipient's answers for rcpts (MX sessions only)
 	sizeHint int64
 }
 
 // Reset discards the current transaction (RSET, or after DATA).
 func (s *session) Reset() {
-	s.from, s.hasFrom, s.rcpts, s.sizeHint = "", false, nil, 0
+	s.from, s.hasFrom, s.rcpts, s.resolved, s.sizeHint = "", false, nil, nil, 0
 }
 
 // Logout ends the session.
@@ -104,10 +105,11 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 // never an open relay), local or remote for an authenticated submitter.
 func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 	var err error
+	var u core.User
 	if s.user != nil {
 		err = s.srv.svc.CheckSubmitRecipient(s.ctx, *s.user, to)
 	} else {
-		_, err = s.srv.svc.CheckRecipient(s.ctx, to)
+		u, err = s.srv.svc.CheckRecipient(s.ctx, to)
 	}
 	if err != nil {
 		if !errors.Is(err, core.ErrNoSuchUser) && !errors.Is(err, core.ErrRelayDenied) {
@@ -116,6 +118,9 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 		return reply(s.log, stageRcpt, err)
 	}
 	s.rcpts = append(s.rcpts, to)
+	if s.user == nil {
+		s.resolved = append(s.resolved, u)
+	}
 	return nil
 }
 
@@ -143,6 +148,7 @@ func (s *session) Data(r io.Reader) error {
 	env := core.Envelope{
 		MailFrom:   s.from,
 		Recipients: s.rcpts,
+		Resolved:   s.resolved,
 		RemoteIP:   s.tc.ip,
 		Helo:       s.helo,
 		TLS:        s.tls,

@@ -60,11 +60,13 @@ type tokenSet struct {
 	slots   [1 << setBits]uint64 // 0 marks an empty slot
 	hasZero bool                 // whether the token 0 was added
 	out     []uint64
+	buf     []byte    // the token being built
 	words   [2][]byte // textTokenizer's word buffers
 }
 
 var setPool = sync.Pool{New: func() any {
-	return &tokenSet{out: make([]uint64, 0, maxTokens), words: [2][]byte{make([]byte, 0, 64), make([]byte, 0, 64)}}
+	return &tokenSet{out: make([]uint64, 0, maxTokens), buf: make([]byte, 0, 256),
+		words: [2][]byte{make([]byte, 0, 64), make([]byte, 0, 64)}}
 }}
 
 func (ts *tokenSet) reset() {
@@ -74,8 +76,7 @@ func (ts *tokenSet) reset() {
 }
 
 // addHash adds one token by its hash.
-func (ts *tokenSet) addHash(h hasher) {
-	t := uint64(h)
+func (ts *tokenSet) addHash(t uint64) {
 	if len(ts.out) >= maxTokens {
 		return
 	}
@@ -101,12 +102,19 @@ func (ts *tokenSet) addHash(h hasher) {
 
 // add adds the token whose text is the concatenation of parts.
 func (ts *tokenSet) add(parts ...string) {
-	h := hasher(fnvOffset)
-	for _, p := range parts {
-		h = h.str(p)
+	if len(ts.out) >= maxTokens {
+		return
 	}
-	ts.addHash(h)
+	b := ts.buf[:0]
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	ts.buf = b
+	ts.addHash(hashOf(b))
 }
+
+// addBuf adds the token in ts.buf.
+func (ts *tokenSet) addBuf() { ts.addHash(hashOf(ts.buf)) }
 
 // Tokenize returns the distinct tokens of a raw RFC 5322 message (at most
 // 3000). Tokens carry a prefix naming where they came from:
@@ -604,22 +612,28 @@ func decodeEntities(s string) string {
 type textTokenizer struct {
 	ts       *tokenSet
 	prefix   string
-	ph       hasher // the hash state after prefix
 	lw, prev []byte // the current and previous word, lower-cased; prev is empty after a break
 	capsRun  int
 }
 
 func newTextTokenizer(ts *tokenSet, prefix string) *textTokenizer {
-	return &textTokenizer{ts: ts, prefix: prefix, ph: hasher(fnvOffset).str(prefix),
-		lw: ts.words[0][:0], prev: ts.words[1][:0]}
+	return &textTokenizer{ts: ts, prefix: prefix, lw: ts.words[0][:0], prev: ts.words[1][:0]}
+}
+
+// start begins a token in the set's buffer with the prefix.
+func (t *textTokenizer) start() []byte { return append(t.ts.buf[:0], t.prefix...) }
+
+// addTok adds the token b (built from start) and keeps its buffer.
+func (t *textTokenizer) addTok(b []byte) {
+	t.ts.buf = b
+	t.ts.addHash(hashOf(b))
 }
 
 // words adds only the plain words of s, without bigrams or pattern tokens.
 func (t *textTokenizer) words(s string) {
 	forEachWord(s, func(w string) {
 		if n := utf8.RuneCountInString(w); n >= minTokenLen && n <= maxTokenLen && !allDigits(w) {
-			t.lw = appendLower(t.lw[:0], w)
-			t.ts.addHash(t.ph.bytes(t.lw))
+			t.addTok(appendLower(t.start(), w))
 		}
 	})
 }
@@ -635,6 +649,28 @@ func spaceAt(s string) (bool, int) {
 	}
 	r, n := utf8.DecodeRuneInString(s)
 	return unicode.IsSpace(r), n
+}
+
+// spaceEnd returns the index of the first white space in s (len(s) if
+// none) and whether s up to there is ASCII.
+func spaceEnd(s string) (int, bool) {
+	i, ascii := 0, true
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiSpace[c] {
+				return i, ascii
+			}
+			i++
+			continue
+		}
+		ascii = false
+		sp, n := spaceAt(s[i:])
+		if sp {
+			return i, ascii
+		}
+		i += n
+	}
+	return i, ascii
 }
 
 // text adds all tokens of free text s: words, their original case, word
@@ -655,15 +691,8 @@ func (t *textTokenizer) text(s string) {
 		if len(t.ts.out) >= maxTokens {
 			return
 		}
-		end := 0
-		for end < len(s) {
-			sp, n := spaceAt(s[end:])
-			if sp {
-				break
-			}
-			end += n
-		}
-		t.chunk(s[:end])
+		end, ascii := spaceEnd(s)
+		t.chunk(s[:end], ascii)
 		s = s[end:]
 	}
 	t.endCaps()
@@ -677,7 +706,7 @@ func hasPrefixFold(s, prefix string) bool {
 // punctRuns are the tokens of runs of three or more of one character.
 var punctRuns = map[rune]string{'!': "!!!", '?': "???", '$': "$$$", '*': "***"}
 
-func (t *textTokenizer) chunk(c string) {
+func (t *textTokenizer) chunk(c string, ascii bool) {
 	if hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.") {
 		urlTokens(t.ts, strings.TrimRight(c, ".,;:!?)>\"'"))
 		t.prev = t.prev[:0]
@@ -695,20 +724,83 @@ func (t *textTokenizer) chunk(c string) {
 		if r == last && (r == '!' || r == '?' || r == '$' || r == '*') {
 			run++
 			if run == 2 {
-				t.ts.addHash(t.ph.str("punct:").str(punctRuns[r]))
+				t.addTok(append(append(t.start(), "punct:"...), punctRuns[r]...))
 			}
 		} else {
 			run = 0
 		}
 		last = r
 		if r == '$' && i+1 < len(c) && c[i+1] >= '0' && c[i+1] <= '9' {
-			t.ts.addHash(t.ph.str("money:").str(bucket(digitRun(c[i+1:]))))
+			t.addTok(append(append(t.start(), "money:"...), bucket(digitRun(c[i+1:]))...))
 		}
 		if r == '%' && i > 0 && c[i-1] >= '0' && c[i-1] <= '9' {
-			t.ts.addHash(t.ph.str("pct"))
+			t.addTok(append(t.start(), "pct"...))
 		}
 	}
-	forEachWord(c, t.word)
+	if ascii {
+		t.asciiWords(c)
+	} else {
+		forEachWord(c, t.word)
+	}
+}
+
+// ASCII character classes for asciiWords.
+const (
+	classNone   = iota // not part of a word
+	classJoiner        // '-' and '\'': inside words only
+	classOther         // '$' and '!'
+	classUpper
+	classLower
+	classDigit
+)
+
+var asciiClass = func() (c [utf8.RuneSelf]uint8) {
+	for b := 'a'; b <= 'z'; b++ {
+		c[b] = classLower
+		c[b-'a'+'A'] = classUpper
+	}
+	for b := '0'; b <= '9'; b++ {
+		c[b] = classDigit
+	}
+	c['-'], c['\''] = classJoiner, classJoiner
+	c['$'], c['!'] = classOther, classOther
+	return c
+}()
+
+// asciiWords is forEachWord(s, t.word) for ASCII s, classifying each word
+// in the same pass that finds it.
+func (t *textTokenizer) asciiWords(s string) {
+	i := 0
+	for i < len(s) {
+		for i < len(s) && asciiClass[s[i]] == classNone {
+			i++
+		}
+		start := i
+		upper, lower, nd := false, false, 0
+	scan:
+		for ; i < len(s); i++ {
+			switch asciiClass[s[i]] {
+			case classNone:
+				break scan
+			case classUpper:
+				upper = true
+			case classLower:
+				lower = true
+			case classDigit:
+				nd++
+			}
+		}
+		w := s[start:i]
+		for len(w) > 0 && asciiClass[w[0]] == classJoiner {
+			w = w[1:]
+		}
+		for len(w) > 0 && asciiClass[w[len(w)-1]] == classJoiner {
+			w = w[:len(w)-1]
+		}
+		if w != "" {
+			t.addWord(w, len(w), upper, lower, nd == len(w))
+		}
+	}
 }
 
 // letterCase reports whether w has upper-case and lower-case letters,
@@ -748,23 +840,45 @@ func appendLower(dst []byte, s string) []byte {
 	return dst
 }
 
+// wordInfo returns w's length in runes, whether it has upper-case and
+// lower-case letters, and whether it is all ASCII digits, in one pass for
+// ASCII words.
+func wordInfo(w string) (n int, upper, lower, digits bool) {
+	digits = true
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			upper, lower = letterCase(w)
+			return utf8.RuneCountInString(w), upper, lower, allDigits(w)
+		}
+		upper = upper || 'A' <= c && c <= 'Z'
+		lower = lower || 'a' <= c && c <= 'z'
+		digits = digits && '0' <= c && c <= '9'
+	}
+	return len(w), upper, lower, digits
+}
+
 func (t *textTokenizer) word(w string) {
-	n := utf8.RuneCountInString(w)
-	upper, lower := letterCase(w)
+	n, upper, lower, digits := wordInfo(w)
+	t.addWord(w, n, upper, lower, digits)
+}
+
+// addWord adds the tokens of word w of n runes, with upper-case and
+// lower-case letters as said, all digits if digits.
+func (t *textTokenizer) addWord(w string, n int, upper, lower, digits bool) {
 	if n >= 2 && upper && !lower {
 		t.capsRun++
 	} else {
 		t.endCaps()
 	}
-	if n < minTokenLen || allDigits(w) {
+	if n < minTokenLen || digits {
 		t.prev = t.prev[:0]
 		return
 	}
 	if n > maxTokenLen {
 		r, _ := utf8.DecodeRuneInString(w)
-		var rb [utf8.UTFMax]byte
-		h := t.ph.str("skip:").bytes(utf8.AppendRune(rb[:0], unicode.ToLower(r)))
-		t.ts.addHash(h.str(strconv.Itoa(n / 10 * 10)))
+		b := utf8.AppendRune(append(t.start(), "skip:"...), unicode.ToLower(r))
+		t.addTok(strconv.AppendInt(b, int64(n/10*10), 10))
 		t.prev = t.prev[:0]
 		return
 	}
@@ -773,19 +887,27 @@ func (t *textTokenizer) word(w string) {
 	} else {
 		t.lw = append(t.lw[:0], w...)
 	}
-	t.ts.addHash(t.ph.bytes(t.lw))
-	if string(t.lw) != w && n > 1 {
-		t.ts.addHash(t.ph.str(w))
+	if t.prefix == "" { // body text: the word is the whole token
+		t.ts.addHash(hashOf(t.lw))
+		if string(t.lw) != w && n > 1 {
+			t.ts.addHash(hashOf(w))
+		}
+	} else {
+		t.addTok(append(t.start(), t.lw...))
+		if string(t.lw) != w && n > 1 {
+			t.addTok(append(t.start(), w...))
+		}
 	}
 	if len(t.prev) > 0 {
-		t.ts.addHash(t.ph.str("bi:").bytes(t.prev).byte(' ').bytes(t.lw))
+		b := append(append(t.start(), "bi:"...), t.prev...)
+		t.addTok(append(append(b, ' '), t.lw...))
 	}
 	t.prev, t.lw = t.lw, t.prev
 }
 
 func (t *textTokenizer) endCaps() {
 	if t.capsRun >= 3 {
-		t.ts.addHash(t.ph.str("caps:").str(bucket(t.capsRun)))
+		t.addTok(append(append(t.start(), "caps:"...), bucket(t.capsRun)...))
 	}
 	t.capsRun = 0
 }

@@ -1,0 +1,45 @@
+package bayes
+
+import (
+	"bytes"
+	"testing"
+)
+
+// loadMessage is a message like the ones `stamp load smtp` sends: about
+// size bytes of plain text.
+func loadMessage(size int) []byte {
+	var b bytes.Buffer
+	b.WriteString("From: <load@sender.example>\r\nTo: <bench@bench.test>\r\nSubject: load 1\r\n" +
+		"Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <1@sender.example>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/plain; charset=us-ascii\r\n\r\n")
+	for b.Len() < size {
+		b.WriteString("The quick brown fox jumps over the lazy dog. Stamp load generator text line.\r\n")
+	}
+	return b.Bytes()
+}
+
+// BenchmarkTokenizeLoad measures tokenizing the load generator's 10 KB
+// plain-text message, the SMTP benchmark's per-message Bayes cost.
+func BenchmarkTokenizeLoad(b *testing.B) {
+	raw := loadMessage(10 << 10)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Tokenize(raw)
+	}
+}
+
+// TestHashMatchesTokenizer: Hash of a token's text is the value Tokenize
+// yields for it, with and without a prefix.
+func TestHashMatchesTokenizer(t *testing.T) {
+	got := Tokenize(loadMessage(400))
+	for _, want := range []string{"quick", "The", "the", "bi:quick brown", "subject:load", "from:dom:example", "hdr:subject"} {
+		found := false
+		for _, g := range got {
+			found = found || g == Hash(want)
+		}
+		if !found {
+			t.Errorf("token %q: got none, want Hash(%q) among %d tokens", want, want, len(got))
+		}
+	}
+}
