@@ -108,6 +108,7 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 	}
 	var batch storage.Batch
 	var extra [][]byte
+	var extraHashes []string
 	for _, u := range users {
 		role := storage.RoleInbox
 		var head []byte
@@ -124,10 +125,15 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 		nm := d.newMessage(u.ID, mb, nil, env.receivedAt(), head)
 		if len(head) > 0 {
 			extra = append(extra, head)
+			extraHashes = append(extraHashes, nm.Segments[0].Hash)
 		}
 		batch.Messages = append(batch.Messages, nm)
 	}
-	if err := s.store2(ctx, batch, append(d.blobs, extra...)); err != nil {
+	hashes := make([]string, 0, len(d.segments)+len(extraHashes))
+	for _, sg := range d.segments {
+		hashes = append(hashes, sg.Hash)
+	}
+	if err := s.storeHashed(ctx, batch, append(d.blobs, extra...), append(hashes, extraHashes...)); err != nil {
 		return err
 	}
 	s.metrics.Accepted.Add(1)
@@ -291,13 +297,26 @@ func (s *Service) segment(b []byte) storage.Segment {
 // the blob store first) and commits the batch, through the group-commit
 // pipeline.
 func (s *Service) store2(ctx context.Context, b storage.Batch, blobs [][]byte) error {
+	return s.storeHashed(ctx, b, blobs, nil)
+}
+
+// storeHashed is store2 for blobs whose hashes the caller already has:
+// hashes[i], when present, is blob.Hash(blobs[i]).
+func (s *Service) storeHashed(ctx context.Context, b storage.Batch, blobs [][]byte, hashes []string) error {
 	var files [][]byte
-	for _, bl := range blobs {
+	for i, bl := range blobs {
 		if len(bl) <= s.cfg.InlineMax {
 			if b.Inline == nil {
 				b.Inline = map[string][]byte{}
 			}
-			b.Inline[blob.Hash(bl)] = bl
+			h := ""
+			if i < len(hashes) {
+				h = hashes[i]
+			}
+			if h == "" {
+				h = blob.Hash(bl)
+			}
+			b.Inline[h] = bl
 		} else {
 			files = append(files, bl)
 		}

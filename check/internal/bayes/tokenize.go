@@ -11,6 +11,7 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/emersion/go-message"
 )
@@ -61,6 +62,7 @@ type tokenSet struct {
 	hasZero bool                 // whether the token 0 was added
 	out     []uint64
 	buf     []byte    // the token being built
+	body    []byte    // the text part being tokenized
 	words   [2][]byte // textTokenizer's word buffers
 }
 
@@ -113,8 +115,18 @@ func (ts *tokenSet) add(parts ...string) {
 	ts.addHash(hashOf(b))
 }
 
-// addBuf adds the token in ts.buf.
-func (ts *tokenSet) addBuf() { ts.addHash(hashOf(ts.buf)) }
+// readBody reads at most max bytes of r into the set's body buffer (sized
+// for hint bytes up front) and returns them; they stay valid until the next
+// readBody.
+func (ts *tokenSet) readBody(r io.Reader, max, hint int) []byte {
+	if c := min(max, hint) + bytes.MinRead; cap(ts.body) < c {
+		ts.body = make([]byte, 0, c)
+	}
+	buf := bytes.NewBuffer(ts.body[:0])
+	buf.ReadFrom(io.LimitReader(r, int64(max)))
+	ts.body = buf.Bytes()
+	return ts.body
+}
 
 // Tokenize returns the distinct tokens of a raw RFC 5322 message (at most
 // 3000). Tokens carry a prefix naming where they came from:
@@ -184,13 +196,16 @@ func tokenize(ts *tokenSet, raw []byte) {
 		if strings.HasPrefix(ct, "multipart/") || !strings.HasPrefix(ct, "text/") || budget <= 0 {
 			return nil
 		}
-		b, _ := io.ReadAll(io.LimitReader(part.Body, int64(budget)))
+		b := ts.readBody(part.Body, budget, len(raw))
 		budget -= len(b)
+		// The text is only scanned and hashed, never kept, so it may alias
+		// the set's reused body buffer instead of being copied.
+		text := unsafe.String(unsafe.SliceData(b), len(b))
 		if ct == "text/html" || (ct == "text/plain" && looksHTML(b)) {
 			ts.add("x:html")
-			htmlTokens(ts, string(b))
+			htmlTokens(ts, text)
 		} else {
-			newTextTokenizer(ts, "").text(string(b))
+			newTextTokenizer(ts, "").text(text)
 		}
 		return nil
 	})
@@ -199,13 +214,43 @@ func tokenize(ts *tokenSet, raw []byte) {
 	}
 }
 
+// htmlMarkers are the (lower-case) tags that make plain text HTML.
+var htmlMarkers = []string{"<html", "<body", "<font", "<a href"}
+
+// looksHTML reports whether the first 4 KB of b contain one of htmlMarkers
+// in any ASCII case.
 func looksHTML(b []byte) bool {
 	if len(b) > 4096 {
 		b = b[:4096]
 	}
-	l := bytes.ToLower(b)
-	return bytes.Contains(l, []byte("<html")) || bytes.Contains(l, []byte("<body")) ||
-		bytes.Contains(l, []byte("<font")) || bytes.Contains(l, []byte("<a href"))
+	for {
+		i := bytes.IndexByte(b, '<')
+		if i < 0 {
+			return false
+		}
+		b = b[i:]
+		for _, m := range htmlMarkers {
+			if len(b) >= len(m) && equalFoldASCII(b[:len(m)], m) {
+				return true
+			}
+		}
+		b = b[1:]
+	}
+}
+
+// equalFoldASCII reports whether b equals the lower-case ASCII string m,
+// ignoring the case of b's ASCII letters.
+func equalFoldASCII(b []byte, m string) bool {
+	for i := range len(m) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != m[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // headerTokens adds the tokens of a message's top-level header.

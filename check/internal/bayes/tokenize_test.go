@@ -43,3 +43,26 @@ func TestHashMatchesTokenizer(t *testing.T) {
 		}
 	}
 }
+
+// TestLooksHTML: plain text is HTML when its first 4 KB hold a telltale
+// tag in any case.
+func TestLooksHTML(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{"hello <b>world</b>", false},
+		{"x <HTML><BODY>", true},
+		{"<Font color=red>", true},
+		{"click <A HREF=\"x\">", true},
+		{"<a  href>", false},
+		{"<htm", false},
+		{string(bytes.Repeat([]byte("a"), 4093)) + "<html", false},
+		{string(bytes.Repeat([]byte("a"), 4091)) + "<html", true},
+		{"\u212a <body>", true},
+	} {
+		if got := looksHTML([]byte(c.in)); got != c.want {
+			t.Errorf("looksHTML(%.20q...): got %v, want %v", c.in, got, c.want)
+		}
+	}
+}
