@@ -68,6 +68,11 @@ type Judge struct {
 
 	// learnMu serializes Learn's read-modify-write of training counts.
 	learnMu sync.Mutex
+
+	// trainingMu guards training, users' decoded training by user id
+	// (see cachedCounts).
+	trainingMu sync.Mutex
+	training   map[int64]trainingEntry
 }
 
 // New returns a Judge for cfg, keeping per-user spam training in kv.

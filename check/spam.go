@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stamp-mail/stamp/check/internal/bayes"
 	"github.com/stamp-mail/stamp/storage"
@@ -59,7 +60,50 @@ func tokenize(raw []byte) []uint64 { return bayes.Tokenize(raw) }
 
 func userKey(uid int64) string { return "spam:user:" + strconv.FormatInt(uid, 10) }
 
-// userCounts loads a user's own training; nil when there is none.
+// trainingCacheTTL is how long a user's training, once read and decoded,
+// is reused for scoring: every message would otherwise cost a KV read and,
+// for a trained user, decoding up to maxUserTokens counts. Learn on this
+// Judge updates the cache at once; training stored by another node is seen
+// within this bound.
+const trainingCacheTTL = 5 * time.Second
+
+// trainingCacheMax bounds the cached users; the cache is emptied beyond it.
+const trainingCacheMax = 10000
+
+// trainingEntry is one user's cached training (nil: none).
+type trainingEntry struct {
+	counts *bayes.Counts
+	at     time.Time
+}
+
+// cachedCounts returns a user's training for scoring, from the cache when
+// fresh. The counts returned must not be modified.
+func (j *Judge) cachedCounts(ctx context.Context, uid int64) (*bayes.Counts, error) {
+	j.trainingMu.Lock()
+	e, ok := j.training[uid]
+	j.trainingMu.Unlock()
+	if ok && time.Since(e.at) < trainingCacheTTL {
+		return e.counts, nil
+	}
+	c, err := j.userCounts(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	j.cacheCounts(uid, c)
+	return c, nil
+}
+
+func (j *Judge) cacheCounts(uid int64, c *bayes.Counts) {
+	j.trainingMu.Lock()
+	defer j.trainingMu.Unlock()
+	if j.training == nil || len(j.training) >= trainingCacheMax {
+		j.training = map[int64]trainingEntry{}
+	}
+	j.training[uid] = trainingEntry{counts: c, at: time.Now()}
+}
+
+// userCounts loads a user's own training from the KV store; nil when there
+// is none.
 func (j *Judge) userCounts(ctx context.Context, uid int64) (*bayes.Counts, error) {
 	if j.kv == nil {
 		return nil, nil
@@ -81,7 +125,7 @@ func (j *Judge) userCounts(ctx context.Context, uid int64) (*bayes.Counts, error
 // userScore is the Bayesian spam probability of tokens for one user; a
 // user whose training cannot be read gets the shared model alone.
 func (j *Judge) userScore(ctx context.Context, uid int64, tokens []uint64) float64 {
-	user, err := j.userCounts(ctx, uid)
+	user, err := j.cachedCounts(ctx, uid)
 	if err != nil {
 		j.log.WarnContext(ctx, "spam training unreadable, using shared model", "user", uid, "err", err)
 	}
@@ -120,6 +164,7 @@ func (j *Judge) Learn(ctx context.Context, userID int64, raw []byte, spam bool) 
 	if err := j.kv.PutKV(ctx, userKey(userID), c.Encode()); err != nil {
 		return fmt.Errorf("check: learn for user %d: %w", userID, err)
 	}
+	j.cacheCounts(userID, c) // c is not modified after this: the next Learn reads the store
 	return nil
 }
 
