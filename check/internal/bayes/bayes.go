@@ -158,6 +158,10 @@ func (c *Counts) Encode() []byte {
 	return out.Bytes()
 }
 
+// maxDecoded bounds the uncompressed size of an encoding Decode accepts
+// (the shared model is under 4 MB; a user's training is capped far below).
+const maxDecoded = 64 << 20
+
 // Decode parses counts written by Encode, or by the older string-keyed
 // encoding (whose tokens it hashes).
 func Decode(b []byte) (*Counts, error) {
@@ -173,9 +177,12 @@ func Decode(b []byte) (*Counts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadEncoding, err)
 	}
-	raw, err := io.ReadAll(io.LimitReader(zr, 1<<30))
+	raw, err := io.ReadAll(io.LimitReader(zr, maxDecoded+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadEncoding, err)
+	}
+	if len(raw) > maxDecoded {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrBadEncoding, maxDecoded)
 	}
 	if strs {
 		return decodeStrings(raw)
