@@ -59,14 +59,38 @@ go vet ./...
 echo "test.sh: go test -race -shuffle=on ./..."
 go test -race -shuffle=on -timeout 40m -count=1 ./...
 
+# fuzz PKG TARGET: a found failing input fails the run (Go writes it under
+# testdata/fuzz, where it becomes a regular test case); a fuzzing engine that
+# stops for any other reason (a worker killed under load, say) is reported
+# and retried once, since it is no finding about the code.
+fuzz() {
+  local pkg=$1 f=$2 log try
+  log=$(mktemp)
+  for try in 1 2; do
+    if go test -run='^$' -fuzz="^${f}\$" -fuzztime="$fuzztime" "$pkg" >"$log" 2>&1; then
+      echo "  fuzz ok: $pkg $f"
+      rm -f "$log"
+      return 0
+    fi
+    if grep -qE "Failing input written to|failure while testing seed corpus entry" "$log"; then
+      cat "$log"
+      echo "test.sh: fuzz $pkg $f FOUND A FAILING INPUT (see above)"
+      return 1
+    fi
+    echo "  fuzz $pkg $f: the engine stopped without a finding (try $try):"
+    tail -20 "$log" | sed 's/^/    /'
+  done
+  echo "  fuzz WARNING: $pkg $f could not run; no finding was reported"
+  rm -f "$log"
+  return 0
+}
+
 if [ "$fuzztime" != "0" ]; then
   echo "test.sh: fuzzing each target for $fuzztime"
   for pkg in $(go list ./...); do
     dir=$(go list -f '{{.Dir}}' "$pkg")
     for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
-      go test -run='^$' -fuzz="^${f}\$" -fuzztime="$fuzztime" "$pkg" >/dev/null \
-        || { echo "fuzz $pkg $f failed"; go test -run='^$' -fuzz="^${f}\$" -fuzztime=1x "$pkg"; exit 1; }
-      echo "  fuzz ok: $pkg $f"
+      fuzz "$pkg" "$f"
     done
   done
 fi
