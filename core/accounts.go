@@ -314,8 +314,7 @@ func (a *authLimiter) fail(user, host string) {
 	defer a.mu.Unlock()
 	now := time.Now()
 	for _, k := range []string{"u:" + user, "h:" + host} {
-		f := a.failures[k]
-		a.failures[k] = failCount{n: a.countLockedValue(f) + 1, last: now}
+		a.failures[k] = failCount{n: a.countLocked(k) + 1, last: now}
 	}
 	if len(a.failures) > 100000 { // bound memory under a credential-stuffing flood
 		for k, f := range a.failures {
@@ -324,13 +323,6 @@ func (a *authLimiter) fail(user, host string) {
 			}
 		}
 	}
-}
-
-func (a *authLimiter) countLockedValue(f failCount) int {
-	if time.Since(f.last) > authFailWindow {
-		return 0
-	}
-	return f.n
 }
 
 func (a *authLimiter) succeed(user, host string) {

@@ -102,10 +102,7 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 	prefix = append(prefix, verdict.Headers...)
 	full := append(prefix, raw...)
 
-	d, err := s.prepare(full, s.cfg.SegmentMinSize)
-	if err != nil {
-		return err
-	}
+	d := s.prepare(full, s.cfg.SegmentMinSize)
 	var batch storage.Batch
 	var extra [][]byte
 	var extraHashes []string
@@ -240,7 +237,7 @@ type prepared struct {
 	attach   []storage.Attachment
 }
 
-func (s *Service) prepare(raw []byte, minSize int) (*prepared, error) {
+func (s *Service) prepare(raw []byte, minSize int) *prepared {
 	p := message.Parse(raw)
 	d := &prepared{raw: raw, parsed: p, s: s}
 	for _, r := range message.Segments(raw, p, minSize) {
@@ -255,7 +252,7 @@ func (s *Service) prepare(raw []byte, minSize int) (*prepared, error) {
 		}
 		d.attach = append(d.attach, storage.Attachment{Part: path, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, Hash: a.Hash})
 	}
-	return d, nil
+	return d
 }
 
 // newMessage builds the row for one mailbox copy; head, if any, is a

@@ -216,25 +216,17 @@ func (s *Service) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids 
 // Move moves messages to another mailbox (RFC 6851 semantics). Moving into
 // Junk trains the user's spam filter with spam; moving out of Junk, with ham.
 func (s *Service) Move(ctx context.Context, userID, fromID int64, ids []int64, toID int64) ([]Moved, error) {
-	from, err := s.store.GetMailbox(ctx, userID, fromID)
-	if err != nil {
-		return nil, err
-	}
-	to, err := s.store.GetMailbox(ctx, userID, toID)
-	if err != nil {
-		return nil, err
-	}
-	moved, err := s.store.Move(ctx, userID, fromID, ids, toID)
-	if err != nil {
-		return nil, err
-	}
-	s.publishMoved(ctx, userID, fromID, toID, moved, true)
-	s.train(ctx, userID, from, to, moved)
-	return moved, nil
+	return s.transfer(ctx, userID, fromID, ids, toID, true)
 }
 
-// Copy copies messages into another mailbox, sharing their blobs.
+// Copy copies messages into another mailbox, sharing their blobs; copying
+// into or out of Junk trains the spam filter as Move does.
 func (s *Service) Copy(ctx context.Context, userID, fromID int64, ids []int64, toID int64) ([]Moved, error) {
+	return s.transfer(ctx, userID, fromID, ids, toID, false)
+}
+
+// transfer moves (or copies) messages, publishes the events and trains.
+func (s *Service) transfer(ctx context.Context, userID, fromID int64, ids []int64, toID int64, move bool) ([]Moved, error) {
 	from, err := s.store.GetMailbox(ctx, userID, fromID)
 	if err != nil {
 		return nil, err
@@ -243,13 +235,17 @@ func (s *Service) Copy(ctx context.Context, userID, fromID int64, ids []int64, t
 	if err != nil {
 		return nil, err
 	}
-	copied, err := s.store.Copy(ctx, userID, fromID, ids, toID)
+	op := s.store.Copy
+	if move {
+		op = s.store.Move
+	}
+	done, err := op(ctx, userID, fromID, ids, toID)
 	if err != nil {
 		return nil, err
 	}
-	s.publishMoved(ctx, userID, fromID, toID, copied, false)
-	s.train(ctx, userID, from, to, copied)
-	return copied, nil
+	s.publishMoved(ctx, userID, fromID, toID, done, move)
+	s.train(ctx, userID, from, to, done)
+	return done, nil
 }
 
 func (s *Service) publishMoved(ctx context.Context, userID, fromID, toID int64, ms []Moved, expunged bool) {

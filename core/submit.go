@@ -101,10 +101,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		}
 	}
 	full := append(s.traceHeaders(env, nil), raw...)
-	d, err := s.prepare(full, s.cfg.SegmentMinSize)
-	if err != nil {
-		return res, err
-	}
+	d := s.prepare(full, s.cfg.SegmentMinSize)
 	now := env.receivedAt()
 	var batch storage.Batch
 	blobs := d.blobs
@@ -179,10 +176,7 @@ func (s *Service) Append(ctx context.Context, userID, mailboxID int64, flags []s
 	if date.IsZero() {
 		date = time.Now()
 	}
-	d, err := s.prepare(raw, s.cfg.SegmentMinSize)
-	if err != nil {
-		return Message{}, err
-	}
+	d := s.prepare(raw, s.cfg.SegmentMinSize)
 	nm := d.newMessage(userID, mailboxID, flags, date, nil)
 	if err := s.store2(ctx, storage.Batch{Messages: []*storage.NewMessage{nm}}, d.blobs); err != nil {
 		return Message{}, err
