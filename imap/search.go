@@ -322,18 +322,25 @@ func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
 	return false
 }
 
+// bounds returns a range of a sequence or UID set in ascending order, with
+// "*" (stored as 0) standing for star: the last sequence number or the
+// highest UID (RFC 9051 section 9, seq-range: "4:2" is "2:4").
+func bounds(start, stop, star uint32) (uint32, uint32) {
+	if start == 0 {
+		start = star
+	}
+	if stop == 0 {
+		stop = star
+	}
+	if start > stop {
+		start, stop = stop, start
+	}
+	return start, stop
+}
+
 func seqContains(set imap.SeqSet, n, total uint32) bool {
 	for _, r := range set {
-		a, b := r.Start, r.Stop
-		if a == 0 {
-			a = total
-		}
-		if b == 0 {
-			b = total
-		}
-		if a > b {
-			a, b = b, a
-		}
+		a, b := bounds(r.Start, r.Stop, total)
 		if n >= a && n <= b {
 			return true
 		}
@@ -343,16 +350,7 @@ func seqContains(set imap.SeqSet, n, total uint32) bool {
 
 func uidContains(set imap.UIDSet, uid, high uint32) bool {
 	for _, r := range set {
-		a, b := uint32(r.Start), uint32(r.Stop)
-		if a == 0 {
-			a = high
-		}
-		if b == 0 {
-			b = high
-		}
-		if a > b {
-			a, b = b, a
-		}
+		a, b := bounds(uint32(r.Start), uint32(r.Stop), high)
 		if uid >= a && uid <= b {
 			return true
 		}

@@ -396,16 +396,7 @@ func (s *session) resolve(numSet imap.NumSet) []int {
 	case imap.SeqSet:
 		n := uint32(len(v.uids))
 		for _, r := range set {
-			a, b := r.Start, r.Stop
-			if a == 0 {
-				a = n
-			}
-			if b == 0 {
-				b = n
-			}
-			if a > b {
-				a, b = b, a
-			}
+			a, b := bounds(r.Start, r.Stop, n)
 			if a == 0 {
 				a = 1
 			}
@@ -425,16 +416,7 @@ func (s *session) resolve(numSet imap.NumSet) []int {
 		}
 		high := v.maxUID()
 		for _, r := range set {
-			a, b := uint32(r.Start), uint32(r.Stop)
-			if a == 0 {
-				a = high
-			}
-			if b == 0 {
-				b = high
-			}
-			if a > b {
-				a, b = b, a
-			}
+			a, b := bounds(uint32(r.Start), uint32(r.Stop), high)
 			lo := sort.Search(len(v.uids), func(i int) bool { return v.uids[i] >= a })
 			hi := sort.Search(len(v.uids), func(i int) bool { return v.uids[i] > b })
 			add(lo, hi)
