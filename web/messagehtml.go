@@ -46,12 +46,7 @@ func messageHTMLPolicy(remote bool) string {
 // cookie: inline (cid:) images are therefore written into the document as
 // data: URLs, within maxInlineImage and maxInlineTotal.
 func (s *Server) handleMessageHTML(w http.ResponseWriter, r *http.Request) {
-	m, err := s.loadMessage(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	raw, err := s.svc.ReadMessage(r.Context(), m)
+	m, raw, err := s.loadRaw(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -200,13 +200,18 @@ func (s *Server) loadMessage(r *http.Request) (core.Message, error) {
 	return s.svc.GetMessage(r.Context(), userFrom(r).ID, id)
 }
 
-func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request) {
+// loadRaw returns the message named by the path's {id} and its bytes.
+func (s *Server) loadRaw(r *http.Request) (core.Message, []byte, error) {
 	m, err := s.loadMessage(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return m, nil, err
 	}
 	raw, err := s.svc.ReadMessage(r.Context(), m)
+	return m, raw, err
+}
+
+func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request) {
+	m, raw, err := s.loadRaw(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
