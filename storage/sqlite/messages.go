@@ -288,63 +288,87 @@ func (s *Store) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids []
 // the source logs an expunge, the target a new message with a new UID, and
 // both mailboxes' counters change. Ids not in the source are skipped.
 func (s *Store) Move(ctx context.Context, userID, fromMailboxID int64, ids []int64, toMailboxID int64) ([]storage.Moved, error) {
-	var out []storage.Moved
-	err := s.write(ctx, func(w *wtx) error {
-		if err := w.wMailbox(userID, fromMailboxID); err != nil {
-			return err
+	return s.transfer(ctx, "move", userID, fromMailboxID, ids, toMailboxID, func(w *wtx, id int64, st msgState) (storage.Moved, error) {
+		unread := b2i(!hasSeen(st.flags))
+		expSeq, err := w.bumpModSeq(userID)
+		if err != nil {
+			return storage.Moved{}, err
 		}
-		if err := w.wMailbox(userID, toMailboxID); err != nil {
-			return err
+		if _, err := w.stmt(w.s.st.mailboxSub).ExecContext(w.ctx, unread, st.size, expSeq, userID, fromMailboxID); err != nil {
+			return storage.Moved{}, err
 		}
-		out = make([]storage.Moved, 0, len(ids))
-		for _, id := range ids {
-			st, ok, err := w.loadState(userID, fromMailboxID, id)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			unread := b2i(!hasSeen(st.flags))
-			expSeq, err := w.bumpModSeq(userID)
-			if err != nil {
-				return err
-			}
-			if _, err := w.stmt(w.s.st.mailboxSub).ExecContext(w.ctx, unread, st.size, expSeq, userID, fromMailboxID); err != nil {
-				return err
-			}
-			if err := w.change(userID, expSeq, fromMailboxID, id, st.uid, storage.ChangeExpunge); err != nil {
-				return err
-			}
-			newSeq, err := w.bumpModSeq(userID)
-			if err != nil {
-				return err
-			}
-			var uid uint32
-			if err := w.stmt(w.s.st.mailboxAdd).QueryRowContext(w.ctx, unread, st.size, newSeq, userID, toMailboxID).Scan(&uid); err != nil {
-				return err
-			}
-			if _, err := w.exec(`UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ? WHERE user_id = ? AND id = ?`,
-				toMailboxID, uid, newSeq, userID, id); err != nil {
-				return err
-			}
-			if err := w.change(userID, newSeq, toMailboxID, id, uid, storage.ChangeNew); err != nil {
-				return err
-			}
-			out = append(out, storage.Moved{ID: id, OldID: id, OldUID: st.uid, NewUID: uid})
+		if err := w.change(userID, expSeq, fromMailboxID, id, st.uid, storage.ChangeExpunge); err != nil {
+			return storage.Moved{}, err
 		}
-		return nil
+		newSeq, err := w.bumpModSeq(userID)
+		if err != nil {
+			return storage.Moved{}, err
+		}
+		var uid uint32
+		if err := w.stmt(w.s.st.mailboxAdd).QueryRowContext(w.ctx, unread, st.size, newSeq, userID, toMailboxID).Scan(&uid); err != nil {
+			return storage.Moved{}, err
+		}
+		if _, err := w.exec(`UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ? WHERE user_id = ? AND id = ?`,
+			toMailboxID, uid, newSeq, userID, id); err != nil {
+			return storage.Moved{}, err
+		}
+		if err := w.change(userID, newSeq, toMailboxID, id, uid, storage.ChangeNew); err != nil {
+			return storage.Moved{}, err
+		}
+		return storage.Moved{ID: id, OldID: id, OldUID: st.uid, NewUID: uid}, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: move: %w", err)
-	}
-	return out, nil
 }
 
 // Copy copies messages into another mailbox (RFC 9051 section 6.4.7): new
 // ids and UIDs, the same thread, flags, attachments and search text, one
 // more reference to each blob. Ids not in the source are skipped.
 func (s *Store) Copy(ctx context.Context, userID, fromMailboxID int64, ids []int64, toMailboxID int64) ([]storage.Moved, error) {
+	return s.transfer(ctx, "copy", userID, fromMailboxID, ids, toMailboxID, func(w *wtx, id int64, st msgState) (storage.Moved, error) {
+		modseq, err := w.bumpModSeq(userID)
+		if err != nil {
+			return storage.Moved{}, err
+		}
+		var uid uint32
+		if err := w.stmt(w.s.st.mailboxAdd).QueryRowContext(w.ctx, b2i(!hasSeen(st.flags)), st.size, modseq, userID, toMailboxID).Scan(&uid); err != nil {
+			return storage.Moved{}, err
+		}
+		nid, err := w.nextID("message")
+		if err != nil {
+			return storage.Moved{}, err
+		}
+		if _, err := w.exec(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq,
+			flags, seen, internal_date, size, header_size, segments, subject, from_addrs, to_addrs,
+			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc)
+			SELECT user_id, ?, ?, ?, thread_id, ?, flags, seen, internal_date, size, header_size,
+			segments, subject, from_addrs, to_addrs, cc_addrs, date, msgid, snippet, has_attachments,
+			subject_lc, from_lc, rcpt_lc FROM messages WHERE user_id = ? AND id = ?`,
+			nid, toMailboxID, uid, modseq, userID, id); err != nil {
+			return storage.Moved{}, err
+		}
+		if _, err := w.exec(`INSERT INTO attachments (user_id, message_id, part, filename, content_type, size, hash)
+			SELECT user_id, ?, part, filename, content_type, size, hash FROM attachments
+			WHERE user_id = ? AND message_id = ?`, nid, userID, id); err != nil {
+			return storage.Moved{}, err
+		}
+		if _, err := w.exec(`INSERT INTO search (rowid, subject, addrs, body)
+			SELECT ?, subject, addrs, body FROM search WHERE rowid = ?`, nid, id); err != nil {
+			return storage.Moved{}, err
+		}
+		if err := w.incSegments(st.segs); err != nil {
+			return storage.Moved{}, err
+		}
+		if err := w.change(userID, modseq, toMailboxID, nid, uid, storage.ChangeNew); err != nil {
+			return storage.Moved{}, err
+		}
+		return storage.Moved{ID: nid, OldID: id, OldUID: st.uid, NewUID: uid}, nil
+	})
+}
+
+// transfer runs one per-message step of Move or Copy in a write
+// transaction, after checking both mailboxes are the user's; ids not in
+// the source mailbox are skipped.
+func (s *Store) transfer(ctx context.Context, op string, userID, fromMailboxID int64, ids []int64, toMailboxID int64,
+	step func(w *wtx, id int64, st msgState) (storage.Moved, error)) ([]storage.Moved, error) {
 	var out []storage.Moved
 	err := s.write(ctx, func(w *wtx) error {
 		if err := w.wMailbox(userID, fromMailboxID); err != nil {
@@ -362,48 +386,16 @@ func (s *Store) Copy(ctx context.Context, userID, fromMailboxID int64, ids []int
 			if !ok {
 				continue
 			}
-			modseq, err := w.bumpModSeq(userID)
+			m, err := step(w, id, st)
 			if err != nil {
 				return err
 			}
-			var uid uint32
-			if err := w.stmt(w.s.st.mailboxAdd).QueryRowContext(w.ctx, b2i(!hasSeen(st.flags)), st.size, modseq, userID, toMailboxID).Scan(&uid); err != nil {
-				return err
-			}
-			nid, err := w.nextID("message")
-			if err != nil {
-				return err
-			}
-			if _, err := w.exec(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq,
-				flags, seen, internal_date, size, header_size, segments, subject, from_addrs, to_addrs,
-				cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc)
-				SELECT user_id, ?, ?, ?, thread_id, ?, flags, seen, internal_date, size, header_size,
-				segments, subject, from_addrs, to_addrs, cc_addrs, date, msgid, snippet, has_attachments,
-				subject_lc, from_lc, rcpt_lc FROM messages WHERE user_id = ? AND id = ?`,
-				nid, toMailboxID, uid, modseq, userID, id); err != nil {
-				return err
-			}
-			if _, err := w.exec(`INSERT INTO attachments (user_id, message_id, part, filename, content_type, size, hash)
-				SELECT user_id, ?, part, filename, content_type, size, hash FROM attachments
-				WHERE user_id = ? AND message_id = ?`, nid, userID, id); err != nil {
-				return err
-			}
-			if _, err := w.exec(`INSERT INTO search (rowid, subject, addrs, body)
-				SELECT ?, subject, addrs, body FROM search WHERE rowid = ?`, nid, id); err != nil {
-				return err
-			}
-			if err := w.incSegments(st.segs); err != nil {
-				return err
-			}
-			if err := w.change(userID, modseq, toMailboxID, nid, uid, storage.ChangeNew); err != nil {
-				return err
-			}
-			out = append(out, storage.Moved{ID: nid, OldID: id, OldUID: st.uid, NewUID: uid})
+			out = append(out, m)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: copy: %w", err)
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return out, nil
 }
