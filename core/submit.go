@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stamp-mail/stamp/check"
-	"github.com/stamp-mail/stamp/message"
 	"github.com/stamp-mail/stamp/storage"
 )
 
@@ -55,7 +54,11 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 	if !strings.EqualFold(env.MailFrom, u.Address) {
 		return res, fmt.Errorf("%w: envelope sender %q", ErrSenderNotAllowed, env.MailFrom)
 	}
-	p := message.Parse(raw)
+	// One parse serves the sender check and storage: the trace header
+	// prepended here does not change the From field.
+	full := append(s.traceHeaders(env, nil), raw...)
+	d := s.prepare(full, s.cfg.SegmentMinSize)
+	p := d.parsed
 	if len(p.From) == 0 {
 		return res, fmt.Errorf("%w: message has no From header", ErrInvalid)
 	}
@@ -88,9 +91,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		ru, err := s.CheckRecipient(ctx, r)
 		switch {
 		case err == nil:
-			if !containsUser(local, ru.ID) {
-				local = append(local, ru)
-			}
+			local = append(local, ru)
 		case errors.Is(err, ErrRelayDenied):
 			if s.isSuppressed(ctx, domainOf(u.Address), r) {
 				return res, fmt.Errorf("%s: %w", r, ErrSuppressed)
@@ -100,8 +101,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 			return res, err
 		}
 	}
-	full := append(s.traceHeaders(env, nil), raw...)
-	d := s.prepare(full, s.cfg.SegmentMinSize)
+	local = distinctUsers(local)
 	now := env.receivedAt()
 	var batch storage.Batch
 	blobs := d.blobs
@@ -149,15 +149,6 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 	}
 	s.publishNew(ctx, batch.Messages)
 	return res, nil
-}
-
-func containsUser(us []User, id int64) bool {
-	for _, u := range us {
-		if u.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 func domainOf(addr string) string {
