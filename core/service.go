@@ -62,9 +62,10 @@ type Judge interface {
 	Learn(ctx context.Context, userID int64, raw []byte, spam bool) error
 }
 
-// Signer DKIM-signs outbound mail; it returns the header fields to prepend.
+// Signer DKIM-signs outbound mail whose From address is in domain; it
+// returns the header fields to prepend.
 type Signer interface {
-	SignHeaders(ctx context.Context, raw []byte) ([]byte, error)
+	SignHeaders(ctx context.Context, domain string, raw []byte) ([]byte, error)
 }
 
 // KeyGenerator makes the DKIM keys of a new domain.

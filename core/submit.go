@@ -123,7 +123,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		segs := d.segments
 		size := int64(len(full))
 		if s.signer != nil {
-			sig, err := s.signer.SignHeaders(ctx, full)
+			sig, err := s.signer.SignHeaders(ctx, domainOf(u.Address), full)
 			if err != nil {
 				s.log.Warn("DKIM signing failed; sending unsigned", "user", u.Address, "err", err)
 			} else if len(sig) > 0 {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/stamp-mail/stamp/check"
-	"github.com/stamp-mail/stamp/message"
 	"github.com/stamp-mail/stamp/storage"
 )
 
@@ -52,15 +51,11 @@ type cachedSigner struct {
 	at time.Time
 }
 
-// SignHeaders returns the DKIM-Signature fields for raw, or nil when the From
+// SignHeaders returns the DKIM-Signature fields for raw, whose From
+// address is in domain (core checks that before queueing), or nil when the
 // domain has no key.
-func (d *dkimSigner) SignHeaders(ctx context.Context, raw []byte) ([]byte, error) {
-	p := message.Parse(raw)
-	if len(p.From) == 0 {
-		return nil, nil
-	}
-	addr := p.From[0].Address
-	domain := strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
+func (d *dkimSigner) SignHeaders(ctx context.Context, domain string, raw []byte) ([]byte, error) {
+	domain = strings.ToLower(domain)
 	d.mu.Lock()
 	cs, ok := d.signers[domain]
 	d.mu.Unlock()
