@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"sync"
@@ -123,16 +124,17 @@ func (s *Service) publish(ctx context.Context, evs ...Event) {
 	if !ok {
 		return
 	}
-	// Events from one commit travel together; NOTIFY payloads stay under 8000 bytes.
-	var batch []Event
+	// Events from one commit travel together as one JSON array; NOTIFY
+	// payloads stay under 8000 bytes. Each event is encoded once.
+	var batch [][]byte
 	size := 0
 	flush := func() {
 		if len(batch) == 0 {
 			return
 		}
-		b, _ := json.Marshal(batch)
+		payload := "[" + string(bytes.Join(batch, []byte(","))) + "]"
 		nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if err := n.Notify(nctx, notifyChannel, string(b)); err != nil {
+		if err := n.Notify(nctx, notifyChannel, payload); err != nil {
 			s.log.Warn("notify other nodes failed", "err", err)
 		}
 		cancel()
@@ -143,7 +145,7 @@ func (s *Service) publish(ctx context.Context, evs ...Event) {
 		if size+len(b) > 7000 {
 			flush()
 		}
-		batch = append(batch, ev)
+		batch = append(batch, b)
 		size += len(b) + 1
 	}
 	flush()
