@@ -6,11 +6,18 @@ import (
 	"time"
 )
 
-// migrations are applied in order; migration i has version i+1. Never edit
-// a released migration: append a new one.
-var migrations = []string{
+// migration is one versioned schema step, applied in its own transaction.
+type migration struct {
+	version int
+	sql     string
+}
+
+// migrations are applied in ascending version order (gaps are allowed, so
+// work on separate features can take separate version ranges). Never edit a
+// released migration: append a new one.
+var migrations = []migration{
 	// 1: the initial schema.
-	`
+	{1, `
 CREATE TABLE sequences (
 	name  TEXT PRIMARY KEY,
 	value INTEGER NOT NULL
@@ -179,15 +186,15 @@ CREATE TABLE kv (
 	key   TEXT PRIMARY KEY,
 	value BLOB NOT NULL
 ) WITHOUT ROWID;
-`,
+`},
 	// 2: inline blobs, the bytes of small segments kept in the database so a
 	// delivery commits everything with one fsync.
-	`
+	{2, `
 CREATE TABLE blob_data (
 	hash TEXT PRIMARY KEY,
 	data BLOB NOT NULL
 );
-`,
+`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE
@@ -199,8 +206,8 @@ func (s *Store) migrate(ctx context.Context) error {
 		applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	for i, m := range migrations {
-		version := i + 1
+	for _, m := range migrations {
+		version := m.version
 		err := s.write(ctx, func(w *wtx) error {
 			var n int
 			if err := w.queryRow(`SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
@@ -209,7 +216,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if n > 0 {
 				return nil
 			}
-			if _, err := w.exec(m); err != nil {
+			if _, err := w.exec(m.sql); err != nil {
 				return err
 			}
 			_, err := w.exec(`INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
