@@ -95,6 +95,7 @@ type OutboundConfig struct {
 	RelayPassword string        `yaml:"relay_password"`
 	MaxAge        time.Duration `yaml:"max_age"`
 	Workers       int           `yaml:"workers"`
+	Lease         time.Duration `yaml:"lease"` // claim of a queue item; default 35m
 }
 
 // FiltersConfig configures the checks of incoming mail.
@@ -355,6 +356,9 @@ func (c *Config) validate() error {
 	}
 	if c.Outbound.Workers < 1 || c.Outbound.Workers > 256 {
 		bad("outbound.workers", "must be between 1 and 256")
+	}
+	if c.Outbound.Lease != 0 && c.Outbound.Lease < time.Second {
+		bad("outbound.lease", "must be at least 1s, not %v", c.Outbound.Lease)
 	}
 	switch c.Filters.ClamdFailMode {
 	case "tempfail", "accept":

@@ -228,7 +228,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 	worker := outbound.New(outbound.Options{Core: svc, Logger: log.With("proto", "outbound"), Hostname: c.Hostname,
 		DNSServer: c.Outbound.DNSServer, Port: c.Outbound.Port, Relay: c.Outbound.Relay,
 		RelayUsername: c.Outbound.RelayUsername, RelayPassword: c.Outbound.RelayPassword,
-		MaxAge: c.Outbound.MaxAge, Workers: c.Outbound.Workers})
+		MaxAge: c.Outbound.MaxAge, Workers: c.Outbound.Workers, Lease: c.Outbound.Lease})
 	var workerWG sync.WaitGroup
 	workerWG.Add(1)
 	go func() {
