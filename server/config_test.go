@@ -123,3 +123,17 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Errorf("example smtp listener: got %q", c.Listen.SMTP)
 	}
 }
+
+func TestDeployConfigLoads(t *testing.T) {
+	// deploy/stamp.yaml, the nodes' configuration of deploy/compose.yaml,
+	// must stay valid; its S3 keys come from the environment.
+	t.Setenv("STAMP_S3_ACCESS_KEY", "stamp")
+	t.Setenv("STAMP_S3_SECRET_KEY", "secret")
+	c, err := Load(filepath.Join("..", "deploy", "stamp.yaml"))
+	if err != nil {
+		t.Fatalf("deploy/stamp.yaml: %v", err)
+	}
+	if c.Storage.Blobs != "s3" || c.Storage.S3.SecretKey != "secret" || c.Storage.Database != "postgres" {
+		t.Errorf("deploy/stamp.yaml: got blobs %q database %q secret %q", c.Storage.Blobs, c.Storage.Database, c.Storage.S3.SecretKey)
+	}
+}
