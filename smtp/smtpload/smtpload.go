@@ -43,6 +43,10 @@ type Options struct {
 	Username    string // AUTH PLAIN when set
 	Password    string
 	StartTLS    bool        // issue STARTTLS before anything else
+	// PerConnection is how many messages one connection sends before QUIT
+	// (then a new connection, STARTTLS and AUTH); 0 means no limit (RSET
+	// between messages).
+	PerConnection int
 	TLS         *tls.Config // for STARTTLS; default skips certificate checks (load tests target your own server)
 	// OnAccepted, when set, is called (from several goroutines) with the
 	// Message-ID (without brackets) of every message answered 250.
@@ -151,12 +155,18 @@ func (r *runner) worker(ctx context.Context, conn int) {
 		}
 	}()
 	used := false
+	sent := 0 // messages on this connection
 	for ctx.Err() == nil {
 		n, ok := r.take()
 		if !ok {
 			return
 		}
+		if c != nil && r.o.PerConnection > 0 && sent >= r.o.PerConnection {
+			c.Quit()
+			c = nil
+		}
 		if c == nil {
+			sent = 0
 			var err error
 			if c, err = r.dial(ctx); err != nil {
 				r.fail(err)
@@ -172,6 +182,7 @@ func (r *runner) worker(ctx context.Context, conn int) {
 			}
 		}
 		used = true
+		sent++
 		id := fmt.Sprintf("load-%s-%d-%d@stamp.load", r.tag, conn, n)
 		t0 := time.Now()
 		err := r.send(c, id)
