@@ -3,8 +3,7 @@
 # PostgreSQL when STAMP_TEST_POSTGRES_DSN is set, or a throwaway cluster can
 # be started), for 10 KB and 100 KB messages over 8 connections to the MX
 # port with every check on, and submission (STARTTLS, AUTH PLAIN, 10 KB to a
-# local user, one message per connection: connect, STARTTLS, AUTH, send,
-# QUIT, as mail clients do). With STAMP_BENCH_PEER=/path/to/maddy the same submission load
+# local user; each connection authenticates once and sends many). With STAMP_BENCH_PEER=/path/to/maddy the same submission load
 # also runs against that peer Go mail server (maddy 0.8, SQLite storage,
 # built outside the clone), in the same run. Prints one line per run;
 # BENCHMARKS.md records the figures with this command.
@@ -76,7 +75,7 @@ YAML
   if [ "$nsub" -gt 0 ]; then
     printf '%-15s submission 10 KB x %5d, %d connections: ' "$name" "$nsub" "$conns"
     "$bin" load smtp --addr "$sub" --starttls --username bench@bench.test --password 'bench password' \
-      --from bench@bench.test --to bench@bench.test --connections "$conns" --messages "$nsub" --size 10240 --per-connection 1
+      --from bench@bench.test --to bench@bench.test --connections "$conns" --messages "$nsub" --size 10240
   fi
   kill "$srv_pid"; wait "$srv_pid" 2>/dev/null || true; srv_pid=""
 }
@@ -127,7 +126,7 @@ CONF
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
   printf '%-15s submission 10 KB x %5d, %d connections: ' "peer (maddy)" "$nsub" "$conns"
   "$bin" load smtp --addr "127.0.0.1:$port" --starttls --username bench@peer.test --password 'bench password' \
-    --from bench@peer.test --to bench@peer.test --connections "$conns" --messages "$nsub" --size 10240 --per-connection 1
+    --from bench@peer.test --to bench@peer.test --connections "$conns" --messages "$nsub" --size 10240
   kill "$peer_pid"; wait "$peer_pid" 2>/dev/null || true; peer_pid=""
 }
 
