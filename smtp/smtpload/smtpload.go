@@ -42,11 +42,11 @@ type Options struct {
 	From, To    string // envelope and header addresses
 	Username    string // AUTH PLAIN when set
 	Password    string
-	StartTLS    bool        // issue STARTTLS before anything else
+	StartTLS    bool // issue STARTTLS before anything else
 	// PerConnection is how many messages one connection sends before QUIT
 	// (then a new connection, STARTTLS and AUTH); 0 means no limit.
 	PerConnection int
-	TLS         *tls.Config // for STARTTLS; default skips certificate checks (load tests target your own server)
+	TLS           *tls.Config // for STARTTLS; default skips certificate checks (load tests target your own server)
 	// OnAccepted, when set, is called (from several goroutines) with the
 	// Message-ID (without brackets) of every message answered 250.
 	OnAccepted func(messageID string)
