@@ -54,7 +54,7 @@ run_one() { # name storage-yaml [extra-yaml]
 hostname: bench.test
 storage: $storage
 listen: {smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "", imap: "", imaps: "", pop3: "", pop3s: "", http: ""}
-limits: {smtp_rate_per_minute: 10000000, max_connections: 10000}
+limits: {smtp_rate_per_minute: 10000000, max_connections: 10000, max_connections_per_ip: 10000, send_per_hour: 100000000, send_per_day: 100000000}
 log: {level: warn}
 $dns_yaml
 $extra
