@@ -50,10 +50,10 @@ func (s *Service) CheckRecipient(ctx context.Context, addr string) (User, error)
 	if !ok {
 		return User{}, ErrRelayDenied
 	}
-	u, err := s.store.GetUserByAddress(ctx, addr)
+	u, err := s.userByAddress(ctx, addr)
 	if errors.Is(err, storage.ErrNotFound) {
 		if i := strings.IndexByte(local, '+'); i > 0 {
-			u, err = s.store.GetUserByAddress(ctx, local[:i]+"@"+domain)
+			u, err = s.userByAddress(ctx, local[:i]+"@"+domain)
 		}
 	}
 	if errors.Is(err, storage.ErrNotFound) {

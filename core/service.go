@@ -169,6 +169,8 @@ type Service struct {
 	domains   map[string]bool // local domains, cached for domainCacheTTL
 	domainsAt time.Time
 
+	rcpts recipientCache // RCPT lookups (rcptcache.go)
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
