@@ -102,7 +102,7 @@ func writeConfig(t *testing.T, dir string, o stampOptions, dnsAddr string) serve
 	var b strings.Builder
 	fmt.Fprintf(&b, "hostname: mx.%s\ndata_dir: %q\n", localDomain, filepath.Join(dir, "data"))
 	b.WriteString("listen:\n  smtp: 127.0.0.1:0\n  submission: 127.0.0.1:0\n  imap: 127.0.0.1:0\n" +
-		"  submissions: \"\"\n  imaps: \"\"\n  pop3: \"\"\n  pop3s: \"\"\n  http: \"\"\n  https: \"\"\n")
+		"  submissions: \"\"\n  imaps: \"\"\n  pop3: \"\"\n  pop3s: \"\"\n  http: \"\"\n  https: \"\"\n  managesieve: 127.0.0.1:0\n")
 	b.WriteString("outbound:\n  workers: 1\n")
 	if dnsAddr != "" {
 		fmt.Fprintf(&b, "  dns_server: %q\n", dnsAddr)
