@@ -15,7 +15,7 @@ import (
 // Sieve script limits per user (ManageSieve HAVESPACE, RFC 5804 section 2.5).
 const (
 	// MaxSieveScriptBytes bounds one script.
-	MaxSieveScriptBytes = 256 << 10
+	MaxSieveScriptBytes = 1 << 20
 	// MaxSieveScripts bounds how many scripts a user keeps.
 	MaxSieveScripts = 32
 	// maxSieveNameLen bounds a script name, in characters.
