@@ -140,7 +140,7 @@ func (c srsCodec) reverse(local string, now time.Time) (string, error) {
 			return "", ErrSRSInvalid
 		}
 		h, tt, domain, orig := parts[0], parts[1], parts[2], parts[3]
-		if subtle.ConstantTimeCompare([]byte(h), []byte(c.hash(tt, domain, orig))) != 1 {
+		if !hashEqual(h, c.hash(tt, domain, orig)) {
 			return "", ErrSRSInvalid
 		}
 		day, ok := srsStampDay(tt)
@@ -158,12 +158,18 @@ func (c srsCodec) reverse(local string, now time.Time) (string, error) {
 			return "", ErrSRSInvalid
 		}
 		h, hop, opaque := parts[0], parts[1], parts[2]
-		if subtle.ConstantTimeCompare([]byte(h), []byte(c.hash(hop, opaque))) != 1 {
+		if !hashEqual(h, c.hash(hop, opaque)) {
 			return "", ErrSRSInvalid
 		}
 		return "SRS0" + opaque + "@" + hop, nil
 	}
 	return "", ErrSRSInvalid
+}
+
+// hashEqual compares SRS hashes without regard to case: mail systems on
+// the way may lower-case addresses (libsrs2 does the same).
+func hashEqual(got, want string) bool {
+	return subtle.ConstantTimeCompare([]byte(strings.ToLower(got)), []byte(strings.ToLower(want))) == 1
 }
 
 // srs returns the codec with the database's secret, creating the secret
