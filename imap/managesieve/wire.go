@@ -136,11 +136,11 @@ func unquote(s string) (string, string, error) {
 	return "", "", fmt.Errorf("%w: unterminated quoted string", errSyntax)
 }
 
-// quote returns s as a quoted string, or a literal when it holds line
-// breaks, quotes or is long (RFC 5804 section 4).
+// quote returns s as a quoted string (with '"' and '\' escaped), or a
+// literal when it holds line breaks or is long (RFC 5804 section 4).
 func quote(s string) string {
-	if len(s) < 1024 && !strings.ContainsAny(s, "\r\n\"\\\x00") {
-		return `"` + s + `"`
+	if len(s) < 1024 && !strings.ContainsAny(s, "\r\n\x00") {
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 	}
 	return "{" + strconv.Itoa(len(s)) + "}\r\n" + s
 }
