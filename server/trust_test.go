@@ -68,6 +68,9 @@ type stampOptions struct {
 	clamd         string   // filters.clamd, "" for none
 	clamdFailMode string   // filters.clamd_fail_mode, "" for the default
 	outboundPort  int      // outbound.port, 0 for the default
+	// setup, if set, runs on the opened application after the users are
+	// created (aliases, scripts...), before the server starts.
+	setup func(ctx context.Context, app *server.App) error
 }
 
 // stamp is a server started by server.Run, with its DNS server.
@@ -155,6 +158,12 @@ func startStamp(t *testing.T, o stampOptions) *stamp {
 		if _, err := app.Service.CreateUser(ctx, u, trustPassword); err != nil {
 			app.Close()
 			t.Fatalf("CreateUser %s: %v", u, err)
+		}
+	}
+	if o.setup != nil {
+		if err := o.setup(ctx, app); err != nil {
+			app.Close()
+			t.Fatalf("setup: %v", err)
 		}
 	}
 	stored, err := app.Service.DKIMKeys(ctx, localDomain)
