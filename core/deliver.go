@@ -142,17 +142,6 @@ func rejection(v check.Verdict) error {
 	return r
 }
 
-// distinctUsers returns us without repeated users (first occurrence kept).
-func distinctUsers(us []User) []User {
-	out := make([]User, 0, len(us))
-	for _, u := range us {
-		if !slices.ContainsFunc(out, func(x User) bool { return x.ID == u.ID }) {
-			out = append(out, u)
-		}
-	}
-	return out
-}
-
 // traceHeaders returns the Return-Path and Received fields (RFC 5321 section 4.4).
 func (s *Service) traceHeaders(env Envelope, users []User) []byte {
 	var b bytes.Buffer

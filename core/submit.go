@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,6 +93,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 	}
 	var local []User
 	var remote []string
+	lr := &routed{}
 	for _, r := range env.Recipients {
 		// Local addresses are routed (aliases, user+tag...); their
 		// external targets join the remote recipients.
@@ -99,7 +101,9 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		err := s.resolve(ctx, r, "", "", 0, map[string]bool{}, rr)
 		switch {
 		case err == nil:
-			local = append(local, rr.users()...)
+			for _, lt := range rr.locals {
+				lr.addLocal(lt)
+			}
 			for _, f := range rr.forwards {
 				remote = append(remote, f.targets...)
 			}
@@ -112,7 +116,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 			return res, err
 		}
 	}
-	local = distinctUsers(local)
+	local = lr.users()
 	now := env.receivedAt()
 	var batch storage.Batch
 	blobs := d.blobs
@@ -122,13 +126,14 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 	}
 	sentMsg := d.newMessage(u.ID, sent, []string{storage.FlagSeen}, now, nil)
 	batch.Messages = append(batch.Messages, sentMsg)
-	for _, lu := range local {
-		mb, err := s.roleMailbox(ctx, lu.ID, storage.RoleInbox)
-		if err != nil {
-			return res, err
-		}
-		batch.Messages = append(batch.Messages, d.newMessage(lu.ID, mb, nil, now, nil))
+	// Local recipients get what their Sieve scripts decide, as inbound mail does.
+	plan, err := s.planDelivery(ctx, env, d, check.Verdict{}, lr)
+	if err != nil {
+		return res, err
 	}
+	batch.Messages = append(batch.Messages, plan.batch.Messages...)
+	batch.Queue = append(batch.Queue, plan.batch.Queue...)
+	blobs = append(slices.Clip(blobs), plan.blobs...)
 	var qi *storage.QueueItem
 	if len(remote) > 0 {
 		segs := d.segments
@@ -159,6 +164,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		s.WakeQueue()
 	}
 	s.publishNew(ctx, batch.Messages)
+	s.afterDelivery(ctx, env, d, plan)
 	return res, nil
 }
 

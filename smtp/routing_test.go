@@ -467,3 +467,24 @@ func TestSendAsAlias(t *testing.T) {
 		t.Errorf("queue: got %+v, want one item from sales@example.test", q)
 	}
 }
+
+// TestSieveOnSubmission: mail between local users (submission) goes through
+// the recipient's script too.
+func TestSieveOnSubmission(t *testing.T) {
+	svc, us := newService(t)
+	putScript(t, svc, us[1], `require ["fileinto", "mailbox"]; if address :is "from" "a@example.test" { fileinto :create "From A"; }`)
+	addr, _ := start(t, submissionOpts(t, svc))
+	cl := dialTLS(t, addr)
+	if err := cl.Auth(sasl.NewPlainClient("", "a@example.test", coretest.Password)); err != nil {
+		t.Fatal(err)
+	}
+	if got := code(send(cl, "a@example.test", []string{"b@example.test"}, msg("a@example.test", "b@example.test", "internal"))); got != "ok" {
+		t.Fatalf("submission: got %s, want ok", got)
+	}
+	if got, in := len(folder(t, svc, us[1], "From A")), len(inbox(t, svc, us[1])); got != 1 || in != 0 {
+		t.Errorf("b: From A %d, INBOX %d, want 1 and 0", got, in)
+	}
+	if got := len(mailbox(t, svc, us[0], storage.RoleSent)); got != 1 {
+		t.Errorf("Sent of a: got %d, want 1", got)
+	}
+}
