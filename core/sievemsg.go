@@ -44,6 +44,10 @@ type sieveMessage struct {
 	raw    []byte
 	parsed *message.Parsed
 	fields []headerField
+	// Decoded values and addresses by lower-case field name: a script
+	// asks for the same fields many times. One run uses one goroutine.
+	values map[string][]string
+	addrs  map[string][]string
 }
 
 func newSieveMessage(raw []byte, p *message.Parsed) *sieveMessage {
@@ -57,6 +61,19 @@ func newSieveMessage(raw []byte, p *message.Parsed) *sieveMessage {
 var wordDecoder = mime.WordDecoder{}
 
 func (m *sieveMessage) Header(name string) []string {
+	key := strings.ToLower(name)
+	if v, ok := m.values[key]; ok {
+		return v
+	}
+	if m.values == nil {
+		m.values = map[string][]string{}
+	}
+	v := m.header(name)
+	m.values[key] = v
+	return v
+}
+
+func (m *sieveMessage) header(name string) []string {
 	var out []string
 	for _, f := range m.fields {
 		if strings.EqualFold(f.name, name) {
@@ -71,6 +88,19 @@ func (m *sieveMessage) Header(name string) []string {
 }
 
 func (m *sieveMessage) Addresses(name string) []string {
+	key := strings.ToLower(name)
+	if v, ok := m.addrs[key]; ok {
+		return v
+	}
+	if m.addrs == nil {
+		m.addrs = map[string][]string{}
+	}
+	v := m.addresses(name)
+	m.addrs[key] = v
+	return v
+}
+
+func (m *sieveMessage) addresses(name string) []string {
 	var out []string
 	for _, f := range m.fields {
 		if !strings.EqualFold(f.name, name) {

@@ -223,9 +223,12 @@ func (in *interp) block(cmds []*Command) error {
 }
 
 func (in *interp) command(c *Command) error {
-	a, err := sortArgs(nil, c.Name, c.Args, commandSpecs[c.Name].tags)
-	if err != nil {
-		return err
+	a := c.sorted
+	if a == nil {
+		var err error
+		if a, err = sortArgs(nil, c.Name, c.Args, commandSpecs[c.Name].tags); err != nil {
+			return err
+		}
 	}
 	str := func(i int) string { return in.expand(a.pos[i].Strings[0]) }
 	_, copyTag := a.tags["copy"]
@@ -520,9 +523,12 @@ func (in *interp) test(t *Test) (bool, error) {
 		}
 		return t.Name == "allof", nil
 	}
-	a, err := sortArgs(nil, t.Name, t.Args, testSpecs[t.Name].tags)
-	if err != nil {
-		return false, err
+	a := t.sorted
+	if a == nil {
+		var err error
+		if a, err = sortArgs(nil, t.Name, t.Args, testSpecs[t.Name].tags); err != nil {
+			return false, err
+		}
 	}
 	switch t.Name {
 	case "exists":
@@ -664,8 +670,8 @@ func (in *interp) match1(a *args, v, k string) (bool, error) {
 		}
 		return strings.Contains(v, k), nil
 	case "matches":
-		re, err := globRegexp(k, a.comparator == "i;ascii-casemap")
-		if err != nil {
+		re := in.pattern("g", k, a.comparator)
+		if re == nil {
 			return false, nil
 		}
 		m := re.FindStringSubmatch(v)
@@ -675,8 +681,8 @@ func (in *interp) match1(a *args, v, k string) (bool, error) {
 		in.setMatch(m)
 		return true, nil
 	case "regex":
-		re, err := compileRegex(k, a.comparator)
-		if err != nil {
+		re := in.pattern("r", k, a.comparator)
+		if re == nil {
 			return false, nil // a bad expression built from variables matches nothing
 		}
 		m := re.FindStringSubmatch(v)
@@ -687,6 +693,34 @@ func (in *interp) match1(a *args, v, k string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// maxCachedPatterns bounds the compiled patterns kept per script (keys
+// built from variables could otherwise grow it without end).
+const maxCachedPatterns = 512
+
+// pattern returns the compiled :matches ("g") or :regex ("r") pattern,
+// cached on the script; nil when it does not compile.
+func (in *interp) pattern(kind, k, comparator string) *regexp.Regexp {
+	key := kind + comparator + "\x00" + k
+	if v, ok := in.s.patterns.Load(key); ok {
+		re, _ := v.(*regexp.Regexp)
+		return re
+	}
+	var re *regexp.Regexp
+	var err error
+	if kind == "g" {
+		re, err = globRegexp(k, comparator == "i;ascii-casemap")
+	} else {
+		re, err = compileRegex(k, comparator)
+	}
+	if err != nil {
+		re = nil
+	}
+	if in.s.cached.Add(1) <= maxCachedPatterns {
+		in.s.patterns.Store(key, re)
+	}
+	return re
 }
 
 func (in *interp) setMatch(m []string) {
@@ -729,13 +763,22 @@ func globRegexp(pat string, fold bool) (*regexp.Regexp, error) {
 	return regexp.Compile(b.String())
 }
 
+// asciiLower lower-cases ASCII letters only (i;ascii-casemap, RFC 4790 section 9.2).
 func asciiLower(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'A' && r <= 'Z' {
-			return r + 'a' - 'A'
+	i := 0
+	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if b[i] >= 'A' && b[i] <= 'Z' {
+			b[i] += 'a' - 'A'
 		}
-		return r
-	}, s)
+	}
+	return string(b)
 }
 
 // compare orders two strings by a comparator (RFC 4790): -1, 0 or 1.

@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // MaxScriptSize bounds the script text Parse accepts.
@@ -142,8 +144,7 @@ func (l *lexer) next() (token, error) {
 	}
 	p := l.pos()
 	c := l.src[l.i]
-	single := map[byte]tokKind{'[': tLBracket, ']': tRBracket, '(': tLParen, ')': tRParen, '{': tLBrace, '}': tRBrace, ',': tComma, ';': tSemicolon}
-	if k, ok := single[c]; ok {
+	if k := singleToken(c); k != tEOF {
 		l.advance(1)
 		return token{kind: k, pos: p}, nil
 	}
@@ -168,9 +169,16 @@ func (l *lexer) next() (token, error) {
 		}
 		l.advance(j - l.i)
 		if l.i < len(l.src) {
-			mult := map[byte]int64{'k': 1 << 10, 'K': 1 << 10, 'm': 1 << 20, 'M': 1 << 20, 'g': 1 << 30, 'G': 1 << 30}
-			if m, ok := mult[l.src[l.i]]; ok {
-				n *= m
+			// Quantifiers (RFC 5228 section 2.4.1).
+			switch l.src[l.i] {
+			case 'k', 'K':
+				n <<= 10
+				l.advance(1)
+			case 'm', 'M':
+				n <<= 20
+				l.advance(1)
+			case 'g', 'G':
+				n <<= 30
 				l.advance(1)
 			}
 		}
@@ -184,6 +192,29 @@ func (l *lexer) next() (token, error) {
 		return token{kind: tIdent, text: strings.ToLower(id), pos: p}, nil
 	}
 	return token{}, p.errorf("unexpected character %q", c)
+}
+
+// singleToken returns the kind of a one-character token, tEOF for others.
+func singleToken(c byte) tokKind {
+	switch c {
+	case '[':
+		return tLBracket
+	case ']':
+		return tRBracket
+	case '(':
+		return tLParen
+	case ')':
+		return tRParen
+	case '{':
+		return tLBrace
+	case '}':
+		return tRBrace
+	case ',':
+		return tComma
+	case ';':
+		return tSemicolon
+	}
+	return tEOF
 }
 
 func isIdentStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -288,6 +319,8 @@ type Test struct {
 	Name  string
 	Args  []Arg
 	Tests []*Test
+
+	sorted *args // set by validation
 }
 
 // Command is a command with its arguments, test (if, elsif) and block.
@@ -297,6 +330,8 @@ type Command struct {
 	Args  []Arg
 	Test  *Test
 	Block []*Command
+
+	sorted *args // set by validation
 }
 
 // Script is a parsed and validated Sieve script.
@@ -304,6 +339,8 @@ type Script struct {
 	Commands   []*Command
 	Extensions map[string]bool // from require
 	nodes      int
+	patterns   sync.Map     // pattern cache key -> *regexp.Regexp (nil value: does not compile)
+	cached     atomic.Int64 // entries stored in patterns
 }
 
 type parser struct {

@@ -245,3 +245,38 @@ func TestSupportedSorted(t *testing.T) {
 		t.Errorf("Supported: got %v", Supported)
 	}
 }
+
+// BenchmarkRun measures one run of a 20-rule script over a message (parsed once).
+func BenchmarkRun(b *testing.B) {
+	var rules strings.Builder
+	rules.WriteString("require [\"fileinto\", \"variables\", \"regex\"];\n")
+	for i := range 20 {
+		fmt.Fprintf(&rules, "if anyof (header :contains \"subject\" \"topic-%d\", address :domain \"from\" \"list%d.example\", header :matches \"x-id\" \"*-%d\") { fileinto \"F%d\"; }\n", i, i, i, i)
+	}
+	s, err := Parse(rules.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Run(ctx, s, sample, env, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParse measures parsing the same 20-rule script.
+func BenchmarkParse(b *testing.B) {
+	var rules strings.Builder
+	rules.WriteString("require [\"fileinto\"];\n")
+	for i := range 20 {
+		fmt.Fprintf(&rules, "if header :contains \"subject\" \"topic-%d\" { fileinto \"F%d\"; }\n", i, i)
+	}
+	src := rules.String()
+	for range b.N {
+		if _, err := Parse(src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

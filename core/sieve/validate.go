@@ -253,6 +253,7 @@ func validateBlock(s *Script, cmds []*Command, top bool) error {
 		if err != nil {
 			return err
 		}
+		c.sorted = a
 		switch c.Name {
 		case "setflag", "addflag", "removeflag":
 			// [variablename] list-of-flags
@@ -350,6 +351,7 @@ func validateTest(s *Script, t *Test) error {
 	if err != nil {
 		return err
 	}
+	t.sorted = a
 	if t.Name == "hasflag" {
 		if len(a.pos) == 2 {
 			err = positional(t.Name, t.Pos, a.pos, "ll")
