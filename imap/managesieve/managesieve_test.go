@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"errors"
 	"math/big"
 	"net"
 	"os/exec"
@@ -268,5 +269,35 @@ func TestWrongPassword(t *testing.T) {
 	}
 	if got := c.cmd("LOGOUT\r\n"); !strings.HasPrefix(got, "OK") {
 		t.Errorf("LOGOUT: got %q", got)
+	}
+}
+
+// TestShutdownSaysBye: an idle session gets BYE when the server shuts down.
+func TestShutdownSaysBye(t *testing.T) {
+	svc := coretest.New(t, coretest.Options{})
+	srv := managesieve.New(managesieve.Options{Core: svc, AllowInsecureAuth: true})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c := &conn{t: t, c: nc, br: bufio.NewReader(nc)}
+	c.until()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: got %v, want nil (the session ended by itself)", err)
+	}
+	if got := c.until(); !strings.HasPrefix(got, "BYE") {
+		t.Errorf("after Shutdown: got %q, want BYE", got)
+	}
+	if err := <-done; !errors.Is(err, managesieve.ErrServerClosed) {
+		t.Errorf("Serve: got %v, want ErrServerClosed", err)
 	}
 }
