@@ -41,6 +41,16 @@ type RoutingConfig struct {
 	SieveTimeout time.Duration // per script run; default 1s
 	SieveLimits  sieve.Limits  // zero fields take sieve's defaults
 	VacationDays int           // default :days of vacation; default 7 (RFC 5230 section 4.1)
+	// Now is the clock of SRS expiry and vacation periods; nil is time.Now
+	// (tests move it forward instead of waiting days).
+	Now func() time.Time
+}
+
+func (s *Service) routingNow() time.Time {
+	if s.cfg.Routing.Now != nil {
+		return s.cfg.Routing.Now()
+	}
+	return time.Now()
 }
 
 func (c *RoutingConfig) setDefaults() {
@@ -148,7 +158,7 @@ func (s *Service) resolve(ctx context.Context, addr, rcpt, via string, depth int
 		if err != nil {
 			return err
 		}
-		orig, err := codec.reverse(local, time.Now())
+		orig, err := codec.reverse(local, s.routingNow())
 		if err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrNoSuchUser, addr, err)
 		}

@@ -105,6 +105,7 @@ func (p *deliveryPlan) addBlob(s *Service, b []byte) storage.Segment {
 func (s *Service) planDelivery(ctx context.Context, env Envelope, d *prepared, verdict check.Verdict, r *routed) (*deliveryPlan, error) {
 	p := &deliveryPlan{}
 	now := env.receivedAt()
+	srsNow := s.routingNow()
 	forwards := append([]forward(nil), r.forwards...)
 	single := len(r.locals) == 1 && len(r.forwards) == 0 && len(env.Recipients) == 1
 	for _, t := range r.locals {
@@ -196,7 +197,7 @@ func (s *Service) planDelivery(ctx context.Context, env Envelope, d *prepared, v
 		for _, f := range forwards {
 			msg := append([]byte("Delivered-To: "+f.via+"\r\n"), body...)
 			seg := p.addBlob(s, msg)
-			sender := codec.forward(env.MailFrom, domainOf(f.via), now)
+			sender := codec.forward(env.MailFrom, domainOf(f.via), srsNow)
 			p.batch.Queue = append(p.batch.Queue, &storage.QueueItem{Sender: sender, Recipients: f.targets,
 				Segments: []storage.Segment{seg}, Size: int64(len(msg)), State: storage.QueueQueued,
 				NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}})
@@ -426,7 +427,7 @@ func (s *Service) sendVacation(ctx context.Context, env Envelope, vr vacationRep
 	if days <= 0 {
 		days = s.cfg.Routing.VacationDays
 	}
-	now := time.Now()
+	now := s.routingNow()
 	sender := strings.ToLower(env.MailFrom)
 	due, err := s.store.NoteVacationReply(ctx, vr.target.user.ID, vr.v.Handle, sender, now, now.Add(time.Duration(days)*24*time.Hour))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -486,5 +487,60 @@ func TestSieveOnSubmission(t *testing.T) {
 	}
 	if got := len(mailbox(t, svc, us[0], storage.RoleSent)); got != 1 {
 		t.Errorf("Sent of a: got %d, want 1", got)
+	}
+}
+
+// testClock is a clock the test moves forward.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// TestVacationPeriodAndSRSExpiry: a second vacation reply to the same
+// sender waits for :days to pass; an SRS address stops working after 21 days.
+func TestVacationPeriodAndSRSExpiry(t *testing.T) {
+	clock := &testClock{now: time.Now()}
+	svc := coretest.New(t, coretest.Options{Config: core.Config{Routing: core.RoutingConfig{Now: clock.Now}}})
+	a := coretest.User(t, svc, "a@example.test")
+	putScript(t, svc, a, `require "vacation"; vacation :days 7 "Away.";`)
+	if _, err := svc.AddAlias(context.Background(), "fwd@example.test", []string{"out@remote.example"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := start(t, mxOpts(svc))
+	steps := []struct {
+		after time.Duration
+		want  int
+	}{{0, 1}, {6 * 24 * time.Hour, 1}, {2 * 24 * time.Hour, 2}, {time.Hour, 2}}
+	for i, st := range steps {
+		clock.advance(st.after)
+		if got := mxSend(t, addr, "x@origin.example", []string{"a@example.test"}, msg("x@origin.example", "a@example.test", fmt.Sprintf("day %d", i))); got != "ok" {
+			t.Fatal(got)
+		}
+		if got := len(queuedTo(t, svc, "x@origin.example")); got != st.want {
+			t.Errorf("step %d (+%v): vacation replies to x: got %d, want %d", i, st.after, got, st.want)
+		}
+	}
+
+	if got := mxSend(t, addr, "y@origin.example", []string{"fwd@example.test"}, msg("y@origin.example", "fwd@example.test", "to forward")); got != "ok" {
+		t.Fatal(got)
+	}
+	srs := queuedTo(t, svc, "out@remote.example")[0].Sender
+	bounce := func() string {
+		return mxSend(t, addr, "", []string{srs}, "From: MAILER-DAEMON@remote.example\r\nSubject: failed\r\n\r\nno\r\n")
+	}
+	clock.advance(20 * 24 * time.Hour)
+	if got := bounce(); got != "ok" {
+		t.Errorf("bounce to the SRS address after 20 days: got %s, want ok", got)
+	}
+	clock.advance(3 * 24 * time.Hour)
+	if got := bounce(); got != "550 5.1.1" {
+		t.Errorf("bounce to the SRS address after 23 days: got %s, want 550 5.1.1 (expired)", got)
 	}
 }
