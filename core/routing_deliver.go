@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -36,15 +37,20 @@ type rejectNotice struct {
 	rcpt, reason string
 }
 
-// scriptCache keeps parsed Sieve scripts by their text.
+// scriptCache keeps parsed Sieve scripts by the SHA-256 of their text,
+// up to scriptCacheBytes of script text.
 type scriptCache struct {
-	mu sync.Mutex
-	m  map[string]*sieve.Script
+	mu    sync.Mutex
+	m     map[[32]byte]*sieve.Script
+	bytes int
 }
 
+const scriptCacheBytes = 16 << 20
+
 func (c *scriptCache) get(text string) (*sieve.Script, error) {
+	key := sha256.Sum256([]byte(text))
 	c.mu.Lock()
-	sc, ok := c.m[text]
+	sc, ok := c.m[key]
 	c.mu.Unlock()
 	if ok {
 		return sc, nil
@@ -54,10 +60,13 @@ func (c *scriptCache) get(text string) (*sieve.Script, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	if c.m == nil || len(c.m) > 1000 {
-		c.m = map[string]*sieve.Script{}
+	if c.m == nil || c.bytes+len(text) > scriptCacheBytes {
+		c.m, c.bytes = map[[32]byte]*sieve.Script{}, 0
 	}
-	c.m[text] = sc
+	if len(text) <= scriptCacheBytes/4 {
+		c.m[key] = sc
+		c.bytes += len(text)
+	}
 	c.mu.Unlock()
 	return sc, nil
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"fmt"
 	"mime"
 	"net/mail"
 	"strings"
@@ -48,6 +49,7 @@ type sieveMessage struct {
 	// asks for the same fields many times. One run uses one goroutine.
 	values map[string][]string
 	addrs  map[string][]string
+	bodies map[string][]string
 }
 
 func newSieveMessage(raw []byte, p *message.Parsed) *sieveMessage {
@@ -128,6 +130,19 @@ func (m *sieveMessage) Size() int64 { return int64(len(m.raw)) }
 // Body returns the raw body, or the decoded parts of the given types
 // (RFC 5173 section 5: "text" matches every text/* part).
 func (m *sieveMessage) Body(raw bool, types []string) []string {
+	key := fmt.Sprint(raw, types)
+	if v, ok := m.bodies[key]; ok {
+		return v
+	}
+	if m.bodies == nil {
+		m.bodies = map[string][]string{}
+	}
+	v := m.body(raw, types)
+	m.bodies[key] = v
+	return v
+}
+
+func (m *sieveMessage) body(raw bool, types []string) []string {
 	if raw {
 		return []string{string(m.raw[min(int64(len(m.raw)), max(0, m.parsed.HeaderSize)):])}
 	}
