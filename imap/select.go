@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/stamp-mail/stamp/core"
-	"github.com/stamp-mail/stamp/storage"
 )
 
 // idleResync is how often an idling session catches up from the change log
@@ -130,31 +128,42 @@ func (r *recentTracker) peek(mailboxID int64) uint32 {
 	return r.mark[mailboxID]
 }
 
-// Select implements imapserver.Session (SELECT and EXAMINE).
-func (s *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
-	defer s.enter()()
+// cmdSelect: SELECT and EXAMINE (RFC 9051 sections 6.3.2 and 6.3.3).
+// Select parameters (RFC 4466) are parsed here; none is supported yet.
+func cmdSelect(s *session, c *command, p *parser) error {
+	name := p.mailbox()
+	if p.consume(' ') {
+		p.list(true, func() { p.fail("Unsupported SELECT parameter %q", p.atom()) })
+	}
+	if p.end(); p.err != nil {
+		return p.err
+	}
+	readOnly := c.name == "EXAMINE"
 	if s.sel != nil {
 		s.sel.close()
 		s.sel = nil
+		if s.rev2 {
+			s.untagged("OK [CLOSED] Previous mailbox closed")
+		}
 	}
 	svc := s.srv.opts.Core
 	mb, err := svc.GetMailboxByName(s.ctx, s.user.ID, name)
 	if err != nil {
-		return nil, s.fail("select", err)
+		return s.fail("select", err)
 	}
-	v := &selected{mb: mb, readOnly: options.ReadOnly, gone: map[uint32]bool{}, own: map[uint64]bool{}}
+	v := &selected{mb: mb, readOnly: readOnly, gone: map[uint32]bool{}, own: map[uint64]bool{}}
 	// Subscribe before reading the cursor, and read the cursor before the
 	// listing: whatever happens in between is seen again, and catching up is
 	// idempotent.
 	v.sub = svc.Subscribe(s.user.ID)
 	if v.modseq, err = svc.HighestModSeq(s.ctx, s.user.ID); err != nil {
 		v.close()
-		return nil, s.fail("select", err)
+		return s.fail("select", err)
 	}
 	ms, err := svc.MessagesByUID(s.ctx, s.user.ID, mb.ID, 1, 0)
 	if err != nil {
 		v.close()
-		return nil, s.fail("select", err)
+		return s.fail("select", err)
 	}
 	v.uids = make([]uint32, len(ms))
 	v.ids = make([]int64, len(ms))
@@ -164,7 +173,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		v.uids[i], v.ids[i] = m.UID, m.ID
 		seen := false
 		for _, f := range m.Flags {
-			if f == storage.FlagSeen {
+			if f == core.FlagSeen {
 				seen = true
 			}
 			if !strings.HasPrefix(f, `\`) {
@@ -176,7 +185,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		}
 	}
 	v.uidHigh = v.maxUID()
-	if options.ReadOnly {
+	if readOnly {
 		if mark := s.srv.recent.peek(mb.ID); v.uidHigh > mark {
 			v.recent.AddRange(imap.UID(mark+1), imap.UID(v.uidHigh))
 		}
@@ -185,24 +194,52 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	}
 	flags := mailboxFlags(v.keywords)
 	perm := []imap.Flag{}
-	if !options.ReadOnly {
+	if !readOnly {
 		perm = append(slices.Clone(flags), imap.FlagWildcard)
 	}
 	uidNext := max(mb.UIDNext, v.uidHigh+1)
-	data := &imap.SelectData{
-		Flags:             flags,
-		PermanentFlags:    perm,
-		NumMessages:       uint32(len(v.uids)),
-		FirstUnseenSeqNum: firstUnseen,
-		NumRecent:         v.countRecent(),
-		UIDNext:           imap.UID(uidNext),
-		UIDValidity:       mb.UIDValidity,
-	}
-	if s.rev2() {
-		data.List = &imap.ListData{Delim: core.MailboxDelimiter, Mailbox: mb.Name, Attrs: specialUse(mb.Role)}
-	}
 	s.sel = v
-	return data, nil
+	w := s.w
+	w.lock()
+	w.raw("* ")
+	w.num(uint32(len(v.uids)))
+	w.raw(" EXISTS\r\n")
+	if !s.rev2 {
+		w.raw("* ")
+		w.num(v.countRecent())
+		w.raw(" RECENT\r\n")
+		if firstUnseen > 0 {
+			w.raw("* OK [UNSEEN ")
+			w.num(firstUnseen)
+			w.raw("] First unseen\r\n")
+		}
+	}
+	w.raw("* FLAGS ")
+	w.flagList(flags)
+	w.raw("\r\n* OK [PERMANENTFLAGS ")
+	w.flagList(perm)
+	w.raw("] Flags permitted\r\n* OK [UIDVALIDITY ")
+	w.num(mb.UIDValidity)
+	w.raw("] UIDs valid\r\n* OK [UIDNEXT ")
+	w.num(uidNext)
+	w.raw("] Predicted next UID\r\n")
+	if s.rev2 {
+		w.raw("* LIST (")
+		for i, a := range specialUse(mb.Role) {
+			if i > 0 {
+				w.sp()
+			}
+			w.raw(string(a))
+		}
+		w.raw(") \"/\" ")
+		w.mailbox(mb.Name)
+		w.crlf()
+	}
+	w.unlock()
+	if readOnly {
+		return okCode(imap.ResponseCode("READ-ONLY"), "Examined")
+	}
+	return okCode(imap.ResponseCode("READ-WRITE"), "Selected")
 }
 
 func (v *selected) countRecent() uint32 {
@@ -218,19 +255,30 @@ func (v *selected) countRecent() uint32 {
 	return n
 }
 
-// Unselect implements imapserver.Session (CLOSE, UNSELECT, SELECT of another mailbox).
-func (s *session) Unselect() error {
-	if s.sel != nil {
-		s.sel.close()
-		s.sel = nil
+// cmdClose: CLOSE (RFC 9051 section 6.4.1: expunges silently unless
+// read-only) and UNSELECT (RFC 3691).
+func cmdClose(s *session, c *command, p *parser) error {
+	if p.end(); p.err != nil {
+		return p.err
 	}
-	return nil
+	var err error
+	if c.name == "CLOSE" && !s.sel.readOnly {
+		err = s.expunge(nil, false)
+	}
+	s.sel.close()
+	s.sel = nil
+	return err
 }
 
 // sync catches the view up with the change log and reports the differences:
 // EXPUNGE (when allowed), EXISTS and RECENT, FETCH FLAGS. Without force it
 // queries storage only when an event woke it up.
-func (s *session) sync(w *imapserver.UpdateWriter, allowExpunge, force bool) error {
+// poll reports what changed in the selected mailbox after a command.
+func (s *session) poll(allowExpunge bool) error {
+	return s.sync(updates{s}, allowExpunge, false)
+}
+
+func (s *session) sync(w updates, allowExpunge, force bool) error {
 	v := s.sel
 	woke := force
 drain:
@@ -269,13 +317,13 @@ drain:
 					continue
 				}
 				switch c.Kind {
-				case storage.ChangeNew:
+				case core.ChangeNew:
 					hasNew = true
-				case storage.ChangeExpunge:
+				case core.ChangeExpunge:
 					if v.index(c.UID) >= 0 {
 						v.gone[c.UID] = true
 					}
-				case storage.ChangeFlags:
+				case core.ChangeFlags:
 					if v.own[c.ModSeq] {
 						delete(v.own, c.ModSeq)
 						continue
@@ -338,7 +386,7 @@ drain:
 		return err
 	}
 	if len(flagged) > 0 {
-		rev2 := s.rev2()
+		rev2 := s.rev2
 		for _, fc := range flagged {
 			i := v.index(fc.uid)
 			if i < 0 || v.gone[fc.uid] {
@@ -361,7 +409,7 @@ drain:
 }
 
 // writeFlagsUpdate sends FLAGS when new keywords appeared.
-func (s *session) writeFlagsUpdate(w *imapserver.UpdateWriter) error {
+func (s *session) writeFlagsUpdate(w updates) error {
 	v := s.sel
 	if !v.flagsChanged {
 		return nil
@@ -466,4 +514,64 @@ func (s *session) load(idxs []int) ([]core.Message, error) {
 		}
 	}
 	return out, nil
+}
+
+// updates writes untagged status updates (RFC 9051 section 7.4, 7.5).
+type updates struct{ s *session }
+
+func (u updates) WriteExpunge(seq uint32) error {
+	w := u.s.w
+	w.lock()
+	defer w.unlock()
+	w.raw("* ")
+	w.num(seq)
+	w.raw(" EXPUNGE\r\n")
+	return w.err
+}
+
+func (u updates) WriteNumMessages(n uint32) error {
+	w := u.s.w
+	w.lock()
+	defer w.unlock()
+	w.raw("* ")
+	w.num(n)
+	w.raw(" EXISTS\r\n")
+	return w.err
+}
+
+func (u updates) WriteNumRecent(n uint32) error {
+	if u.s.rev2 {
+		return nil
+	}
+	w := u.s.w
+	w.lock()
+	defer w.unlock()
+	w.raw("* ")
+	w.num(n)
+	w.raw(" RECENT\r\n")
+	return w.err
+}
+
+func (u updates) WriteMailboxFlags(fs []imap.Flag) error {
+	w := u.s.w
+	w.lock()
+	defer w.unlock()
+	w.raw("* FLAGS ")
+	w.flagList(fs)
+	w.crlf()
+	return w.err
+}
+
+func (u updates) WriteMessageFlags(seq uint32, uid imap.UID, fs []imap.Flag) error {
+	w := u.s.w
+	w.lock()
+	defer w.unlock()
+	w.raw("* ")
+	w.num(seq)
+	w.raw(" FETCH (UID ")
+	w.num(uint32(uid))
+	w.raw(" FLAGS ")
+	w.flagList(fs)
+	w.raw(")\r\n")
+	return w.err
 }
