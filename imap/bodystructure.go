@@ -266,3 +266,82 @@ func decodePartBody(raw []byte, p *part) ([]byte, error) {
 	}
 	return nil, errUnknownCTE
 }
+
+// convertBinary rewrites the leaf parts whose body holds NUL bytes (sent
+// with BINARY's literal8, RFC 3516 section 4.4) as base64, so that the
+// stored message is valid RFC 5322 and BODY[] keeps working. Other bytes
+// are left as they are.
+func convertBinary(raw []byte) []byte {
+	if bytes.IndexByte(raw, 0) < 0 {
+		return raw
+	}
+	root := parseMIME(raw)
+	var leaves []*part
+	var walk func(p *part)
+	walk = func(p *part) {
+		switch {
+		case p.typ == "multipart" && len(p.children) > 0:
+			for _, c := range p.children {
+				walk(c)
+			}
+		case p.msg != nil:
+			walk(p.msg)
+		default:
+			if bytes.IndexByte(raw[p.body:p.end], 0) >= 0 {
+				leaves = append(leaves, p)
+			}
+		}
+	}
+	walk(root)
+	var out []byte
+	at := 0
+	for _, p := range leaves {
+		body, err := decodePartBody(raw, p)
+		if err != nil {
+			body = raw[p.body:p.end]
+		}
+		// The header without its Content-Transfer-Encoding, then ours.
+		hdr := raw[p.hdr:p.body]
+		out = append(out, raw[at:p.hdr]...)
+		out = append(out, dropField(hdr, "Content-Transfer-Encoding")...)
+		out = append(out, "Content-Transfer-Encoding: base64\r\n\r\n"...)
+		enc := base64.StdEncoding.EncodeToString(body)
+		for len(enc) > 76 {
+			out = append(out, enc[:76]...)
+			out = append(out, '\r', '\n')
+			enc = enc[76:]
+		}
+		out = append(out, enc...)
+		out = append(out, '\r', '\n')
+		at = p.end
+	}
+	return append(out, raw[at:]...)
+}
+
+// dropField returns the header without the named field and without its
+// blank line.
+func dropField(h []byte, name string) []byte {
+	var out []byte
+	skip := false
+	for len(h) > 0 {
+		j := bytes.IndexByte(h, '\n')
+		var line []byte
+		if j < 0 {
+			line, h = h, nil
+		} else {
+			line, h = h[:j+1], h[j+1:]
+		}
+		t := bytes.TrimRight(line, "\r\n")
+		if len(t) == 0 {
+			break
+		}
+		if t[0] != ' ' && t[0] != '\t' {
+			c := bytes.IndexByte(t, ':')
+			skip = c > 0 && strings.EqualFold(string(bytes.TrimSpace(t[:c])), name)
+		}
+		if !skip {
+			out = append(out, line...)
+		}
+	}
+	return out
+}

@@ -74,8 +74,9 @@ func (w *respWriter) addrList(as []envAddr) {
 // addrParser is a forgiving RFC 5322 section 3.4 address-list parser:
 // mailboxes, name-addr with routes, groups, quoted strings and comments.
 type addrParser struct {
-	s   string
-	pos int
+	s       string
+	pos     int
+	comment string // the last comment skipped
 }
 
 // parseAddressList parses a header value into envelope addresses. It is
@@ -122,7 +123,9 @@ func parseAddressList(s string) []envAddr {
 		}
 		// addr-spec: re-read from start as local@domain.
 		p.pos = start
+		p.comment = ""
 		local, domain := p.addrSpec()
+		p.skipCFWS()
 		if local == "" && domain == "" {
 			// Skip one character of junk to make progress.
 			if p.pos == start {
@@ -130,7 +133,8 @@ func parseAddressList(s string) []envAddr {
 			}
 			continue
 		}
-		out = append(out, envAddr{mailbox: local, host: domain})
+		// "user@domain (Real Name)": the comment stands for the name.
+		out = append(out, envAddr{name: p.comment, mailbox: local, host: domain})
 	}
 	if inGroup {
 		out = append(out, envAddr{groupEnd: true})
@@ -147,6 +151,7 @@ outer:
 			p.pos++
 		case c == '(':
 			depth := 0
+			start := p.pos
 			for p.pos < len(p.s) {
 				switch p.s[p.pos] {
 				case '\\':
@@ -158,6 +163,7 @@ outer:
 				}
 				p.pos++
 				if depth == 0 {
+					p.comment = strings.TrimSpace(p.s[start+1 : p.pos-1])
 					continue outer
 				}
 			}

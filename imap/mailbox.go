@@ -183,7 +183,18 @@ func (s *session) list(ref string, patterns []string, o *listOpts) error {
 			continue
 		}
 		subscribed := e.mb != nil && e.mb.Subscribed
-		if selSub && !subscribed && !(o.recursive && e.subChild) && !(o.lsub && e.subChild && hasPercent) {
+		// RFC 5258 section 3.5: CHILDINFO for a subscribed descendant that
+		// the patterns do not match themselves.
+		childInfo := false
+		if o.recursive && !subscribed && e.subChild {
+			for _, d := range names {
+				if de := entries[d]; strings.HasPrefix(d, n+"/") && de.mb != nil && de.mb.Subscribed && !matchAny(d, ref, patterns) {
+					childInfo = true
+					break
+				}
+			}
+		}
+		if selSub && !subscribed && !childInfo && !(o.lsub && e.subChild && hasPercent) {
 			continue
 		}
 		if o.specialUse && (e.mb == nil || specialUse(e.mb.Role) == nil) {
@@ -195,7 +206,7 @@ func (s *session) list(ref string, patterns []string, o *listOpts) error {
 			continue
 		}
 		var attrs []string
-		if e.mb == nil {
+		if e.mb == nil || (o.lsub && !subscribed) {
 			attrs = append(attrs, `\Noselect`)
 			if o.extended {
 				attrs = append(attrs, `\NonExistent`)
@@ -220,7 +231,7 @@ func (s *session) list(ref string, patterns []string, o *listOpts) error {
 		w.lock()
 		w.raw("* " + verb + " (" + strings.Join(attrs, " ") + `) "/" `)
 		w.mailbox(n)
-		if o.recursive && !subscribed && e.subChild {
+		if childInfo {
 			w.raw(` ("CHILDINFO" ("SUBSCRIBED"))`)
 		}
 		w.crlf()
@@ -266,6 +277,9 @@ func cmdCreate(s *session, c *command, p *parser) error {
 	if name == "" {
 		return p.failNow("Empty mailbox name")
 	}
+	if p.badName {
+		return imapErr(imap.ResponseCodeCannot, "Invalid mailbox name: not modified UTF-7")
+	}
 	return s.create(name, &opts)
 }
 
@@ -291,7 +305,7 @@ func (s *session) create(name string, options *imap.CreateOptions) error {
 	if err := s.ensureParents(name); err != nil {
 		return s.fail("create", err)
 	}
-	if _, err := s.srv.opts.Core.CreateMailbox(s.ctx, s.user.ID, name, role); err != nil {
+	if _, err := s.createUnsubscribed(name, role); err != nil {
 		return s.fail("create", err)
 	}
 	return nil
@@ -302,7 +316,7 @@ func (s *session) ensureParents(name string) error {
 	for i := strings.IndexByte(name, core.MailboxDelimiter); i > 0; {
 		p := name[:i]
 		if _, err := svc.GetMailboxByName(s.ctx, s.user.ID, p); errors.Is(err, core.ErrNotFound) {
-			if _, err := svc.CreateMailbox(s.ctx, s.user.ID, p, ""); err != nil && !errors.Is(err, core.ErrExists) {
+			if _, err := s.createUnsubscribed(p, ""); err != nil && !errors.Is(err, core.ErrExists) {
 				return err
 			}
 		} else if err != nil {
@@ -349,6 +363,9 @@ func cmdRename(s *session, c *command, p *parser) error {
 	}
 	if to == "" {
 		return p.failNow("Empty mailbox name")
+	}
+	if p.badName {
+		return imapErr(imap.ResponseCodeCannot, "Invalid mailbox name: not modified UTF-7")
 	}
 	return s.rename(from, to)
 }
@@ -569,4 +586,20 @@ func matchPattern(name string, delim byte, pat string) bool {
 		prev, cur = cur, prev
 	}
 	return prev[n]
+}
+
+// createUnsubscribed creates a mailbox that is not subscribed: IMAP's
+// CREATE does not subscribe (RFC 9051 section 6.3.4), although storage
+// subscribes new folders for the other frontends.
+func (s *session) createUnsubscribed(name, role string) (core.Mailbox, error) {
+	svc := s.srv.opts.Core
+	mb, err := svc.CreateMailbox(s.ctx, s.user.ID, name, role)
+	if err != nil {
+		return mb, err
+	}
+	if err := svc.SetSubscribed(s.ctx, s.user.ID, mb.ID, false); err != nil {
+		return mb, err
+	}
+	mb.Subscribed = false
+	return mb, nil
 }

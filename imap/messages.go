@@ -52,9 +52,12 @@ func cmdAppend(s *session, c *command, p *parser) error {
 		date = p.dateTime()
 		p.sp()
 	}
-	raw, _ := p.literal(true)
+	raw, bin := p.literal(true)
 	if p.end(); p.err != nil {
 		return p.err
+	}
+	if bin {
+		raw = convertBinary(raw)
 	}
 	svc := s.srv.opts.Core
 	mb, err := svc.GetMailboxByName(s.ctx, s.user.ID, name)
@@ -145,6 +148,9 @@ func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool) er
 		return s.fail("store", err)
 	}
 	rev2 := s.rev2
+	if err := s.writeFlagsUpdate(updates{s}); err != nil { // new keywords first (RFC 9051 section 7.3.5)
+		return err
+	}
 	for _, m := range ms {
 		i := v.index(m.UID)
 		if i < 0 {

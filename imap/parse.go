@@ -22,6 +22,8 @@ type parser struct {
 	err   error
 	depth int
 	utf8  bool // mailbox names are UTF-8 (UTF8=ACCEPT or IMAP4rev2 enabled)
+	// badName is set when a mailbox name was not valid modified UTF-7.
+	badName bool
 }
 
 func newParser(b []byte) *parser { return &parser{b: b} }
@@ -287,11 +289,10 @@ func (p *parser) decodeName(raw string) string {
 	}
 	name, err := decodeMUTF7(raw)
 	if err != nil {
-		if p.utf8 {
-			return raw // RFC 9051: a UTF-8 name that is not modified UTF-7
-		}
-		p.fail("Invalid modified UTF-7 mailbox name")
-		return ""
+		// Not modified UTF-7: in UTF-8 mode (RFC 9051) the name as it is;
+		// otherwise a name no mailbox has (NO), which CREATE refuses.
+		p.badName = !p.utf8
+		return raw
 	}
 	return name
 }

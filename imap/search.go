@@ -529,12 +529,25 @@ func (sr *searcher) header(m *core.Message) []kv {
 func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
 	h := sr.header(m)
 	want := foldKey(value)
+	addr := false
+	switch strings.ToLower(key) {
+	case "from", "to", "cc", "bcc", "sender", "reply-to":
+		addr = true
+	}
 	for _, f := range h {
 		if !strings.EqualFold(f.k, key) {
 			continue
 		}
 		if want == "" || strings.Contains(foldKey(f.v), want) {
 			return true
+		}
+		if addr {
+			// Also the addresses as parsed, without comments or routes.
+			for _, a := range parseAddressList(f.v) {
+				if strings.Contains(foldKey(a.name), want) || strings.Contains(foldKey(a.mailbox+"@"+a.host), want) {
+					return true
+				}
+			}
 		}
 	}
 	return false
