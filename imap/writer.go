@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -148,12 +149,16 @@ func (w *respWriter) literal(n int64) {
 
 // mailbox writes a mailbox name: modified UTF-7 unless UTF-8 is on.
 func (w *respWriter) mailbox(name string) {
-	if name == "INBOX" {
-		w.raw(`"INBOX"`)
-		return
-	}
 	if !w.utf8 {
 		name = encodeMUTF7(name)
+	}
+	atom := name != "" && !strings.EqualFold(name, "NIL")
+	for i := 0; i < len(name) && atom; i++ {
+		atom = isAtomChar(name[i])
+	}
+	if atom {
+		w.raw(name)
+		return
 	}
 	w.str(name)
 }
