@@ -2,6 +2,7 @@ package imap
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,9 +41,10 @@ func normName(name string) string {
 // listEntry is a mailbox or an implied parent of one (RFC 5258 \NonExistent).
 type listEntry struct {
 	name     string
-	mb       *core.Mailbox // nil for an implied parent
+	mb       *core.Mailbox // nil for an implied parent or a subscribed name
 	children bool
 	subChild bool // some descendant is subscribed
+	nameSub  bool // a subscription to a name that is not a mailbox
 }
 
 // listOpts are LIST's selection and return options (RFC 5258, RFC 5819,
@@ -170,25 +172,49 @@ func (s *session) list(ref string, patterns []string, o *listOpts) error {
 			}
 		}
 	}
+	selSub := o.subscribed || o.lsub
+	if selSub || o.retSubscribed {
+		subs, err := s.srv.opts.Core.NameSubscriptions(s.ctx, s.user.ID)
+		if err != nil {
+			return s.fail("list", err)
+		}
+		for _, n := range subs {
+			e := entries[n]
+			if e == nil {
+				e = &listEntry{name: n}
+				entries[n] = e
+			}
+			if e.mb == nil {
+				e.nameSub = true
+			}
+			for j := strings.LastIndexByte(n, core.MailboxDelimiter); j > 0; j = strings.LastIndexByte(n[:j], core.MailboxDelimiter) {
+				if p := entries[n[:j]]; p != nil {
+					p.subChild = true
+				}
+			}
+		}
+	}
 	names := make([]string, 0, len(entries))
 	for n := range entries {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	selSub := o.subscribed || o.lsub
 	hasPercent := strings.Contains(strings.Join(patterns, " "), "%")
 	for _, n := range names {
 		e := entries[n]
 		if !matchAny(n, ref, patterns) {
 			continue
 		}
-		subscribed := e.mb != nil && e.mb.Subscribed
+		subscribed := (e.mb != nil && e.mb.Subscribed) || e.nameSub
+		if e.nameSub && !selSub {
+			continue // only subscription listings show names without mailboxes
+		}
 		// RFC 5258 section 3.5: CHILDINFO for a subscribed descendant that
 		// the patterns do not match themselves.
 		childInfo := false
 		if o.recursive && !subscribed && e.subChild {
 			for _, d := range names {
-				if de := entries[d]; strings.HasPrefix(d, n+"/") && de.mb != nil && de.mb.Subscribed && !matchAny(d, ref, patterns) {
+				if de := entries[d]; strings.HasPrefix(d, n+"/") && (de.nameSub || de.mb != nil && de.mb.Subscribed) && !matchAny(d, ref, patterns) {
 					childInfo = true
 					break
 				}
@@ -200,17 +226,17 @@ func (s *session) list(ref string, patterns []string, o *listOpts) error {
 		if o.specialUse && (e.mb == nil || specialUse(e.mb.Role) == nil) {
 			continue
 		}
-		if e.mb == nil && !(selSub && (o.recursive || o.lsub)) && !hasPercent {
+		if e.mb == nil && !e.nameSub && !(selSub && (o.recursive || o.lsub)) && !hasPercent {
 			// "*" already lists the children; an implied parent is only
 			// reported for "%" (RFC 9051 section 6.3.9) or RECURSIVEMATCH.
 			continue
 		}
 		var attrs []string
-		if e.mb == nil || (o.lsub && !subscribed) {
+		switch {
+		case e.mb == nil && o.extended:
+			attrs = append(attrs, `\NonExistent`) // implies \Noselect (RFC 5258 section 3.4)
+		case e.mb == nil || (o.lsub && !subscribed):
 			attrs = append(attrs, `\Noselect`)
-			if o.extended {
-				attrs = append(attrs, `\NonExistent`)
-			}
 		}
 		if !o.lsub {
 			if e.children {
@@ -350,6 +376,12 @@ func (s *session) delete(name string) error {
 	if err := s.srv.opts.Core.DeleteMailbox(s.ctx, s.user.ID, mb.ID); err != nil {
 		return s.fail("delete", err)
 	}
+	// DELETE keeps the subscription (RFC 9051 section 6.3.5).
+	if mb.Subscribed {
+		if err := s.srv.opts.Core.SetNameSubscription(s.ctx, s.user.ID, mb.Name, true); err != nil {
+			return s.fail("delete", err)
+		}
+	}
 	return nil
 }
 
@@ -399,12 +431,36 @@ func cmdSubscribe(s *session, c *command, p *parser) error {
 
 func (s *session) setSubscribed(name string, on bool) error {
 	svc := s.srv.opts.Core
-	mb, err := svc.GetMailboxByName(s.ctx, s.user.ID, normName(name))
+	name = normName(name)
+	mb, err := svc.GetMailboxByName(s.ctx, s.user.ID, name)
+	if errors.Is(err, core.ErrNotFound) {
+		// SUBSCRIBE needs a mailbox here (RFC 9051 section 6.3.7 lets the
+		// server refuse); a subscription DELETE kept can still be removed.
+		if on {
+			return errNonExistent
+		}
+		subs, err := svc.NameSubscriptions(s.ctx, s.user.ID)
+		if err != nil {
+			return s.fail("unsubscribe", err)
+		}
+		if !slices.Contains(subs, name) {
+			return errNonExistent
+		}
+		if err := svc.SetNameSubscription(s.ctx, s.user.ID, name, false); err != nil {
+			return s.fail("unsubscribe", err)
+		}
+		return nil
+	}
 	if err != nil {
 		return s.fail("subscribe", err)
 	}
 	if err := svc.SetSubscribed(s.ctx, s.user.ID, mb.ID, on); err != nil {
 		return s.fail("subscribe", err)
+	}
+	if !on {
+		if err := svc.SetNameSubscription(s.ctx, s.user.ID, name, false); err != nil {
+			return s.fail("subscribe", err)
+		}
 	}
 	return nil
 }
@@ -523,7 +579,10 @@ func (s *session) statusData(mb core.Mailbox, o *imap.StatusOptions) *imap.Statu
 		if err != nil {
 			s.log.Warn("status counts", "err", err)
 		}
-		mark := s.srv.recent.peek(mb.ID)
+		mark, err := s.srv.opts.Core.RecentMark(s.ctx, s.user.ID, mb.ID)
+		if err != nil {
+			s.log.Warn("status recent", "err", err)
+		}
 		recent, deleted := 0, 0
 		for _, m := range ms {
 			if m.UID > mark {
@@ -597,9 +656,18 @@ func (s *session) createUnsubscribed(name, role string) (core.Mailbox, error) {
 	if err != nil {
 		return mb, err
 	}
-	if err := svc.SetSubscribed(s.ctx, s.user.ID, mb.ID, false); err != nil {
+	// A subscription kept for the name (SUBSCRIBE before CREATE, or a
+	// DELETE) applies to the new mailbox.
+	subs, err := svc.NameSubscriptions(s.ctx, s.user.ID)
+	if err != nil {
 		return mb, err
 	}
-	mb.Subscribed = false
-	return mb, nil
+	mb.Subscribed = slices.Contains(subs, mb.Name)
+	if err := svc.SetSubscribed(s.ctx, s.user.ID, mb.ID, mb.Subscribed); err != nil {
+		return mb, err
+	}
+	if mb.Subscribed {
+		err = svc.SetNameSubscription(s.ctx, s.user.ID, mb.Name, false)
+	}
+	return mb, err
 }

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -99,33 +98,21 @@ func (v *selected) maxUID() uint32 {
 	return v.uids[len(v.uids)-1]
 }
 
-// recentTracker remembers, per mailbox, the highest UID already announced as
-// \Recent to a session of this process (see the package doc).
-type recentTracker struct {
-	mu   sync.Mutex
-	mark map[int64]uint32
-}
-
-func newRecentTracker() *recentTracker { return &recentTracker{mark: map[int64]uint32{}} }
-
-// claim makes the UIDs up to high recent for the caller if nobody had them;
-// it returns the claimed range (from > to when nothing was claimed).
-func (r *recentTracker) claim(mailboxID int64, high uint32) (from, to uint32) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	prev := r.mark[mailboxID]
-	if high <= prev {
-		return 1, 0
+// claimRecent makes the view's new UIDs \Recent for this session if no
+// session anywhere had them (the mark lives in storage, so once per
+// cluster: RFC 3501 section 2.3.2).
+func (s *session) claimRecent(v *selected) error {
+	if v.uidHigh == 0 {
+		return nil
 	}
-	r.mark[mailboxID] = high
-	return prev + 1, high
-}
-
-// peek returns the mark without claiming.
-func (r *recentTracker) peek(mailboxID int64) uint32 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.mark[mailboxID]
+	prev, err := s.srv.opts.Core.ClaimRecent(s.ctx, s.user.ID, v.mb.ID, v.uidHigh)
+	if err != nil {
+		return err
+	}
+	if prev < v.uidHigh {
+		v.recent.AddRange(imap.UID(prev+1), imap.UID(v.uidHigh))
+	}
+	return nil
 }
 
 // cmdSelect: SELECT and EXAMINE (RFC 9051 sections 6.3.2 and 6.3.3).
@@ -186,11 +173,17 @@ func cmdSelect(s *session, c *command, p *parser) error {
 	}
 	v.uidHigh = v.maxUID()
 	if readOnly {
-		if mark := s.srv.recent.peek(mb.ID); v.uidHigh > mark {
+		mark, err := svc.RecentMark(s.ctx, s.user.ID, mb.ID)
+		if err != nil {
+			v.close()
+			return s.fail("select", err)
+		}
+		if v.uidHigh > mark {
 			v.recent.AddRange(imap.UID(mark+1), imap.UID(v.uidHigh))
 		}
-	} else if from, to := s.srv.recent.claim(mb.ID, v.uidHigh); from <= to {
-		v.recent.AddRange(imap.UID(from), imap.UID(to))
+	} else if err := s.claimRecent(v); err != nil {
+		v.close()
+		return s.fail("select", err)
 	}
 	flags := mailboxFlags(v.keywords)
 	perm := []imap.Flag{}
@@ -367,8 +360,8 @@ drain:
 				}
 			}
 			if !v.readOnly {
-				if from, to := s.srv.recent.claim(v.mb.ID, v.uidHigh); from <= to {
-					v.recent.AddRange(imap.UID(from), imap.UID(to))
+				if err := s.claimRecent(v); err != nil {
+					return s.fail("poll", err)
 				}
 			}
 			if err := s.writeFlagsUpdate(w); err != nil {

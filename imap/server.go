@@ -93,7 +93,6 @@ type Options struct {
 type Server struct {
 	opts   Options
 	log    *slog.Logger
-	recent *recentTracker
 	bs     *structCache
 	ln     *listener.Server
 	nextID atomic.Uint64
@@ -122,7 +121,6 @@ func New(opts Options) *Server {
 	s := &Server{
 		opts:     opts,
 		log:      opts.Logger.With("proto", "imap"),
-		recent:   newRecentTracker(),
 		bs:       newStructCache(structCacheEntries),
 		sessions: map[*session]struct{}{},
 	}
