@@ -64,6 +64,13 @@ type cmdReader struct {
 	lineTimeout time.Duration
 }
 
+// deadline extends the read deadline by lineTimeout.
+func (r *cmdReader) deadline() {
+	if r.conn != nil {
+		r.conn.SetReadDeadline(time.Now().Add(r.lineTimeout))
+	}
+}
+
 // readLine reads one line (CRLF or LF) into dst, without the line ending.
 func (r *cmdReader) readLine(dst []byte) ([]byte, error) {
 	start := len(dst)
@@ -142,7 +149,11 @@ func literalAt(line []byte) (n int64, nonSync bool, at int, ok bool) {
 func (r *cmdReader) read() (*command, error) {
 	line, err := r.readLine(nil)
 	if errors.Is(err, errLineTooLong) {
-		return &command{tag: "*", bad: "Command line too long"}, nil
+		tag := "*"
+		if sp := bytes.IndexByte(line, ' '); sp > 0 && validTag(line[:sp]) {
+			tag = string(line[:sp])
+		}
+		return &command{tag: tag, bad: "Command line too long"}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -190,7 +201,7 @@ func (r *cmdReader) read() (*command, error) {
 				if n > maxDiscard+limit {
 					return nil, fmt.Errorf("non-synchronizing literal of %d bytes over the limit", n)
 				}
-				r.conn.SetReadDeadline(time.Now().Add(r.lineTimeout))
+				r.deadline()
 				if _, err := io.CopyN(io.Discard, r.br, n); err != nil {
 					return nil, err
 				}
@@ -220,7 +231,7 @@ func (r *cmdReader) read() (*command, error) {
 		start := len(args)
 		args = append(args, make([]byte, n)...)
 		for off := int64(0); off < n; {
-			r.conn.SetReadDeadline(time.Now().Add(r.lineTimeout))
+			r.deadline()
 			m, err := r.br.Read(args[start+int(off):])
 			off += int64(m)
 			if err != nil && off < n {
@@ -228,7 +239,7 @@ func (r *cmdReader) read() (*command, error) {
 			}
 		}
 		total += n
-		r.conn.SetReadDeadline(time.Now().Add(r.lineTimeout))
+		r.deadline()
 		more, err := r.readLine(args)
 		if errors.Is(err, errLineTooLong) {
 			return &command{tag: c.tag, bad: "Command line too long"}, nil
