@@ -97,6 +97,18 @@ type fetchReq struct {
 	has     [fiBinarySize + 1]bool
 }
 
+// viewOnly reports whether every item is answered by the view.
+func (r *fetchReq) viewOnly() bool {
+	for _, it := range r.items {
+		switch it.kind {
+		case fiUID, fiFlags, fiInternalDate, fiSize:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func (r *fetchReq) add(it fetchItem) {
 	if it.kind < fiSection && r.has[it.kind] {
 		return
@@ -277,9 +289,18 @@ func (d *msgData) tree() (*part, error) {
 func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 	v := s.sel
 	idxs := s.resolve(set)
-	ms, err := s.load(idxs)
-	if err != nil {
-		return s.fail("fetch", err)
+	var ms []core.Message
+	if r.viewOnly() {
+		// UID, FLAGS, INTERNALDATE and RFC822.SIZE come from the view.
+		ms = make([]core.Message, 0, len(idxs))
+		for _, i := range idxs {
+			ms = append(ms, v.msg(i, v.mb.ID))
+		}
+	} else {
+		var err error
+		if ms, err = s.load(idxs); err != nil {
+			return s.fail("fetch", err)
+		}
 	}
 	// Non-PEEK body fetches set \Seen (RFC 9051 section 6.4.5); the new
 	// flags are then part of the response.
@@ -301,6 +322,9 @@ func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 				v.own[c.ModSeq] = true
 				if k, ok := pos[c.ID]; ok {
 					ms[k].Flags = c.Flags
+				}
+				if i := v.index(c.UID); i >= 0 && v.ids[i] == c.ID {
+					v.update(i, c.Flags, c.ModSeq)
 				}
 			}
 			r.add(fetchItem{kind: fiFlags})

@@ -2,6 +2,7 @@ package imap
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -139,13 +140,16 @@ func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool) er
 	for _, m := range changed {
 		v.own[m.ModSeq] = true
 		v.noteFlags(m.Flags)
+		if i := v.index(m.UID); i >= 0 && v.ids[i] == m.ID {
+			v.update(i, m.Flags, m.ModSeq)
+		}
 	}
 	if flags.Silent {
 		return nil
 	}
-	ms, err := s.load(idxs)
-	if err != nil {
-		return s.fail("store", err)
+	ms := make([]core.Message, 0, len(idxs))
+	for _, i := range idxs {
+		ms = append(ms, v.msg(i, v.mb.ID))
 	}
 	rev2 := s.rev2
 	if err := s.writeFlagsUpdate(updates{s}); err != nil { // new keywords first (RFC 9051 section 7.3.5)
@@ -342,24 +346,13 @@ func (s *session) expunge(uids *imap.UIDSet, report bool) error {
 	if v.readOnly {
 		return nil
 	}
-	all := make([]int, len(v.uids))
-	for i := range all {
-		all[i] = i
-	}
-	ms, err := s.load(all)
-	if err != nil {
-		return s.fail("expunge", err)
-	}
 	var ids []int64
-	for _, m := range ms {
-		if uids != nil && !uidContains(*uids, m.UID, v.maxUID()) {
+	for i, uid := range v.uids {
+		if uids != nil && !uidContains(*uids, uid, v.maxUID()) {
 			continue
 		}
-		for _, f := range m.Flags {
-			if f == core.FlagDeleted {
-				ids = append(ids, m.ID)
-				break
-			}
+		if slices.Contains(v.flagsAt(i), core.FlagDeleted) {
+			ids = append(ids, v.ids[i])
 		}
 	}
 	if len(ids) == 0 {

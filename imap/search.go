@@ -258,11 +258,12 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 			return s.fail("search", err)
 		}
 	} else {
-		// Only full-text, UID and sequence keys: the view is enough.
+		// Flags, internal dates, sizes, UIDs and sequence numbers: the
+		// view answers; text keys load rows one by one when they get there.
 		ms = make([]core.Message, 0, len(v.uids))
 		for k, u := range v.uids {
 			if !v.gone[u] {
-				ms = append(ms, core.Message{UID: u, ID: v.ids[k]})
+				ms = append(ms, v.msg(k, v.mb.ID))
 			}
 		}
 	}
@@ -362,12 +363,10 @@ func writeSet(w *respWriter, nums []uint32) {
 	}
 }
 
-// needsMeta reports whether the criteria look at message metadata (flags,
-// dates, sizes, headers) rather than only at UIDs, sequence numbers and
-// full-text hits.
+// needsMeta reports whether the criteria need the message rows (header
+// keys, sent dates) rather than the view alone.
 func needsMeta(c *imap.SearchCriteria) bool {
-	if !c.Since.IsZero() || !c.Before.IsZero() || !c.SentSince.IsZero() || !c.SentBefore.IsZero() ||
-		len(c.Header) > 0 || len(c.Flag) > 0 || len(c.NotFlag) > 0 || c.Larger > 0 || c.Smaller > 0 {
+	if len(c.Header) > 0 || !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
 		return true
 	}
 	for i := range c.Not {
@@ -527,6 +526,10 @@ func (sr *searcher) header(m *core.Message) []kv {
 // case-insensitive substring match of the decoded field (RFC 9051 section
 // 6.4.4). HEADER with an empty value matches any message with the field.
 func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
+	if strings.EqualFold(key, "subject") && value != "" && m.HeaderSize > 0 {
+		// The row holds the decoded Subject: no header read.
+		return containsFold(m.Subject, value)
+	}
 	h := sr.header(m)
 	want := foldKey(value)
 	addr := false

@@ -32,9 +32,8 @@ type selected struct {
 	readOnly bool
 	sub      *core.Subscription
 
-	uids    []uint32 // ascending; sequence number = index + 1
-	ids     []int64  // message id of uids[i]
-	uidHigh uint32   // highest UID ever in the view
+	view
+	uidHigh uint32 // highest UID ever in the view
 
 	gone   map[uint32]bool // expunged elsewhere, EXPUNGE not sent yet
 	recent imap.UIDSet     // UIDs that are \Recent for this session
@@ -84,11 +83,6 @@ func (v *selected) index(uid uint32) int {
 		return -1
 	}
 	return i
-}
-
-func (v *selected) remove(i int) {
-	v.uids = slices.Delete(v.uids, i, i+1)
-	v.ids = slices.Delete(v.ids, i, i+1)
 }
 
 func (v *selected) maxUID() uint32 {
@@ -152,12 +146,16 @@ func cmdSelect(s *session, c *command, p *parser) error {
 		v.close()
 		return s.fail("select", err)
 	}
-	v.uids = make([]uint32, len(ms))
-	v.ids = make([]int64, len(ms))
+	v.uids = make([]uint32, 0, len(ms))
+	v.ids = make([]int64, 0, len(ms))
+	v.flags = make([]uint32, 0, len(ms))
+	v.sizes = make([]int64, 0, len(ms))
+	v.dates = make([]int64, 0, len(ms))
+	v.modseqs = make([]uint64, 0, len(ms))
 	v.keywords = map[string]string{}
 	var firstUnseen uint32
 	for i, m := range ms {
-		v.uids[i], v.ids[i] = m.UID, m.ID
+		v.add(m)
 		seen := false
 		for _, f := range m.Flags {
 			if f == core.FlagSeen {
@@ -354,8 +352,7 @@ drain:
 			for _, m := range ms {
 				if m.UID > v.uidHigh {
 					v.noteFlags(m.Flags)
-					v.uids = append(v.uids, m.UID)
-					v.ids = append(v.ids, m.ID)
+					v.add(m)
 					v.uidHigh = m.UID
 				}
 			}
@@ -389,6 +386,7 @@ drain:
 			if err != nil || m.MailboxID != v.mb.ID || m.UID != fc.uid {
 				continue // moved or expunged since: the change log will say so
 			}
+			v.update(i, m.Flags, m.ModSeq)
 			v.noteFlags(m.Flags)
 			if err := s.writeFlagsUpdate(w); err != nil {
 				return err
