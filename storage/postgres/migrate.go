@@ -182,6 +182,16 @@ func migrations(parts int) []migration {
 		// 2: inline blobs, the bytes of small segments kept in the database so
 		// a delivery commits everything with one WAL flush.
 		{version: 2, stmts: []string{`CREATE TABLE blob_data (hash text PRIMARY KEY, data bytea NOT NULL)`}},
+		// 10: IMAP state shared by every node: the per-mailbox \Recent mark
+		// and subscriptions to names that are not mailboxes.
+		{version: 10, stmts: append(partitioned("recent_marks", `
+		user_id bigint NOT NULL,
+		mailbox_id bigint NOT NULL,
+		mark bigint NOT NULL,
+		PRIMARY KEY (user_id, mailbox_id)`, parts), partitioned("name_subscriptions", `
+		user_id bigint NOT NULL,
+		name text NOT NULL,
+		PRIMARY KEY (user_id, name)`, parts)...)},
 		// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
 		// the vacation reply memory.
 		{version: 30, stmts: routingTables(parts)},

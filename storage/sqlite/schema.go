@@ -195,6 +195,21 @@ CREATE TABLE blob_data (
 	data BLOB NOT NULL
 );
 `},
+	// 10: IMAP state shared by every process: the per-mailbox \Recent mark
+	// and subscriptions to names that are not mailboxes.
+	{version: 10, sql: `
+CREATE TABLE recent_marks (
+	user_id    INTEGER NOT NULL,
+	mailbox_id INTEGER NOT NULL,
+	mark       INTEGER NOT NULL,
+	PRIMARY KEY (user_id, mailbox_id)
+);
+CREATE TABLE name_subscriptions (
+	user_id INTEGER NOT NULL,
+	name    TEXT NOT NULL,
+	PRIMARY KEY (user_id, name)
+);
+`},
 	// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
 	// the vacation reply memory.
 	{30, `
