@@ -53,7 +53,7 @@ run_one() { # name storage-yaml [extra-yaml]
   cat >"$dir/stamp.yaml" <<YAML
 hostname: bench.test
 storage: $storage
-listen: {smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "", imap: "", imaps: "", pop3: "", pop3s: "", http: ""}
+listen: {smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "", imap: "", imaps: "", pop3: "", pop3s: "", http: "", managesieve: ""}
 limits: {smtp_rate_per_minute: 10000000, max_connections: 10000, max_connections_per_ip: 10000, send_per_hour: 100000000, send_per_day: 100000000}
 log: {level: warn}
 $dns_yaml

@@ -77,6 +77,8 @@ const (
 // the user id and never returns another user's rows. Implementations are
 // safe for concurrent use.
 type Store interface {
+	IMAPState
+
 	// Close releases the store's connections.
 	Close() error
 	// Ping checks that the database answers.
@@ -210,6 +212,8 @@ type Store interface {
 	DeleteKV(ctx context.Context, key string) error
 	// ListKV returns the keys starting with prefix, sorted.
 	ListKV(ctx context.Context, prefix string) ([]string, error)
+
+	Routing
 }
 
 // Notifier is implemented by backends that can carry events between nodes
