@@ -182,6 +182,10 @@ func migrations(parts int) []migration {
 		// 2: inline blobs, the bytes of small segments kept in the database so
 		// a delivery commits everything with one WAL flush.
 		{version: 2, stmts: []string{`CREATE TABLE blob_data (hash text PRIMARY KEY, data bytea NOT NULL)`}},
+		// 40: what the spam filter learns per user besides word statistics
+		// (storage/spam.go): correspondents, senders moved into or out of
+		// Junk, and the allow/block lists of users and of local domains.
+		{version: 40, stmts: spamTables(parts)},
 	}
 }
 
@@ -249,4 +253,31 @@ func (s *Store) migrate(ctx context.Context, parts int) error {
 		s.log.Info("postgres: applied migration", "version", m.version, "schema", s.schema)
 	}
 	return nil
+}
+
+// spamTables are migration 40's statements.
+func spamTables(parts int) []string {
+	var out []string
+	out = append(out, partitioned("spam_correspondents", `
+		user_id bigint NOT NULL,
+		address text COLLATE "C" NOT NULL,
+		last_at timestamptz NOT NULL,
+		PRIMARY KEY (user_id, address)`, parts)...)
+	out = append(out, partitioned("spam_senders", `
+		user_id bigint NOT NULL,
+		address text COLLATE "C" NOT NULL,
+		ham integer NOT NULL DEFAULT 0,
+		spam integer NOT NULL DEFAULT 0,
+		PRIMARY KEY (user_id, address)`, parts)...)
+	out = append(out, partitioned("spam_lists", `
+		user_id bigint NOT NULL,
+		entry text COLLATE "C" NOT NULL,
+		allow boolean NOT NULL,
+		PRIMARY KEY (user_id, entry)`, parts)...)
+	out = append(out, `CREATE TABLE spam_domain_lists (
+		domain text NOT NULL,
+		entry text COLLATE "C" NOT NULL,
+		allow boolean NOT NULL,
+		PRIMARY KEY (domain, entry))`)
+	return out
 }
