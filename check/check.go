@@ -39,6 +39,13 @@ type Input struct {
 	Raw           []byte  // the message as received
 	Recipients    []int64 // local recipients' user ids
 	Authenticated bool    // submitted by an authenticated local user: skip SPF/DKIM/DMARC and spam
+	// HeloIsOurs: an unauthenticated client greeted with our own host name
+	// or one of our domains (or address literals of ours), which no honest
+	// peer does.
+	HeloIsOurs bool
+	// EarlyTalker: the client sent commands before our greeting (RFC 5321
+	// section 4.3.1: the client waits for it; spam software often does not).
+	EarlyTalker bool
 }
 
 // Verdict is the judgement of one message.
@@ -60,7 +67,9 @@ type Verdict struct {
 
 // UserVerdict is the spam judgement for one recipient.
 type UserVerdict struct {
-	Junk   bool
-	Score  float64 // probability of spam, 0..1
-	Header []byte  // "X-Stamp-Spam: ...\r\n" to prepend for this user
+	Junk      bool
+	Score     float64  // points, the sum of the signals' scores
+	Threshold float64  // the score from which mail is junk
+	Signals   []Signal // every signal considered, with its points and why
+	Header    []byte   // "X-Stamp-Spam: ...\r\n" to prepend for this user
 }

@@ -72,7 +72,7 @@ func TestSpamHeldOut(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if j.userScore(ctx, 1, tokenize(raw)) >= j.cfg.SpamThreshold {
+			if j.bayesSignal(ctx, 1, tokenize(raw)).Score >= j.cfg.SpamThreshold {
 				junk++
 			}
 			total++
@@ -117,7 +117,7 @@ func TestLearnPerUser(t *testing.T) {
 		tokens := tokenize(raw)
 		out := map[int64]UserVerdict{}
 		for _, uid := range in.Recipients {
-			s := j.userScore(ctx, uid, tokens)
+			s := j.bayesSignal(ctx, uid, tokens).Score
 			out[uid] = UserVerdict{Junk: s >= j.cfg.SpamThreshold, Score: s}
 		}
 		return out

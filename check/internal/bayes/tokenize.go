@@ -66,7 +66,8 @@ type tokenSet struct {
 	body    []byte    // the text part being tokenized
 	words   [2][]byte // textTokenizer's word buffers
 
-	deadline time.Time // zero: none
+	keep     func(tok []byte) bool // nil: every token
+	deadline time.Time             // zero: none
 	late     bool      // the deadline passed: parts were left out
 }
 
@@ -116,6 +117,9 @@ func (ts *tokenSet) add(parts ...string) {
 		b = append(b, p...)
 	}
 	ts.buf = b
+	if ts.keep != nil && !ts.keep(b) {
+		return
+	}
 	ts.addHash(hashOf(b))
 }
 
@@ -163,9 +167,38 @@ func TokenizeUntil(raw []byte, deadline time.Time) (tokens []uint64, complete bo
 	ts.reset()
 	ts.deadline = deadline
 	ts.late = false
+	ts.keep = nil
 	defer setPool.Put(ts)
 	tokenize(ts, raw)
 	return slices.Clone(ts.out), !ts.late
+}
+
+// sharedPrefixes are token prefixes a model shared by every user must not
+// learn from a corpus: they name the corpus's own recipients, relays and
+// correspondents (who received it and how), not what spam is.
+var sharedPrefixes = []string{"to:", "rcvd:", "msgid:dom:", "from:addr:", "rp:addr:", "reply-to:addr:", "from:host:", "rp:", "url:mailto:", "email:"}
+
+// GeneralTokens reports whether a token text may go into a model shared by
+// all users (see sharedPrefixes).
+func GeneralTokens(tok []byte) bool {
+	for _, p := range sharedPrefixes {
+		if bytes.HasPrefix(tok, []byte(p)) {
+			return false
+		}
+	}
+	return true
+}
+
+// TokenizeFiltered is Tokenize keeping only the tokens keep accepts (it
+// sees each token's text before hashing; plain body words, which have no
+// prefix, are always kept).
+func TokenizeFiltered(raw []byte, keep func(tok []byte) bool) []uint64 {
+	ts := setPool.Get().(*tokenSet)
+	ts.reset()
+	ts.deadline, ts.late, ts.keep = time.Time{}, false, keep
+	defer func() { ts.keep = nil; setPool.Put(ts) }()
+	tokenize(ts, raw)
+	return slices.Clone(ts.out)
 }
 
 // expired reports whether the set's deadline has passed (and remembers it).
@@ -695,6 +728,9 @@ func (t *textTokenizer) start() []byte { return append(t.ts.buf[:0], t.prefix...
 // addTok adds the token b (built from start) and keeps its buffer.
 func (t *textTokenizer) addTok(b []byte) {
 	t.ts.buf = b
+	if t.ts.keep != nil && !t.ts.keep(b) {
+		return
+	}
 	t.ts.addHash(hashOf(b))
 }
 

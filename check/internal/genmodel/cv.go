@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/stamp-mail/stamp/check/internal/bayes"
+	"github.com/stamp-mail/stamp/check/internal/corpus"
 )
 
 // example is one tokenized training message.
@@ -39,7 +40,12 @@ func loadTraining(dir string) ([]example, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, example{group: g, spam: trainGroups[g], tokens: bayes.Tokenize(raw)})
+			out = append(out, example{group: g, spam: trainGroups[g], tokens: bayes.TokenizeFiltered(raw, bayes.GeneralTokens)})
+		}
+	}
+	for _, m := range corpus.Generate() {
+		if !m.HeldOut {
+			out = append(out, example{group: "own-" + m.Lang, spam: m.Spam, tokens: bayes.TokenizeFiltered(m.Raw, bayes.GeneralTokens)})
 		}
 	}
 	return out, nil
