@@ -68,7 +68,7 @@ type tokenSet struct {
 
 	keep     func(tok []byte) bool // nil: every token
 	deadline time.Time             // zero: none
-	late     bool      // the deadline passed: parts were left out
+	late     bool                  // the deadline passed: parts were left out
 }
 
 var setPool = sync.Pool{New: func() any {
