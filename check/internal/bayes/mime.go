@@ -54,11 +54,15 @@ type frame struct {
 // most MaxDepth boundaries, so the cost is linear in the size of the
 // message whatever its nesting (go-message's Walk reads every byte through
 // one reader per level, which is quadratic in the depth). fn returns false
-// to stop. It reports false when raw has no parseable header.
-func walkMIME(raw []byte, fn func(p *mimePart) bool) bool {
+// to stop. It reports false when raw has no parseable header, and the
+// work done: the bytes it examined, at most twice the size of the message
+// plus maxParts*maxPartHeader (a broken part header is scanned once as a
+// header and once as body lines).
+func walkMIME(raw []byte, fn func(p *mimePart) bool) (ok bool, work int) {
 	h, body, ok := splitHeader(raw)
+	work += len(raw) - len(body)
 	if !ok {
-		return false
+		return false, work
 	}
 	var stack []frame
 	parts := 0
@@ -76,11 +80,11 @@ func walkMIME(raw []byte, fn func(p *mimePart) bool) bool {
 	}
 	leaf, goOn := open(h, body, 0)
 	if !goOn {
-		return true
+		return true, work
 	}
 	if leaf {
 		fn(&mimePart{header: h, body: body, depth: 0})
-		return true
+		return true, work
 	}
 	// The current leaf: its header, depth and where its body starts (-1: none,
 	// we are in a preamble or epilogue).
@@ -105,6 +109,7 @@ func walkMIME(raw []byte, fn func(p *mimePart) bool) bool {
 			next = pos + end + 1
 		}
 		line := body[pos:next]
+		work += len(line)
 		if len(line) < 3 || line[0] != '-' || line[1] != '-' {
 			pos = next
 			continue
@@ -127,7 +132,7 @@ func walkMIME(raw []byte, fn func(p *mimePart) bool) bool {
 			continue
 		}
 		if !emit(pos) {
-			return true
+			return true, work
 		}
 		depth := stack[level].depth + 1
 		stack = stack[:level+1] // inner multiparts left open end here
@@ -137,16 +142,22 @@ func walkMIME(raw []byte, fn func(p *mimePart) bool) bool {
 			continue
 		}
 		if parts >= maxParts {
-			return true
+			return true, work
 		}
 		ph, pb, ok := splitHeader(body[pos:])
 		if !ok {
-			continue // a broken part header: its lines are skipped
+			// A broken part header: its lines are read as body lines. It
+			// counts as a part, so at most maxParts header scans (of at
+			// most maxPartHeader bytes each) are ever made.
+			parts++
+			work += min(len(body)-pos, maxPartHeader)
+			continue
 		}
 		start := len(body) - len(pb)
+		work += start - pos
 		leaf, goOn := open(ph, pb, depth)
 		if !goOn {
-			return true
+			return true, work
 		}
 		if leaf {
 			cur, curDepth, curStart = ph, depth, start
@@ -154,7 +165,7 @@ func walkMIME(raw []byte, fn func(p *mimePart) bool) bool {
 		pos = start
 	}
 	emit(len(body))
-	return true
+	return true, work
 }
 
 // splitHeader parses the header at the start of b and returns it with the

@@ -218,7 +218,7 @@ func tokenize(ts *tokenSet, raw []byte) {
 	}
 	budget := maxTextBytes
 	top := true
-	ok := walkMIME(raw, func(part *mimePart) bool {
+	ok, _ := walkMIME(raw, func(part *mimePart) bool {
 		if ts.expired() {
 			return false
 		}
