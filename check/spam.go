@@ -36,7 +36,7 @@ const (
 	// junk threshold (see bayesPoints). 5-fold cross-validation on the
 	// training groups (go run ./internal/genmodel -cv) chose it as the
 	// lowest score that keeps ham-to-junk within 0.3%.
-	bayesJunkAt = 0.95
+	bayesJunkAt = 0.6
 )
 
 // Errors returned by Learn.
