@@ -243,8 +243,13 @@ func (j *Judge) model(user *bayes.Counts) bayes.Model {
 // reaching the junk threshold at bayesJunkAt (chosen by cross-validation
 // on the training corpus, see internal/genmodel), clamped.
 func (j *Judge) bayesPoints(p float64) float64 {
+	if p < 0.5 {
+		// Evidence of ham counts less: minBayesPoints only at p=0.01, so
+		// that a mildly hammy text cannot hide a DNSBL listing or a block.
+		return math.Max(minBayesPoints, minBayesPoints*logit(p)/logit(0.01))
+	}
 	pts := j.cfg.SpamThreshold * logit(p) / logit(bayesJunkAt)
-	return math.Max(minBayesPoints, math.Min(maxBayesPoints, pts))
+	return math.Min(maxBayesPoints, pts)
 }
 
 func logit(p float64) float64 {
