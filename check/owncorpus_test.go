@@ -1,9 +1,11 @@
 package check
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -66,5 +68,29 @@ func TestOwnCorpus(t *testing.T) {
 		x := f[part]
 		t.Logf("%s: ham to Junk %d of %d (%.2f%%), spam caught %d of %d (%.1f%%)", part,
 			x[0][0], x[0][1], 100*float64(x[0][0])/float64(x[0][1]), x[1][0], x[1][1], 100*float64(x[1][0])/float64(x[1][1]))
+	}
+}
+
+// TestCorpusFilesCurrent: the committed copy of the set in testdata/corpus
+// (read by the end-to-end tests in server/) is the generator's output;
+// regenerate with `go generate ./check`.
+func TestCorpusFilesCurrent(t *testing.T) {
+	ms := corpus.Generate()
+	n := 0
+	for _, m := range ms {
+		b, err := os.ReadFile(filepath.Join("testdata", "corpus", filepath.FromSlash(m.Name)))
+		if err != nil || !bytes.Equal(b, m.Raw) {
+			n++
+			if n < 5 {
+				t.Errorf("testdata/corpus/%s: missing or different from the generator's output (%v)", m.Name, err)
+			}
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "corpus", "*", "*", "*.eml"))
+	if len(files) != len(ms) {
+		t.Errorf("testdata/corpus: got %d files, want the generator's %d", len(files), len(ms))
+	}
+	if n > 0 {
+		t.Errorf("%d files differ: run go generate ./check", n)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stamp-mail/stamp/storage"
 )
 
+//go:generate go run ./internal/corpus/gen -out testdata/corpus
 //go:generate go run ./internal/genmodel -out spammodel.bin
 
 // spamModel is the shared starting model, trained by internal/genmodel on
