@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-sasl"
 )
 
 // corpusDir is the committed copy of the project's own test set.
@@ -364,5 +365,35 @@ func TestSpamLearnsFromMoves(t *testing.T) {
 	}
 	if m := s.findOne(t, apiUser, "hello from a blocked sender"); m.mailbox != "Junk" || !strings.Contains(headerValue(m.header, "X-Stamp-Spam"), "block=") {
 		t.Errorf("blocked sender: got %s (%s), want Junk with a block signal", m.mailbox, headerValue(m.header, "X-Stamp-Spam"))
+	}
+}
+
+// TestSpamCorrespondentNotJunkedOnContent: once a user has written to an
+// address, mail from it is not junked on content alone, while the same
+// content from a stranger is.
+func TestSpamCorrespondentNotJunkedOnContent(t *testing.T) {
+	writer := "writer@" + localDomain
+	s := startStamp(t, stampOptions{users: []string{writer}, smtpRate: 100000})
+	pal, stranger := "pen.pal@faraway.example", "stranger@faraway.example"
+	note := simpleMessage(writer, pal, "our trip", "Shall we book the train for the 12th?")
+	if err := send(s.addr["submission"], "client.stamp.test", sasl.NewPlainClient("", writer, trustPassword),
+		writer, []string{pal}, note); err != nil {
+		t.Fatalf("submission: got %q, want 250", replyOf(err))
+	}
+	for _, c := range []struct {
+		from, subject, mailbox, signal string
+	}{
+		{stranger, "pills from a stranger", "Junk", ""},
+		{pal, "pills from a pen pal", "INBOX", "correspondent=-3.0"},
+	} {
+		raw := corpusMessage(t, "spam/en-pharma-002.eml", c.from, c.subject)
+		if err := send(s.addr["smtp"], "mail.faraway.example", nil, c.from, []string{writer}, raw); err != nil {
+			t.Fatalf("%s: reply to DATA: got %q, want 250", c.from, replyOf(err))
+		}
+		m := s.findOne(t, writer, c.subject)
+		h := headerValue(m.header, "X-Stamp-Spam")
+		if m.mailbox != c.mailbox || !strings.Contains(h, c.signal) {
+			t.Errorf("%s: got %s (%s), want %s with %q", c.from, m.mailbox, h, c.mailbox, c.signal)
+		}
 	}
 }
