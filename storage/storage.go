@@ -198,6 +198,9 @@ type Store interface {
 	// DeleteQueueItem removes a queue item and returns freed blobs.
 	DeleteQueueItem(ctx context.Context, id int64) (freed []string, err error)
 
+	// SpamStore keeps correspondents, sender verdicts and allow/block lists (storage/spam.go).
+	SpamStore
+
 	// RecordTraining stores a spam-training event (message moved into or out of Junk).
 	RecordTraining(ctx context.Context, t Training) error
 	// TrainingSince returns a user's training events after id.

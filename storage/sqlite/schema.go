@@ -243,6 +243,36 @@ CREATE TABLE vacation_replies (
 	PRIMARY KEY (user_id, handle, sender)
 ) WITHOUT ROWID;
 `},
+	// 40: what the spam filter learns per user besides word statistics
+	// (storage/spam.go): correspondents, senders moved into or out of Junk,
+	// and the allow/block lists of users and of local domains.
+	{40, `
+CREATE TABLE spam_correspondents (
+	user_id INTEGER NOT NULL REFERENCES users(id),
+	address TEXT NOT NULL,
+	last_at INTEGER NOT NULL,
+	PRIMARY KEY (user_id, address)
+) WITHOUT ROWID;
+CREATE TABLE spam_senders (
+	user_id INTEGER NOT NULL REFERENCES users(id),
+	address TEXT NOT NULL,
+	ham     INTEGER NOT NULL DEFAULT 0,
+	spam    INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (user_id, address)
+) WITHOUT ROWID;
+CREATE TABLE spam_lists (
+	user_id INTEGER NOT NULL REFERENCES users(id),
+	entry   TEXT NOT NULL,
+	allow   INTEGER NOT NULL,
+	PRIMARY KEY (user_id, entry)
+) WITHOUT ROWID;
+CREATE TABLE spam_domain_lists (
+	domain TEXT NOT NULL,
+	entry  TEXT NOT NULL,
+	allow  INTEGER NOT NULL,
+	PRIMARY KEY (domain, entry)
+) WITHOUT ROWID;
+`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE
