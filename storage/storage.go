@@ -77,6 +77,8 @@ const (
 // the user id and never returns another user's rows. Implementations are
 // safe for concurrent use.
 type Store interface {
+	Throttles // throttle.go: shared login slow-down and rate counters
+
 	// Close releases the store's connections.
 	Close() error
 	// Ping checks that the database answers.

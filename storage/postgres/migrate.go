@@ -182,6 +182,13 @@ func migrations(parts int) []migration {
 		// 2: inline blobs, the bytes of small segments kept in the database so
 		// a delivery commits everything with one WAL flush.
 		{version: 2, stmts: []string{`CREATE TABLE blob_data (hash text PRIMARY KEY, data bytea NOT NULL)`}},
+		// 60: shared throttle counters (login slow-down, SMTP rates), seen
+		// alike by every node. A small global table, not per user.
+		{version: 60, stmts: []string{
+			`CREATE TABLE throttles (key text PRIMARY KEY, count bigint NOT NULL,
+				next_at timestamptz, expires_at timestamptz NOT NULL)`,
+			`CREATE INDEX throttles_expiry ON throttles (expires_at)`,
+		}},
 	}
 }
 
