@@ -79,7 +79,10 @@ type Config struct {
 	SegmentMinSize  int           // attachments whose encoded body is at least this big get their own blob; default 2048
 	InlineMax       int           // blobs up to this size live in the metadata store (one fsync per commit); default 64 KiB
 	BcryptCost      int           // default 10
-	AuthFailDelay   time.Duration // base delay after a failed login, doubled per recent failure; default 250ms
+	AuthFailDelay   time.Duration // base spacing of login attempts past the free ones, doubled per attempt; default 250ms
+	AuthMaxDelay    time.Duration // largest spacing of login attempts; default 8s
+	AuthMaxWait     time.Duration // an attempt whose slot is further away is refused; default 30s
+	AuthFree        AuthFree      // attempts let through without spacing per key (throttle.go)
 	BlobGrace       time.Duration // how long an unreferenced blob is kept before collection; default 1h
 	MaxBatch        int           // deliveries per group commit; default 128
 	Committers      int           // parallel group committers; default 1 (SQLite has one writer)
@@ -108,6 +111,13 @@ func (c *Config) setDefaults() {
 	if c.AuthFailDelay == 0 {
 		c.AuthFailDelay = 250 * time.Millisecond
 	}
+	if c.AuthMaxDelay <= 0 {
+		c.AuthMaxDelay = 8 * time.Second
+	}
+	if c.AuthMaxWait <= 0 {
+		c.AuthMaxWait = 30 * time.Second
+	}
+	c.AuthFree.setDefaults()
 	if c.BlobGrace == 0 {
 		c.BlobGrace = time.Hour
 	}
@@ -255,6 +265,9 @@ func (s *Service) runCollector(ctx context.Context) {
 		case <-t.C:
 			if _, err := s.CollectBlobs(ctx, time.Now().Add(-s.cfg.BlobGrace)); err != nil {
 				s.log.Warn("blob collection failed", "err", err)
+			}
+			if _, err := s.store.ExpireThrottles(ctx, time.Now()); err != nil {
+				s.log.Warn("expiring login and rate counters failed", "err", err)
 			}
 		}
 	}
