@@ -76,17 +76,17 @@ type AutoconfigInfo struct {
 
 // Options configure a Server.
 type Options struct {
-	Core           *core.Service
-	Logger         *slog.Logger
-	Hostname       string
-	Secure         bool  // served over TLS: cookies get the Secure attribute
+	Core     *core.Service
+	Logger   *slog.Logger
+	Hostname string
+	Secure   bool // served over TLS: cookies get the Secure attribute
 	// HSTS sends Strict-Transport-Security on every answer (with a
 	// configured certificate, on the HTTPS listener).
 	HSTS bool
 	// HTTPSPort, when set, makes this the plain-HTTP listener of a server
 	// with a configured certificate: it only redirects to HTTPS on this
 	// port and refuses every request that could carry credentials (transport.go).
-	HTTPSPort string
+	HTTPSPort      string
 	MaxUploadBytes int64 // largest message body accepted by send and drafts; default 25 MiB
 	Autoconfig     AutoconfigInfo
 	// PollWait is how long GET /v1/events/poll waits for an event; default 25 s.
