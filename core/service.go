@@ -166,7 +166,7 @@ type Service struct {
 	durable chan *commitJob // blob stage -> database stage
 	cache   *blobCache
 	auth    *authLimiter
-	rates   rateBook // shared rate limits (ratelimit.go)
+	rates   rateBook    // shared rate limits (ratelimit.go)
 	sends   *rateWindow // per hour
 	sendsD  *rateWindow // per day
 	metrics *Metrics
