@@ -84,6 +84,8 @@ type Config struct {
 	AuthMaxWait     time.Duration // an attempt whose slot is further away is refused; default 30s
 	AuthFree        AuthFree      // attempts let through without spacing per key (throttle.go)
 	BlobGrace       time.Duration // how long an unreferenced blob is kept before collection; default 1h
+	BlobGraceShort  time.Duration // the same when the disk is short (blobgc.go); default 30s
+	BlobLowSpace    int64         // the disk is short below this many bytes available (or 5%); default 1 GiB
 	MaxBatch        int           // deliveries per group commit; default 128
 	Committers      int           // parallel group committers; default 1 (SQLite has one writer)
 	CacheBytes      int64         // LRU of message bytes; default 64 MiB
@@ -120,6 +122,12 @@ func (c *Config) setDefaults() {
 	c.AuthFree.setDefaults()
 	if c.BlobGrace == 0 {
 		c.BlobGrace = time.Hour
+	}
+	if c.BlobGraceShort <= 0 {
+		c.BlobGraceShort = 30 * time.Second
+	}
+	if c.BlobLowSpace == 0 {
+		c.BlobLowSpace = 1 << 30
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 128
@@ -254,25 +262,6 @@ func (s *Service) Close() {
 
 // Ping checks that storage answers.
 func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
-
-// runCollector removes blobs unreferenced for longer than BlobGrace.
-func (s *Service) runCollector(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.CollectBlobs(ctx, time.Now().Add(-s.cfg.BlobGrace)); err != nil {
-				s.log.Warn("blob collection failed", "err", err)
-			}
-			if _, err := s.store.ExpireThrottles(ctx, time.Now()); err != nil {
-				s.log.Warn("expiring login and rate counters failed", "err", err)
-			}
-		}
-	}
-}
 
 // CollectBlobs deletes blobs whose last reference went before olderThan and
 // returns how many were removed.
