@@ -61,12 +61,13 @@ type TLSConfig struct {
 
 // LimitsConfig bounds sizes, connections and rates.
 type LimitsConfig struct {
-	MaxMessageBytes   int64 `yaml:"max_message_bytes"`
-	MaxConnections    int   `yaml:"max_connections"`      // per listener
-	MaxRecipients     int   `yaml:"max_recipients"`       // per message
-	SMTPRatePerMinute int   `yaml:"smtp_rate_per_minute"` // per remote IP
-	SendPerHour       int   `yaml:"send_per_hour"`        // per user
-	SendPerDay        int   `yaml:"send_per_day"`         // per user
+	MaxMessageBytes     int64 `yaml:"max_message_bytes"`
+	MaxConnections      int   `yaml:"max_connections"`        // per listener
+	MaxConnectionsPerIP int   `yaml:"max_connections_per_ip"` // per listener and remote IP (IMAP, POP3)
+	MaxRecipients       int   `yaml:"max_recipients"`         // per message
+	SMTPRatePerMinute   int   `yaml:"smtp_rate_per_minute"`   // per remote IP
+	SendPerHour         int   `yaml:"send_per_hour"`          // per user
+	SendPerDay          int   `yaml:"send_per_day"`           // per user
 }
 
 // OutboundConfig steers remote delivery.
@@ -261,6 +262,9 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxConnections < 1 {
 		bad("limits.max_connections", "must be at least 1")
+	}
+	if c.Limits.MaxConnectionsPerIP < 1 {
+		bad("limits.max_connections_per_ip", "must be at least 1")
 	}
 	if c.Limits.MaxRecipients < 1 {
 		bad("limits.max_recipients", "must be at least 1")
