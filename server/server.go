@@ -154,7 +154,8 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 			return smtp.New(smtp.Options{Core: svc, Logger: log.With("proto", "smtp"), Hostname: c.Hostname,
 				TLSConfig: tlsCfg, ImplicitTLS: implicit, AllowInsecureAuth: insecureLoopback, Submission: submission,
 				MaxMessageBytes: c.Limits.MaxMessageBytes, MaxConnections: c.Limits.MaxConnections,
-				MaxRecipients: c.Limits.MaxRecipients, RatePerMinute: c.Limits.SMTPRatePerMinute})
+				MaxConnectionsPerIP: c.Limits.MaxConnectionsPerIP,
+				MaxRecipients:       c.Limits.MaxRecipients, RatePerMinute: c.Limits.SMTPRatePerMinute})
 		}
 	}
 	imapF := func(implicit bool) frontend {

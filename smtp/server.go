@@ -39,6 +39,7 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/core/listener"
 )
 
 // Timeouts. RFC 5321 section 4.5.3.2 sets the floors.
@@ -108,10 +109,13 @@ type Server struct {
 
 	draining atomic.Bool // set by Shutdown and Close
 
-	// mu guards conns and perIP (open connections per remote IP).
+	// limit holds the global and per-IP caps (core/listener's Limiter,
+	// shared with IMAP and POP3: IPv6 clients count per /64).
+	limit *listener.Limiter
+
+	// mu guards conns.
 	mu    sync.Mutex
 	conns map[*trackedConn]struct{}
-	perIP map[string]int
 }
 
 // New returns a server; call Serve to accept connections.
@@ -140,7 +144,7 @@ func New(opts Options) *Server {
 		svc:   opts.Core,
 		proto: "smtp",
 		conns: map[*trackedConn]struct{}{},
-		perIP: map[string]int{},
+		limit: listener.NewLimiter(opts.MaxConnections, opts.MaxConnectionsPerIP),
 	}
 	if opts.Submission {
 		s.proto = "submission"
@@ -237,12 +241,12 @@ func (s *Server) closeAll() {
 	}
 }
 
-// listener enforces the connection limits and tracks accepted connections.
+// admitListener enforces the connection limits and tracks accepted connections.
 // One goroutine accepts; each new connection is admitted (or refused with
 // 421) in a goroutine of its own, because the shared rate counter may need
 // a database round trip and one slow client must not hold up the accept
 // loop. Accept hands go-smtp the admitted connections.
-type listener struct {
+type admitListener struct {
 	net.Listener
 	s *Server
 
@@ -253,13 +257,13 @@ type listener struct {
 	done      chan struct{}
 }
 
-func newListener(ln net.Listener, s *Server) *listener {
-	return &listener{Listener: ln, s: s, ready: make(chan net.Conn), errc: make(chan error, 1), done: make(chan struct{})}
+func newListener(ln net.Listener, s *Server) *admitListener {
+	return &admitListener{Listener: ln, s: s, ready: make(chan net.Conn), errc: make(chan error, 1), done: make(chan struct{})}
 }
 
 // Accept returns the next admitted connection; refused ones get a 421 and
 // are closed without reaching go-smtp.
-func (l *listener) Accept() (net.Conn, error) {
+func (l *admitListener) Accept() (net.Conn, error) {
 	l.startOnce.Do(func() { go l.acceptLoop() })
 	select {
 	case c := <-l.ready:
@@ -271,12 +275,12 @@ func (l *listener) Accept() (net.Conn, error) {
 }
 
 // Close stops accepting; connections admitted but not yet handed over are closed.
-func (l *listener) Close() error {
+func (l *admitListener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })
 	return l.Listener.Close()
 }
 
-func (l *listener) acceptLoop() {
+func (l *admitListener) acceptLoop() {
 	var tempDelay time.Duration
 	for {
 		c, err := l.Listener.Accept()
@@ -300,7 +304,7 @@ func (l *listener) acceptLoop() {
 }
 
 // admit applies the limits to c and hands it to Accept, or refuses it.
-func (l *listener) admit(c net.Conn) {
+func (l *admitListener) admit(c net.Conn) {
 	s := l.s
 	ip := remoteIP(c.RemoteAddr())
 	raw := c
@@ -346,27 +350,23 @@ func (s *Server) refuse(c net.Conn, ip net.IP, reason string) {
 // section, so that neither cap can be exceeded by connections admitted at
 // once. It returns nil and the reason otherwise.
 func (s *Server) track(c net.Conn, ip net.IP) (*trackedConn, string) {
-	key := ip.String()
 	s.mu.Lock()
-	switch {
-	case s.draining.Load():
-		s.mu.Unlock()
+	defer s.mu.Unlock()
+	if s.draining.Load() {
 		return nil, "Service shutting down"
-	case len(s.conns) >= s.opts.MaxConnections:
-		s.mu.Unlock()
-		return nil, "Too many connections, try again later"
-	case ip != nil && s.perIP[key] >= s.opts.MaxConnectionsPerIP:
-		s.mu.Unlock()
+	}
+	release, r := s.limit.Acquire(c.RemoteAddr())
+	switch r {
+	case listener.Admitted:
+	case listener.TooManyFromIP:
 		return nil, "Too many connections from your address, try again later"
+	default:
+		return nil, "Too many connections, try again later"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &trackedConn{Conn: c, s: s, id: s.ids.Add(1), ip: ip, ctx: ctx, cancel: cancel}
+	t := &trackedConn{Conn: c, s: s, id: s.ids.Add(1), ip: ip, ctx: ctx, cancel: cancel, release: release,
+		endSession: s.svc.Metrics().SessionStarted(s.proto)}
 	s.conns[t] = struct{}{}
-	if ip != nil {
-		s.perIP[key]++
-	}
-	s.mu.Unlock()
-	t.endSession = s.svc.Metrics().SessionStarted(s.proto)
 	return t, ""
 }
 
@@ -382,6 +382,7 @@ type trackedConn struct {
 	cancel     context.CancelFunc
 	endSession func()
 	once       sync.Once
+	release    func() // frees the slot in Server.limit
 
 	// busyMu orders setBusy against kick, so a kick never lands on a
 	// session that has just entered DATA.
@@ -430,13 +431,10 @@ func (c *trackedConn) Close() error {
 	c.once.Do(func() {
 		c.s.mu.Lock()
 		delete(c.s.conns, c)
-		if c.ip != nil {
-			k := c.ip.String()
-			if c.s.perIP[k]--; c.s.perIP[k] <= 0 {
-				delete(c.s.perIP, k)
-			}
-		}
 		c.s.mu.Unlock()
+		if c.release != nil {
+			c.release()
+		}
 		c.cancel()
 		c.endSession()
 	})
