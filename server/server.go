@@ -232,6 +232,9 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 		if ln == nil {
 			continue
 		}
+		if sp.name == "http" || sp.name == "https" {
+			ln = limitHTTP(ln, c.Limits, sp.implicit)
+		}
 		if sp.implicit {
 			ln = tls.NewListener(ln, tlsCfg)
 		}
