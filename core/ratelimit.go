@@ -68,7 +68,10 @@ func (s *Service) AllowRate(ctx context.Context, key string, limit int, window t
 				}
 			}
 		}
-		st = &rateState{start: start}
+		// A new key starts as if just synced: its first events cost no
+		// write unless they fill a batch (a key far below its limit need
+		// never be written; the overshoot bound below still holds).
+		st = &rateState{start: start, synced: now}
 		b.m[key] = st
 	}
 	batch := rateBatch(limit)

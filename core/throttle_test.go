@@ -85,3 +85,33 @@ func TestLoginSlowDownSharedAcrossNodes(t *testing.T) {
 		})
 	}
 }
+
+// TestAllowRateSharedAcrossNodes: two nodes drawing on one per-key budget
+// admit the limit once between them, within one batch (limit/20) per other
+// node, not twice.
+func TestAllowRateSharedAcrossNodes(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			n := twoNodes(t, backend, core.Config{})
+			ctx := context.Background()
+			for attempt := 0; attempt < 3; attempt++ {
+				window := time.Now().Truncate(time.Hour)
+				key := fmt.Sprintf("test:%d", time.Now().UnixNano())
+				const limit = 100
+				allowed := 0
+				for i := 0; i < 3*limit; i++ {
+					if n[i%2].AllowRate(ctx, key, limit, time.Hour) {
+						allowed++
+					}
+				}
+				if !time.Now().Truncate(time.Hour).Equal(window) {
+					continue // the window turned during the run
+				}
+				if allowed < limit || allowed > limit+limit/20 {
+					t.Errorf("%d events alternating between two nodes, limit %d: %d allowed, want %d to %d", 3*limit, limit, allowed, limit, limit+limit/20)
+				}
+				return
+			}
+		})
+	}
+}
