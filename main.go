@@ -55,6 +55,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(serveCmd(g), domainCmd(g), userCmd(g), queueCmd(g), suppressionCmd(g), loadCmd(), versionCmd())
 	root.AddCommand(aliasCmd(g), sieveCmd(g))
 	root.AddCommand(spamCmd(g))
+	root.AddCommand(gcCmd(g))
 	return root
 }
 

@@ -65,7 +65,7 @@ type TLSConfig struct {
 type LimitsConfig struct {
 	MaxMessageBytes     int64 `yaml:"max_message_bytes"`
 	MaxConnections      int   `yaml:"max_connections"`        // per listener
-	MaxConnectionsPerIP int   `yaml:"max_connections_per_ip"` // per listener and remote IP (IMAP, POP3)
+	MaxConnectionsPerIP int   `yaml:"max_connections_per_ip"` // per listener and remote IP (SMTP, IMAP, POP3)
 	MaxRecipients       int   `yaml:"max_recipients"`         // per message
 	SMTPRatePerMinute   int   `yaml:"smtp_rate_per_minute"`   // per remote IP
 	SendPerHour         int   `yaml:"send_per_hour"`          // per user

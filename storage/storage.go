@@ -78,6 +78,7 @@ const (
 // safe for concurrent use.
 type Store interface {
 	IMAPState
+	Throttles // throttle.go: shared login slow-down and rate counters
 
 	// Close releases the store's connections.
 	Close() error

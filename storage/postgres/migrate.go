@@ -199,6 +199,13 @@ func migrations(parts int) []migration {
 		// (storage/spam.go): correspondents, senders moved into or out of
 		// Junk, and the allow/block lists of users and of local domains.
 		{version: 40, stmts: spamTables(parts)},
+		// 60: shared throttle counters (login slow-down, SMTP rates), seen
+		// alike by every node. A small global table, not per user.
+		{version: 60, stmts: []string{
+			`CREATE TABLE throttles (key text PRIMARY KEY, count bigint NOT NULL,
+				next_at timestamptz, expires_at timestamptz NOT NULL)`,
+			`CREATE INDEX throttles_expiry ON throttles (expires_at)`,
+		}},
 	}
 }
 

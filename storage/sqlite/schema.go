@@ -273,6 +273,17 @@ CREATE TABLE spam_domain_lists (
 	PRIMARY KEY (domain, entry)
 ) WITHOUT ROWID;
 `},
+	// 60: shared throttle counters (login slow-down, SMTP rates), read by
+	// every process on this database.
+	{60, `
+CREATE TABLE throttles (
+	key        TEXT PRIMARY KEY,
+	count      INTEGER NOT NULL,
+	next_at    INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX throttles_expiry ON throttles(expires_at);
+`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE
