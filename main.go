@@ -383,6 +383,9 @@ func loadCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "sent %d failed %d in %s: %.0f msgs/s, p50 %s, p99 %s\n",
 				res.Sent, res.Failed, res.Duration.Round(time.Millisecond), res.PerSecond, res.P50, res.P99)
+			if res.FirstErr != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "first error: %s\n", res.FirstErr)
+			}
 			return nil
 		},
 	}
@@ -396,6 +399,7 @@ func loadCmd() *cobra.Command {
 	f.StringVar(&o.Username, "username", "", "AUTH username (submission)")
 	f.StringVar(&o.Password, "password", "", "AUTH password")
 	f.BoolVar(&o.StartTLS, "starttls", false, "use STARTTLS")
+	f.IntVar(&o.PerConnection, "per-connection", 0, "messages per connection before QUIT and a new connection (0: no limit, RSET between messages)")
 	cmd.AddCommand(smtpCmd)
 	return cmd
 }

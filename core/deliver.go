@@ -313,11 +313,19 @@ type roleKey struct {
 	role   string
 }
 
-// publishNew publishes a "new" event per stored message.
+// publishNew publishes a "new" event per stored message to this node's
+// subscribers. Other nodes were told by the commit itself (commitJobs), in
+// the delivery transaction where the store allows it, so every delivery
+// must go through commit.
 func (s *Service) publishNew(ctx context.Context, ms []*storage.NewMessage) {
+	s.publishLocal(newEvents(ms))
+}
+
+// newEvents are the "new" events of stored messages.
+func newEvents(ms []*storage.NewMessage) []Event {
 	evs := make([]Event, 0, len(ms))
 	for _, m := range ms {
 		evs = append(evs, Event{UserID: m.UserID, MailboxID: m.MailboxID, Kind: EventNew, MessageID: m.ID, UID: m.UID, ModSeq: m.ModSeq, Flags: m.Flags})
 	}
-	s.publish(ctx, evs...)
+	return evs
 }

@@ -190,6 +190,8 @@ type Service struct {
 	domains   map[string]bool // local domains, cached for domainCacheTTL
 	domainsAt time.Time
 
+	rcpts recipientCache // RCPT lookups (rcptcache.go)
+
 	srsMu     sync.Mutex
 	srsSecret []byte // see srs
 	sieves    scriptCache

@@ -362,6 +362,11 @@ type Batch struct {
 	// stores each one that is not stored yet, after taking its reference, so
 	// a concurrent CollectBlobs either keeps the old copy or sees the new one.
 	Inline map[string][]byte
+	// Notices, when set, is called by the Deliver of a TxNotifier once the
+	// ids, UIDs and MODSEQs of Messages are assigned, and its notices are
+	// published in the same transaction: other nodes hear of the messages
+	// exactly when they are committed, at no extra round trip (notify.go).
+	Notices func() []Notice
 }
 
 // ListQuery pages a mailbox listing. The cursor is the (InternalDate, ID) of
