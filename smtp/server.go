@@ -142,6 +142,12 @@ func New(opts Options) *Server {
 	gs.TLSConfig = opts.TLSConfig
 	gs.MaxMessageBytes = opts.MaxMessageBytes
 	gs.MaxRecipients = opts.MaxRecipients
+	// Lines of any length up to the message size are taken and stored as
+	// received (RFC 5322 section 2.1.1's 998 is a SHOULD for senders; mail
+	// from senders that do not fold must not bounce). go-smtp's limit also
+	// bounds command lines, so they too are bounded by the message size.
+	// Outbound delivery folds lines where the protocol requires it.
+	gs.MaxLineLength = int(opts.MaxMessageBytes) + 1024
 	// The session decides (see session.authAllowed): TLS, or loopback when
 	// AllowInsecureAuth. go-smtp only advertises AUTH when the session
 	// returns mechanisms.
