@@ -253,6 +253,7 @@ func (s *Server) routes() http.Handler {
 
 			r.Get("/events", s.handleEvents)
 			r.Get("/events/poll", s.handlePoll)
+			r.Get("/export", s.handleExport)
 		})
 	})
 	r.Handle("/*", ui.Handler())
