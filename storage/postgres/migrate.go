@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/stamp-mail/stamp/storage"
 )
 
 // migration is one versioned schema step, applied in its own transaction.
@@ -230,7 +232,11 @@ func (s *Store) migrate(ctx context.Context, parts int) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	for _, m := range migrations(parts) {
+	all := append(migrations(parts), s.testMigrations...)
+	if err := storage.CheckSchemaKnown(applied, versionsOf(all)); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	for _, m := range all {
 		if applied[m.version] {
 			continue
 		}
@@ -249,4 +255,12 @@ func (s *Store) migrate(ctx context.Context, parts int) error {
 		s.log.Info("postgres: applied migration", "version", m.version, "schema", s.schema)
 	}
 	return nil
+}
+
+func versionsOf(ms []migration) []int {
+	vs := make([]int, len(ms))
+	for i, m := range ms {
+		vs[i] = m.version
+	}
+	return vs
 }

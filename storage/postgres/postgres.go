@@ -76,6 +76,8 @@ type Store struct {
 	pool   *pgxpool.Pool
 	log    *slog.Logger
 	schema string
+
+	testMigrations []migration // appended to the real ones by tests (upgrade_test.go)
 }
 
 var (
