@@ -27,8 +27,9 @@ type Envelope struct {
 	RemoteIP   net.IP
 	Helo       string
 	TLS        bool
-	AuthUser   string // authenticated submitter, "" for inbound MX mail
-	Proto      string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
+	AuthUser   string     // authenticated submitter, "" for inbound MX mail
+	Proto      string     // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
+	DSN        *DSNParams // RFC 3461 parameters given by the client, nil if none
 	ReceivedAt time.Time
 }
 
