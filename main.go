@@ -54,7 +54,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "configuration file (default ./stamp.yaml if present, else built-in defaults)")
 	root.AddCommand(serveCmd(g), domainCmd(g), userCmd(g), queueCmd(g), suppressionCmd(g), loadCmd(), versionCmd())
 	root.AddCommand(backupCmd(g), restoreCmd(g))
-	root.AddCommand(importCmd(g), exportCmd(g))
+	root.AddCommand(importCmd(g), exportCmd(g), statusCmd(g))
 	return root
 }
 
