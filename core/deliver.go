@@ -33,6 +33,7 @@ type Envelope struct {
 	AuthUser    string // authenticated submitter, "" for inbound MX mail
 	Proto       string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
 	ReceivedAt  time.Time
+	DSN         *DSNParams // RFC 3461 parameters given by the client, nil if none
 }
 
 // CheckRecipient says whether mail for addr is accepted from an

@@ -259,6 +259,7 @@ func (s *Server) routes() http.Handler {
 
 			r.Get("/events", s.handleEvents)
 			r.Get("/events/poll", s.handlePoll)
+			r.Get("/export", s.handleExport)
 
 			s.routingRoutes(r)
 		})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/stamp-mail/stamp/storage"
 )
 
 // migration is one versioned schema step, applied in its own transaction.
@@ -254,7 +256,11 @@ func (s *Store) migrate(ctx context.Context, parts int) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	for _, m := range migrations(parts) {
+	all := append(migrations(parts), s.testMigrations...)
+	if err := storage.CheckSchemaKnown(applied, versionsOf(all)); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	for _, m := range all {
 		if applied[m.version] {
 			continue
 		}
@@ -332,4 +338,12 @@ func spamTables(parts int) []string {
 		allow boolean NOT NULL,
 		PRIMARY KEY (domain, entry))`)
 	return out
+}
+
+func versionsOf(ms []migration) []int {
+	vs := make([]int, len(ms))
+	for i, m := range ms {
+		vs[i] = m.version
+	}
+	return vs
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/stamp-mail/stamp/storage"
 )
 
 // migration is one versioned schema step, applied in its own transaction.
@@ -295,6 +297,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	if err := s.refuseNewer(ctx); err != nil {
+		return err
+	}
 	for _, m := range migrations {
 		version := m.version
 		err := s.write(ctx, func(w *wtx) error {
@@ -317,6 +322,35 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sqlite: migration %d: %w", version, err)
 		}
+	}
+	return nil
+}
+
+// refuseNewer fails with storage.ErrSchemaTooNew when the database holds a
+// migration this binary does not know (written by a newer stamp).
+func (s *Store) refuseNewer(ctx context.Context) error {
+	rows, err := s.w.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	known := make([]int, len(migrations))
+	for i, m := range migrations {
+		known[i] = m.version
+	}
+	if err := storage.CheckSchemaKnown(applied, known); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
 }
