@@ -54,6 +54,10 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "configuration file (default ./stamp.yaml if present, else built-in defaults)")
 	root.AddCommand(serveCmd(g), domainCmd(g), userCmd(g), queueCmd(g), suppressionCmd(g), loadCmd(), versionCmd())
 	root.AddCommand(aliasCmd(g), sieveCmd(g))
+	root.AddCommand(spamCmd(g))
+	root.AddCommand(gcCmd(g))
+	root.AddCommand(backupCmd(g), restoreCmd(g))
+	root.AddCommand(importCmd(g), exportCmd(g), statusCmd(g))
 	return root
 }
 

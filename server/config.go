@@ -82,7 +82,7 @@ type TLSConfig struct {
 type LimitsConfig struct {
 	MaxMessageBytes     int64 `yaml:"max_message_bytes"`
 	MaxConnections      int   `yaml:"max_connections"`        // per listener
-	MaxConnectionsPerIP int   `yaml:"max_connections_per_ip"` // per listener and remote IP (IMAP, POP3)
+	MaxConnectionsPerIP int   `yaml:"max_connections_per_ip"` // per listener and remote IP (SMTP, IMAP, POP3)
 	MaxRecipients       int   `yaml:"max_recipients"`         // per message
 	SMTPRatePerMinute   int   `yaml:"smtp_rate_per_minute"`   // per remote IP
 	SendPerHour         int   `yaml:"send_per_hour"`          // per user
@@ -378,8 +378,8 @@ func (c *Config) validate() error {
 	default:
 		bad("filters.clamd_fail_mode", "must be tempfail or accept, not %q", c.Filters.ClamdFailMode)
 	}
-	if c.Filters.SpamThreshold <= 0 || c.Filters.SpamThreshold > 1 {
-		bad("filters.spam_threshold", "must be in (0, 1], not %g", c.Filters.SpamThreshold)
+	if c.Filters.SpamThreshold <= 0 || c.Filters.SpamThreshold > 100 {
+		bad("filters.spam_threshold", "must be in (0, 100] points, not %g", c.Filters.SpamThreshold)
 	}
 	if sep := c.Routing.SubaddressSeparator; len(sep) != 1 || strings.ContainsAny(sep, "@\" \t") {
 		bad("routing.subaddress_separator", "must be one character other than @, space or quote, not %q", sep)

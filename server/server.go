@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -157,7 +158,8 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 			return smtp.New(smtp.Options{Core: svc, Logger: log.With("proto", "smtp"), Hostname: c.Hostname,
 				TLSConfig: tlsCfg, ImplicitTLS: implicit, AllowInsecureAuth: insecureLoopback, Submission: submission,
 				MaxMessageBytes: c.Limits.MaxMessageBytes, MaxConnections: c.Limits.MaxConnections,
-				MaxRecipients: c.Limits.MaxRecipients, RatePerMinute: c.Limits.SMTPRatePerMinute})
+				MaxConnectionsPerIP: c.Limits.MaxConnectionsPerIP,
+				MaxRecipients:       c.Limits.MaxRecipients, RatePerMinute: c.Limits.SMTPRatePerMinute})
 		}
 	}
 	imapF := func(implicit bool) frontend {
@@ -174,9 +176,20 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 	ac := web.AutoconfigInfo{IMAPHost: c.Hostname, IMAPPort: portOf(c.Listen.IMAP), IMAPSPort: portOf(c.Listen.IMAPS),
 		POP3Port: portOf(c.Listen.POP3), POP3SPort: portOf(c.Listen.POP3S),
 		SubmissionPort: portOf(c.Listen.Submission), SubmissionsPort: portOf(c.Listen.Submissions)}
+	// With a configured certificate the plain HTTP listener only redirects
+	// to HTTPS and never takes credentials; HTTPS answers carry HSTS. (With
+	// the generated development certificate both serve, as before.)
+	httpsPort := "443"
 	webF := func(implicit bool) frontend {
-		return web.New(web.Options{Core: svc, Logger: log.With("proto", "http"), Hostname: c.Hostname,
-			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac})
+		o := web.Options{Core: svc, Logger: log.With("proto", "http"), Hostname: c.Hostname,
+			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac}
+		if !devTLS {
+			o.HSTS = implicit
+			if !implicit {
+				o.HTTPSPort = httpsPort
+			}
+		}
+		return web.New(o)
 	}
 	specs := []spec{
 		{"smtp", c.Listen.SMTP, false, smtpFor(false)},
@@ -200,20 +213,35 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 		serveWG sync.WaitGroup
 		errc    = make(chan error, len(specs))
 	)
-	closeAll := func() {
-		for _, f := range fronts {
-			f.Close()
-		}
-	}
-	for _, sp := range specs {
+	// Every listener is opened before any frontend is made, so the plain
+	// HTTP one knows the HTTPS port it redirects to.
+	lns := make([]net.Listener, len(specs))
+	for i, sp := range specs {
 		if sp.addr == "" {
 			continue
 		}
 		ln, err := net.Listen("tcp", sp.addr)
 		if err != nil {
-			closeAll()
+			for _, l := range lns {
+				if l != nil {
+					l.Close()
+				}
+			}
 			app.Close()
 			return fmt.Errorf("listen.%s: %w", sp.name, err)
+		}
+		lns[i] = ln
+		if sp.name == "https" {
+			httpsPort = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		}
+	}
+	for i, sp := range specs {
+		ln := lns[i]
+		if ln == nil {
+			continue
+		}
+		if sp.name == "http" || sp.name == "https" {
+			ln = limitHTTP(ln, c.Limits, sp.implicit)
 		}
 		if sp.implicit {
 			ln = tls.NewListener(ln, tlsCfg)

@@ -78,6 +78,7 @@ const (
 // safe for concurrent use.
 type Store interface {
 	IMAPState
+	Throttles // throttle.go: shared login slow-down and rate counters
 
 	// Close releases the store's connections.
 	Close() error
@@ -197,6 +198,9 @@ type Store interface {
 	GetQueueItem(ctx context.Context, id int64) (QueueItem, error)
 	// DeleteQueueItem removes a queue item and returns freed blobs.
 	DeleteQueueItem(ctx context.Context, id int64) (freed []string, err error)
+
+	// SpamStore keeps correspondents, sender verdicts and allow/block lists (storage/spam.go).
+	SpamStore
 
 	// RecordTraining stores a spam-training event (message moved into or out of Junk).
 	RecordTraining(ctx context.Context, t Training) error

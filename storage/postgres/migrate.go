@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/stamp-mail/stamp/storage"
 )
 
 // migration is one versioned schema step, applied in its own transaction.
@@ -195,6 +197,17 @@ func migrations(parts int) []migration {
 		// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
 		// the vacation reply memory.
 		{version: 30, stmts: routingTables(parts)},
+		// 40: what the spam filter learns per user besides word statistics
+		// (storage/spam.go): correspondents, senders moved into or out of
+		// Junk, and the allow/block lists of users and of local domains.
+		{version: 40, stmts: spamTables(parts)},
+		// 60: shared throttle counters (login slow-down, SMTP rates), seen
+		// alike by every node. A small global table, not per user.
+		{version: 60, stmts: []string{
+			`CREATE TABLE throttles (key text PRIMARY KEY, count bigint NOT NULL,
+				next_at timestamptz, expires_at timestamptz NOT NULL)`,
+			`CREATE INDEX throttles_expiry ON throttles (expires_at)`,
+		}},
 	}
 }
 
@@ -243,7 +256,11 @@ func (s *Store) migrate(ctx context.Context, parts int) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	for _, m := range migrations(parts) {
+	all := append(migrations(parts), s.testMigrations...)
+	if err := storage.CheckSchemaKnown(applied, versionsOf(all)); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	for _, m := range all {
 		if applied[m.version] {
 			continue
 		}
@@ -294,4 +311,39 @@ func routingTables(parts int) []string {
 		until timestamptz NOT NULL,
 		PRIMARY KEY (user_id, handle, sender)`, parts)...)
 	return out
+}
+
+// spamTables are migration 40's statements.
+func spamTables(parts int) []string {
+	var out []string
+	out = append(out, partitioned("spam_correspondents", `
+		user_id bigint NOT NULL,
+		address text COLLATE "C" NOT NULL,
+		last_at timestamptz NOT NULL,
+		PRIMARY KEY (user_id, address)`, parts)...)
+	out = append(out, partitioned("spam_senders", `
+		user_id bigint NOT NULL,
+		address text COLLATE "C" NOT NULL,
+		ham integer NOT NULL DEFAULT 0,
+		spam integer NOT NULL DEFAULT 0,
+		PRIMARY KEY (user_id, address)`, parts)...)
+	out = append(out, partitioned("spam_lists", `
+		user_id bigint NOT NULL,
+		entry text COLLATE "C" NOT NULL,
+		allow boolean NOT NULL,
+		PRIMARY KEY (user_id, entry)`, parts)...)
+	out = append(out, `CREATE TABLE spam_domain_lists (
+		domain text NOT NULL,
+		entry text COLLATE "C" NOT NULL,
+		allow boolean NOT NULL,
+		PRIMARY KEY (domain, entry))`)
+	return out
+}
+
+func versionsOf(ms []migration) []int {
+	vs := make([]int, len(ms))
+	for i, m := range ms {
+		vs[i] = m.version
+	}
+	return vs
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/stamp-mail/stamp/storage"
 )
 
 // migration is one versioned schema step, applied in its own transaction.
@@ -243,6 +245,47 @@ CREATE TABLE vacation_replies (
 	PRIMARY KEY (user_id, handle, sender)
 ) WITHOUT ROWID;
 `},
+	// 40: what the spam filter learns per user besides word statistics
+	// (storage/spam.go): correspondents, senders moved into or out of Junk,
+	// and the allow/block lists of users and of local domains.
+	{40, `
+CREATE TABLE spam_correspondents (
+	user_id INTEGER NOT NULL REFERENCES users(id),
+	address TEXT NOT NULL,
+	last_at INTEGER NOT NULL,
+	PRIMARY KEY (user_id, address)
+) WITHOUT ROWID;
+CREATE TABLE spam_senders (
+	user_id INTEGER NOT NULL REFERENCES users(id),
+	address TEXT NOT NULL,
+	ham     INTEGER NOT NULL DEFAULT 0,
+	spam    INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (user_id, address)
+) WITHOUT ROWID;
+CREATE TABLE spam_lists (
+	user_id INTEGER NOT NULL REFERENCES users(id),
+	entry   TEXT NOT NULL,
+	allow   INTEGER NOT NULL,
+	PRIMARY KEY (user_id, entry)
+) WITHOUT ROWID;
+CREATE TABLE spam_domain_lists (
+	domain TEXT NOT NULL,
+	entry  TEXT NOT NULL,
+	allow  INTEGER NOT NULL,
+	PRIMARY KEY (domain, entry)
+) WITHOUT ROWID;
+`},
+	// 60: shared throttle counters (login slow-down, SMTP rates), read by
+	// every process on this database.
+	{60, `
+CREATE TABLE throttles (
+	key        TEXT PRIMARY KEY,
+	count      INTEGER NOT NULL,
+	next_at    INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX throttles_expiry ON throttles(expires_at);
+`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE
@@ -253,6 +296,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		version    INTEGER PRIMARY KEY,
 		applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	if err := s.refuseNewer(ctx); err != nil {
+		return err
 	}
 	for _, m := range migrations {
 		version := m.version
@@ -276,6 +322,35 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sqlite: migration %d: %w", version, err)
 		}
+	}
+	return nil
+}
+
+// refuseNewer fails with storage.ErrSchemaTooNew when the database holds a
+// migration this binary does not know (written by a newer stamp).
+func (s *Store) refuseNewer(ctx context.Context) error {
+	rows, err := s.w.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	known := make([]int, len(migrations))
+	for i, m := range migrations {
+		known[i] = m.version
+	}
+	if err := storage.CheckSchemaKnown(applied, known); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
 }
