@@ -182,6 +182,12 @@ func migrations(parts int) []migration {
 		// 2: inline blobs, the bytes of small segments kept in the database so
 		// a delivery commits everything with one WAL flush.
 		{version: 2, stmts: []string{`CREATE TABLE blob_data (hash text PRIMARY KEY, data bytea NOT NULL)`}},
+		// 70: webmail settings and draft aliases (storage.WebmailStore).
+		{version: 70, stmts: append([]string{
+			`CREATE TABLE user_settings (user_id bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+				data bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+		}, partitioned("draft_aliases", `user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+				alias bigint NOT NULL, message_id bigint NOT NULL, PRIMARY KEY (user_id, alias)`, parts)...)},
 	}
 }
 
