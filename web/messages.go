@@ -96,13 +96,13 @@ func encodeCursor(m core.Message) string {
 func decodeCursor(c string) (time.Time, int64, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return time.Time{}, 0, badRequest("bad cursor")
+		return time.Time{}, 0, badRequest("The cursor is not one this API returned: use next_cursor as given.")
 	}
 	ns, id, ok := strings.Cut(string(b), ".")
 	n, err1 := strconv.ParseInt(ns, 10, 64)
 	i, err2 := strconv.ParseInt(id, 10, 64)
 	if !ok || err1 != nil || err2 != nil || i <= 0 {
-		return time.Time{}, 0, badRequest("bad cursor")
+		return time.Time{}, 0, badRequest("The cursor is not one this API returned: use next_cursor as given.")
 	}
 	return time.Unix(0, n).UTC(), i, nil
 }
@@ -167,7 +167,19 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request) {
 		c := encodeCursor(ms[len(ms)-1])
 		next = &c
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": toSummaries(ms), "next_cursor": next})
+	mb, err := s.svc.GetMailbox(r.Context(), userFrom(r).ID, folder)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	total := mb.Total
+	if unread != nil && *unread {
+		total = mb.Unread
+	} else if unread != nil {
+		total = mb.Total - mb.Unread
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": toSummaries(ms), "next_cursor": next,
+		"total": total, "folder_total": mb.Total, "folder_unread": mb.Unread})
 }
 
 // attachmentJSON describes an attachment; ID is its MIME part path.

@@ -168,9 +168,9 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	uid := userFrom(r).ID
 	if v := qs.Get("folder_id"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			s.fail(w, r, errNotFound)
+		id, err := parseID(v, "folder_id")
+		if err != nil {
+			s.fail(w, r, err)
 			return
 		}
 		if _, err := s.svc.GetMailbox(r.Context(), uid, id); err != nil {

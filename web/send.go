@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stamp-mail/stamp/core"
@@ -115,11 +116,39 @@ func parseRecipients(field string, in []string) ([]message.Address, error) {
 	for _, v := range in {
 		as, err := message.ParseAddressList(v)
 		if err != nil {
-			return nil, invalid("%s: %v", field, err)
+			return nil, invalid("%s: %s is not a valid email address (write name@example.com or Name <name@example.com>).",
+				fieldLabel(field), badElement(v))
 		}
 		out = append(out, as...)
 	}
 	return out, nil
+}
+
+// fieldLabel is how people name a recipient field.
+func fieldLabel(field string) string {
+	switch field {
+	case "to":
+		return "To"
+	case "cc":
+		return "Cc"
+	case "bcc":
+		return "Bcc"
+	}
+	return field
+}
+
+// badElement returns, quoted, the first element of an address list that
+// does not parse (the whole value when the split does not tell).
+func badElement(v string) string {
+	for _, e := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' }) {
+		if strings.TrimSpace(e) == "" {
+			continue
+		}
+		if _, err := message.ParseAddressList(e); err != nil {
+			return strconv.Quote(strings.TrimSpace(truncate(e, 80)))
+		}
+	}
+	return strconv.Quote(truncate(strings.TrimSpace(v), 80))
 }
 
 // compose builds the RFC 5322 message of a request for user u.
