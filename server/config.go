@@ -29,6 +29,14 @@ type Config struct {
 	Outbound OutboundConfig `yaml:"outbound"`
 	Filters  FiltersConfig  `yaml:"filters"`
 	Log      LogConfig      `yaml:"log"`
+	Webmail  WebmailConfig  `yaml:"webmail"`
+}
+
+// WebmailConfig configures the HTTP listeners beyond the webmail's own settings.
+type WebmailConfig struct {
+	// MetricsToken, when set, is the bearer token GET /metrics requires;
+	// empty serves /metrics to loopback clients only.
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // StorageConfig selects the metadata database and blob store.

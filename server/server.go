@@ -171,7 +171,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 		SubmissionPort: portOf(c.Listen.Submission), SubmissionsPort: portOf(c.Listen.Submissions)}
 	webF := func(implicit bool) frontend {
 		return web.New(web.Options{Core: svc, Logger: log.With("proto", "http"), Hostname: c.Hostname,
-			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac})
+			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac, MetricsToken: c.Webmail.MetricsToken})
 	}
 	specs := []spec{
 		{"smtp", c.Listen.SMTP, false, smtpFor(false)},

@@ -203,13 +203,22 @@ type messageJSON struct {
 	Attachments   []attachmentJSON `json:"attachments"`
 }
 
-// loadMessage returns the {id} message of the request's user.
+// loadMessage returns the {id} message of the request's user. The id of a
+// draft's first save keeps naming the draft after later saves replaced it
+// (see handleReplaceDraft).
 func (s *Server) loadMessage(r *http.Request) (core.Message, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return core.Message{}, err
 	}
-	return s.svc.GetMessage(r.Context(), userFrom(r).ID, id)
+	uid := userFrom(r).ID
+	m, err := s.svc.GetMessage(r.Context(), uid, id)
+	if isNotFound(err) {
+		if cur, aerr := s.svc.DraftAlias(r.Context(), uid, id); aerr == nil {
+			return s.svc.GetMessage(r.Context(), uid, cur)
+		}
+	}
+	return m, err
 }
 
 // loadRaw returns the message named by the path's {id} and its bytes.

@@ -172,8 +172,12 @@ func (s *Server) compose(r *http.Request, u core.User, req composeRequest) ([]by
 	if err != nil {
 		return nil, nil, err
 	}
+	from := message.Address{Address: u.Address}
+	if st, err := s.settingsOf(r, u.ID); err == nil {
+		from.Name = st.DisplayName // the name set in the webmail's settings
+	}
 	c := message.Composition{
-		From: message.Address{Address: u.Address}, To: to, Cc: cc, Bcc: bcc,
+		From: from, To: to, Cc: cc, Bcc: bcc,
 		Subject: req.Subject, Text: req.Text, HTML: req.HTML,
 	}
 	if req.InReplyTo != 0 {
@@ -272,7 +276,10 @@ func (s *Server) handleCreateDraft(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReplaceDraft appends the new version, then expunges the old one
-// (IMAP clients replace drafts the same way); the new id is returned.
+// (IMAP clients replace drafts the same way). The id in the path keeps
+// naming the draft: it is answered as "id" (with the new version's id as
+// "message_id"), and later saves, reads and deletes through it reach the
+// current version, so two devices editing one draft never get a 404.
 func (s *Server) handleReplaceDraft(w http.ResponseWriter, r *http.Request) {
 	old, err := s.loadMessage(r)
 	if err != nil {
@@ -298,9 +305,14 @@ func (s *Server) handleReplaceDraft(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	alias, _ := pathID(r, "id")
+	if err := s.svc.SetDraftAlias(r.Context(), old.UserID, alias, m.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if _, err := s.svc.Expunge(r.Context(), old.UserID, old.MailboxID, []int64{old.ID}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": m.ID, "thread_id": m.ThreadID, "folder_id": m.MailboxID})
+	writeJSON(w, http.StatusOK, map[string]any{"id": alias, "message_id": m.ID, "thread_id": m.ThreadID, "folder_id": m.MailboxID})
 }
