@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -188,6 +189,9 @@ type attachmentJSON struct {
 	Filename    string `json:"filename"`
 	ContentType string `json:"content_type"`
 	Size        int64  `json:"size"`
+	// Inline marks a part the HTML body shows through a cid: reference
+	// (RFC 2392): the webmail does not list it among the attachments.
+	Inline bool `json:"inline"`
 }
 
 // messageJSON is a message with its headers and displayable bodies.
@@ -257,8 +261,9 @@ func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request) {
 	if out.ReplyTo == nil {
 		out.ReplyTo = []addressJSON{}
 	}
+	inline := inlineParts(p)
 	for _, a := range atts {
-		out.Attachments = append(out.Attachments, attachmentJSON{ID: a.Part, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size})
+		out.Attachments = append(out.Attachments, attachmentJSON{ID: a.Part, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, Inline: inline[a.Part]})
 	}
 	if p.HTML != "" {
 		remote := r.URL.Query().Get("remote") == "1"
@@ -568,4 +573,34 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "messages": toSummaries(ms)})
+}
+
+// cidRef finds cid: references in HTML.
+var cidRef = regexp.MustCompile(`(?i)cid:([^"'\s)>]+)`)
+
+// inlineParts returns the paths of the parts the HTML body refers to by Content-ID.
+func inlineParts(p *message.Parsed) map[string]bool {
+	out := map[string]bool{}
+	if p.HTML == "" {
+		return out
+	}
+	refs := map[string]bool{}
+	for _, m := range cidRef.FindAllStringSubmatch(p.HTML, -1) {
+		v, _ := url.PathUnescape(m[1])
+		refs[strings.ToLower(strings.Trim(v, "<>"))] = true
+	}
+	var walk func(pt *message.Part)
+	walk = func(pt *message.Part) {
+		if pt == nil {
+			return
+		}
+		if pt.ContentID != "" && refs[strings.ToLower(pt.ContentID)] {
+			out[pt.Path] = true
+		}
+		for _, c := range pt.Children {
+			walk(c)
+		}
+	}
+	walk(p.Root)
+	return out
 }

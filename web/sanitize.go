@@ -29,7 +29,7 @@ var allowedTags = setOf("a", "abbr", "address", "article", "aside", "b", "bdi", 
 // elements (embed, frame, input...) are not listed: being neither allowed
 // nor dropped, their tag simply disappears.
 var droppedTags = setOf("script", "style", "iframe", "frameset", "object", "applet",
-	"head", "title", "noscript", "noembed", "noframes", "template", "svg", "math", "textarea", "select",
+	"title", "noscript", "noembed", "noframes", "template", "svg", "math", "textarea", "select",
 	"button", "audio", "video", "canvas", "map", "xmp", "plaintext", "dialog")
 
 // voidTags have no end tag.
