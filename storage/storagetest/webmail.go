@@ -12,6 +12,7 @@ var webmailCases = []testCase{
 	{"UserSettings", testUserSettings},
 	{"UserSessions", testUserSessions},
 	{"DraftAliases", testDraftAliases},
+	{"SubjectJoin", testSubjectJoin},
 }
 
 func testUserSettings(t *testing.T, s storage.Store) {
@@ -96,5 +97,53 @@ func testDraftAliases(t *testing.T, s storage.Store) {
 	}
 	if _, err := s.DraftAlias(ctx, b.ID, 10); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("DraftAlias(other user): got %v, want ErrNotFound", err)
+	}
+}
+
+func withTo(addrs ...string) msgOpt {
+	return func(m *storage.NewMessage) {
+		m.To = nil
+		for _, a := range addrs {
+			m.To = append(m.To, storage.Address{Address: a})
+		}
+	}
+}
+
+// testSubjectJoin: a message naming no parent joins a thread by subject
+// only when close in time and between the same people, in one batch or
+// across deliveries.
+func testSubjectJoin(t *testing.T, s storage.Store) {
+	u, inbox := newUser(t, s, "a@example.com")
+	t0 := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+	at := func(h int) msgOpt { return withDate(t0.Add(time.Duration(h) * time.Hour)) }
+	msg := func(subject, from string, to []string, h int) *storage.NewMessage {
+		return newMsg(u.ID, inbox.ID, withSubject(subject), withFrom("", from), withTo(to...), at(h))
+	}
+	a1 := msg("Invoice", "shop@one.example", []string{"a@example.com"}, 0)
+	a2 := msg("Invoice", "billing@two.example", []string{"a@example.com"}, 1) // a stranger, same subject
+	b1 := msg("Lunch?", "a@example.com", []string{"dan@x.example"}, 0)
+	b2 := msg("Re: Lunch?", "dan@x.example", []string{"a@example.com"}, 3) // the answer, without References
+	c1 := msg("Weekly report", "list@x.example", []string{"a@example.com"}, 0)
+	c2 := msg("Weekly report", "list@x.example", []string{"a@example.com"}, 24*7) // a week later
+	d1 := msg("Quick question", "eve@x.example", []string{"a@example.com"}, 0)
+	deliver(t, s, a1, b1, c1, d1)
+	deliver(t, s, a2, b2, c2)
+	d2 := msg("Re: quick question", "eve@x.example", []string{"a@example.com", "f@x.example"}, 2)
+	d3 := msg("Re: quick question", "a@example.com", []string{"eve@x.example"}, 3)
+	deliver(t, s, d2, d3) // one batch: d3 may join d2's (and d1's) thread
+	for _, tc := range []struct {
+		name string
+		a, b *storage.NewMessage
+		same bool
+	}{
+		{"strangers with the same subject", a1, a2, false},
+		{"an answer without References", b1, b2, true},
+		{"the same subject a week apart", c1, c2, false},
+		{"same people within hours", d1, d2, true},
+		{"in one batch", d2, d3, true},
+	} {
+		if got := tc.a.ThreadID == tc.b.ThreadID; got != tc.same {
+			t.Errorf("%s: got same thread %v (%d, %d), want %v", tc.name, got, tc.a.ThreadID, tc.b.ThreadID, tc.same)
+		}
 	}
 }

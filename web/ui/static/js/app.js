@@ -560,7 +560,7 @@ function renderList() {
   else if (!n) status.replaceChildren(emptyState());
   else status.replaceChildren();
   const total = state.total ?? (state.next === null ? n : null);
-  $('list-count').textContent = state.loading ? '' : total !== null ? `${total} message${total === 1 ? '' : 's'}` : `${n}+ messages`;
+  $('list-count').textContent = state.loading && !n ? '' : total !== null ? `${total} message${total === 1 ? '' : 's'}` : `${n}+ messages`;
   renderChecks();
 }
 

@@ -81,22 +81,28 @@ export function toast(text, isError = false, action = null, ms = 0) {
   b.hidden = !action;
   if (action) b.textContent = action.label || 'Undo';
   t.hidden = false;
+  // A popover sits in the top layer: the toast shows above open dialogs too.
+  if (t.showPopover) { try { t.hidePopover(); } catch { /* not shown */ } t.showPopover(); }
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { t.hidden = true; toastAction = null; }, ms || (action ? 8000 : isError ? 6000 : 3000));
+  toastTimer = setTimeout(() => hideToast(), ms || (action ? 8000 : isError ? 6000 : 3000));
 }
 
 /** runToastAction runs the toast's action (its button, or the z key). */
 export function runToastAction() {
   const a = toastAction;
   if (!a) return false;
-  toastAction = null;
-  $('toast').hidden = true;
+  hideToast();
   a.run();
   return true;
 }
 
 /** hideToast hides the toast at once. */
-export function hideToast() { $('toast').hidden = true; toastAction = null; }
+export function hideToast() {
+  const t = $('toast');
+  t.hidden = true;
+  toastAction = null;
+  if (t.hidePopover) { try { t.hidePopover(); } catch { /* not shown */ } }
+}
 
 /**
  * confirmDialog asks a yes/no question; it resolves to true for OK.
