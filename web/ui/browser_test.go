@@ -120,6 +120,10 @@ func TestBrowser(t *testing.T) {
 	for sc.Scan() {
 		line := sc.Text()
 		t.Logf("e2e: %s", line)
+		if strings.HasPrefix(line, "SKIPPED: ") {
+			// Loud even without -v: a feature waits for another part's API.
+			fmt.Fprintf(os.Stderr, "web/ui TestBrowser: %s\n", line)
+		}
 		subject, ok := strings.CutPrefix(line, "STAMP-DELIVER ")
 		if !ok {
 			continue
