@@ -277,10 +277,12 @@ export class Composer {
       if (!ok) { $('compose-text').focus(); return; }
     }
     this.stopTimers();
+    this.dialog.close();
+    // An autosave under way may be creating the draft: wait, then delete what it made.
+    while (this.saving) await this.saving.catch(() => null);
     const id = this.draftId;
     this.draftId = 0;
     this.clearLocal();
-    this.dialog.close();
     if (id) {
       try { await api.remove(id); } catch { /* already gone */ }
       if (this.ctx.onDraftSaved) this.ctx.onDraftSaved();
@@ -297,7 +299,7 @@ export class Composer {
     }
     if (this.files.some((f) => f.loading)) { this.showError('Attachments are still loading.'); return; }
     if (this.pending) this.submit(this.pending); // one held message at a time: the earlier one goes now
-    const held = { fields: this.fields(), files: [...this.files], timer: 0 };
+    const held = { fields: this.fields(), files: [...this.files], timer: 0, saving: this.saving };
     this.flushLocal();
     this.stopTimers();
     this.dialog.close();
@@ -325,7 +327,10 @@ export class Composer {
     if (this.pending === held) this.pending = null;
     try {
       await api.send(this.formData(held.fields, held.files));
-      if (held.fields.draftId) api.remove(held.fields.draftId).catch(() => {});
+      // The draft to remove: the one it was opened from, or the one an autosave under way at Send made.
+      const made = held.saving ? await held.saving.catch(() => null) : null;
+      const draft = held.fields.draftId || (made && made.id);
+      if (draft) api.remove(draft).catch(() => {});
       if (!this.isOpen) this.clearLocal();
       hideToast();
       toast('Message sent');
