@@ -31,6 +31,14 @@ type Config struct {
 	Filters  FiltersConfig  `yaml:"filters"`
 	Routing  RoutingConfig  `yaml:"routing"`
 	Log      LogConfig      `yaml:"log"`
+	Webmail  WebmailConfig  `yaml:"webmail"`
+}
+
+// WebmailConfig configures the HTTP listeners beyond the webmail's own settings.
+type WebmailConfig struct {
+	// MetricsToken, when set, is the bearer token GET /metrics requires;
+	// empty serves /metrics to loopback clients only.
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // StorageConfig selects the metadata database and blob store.

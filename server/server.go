@@ -182,7 +182,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 	httpsPort := "443"
 	webF := func(implicit bool) frontend {
 		o := web.Options{Core: svc, Logger: log.With("proto", "http"), Hostname: c.Hostname,
-			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac}
+			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac, MetricsToken: c.Webmail.MetricsToken}
 		if !devTLS {
 			o.HSTS = implicit
 			if !implicit {

@@ -84,6 +84,8 @@ type Store interface {
 	Close() error
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
+	// WebmailStore: settings, session list and draft aliases (webmail.go).
+	WebmailStore
 
 	// CreateDomain adds a local domain; ErrExists if present.
 	CreateDomain(ctx context.Context, name string) error

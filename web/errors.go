@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 
 	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/message"
@@ -94,8 +95,15 @@ func toAPIError(err error) (e *apiError, ok bool) {
 // validation (names, addresses) and hold no internals.
 func errDetail(err error) string {
 	s := err.Error()
+	// The sentinel's own words ("invalid argument: ...") say nothing to a person.
+	for _, p := range []string{"invalid argument: ", "invalid composition: ", "invalid address "} {
+		s = strings.TrimPrefix(s, p)
+	}
 	if len(s) > 300 {
 		s = s[:300]
+	}
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
 	}
 	return s
 }

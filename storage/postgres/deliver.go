@@ -37,7 +37,7 @@ type userPlan struct {
 	last    uint64 // MODSEQ after the update
 	idx     int    // messages assigned so far
 	refs    map[string]int64
-	subject map[string]int64
+	subject map[string][]storage.ThreadCandidate // same-subject thread messages (threadmatch.go)
 	lookRef []string
 	lookSub []string
 }
@@ -107,7 +107,7 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		}
 		u := users[m.UserID]
 		if u == nil {
-			u = &userPlan{refs: map[string]int64{}, subject: map[string]int64{}}
+			u = &userPlan{refs: map[string]int64{}, subject: map[string][]storage.ThreadCandidate{}}
 			users[m.UserID] = u
 		}
 		k := mbKey{m.UserID, m.MailboxID}
@@ -211,14 +211,7 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 				})
 		}
 		if len(u.lookSub) > 0 {
-			rt1.Queue(`SELECT DISTINCT ON (subject_norm) subject_norm, id FROM threads
-				WHERE user_id = $1 AND subject_norm = ANY($2) ORDER BY subject_norm, id DESC`, uid, u.lookSub).
-				Query(func(rows pgx.Rows) error {
-					var sub string
-					var tid int64
-					_, err := pgx.ForEachRow(rows, []any{&sub, &tid}, func() error { u.subject[sub] = tid; return nil })
-					return err
-				})
+			rt1.Queue(subjectCandidatesSQL, uid, u.lookSub, maxSubjectCandidates).Query(u.readSubjectCandidates)
 		}
 	}
 	rt1.Queue(`SELECT ARRAY(SELECT nextval('message_ids') FROM generate_series(1, $1)),
@@ -282,17 +275,15 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		subj := clean(m.Subject)
 		ns := normSubject(subj)
 		if a.thread == 0 && len(m.InReplyTo)+len(m.References) == 0 && ns != "" {
-			a.thread = u.subject[ns]
+			a.thread = u.subjectJoin(ns, m, now)
 		}
 		if a.thread == 0 {
 			a.thread = threadIDs[nextThread]
 			nextThread++
 			thU, thID, thSub = append(thU, m.UserID), append(thID, a.thread), append(thSub, ns)
-			if ns != "" {
-				if _, ok := u.subject[ns]; !ok {
-					u.subject[ns] = a.thread
-				}
-			}
+		}
+		if ns != "" {
+			u.addSubjectCandidate(ns, a.thread, m, now)
 		}
 		for _, lst := range [][]string{{m.MessageIDHdr}, m.InReplyTo, m.References} {
 			for _, r := range lst {

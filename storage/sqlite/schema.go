@@ -286,6 +286,20 @@ CREATE TABLE throttles (
 ) WITHOUT ROWID;
 CREATE INDEX throttles_expiry ON throttles(expires_at);
 `},
+	// 70: webmail settings and draft aliases (storage.WebmailStore).
+	{70, `
+CREATE TABLE user_settings (
+	user_id    INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+	data       BLOB NOT NULL,
+	updated_at INTEGER NOT NULL
+);
+CREATE TABLE draft_aliases (
+	user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	alias      INTEGER NOT NULL,
+	message_id INTEGER NOT NULL,
+	PRIMARY KEY (user_id, alias)
+) WITHOUT ROWID;
+`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE
