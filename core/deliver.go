@@ -273,6 +273,7 @@ func (d *prepared) newMessage(userID int64, mailboxID int64, flags []string, dat
 		From: addrs(p.From), To: addrs(p.To), Cc: addrs(p.Cc), Date: p.Date,
 		MessageIDHdr: p.MessageID, InReplyTo: p.InReplyTo, References: p.References,
 		Snippet: p.Snippet, Attachments: slices.Clone(d.attach), SearchText: p.Text,
+		SearchHeader: message.HeaderText(p),
 	}
 }
 

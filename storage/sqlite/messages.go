@@ -338,10 +338,10 @@ func (s *Store) Copy(ctx context.Context, userID, fromMailboxID int64, ids []int
 		}
 		if _, err := w.exec(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq,
 			flags, seen, internal_date, size, header_size, segments, subject, from_addrs, to_addrs,
-			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc)
+			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc, sent_day)
 			SELECT user_id, ?, ?, ?, thread_id, ?, flags, seen, internal_date, size, header_size,
 			segments, subject, from_addrs, to_addrs, cc_addrs, date, msgid, snippet, has_attachments,
-			subject_lc, from_lc, rcpt_lc FROM messages WHERE user_id = ? AND id = ?`,
+			subject_lc, from_lc, rcpt_lc, sent_day FROM messages WHERE user_id = ? AND id = ?`,
 			nid, toMailboxID, uid, modseq, userID, id); err != nil {
 			return storage.Moved{}, err
 		}
@@ -350,8 +350,8 @@ func (s *Store) Copy(ctx context.Context, userID, fromMailboxID int64, ids []int
 			WHERE user_id = ? AND message_id = ?`, nid, userID, id); err != nil {
 			return storage.Moved{}, err
 		}
-		if _, err := w.exec(`INSERT INTO search (rowid, subject, addrs, body)
-			SELECT ?, subject, addrs, body FROM search WHERE rowid = ?`, nid, id); err != nil {
+		if _, err := w.exec(`INSERT INTO search (rowid, subject, addrs, hdrs, body)
+			SELECT ?, subject, addrs, hdrs, body FROM search WHERE rowid = ?`, nid, id); err != nil {
 			return storage.Moved{}, err
 		}
 		if err := w.incSegments(st.segs); err != nil {

@@ -195,6 +195,20 @@ CREATE TABLE blob_data (
 	data BLOB NOT NULL
 );
 `},
+	// 20: substring search (RFC 9051 section 6.4.4): the full-text table is
+	// rebuilt with the trigram tokenizer and a column of header lines (empty
+	// for mail stored before, whose subject, addresses and body are copied);
+	// sent_day is the Date header's calendar date in its own zone, in days
+	// since 1970 (SENTBEFORE/SENTON/SENTSINCE), backfilled from the stored
+	// date in UTC (the zone was not kept), else from the internal date.
+	{20, `
+CREATE VIRTUAL TABLE search_tri USING fts5(subject, addrs, hdrs, body, tokenize = 'trigram');
+INSERT INTO search_tri(rowid, subject, addrs, hdrs, body) SELECT rowid, subject, addrs, '', body FROM search;
+DROP TABLE search;
+ALTER TABLE search_tri RENAME TO search;
+ALTER TABLE messages ADD COLUMN sent_day INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET sent_day = CASE WHEN date <> 0 THEN date ELSE internal_date END / 86400000000000;
+`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE
