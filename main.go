@@ -259,7 +259,7 @@ func userCmd(g *globals) *cobra.Command {
 				return err
 			}
 			for _, u := range us {
-				fmt.Fprintf(r.out, "%s\t%s\n", u.Address, u.CreatedAt.Format(time.DateOnly))
+				fmt.Fprintf(r.out, "%s\t%s\t%s\n", u.Address, u.CreatedAt.Format(time.DateOnly), usageText(r, u.ID))
 			}
 			return nil
 		}),
@@ -271,6 +271,7 @@ func userCmd(g *globals) *cobra.Command {
 			return nil
 		}),
 	)
+	cmd.AddCommand(userQuotaCmd(g))
 	return cmd
 }
 

@@ -61,6 +61,9 @@ func (s *Service) CheckRecipient(ctx context.Context, addr string) (User, error)
 	} else if err != nil {
 		return User{}, temporary("look up recipient", err)
 	}
+	if err := s.checkRoom(ctx, u.ID, 0); err != nil {
+		return User{}, err
+	}
 	return u, nil
 }
 
@@ -125,6 +128,10 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 			extraHashes = append(extraHashes, nm.Segments[0].Hash)
 		}
 		batch.Messages = append(batch.Messages, nm)
+	}
+	if err := s.checkBatchRoom(ctx, batch.Messages); err != nil {
+		s.metrics.Rejected.Add(1)
+		return err
 	}
 	hashes := make([]string, 0, len(d.segments)+len(extraHashes))
 	for _, sg := range d.segments {

@@ -87,6 +87,7 @@ type Config struct {
 	SendPerHour     int           // per-user submission limit per hour; 0 = default 500
 	SendPerDay      int           // per-user submission limit per day; 0 = default 2000
 	MaxRecipients   int           // per message; default 100
+	QuotaBytes      int64         // default per-user storage quota; 0 = none (core/quota.go)
 }
 
 func (c *Config) setDefaults() {

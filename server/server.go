@@ -94,6 +94,7 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 	svc := core.New(core.Config{
 		Hostname: c.Hostname, MaxMessageBytes: c.Limits.MaxMessageBytes, Committers: committers,
 		SendPerHour: c.Limits.SendPerHour, SendPerDay: c.Limits.SendPerDay, MaxRecipients: c.Limits.MaxRecipients,
+		QuotaBytes: c.Limits.QuotaBytes,
 	}, core.Deps{
 		Store: st, Blobs: blobs, Judge: judge, Logger: log,
 		Signer: &dkimSigner{store: st, log: log},

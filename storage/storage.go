@@ -78,6 +78,7 @@ const (
 // safe for concurrent use.
 type Store interface {
 	Searcher // substring search for IMAP (storage/search.go)
+	Quotas   // per-user quotas (storage/quota.go)
 
 	// Close releases the store's connections.
 	Close() error

@@ -184,6 +184,8 @@ func migrations(parts int) []migration {
 		{version: 2, stmts: []string{`CREATE TABLE blob_data (hash text PRIMARY KEY, data bytea NOT NULL)`}},
 		// 20: substring search (RFC 9051 section 6.4.4) on pg_trgm; see migration20.
 		{version: 20, stmts: migration20(parts)},
+		// 21: per-user storage quota in bytes (-1: the server default, 0: none).
+		{version: 21, stmts: []string{`ALTER TABLE users ADD COLUMN quota_bytes bigint NOT NULL DEFAULT -1`}},
 	}
 }
 

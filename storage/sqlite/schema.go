@@ -209,6 +209,8 @@ ALTER TABLE search_tri RENAME TO search;
 ALTER TABLE messages ADD COLUMN sent_day INTEGER NOT NULL DEFAULT 0;
 UPDATE messages SET sent_day = CASE WHEN date <> 0 THEN date ELSE internal_date END / 86400000000000;
 `},
+	// 21: per-user storage quota in bytes (-1: the server default, 0: none).
+	{21, `ALTER TABLE users ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT -1;`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE

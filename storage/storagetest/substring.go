@@ -16,6 +16,7 @@ var imapSearchCases = []testCase{
 	{"SubstringCJK", testSubstringCJK},
 	{"SearchHeaderTerms", testSearchHeaderTerms},
 	{"SearchDates", testSearchDates},
+	{"QuotaUsage", testQuotaUsage},
 }
 
 func withHeader(h string) msgOpt  { return func(m *storage.NewMessage) { m.SearchHeader = h } }
