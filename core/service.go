@@ -249,6 +249,7 @@ func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 func (s *Service) runCollector(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
+	var lastPrune time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -257,6 +258,7 @@ func (s *Service) runCollector(ctx context.Context) {
 			if _, err := s.CollectBlobs(ctx, time.Now().Add(-s.cfg.BlobGrace)); err != nil {
 				s.log.Warn("blob collection failed", "err", err)
 			}
+			lastPrune = s.pruneChangesDaily(ctx, lastPrune)
 		}
 	}
 }

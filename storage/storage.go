@@ -77,8 +77,9 @@ const (
 // the user id and never returns another user's rows. Implementations are
 // safe for concurrent use.
 type Store interface {
-	Searcher // substring search for IMAP (storage/search.go)
-	Quotas   // per-user quotas (storage/quota.go)
+	Searcher  // substring search for IMAP (storage/search.go)
+	Quotas    // per-user quotas (storage/quota.go)
+	ChangeLog // CONDSTORE/QRESYNC (storage/changelog.go)
 
 	// Close releases the store's connections.
 	Close() error

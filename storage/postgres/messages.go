@@ -164,11 +164,20 @@ func lockMailboxes(ctx context.Context, tx pgx.Tx, userID int64, ids ...int64) e
 // whose flags change get a new MODSEQ (RFC 7162 section 3.1.3) and are
 // returned, in input order.
 func (s *Store) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids []int64, op storage.FlagOp, flags []string) ([]storage.Message, error) {
+	out, _, err := s.updateFlags(ctx, userID, mailboxID, ids, op, flags, 0)
+	return out, err
+}
+
+// updateFlags is UpdateFlags; with unchangedSince > 0 it leaves alone, and
+// returns in failed, the messages whose MODSEQ is above it (RFC 7162
+// section 3.1.3).
+func (s *Store) updateFlags(ctx context.Context, userID, mailboxID int64, ids []int64, op storage.FlagOp, flags []string,
+	unchangedSince uint64) (out []storage.Message, failed []int64, err error) {
 	if err := checkFlags(flags); err != nil {
-		return nil, fmt.Errorf("postgres: update flags: %w", err)
+		return nil, nil, fmt.Errorf("postgres: update flags: %w", err)
 	}
-	var out []storage.Message
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		failed = nil
 		if err := lockUser(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -203,6 +212,10 @@ func (s *Store) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids []
 				continue
 			}
 			done[id] = true
+			if unchangedSince > 0 && m.ModSeq > unchangedSince {
+				failed = append(failed, id)
+				continue
+			}
 			nf := applyFlags(m.Flags, op, flags)
 			if slices.Equal(nf, m.Flags) {
 				continue
@@ -247,9 +260,9 @@ func (s *Store) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids []
 		return nil
 	})
 	if err != nil {
-		return nil, mapErr("update flags", err)
+		return nil, nil, mapErr("update flags", err)
 	}
-	return out, nil
+	return out, failed, nil
 }
 
 func uidsOf(ms []storage.Message) []int64 {

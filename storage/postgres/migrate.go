@@ -186,6 +186,14 @@ func migrations(parts int) []migration {
 		{version: 20, stmts: migration20(parts)},
 		// 21: per-user storage quota in bytes (-1: the server default, 0: none).
 		{version: 21, stmts: []string{`ALTER TABLE users ADD COLUMN quota_bytes bigint NOT NULL DEFAULT -1`}},
+		// 22: CONDSTORE/QRESYNC: when each change was logged (entries before
+		// this migration count as written now), the per-user floor below which
+		// the log was pruned, and an index for the messages changed since a MODSEQ.
+		{version: 22, stmts: []string{
+			`ALTER TABLE changes ADD COLUMN at timestamptz NOT NULL DEFAULT now()`,
+			`ALTER TABLE users ADD COLUMN changes_floor bigint NOT NULL DEFAULT 0`,
+			`CREATE INDEX messages_modseq ON messages (user_id, mailbox_id, modseq)`,
+		}},
 	}
 }
 

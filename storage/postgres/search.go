@@ -154,13 +154,8 @@ func (s *Store) SearchUIDs(ctx context.Context, userID int64, q storage.SearchQu
 	if q.MailboxID == 0 {
 		return nil, fmt.Errorf("postgres: search uids: no mailbox: %w", storage.ErrInvalid)
 	}
-	var exists bool
-	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM mailboxes WHERE user_id = $1 AND id = $2)",
-		userID, q.MailboxID).Scan(&exists); err != nil {
+	if err := s.mailboxExists(ctx, s.pool, userID, q.MailboxID); err != nil {
 		return nil, mapErr("search uids", err)
-	}
-	if !exists {
-		return nil, fmt.Errorf("postgres: search uids: mailbox %d: %w", q.MailboxID, storage.ErrNotFound)
 	}
 	args := []any{userID}
 	arg := func(v any) string {

@@ -240,7 +240,7 @@ func (w *wtx) bumpModSeq(userID int64) (uint64, error) {
 }
 
 func (w *wtx) change(userID int64, modseq uint64, mailboxID, messageID int64, uid uint32, kind storage.ChangeKind) error {
-	if _, err := w.stmt(w.s.st.insertChange).ExecContext(w.ctx, userID, modseq, mailboxID, messageID, uid, string(kind)); err != nil {
+	if _, err := w.stmt(w.s.st.insertChange).ExecContext(w.ctx, userID, modseq, mailboxID, messageID, uid, string(kind), ts(w.now)); err != nil {
 		return fmt.Errorf("change log: %w", err)
 	}
 	return nil

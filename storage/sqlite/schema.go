@@ -211,6 +211,15 @@ UPDATE messages SET sent_day = CASE WHEN date <> 0 THEN date ELSE internal_date 
 `},
 	// 21: per-user storage quota in bytes (-1: the server default, 0: none).
 	{21, `ALTER TABLE users ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT -1;`},
+	// 22: CONDSTORE/QRESYNC: when each change was logged (entries before
+	// this migration count as written now), the per-user floor below which
+	// the log was pruned, and an index for the messages changed since a MODSEQ.
+	{22, `
+ALTER TABLE changes ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+UPDATE changes SET at = CAST(strftime('%s', 'now') AS INTEGER) * 1000000000;
+ALTER TABLE users ADD COLUMN changes_floor INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_modseq ON messages(user_id, mailbox_id, modseq);
+`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE

@@ -55,8 +55,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.st.blobDec, `UPDATE blobs SET refcount = refcount - 1,
 			zero_since = CASE WHEN refcount = 1 THEN ? ELSE zero_since END
 			WHERE hash = ? AND refcount > 0 RETURNING refcount`},
-		{&s.st.insertChange, `INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind)
-			VALUES (?, ?, ?, ?, ?, ?)`},
+		{&s.st.insertChange, `INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&s.st.refLookup, `SELECT thread_id FROM thread_refs WHERE user_id = ? AND msgid = ?`},
 		{&s.st.refInsert, `INSERT OR IGNORE INTO thread_refs (user_id, msgid, thread_id) VALUES (?, ?, ?)`},
 		{&s.st.threadBySubject, `SELECT id FROM threads WHERE user_id = ? AND subject_norm = ?

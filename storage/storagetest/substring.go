@@ -17,6 +17,7 @@ var imapSearchCases = []testCase{
 	{"SearchHeaderTerms", testSearchHeaderTerms},
 	{"SearchDates", testSearchDates},
 	{"QuotaUsage", testQuotaUsage},
+	{"ChangeLog", testChangeLog},
 }
 
 func withHeader(h string) msgOpt  { return func(m *storage.NewMessage) { m.SearchHeader = h } }
