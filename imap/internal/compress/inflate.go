@@ -123,7 +123,7 @@ func (f *inflater) stored() error {
 		return err
 	}
 	n := int(h[0]) | int(h[1])<<8
-	if n != int(^(uint16(h[2])|uint16(h[3])<<8)) {
+	if n != int(^(uint16(h[2]) | uint16(h[3])<<8)) {
 		return errCorrupt
 	}
 	for n > 0 {
