@@ -80,6 +80,7 @@ type Store interface {
 	Searcher  // substring search for IMAP (storage/search.go)
 	Quotas    // per-user quotas (storage/quota.go)
 	ChangeLog // CONDSTORE/QRESYNC (storage/changelog.go)
+	Metadata  // METADATA (storage/metadata.go)
 
 	// Close releases the store's connections.
 	Close() error

@@ -194,6 +194,14 @@ func migrations(parts int) []migration {
 			`ALTER TABLE users ADD COLUMN changes_floor bigint NOT NULL DEFAULT 0`,
 			`CREATE INDEX messages_modseq ON messages (user_id, mailbox_id, modseq)`,
 		}},
+		// 23: METADATA (RFC 5464) entries: mailbox 0 is the server, owner 0 the
+		// server's shared entries.
+		{version: 23, stmts: partitioned("metadata", `
+			user_id bigint NOT NULL,
+			mailbox_id bigint NOT NULL,
+			name text COLLATE "C" NOT NULL,
+			value bytea NOT NULL,
+			PRIMARY KEY (user_id, mailbox_id, name)`, parts)},
 	}
 }
 

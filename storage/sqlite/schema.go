@@ -220,6 +220,17 @@ UPDATE changes SET at = CAST(strftime('%s', 'now') AS INTEGER) * 1000000000;
 ALTER TABLE users ADD COLUMN changes_floor INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_modseq ON messages(user_id, mailbox_id, modseq);
 `},
+	// 23: METADATA (RFC 5464) entries: mailbox 0 is the server, owner 0 the
+	// server's shared entries.
+	{23, `
+CREATE TABLE metadata (
+	user_id    INTEGER NOT NULL,
+	mailbox_id INTEGER NOT NULL,
+	name       TEXT NOT NULL,
+	value      BLOB NOT NULL,
+	PRIMARY KEY (user_id, mailbox_id, name)
+) WITHOUT ROWID;
+`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE

@@ -235,6 +235,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) ([]string, error) 
 			`DELETE FROM changes WHERE user_id = ?`,
 			`DELETE FROM sessions WHERE user_id = ?`,
 			`DELETE FROM training WHERE user_id = ?`,
+			`DELETE FROM metadata WHERE user_id = ?`,
 			`DELETE FROM users WHERE id = ?`,
 		} {
 			if _, err := w.exec(q, userID); err != nil {

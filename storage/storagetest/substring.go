@@ -18,6 +18,7 @@ var imapSearchCases = []testCase{
 	{"SearchDates", testSearchDates},
 	{"QuotaUsage", testQuotaUsage},
 	{"ChangeLog", testChangeLog},
+	{"Metadata", testMetadata},
 }
 
 func withHeader(h string) msgOpt  { return func(m *storage.NewMessage) { m.SearchHeader = h } }
