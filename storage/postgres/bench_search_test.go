@@ -22,3 +22,17 @@ func BenchmarkSearchBody(b *testing.B) {
 	defer s.Close()
 	storagetest.BenchmarkSearchBody(b, s)
 }
+
+// BenchmarkResync runs the QRESYNC store calls on the same folder.
+func BenchmarkResync(b *testing.B) {
+	dsn := os.Getenv(dsnEnv)
+	if dsn == "" {
+		b.Skip("SKIPPING PostgreSQL benchmark: " + dsnEnv + " is not set")
+	}
+	s, err := Open(context.Background(), dsn, Options{Schema: "bench_search_v1", MaxConns: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storagetest.BenchmarkResync(b, s)
+}

@@ -27,3 +27,17 @@ func BenchmarkSearchBody(b *testing.B) {
 	b.Logf("database %s", path)
 	storagetest.BenchmarkSearchBody(b, s)
 }
+
+// BenchmarkResync runs the QRESYNC store calls on the same folder.
+func BenchmarkResync(b *testing.B) {
+	dir := os.Getenv("STAMP_BENCH_DIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	s, err := sqlite.Open(context.Background(), filepath.Join(dir, "stamp-bench-search-v1.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storagetest.BenchmarkResync(b, s)
+}

@@ -140,3 +140,65 @@ func BenchmarkSearchBody(b *testing.B, s storage.Store) {
 		})
 	}
 }
+
+// BenchmarkResync measures what a QRESYNC resynchronisation asks of the
+// store (RFC 7162 section 3.2.5) on the BenchmarkSearchBody folder after
+// 100 changes (90 flag changes, 10 expunges): ChangedSince plus
+// VanishedSince since the MODSEQ before them, against MessagesByUID of the
+// whole folder, which a full UID FETCH 1:* (FLAGS) resync reads.
+func BenchmarkResync(b *testing.B, s storage.Store) {
+	ctx := context.Background()
+	n := BenchSearchMessages()
+	u, inbox := fillSearchBench(b, s, n)
+	before := inbox.HighestModSeq
+	all, err := s.MessagesByUID(ctx, u.ID, inbox.ID, 1, 0)
+	if err != nil || len(all) < 200 {
+		b.Fatalf("folder: %d messages, %v", len(all), err)
+	}
+	r := rand.New(rand.NewPCG(3, uint64(before)))
+	var expunge []int64
+	for i := 0; i < 100; i++ {
+		m := all[r.IntN(len(all))]
+		if i < 10 {
+			expunge = append(expunge, m.ID)
+			continue
+		}
+		if _, err := s.UpdateFlags(ctx, u.ID, inbox.ID, []int64{m.ID}, storage.FlagsAdd, []string{"$bench" + strconv.Itoa(i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, _, err := s.Expunge(ctx, u.ID, inbox.ID, expunge); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("qresync-100-changes", func(b *testing.B) {
+		var changed, vanished int
+		cpu0 := cpuTime()
+		for b.Loop() {
+			ch, err := s.ChangedSince(ctx, u.ID, inbox.ID, before)
+			if err != nil {
+				b.Fatal(err)
+			}
+			v, _, err := s.VanishedSince(ctx, u.ID, inbox.ID, before)
+			if err != nil {
+				b.Fatal(err)
+			}
+			changed, vanished = len(ch), len(v)
+		}
+		b.ReportMetric(float64(changed), "changed")
+		b.ReportMetric(float64(vanished), "vanished")
+		b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+	})
+	b.Run("full-flags-resync", func(b *testing.B) {
+		var got int
+		cpu0 := cpuTime()
+		for b.Loop() {
+			ms, err := s.MessagesByUID(ctx, u.ID, inbox.ID, 1, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			got = len(ms)
+		}
+		b.ReportMetric(float64(got), "messages")
+		b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+	})
+}
