@@ -84,6 +84,9 @@ type Options struct {
 	AllowInsecureAuth bool
 	// MaxConnections bounds open connections; 0 means unlimited.
 	MaxConnections int
+	// MaxConnectionsPerIP bounds open connections from one IP address; 0
+	// means unlimited.
+	MaxConnectionsPerIP int
 	// AppendLimit bounds APPEND literals in bytes; 0 means core's MaxMessageBytes.
 	AppendLimit int64
 	// Debug, when set, receives the raw protocol trace (including passwords:

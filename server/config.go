@@ -61,13 +61,14 @@ type TLSConfig struct {
 
 // LimitsConfig bounds sizes, connections and rates.
 type LimitsConfig struct {
-	MaxMessageBytes   int64 `yaml:"max_message_bytes"`
-	MaxConnections    int   `yaml:"max_connections"`      // per listener
-	MaxRecipients     int   `yaml:"max_recipients"`       // per message
-	SMTPRatePerMinute int   `yaml:"smtp_rate_per_minute"` // per remote IP
-	SendPerHour       int   `yaml:"send_per_hour"`        // per user
-	SendPerDay        int   `yaml:"send_per_day"`         // per user
-	QuotaBytes        int64 `yaml:"quota_bytes"`          // default per-user storage quota; 0 = none
+	MaxMessageBytes     int64 `yaml:"max_message_bytes"`
+	MaxConnections      int   `yaml:"max_connections"`        // per listener
+	MaxConnectionsPerIP int   `yaml:"max_connections_per_ip"` // per listener and remote IP (IMAP, POP3)
+	MaxRecipients       int   `yaml:"max_recipients"`         // per message
+	SMTPRatePerMinute   int   `yaml:"smtp_rate_per_minute"`   // per remote IP
+	SendPerHour         int   `yaml:"send_per_hour"`          // per user
+	SendPerDay          int   `yaml:"send_per_day"`           // per user
+	QuotaBytes          int64 `yaml:"quota_bytes"`            // default per-user storage quota; 0 = none
 }
 
 // OutboundConfig steers remote delivery.
@@ -265,6 +266,9 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxConnections < 1 {
 		bad("limits.max_connections", "must be at least 1")
+	}
+	if c.Limits.MaxConnectionsPerIP < 1 {
+		bad("limits.max_connections_per_ip", "must be at least 1")
 	}
 	if c.Limits.MaxRecipients < 1 {
 		bad("limits.max_recipients", "must be at least 1")

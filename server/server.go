@@ -160,12 +160,13 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 	imapF := func(implicit bool) frontend {
 		return imap.New(imap.Options{Core: svc, Logger: log.With("proto", "imap"), Hostname: c.Hostname,
 			TLSConfig: tlsCfg, ImplicitTLS: implicit, AllowInsecureAuth: insecureLoopback,
-			MaxConnections: c.Limits.MaxConnections, AppendLimit: c.Limits.MaxMessageBytes})
+			MaxConnections: c.Limits.MaxConnections, MaxConnectionsPerIP: c.Limits.MaxConnectionsPerIP,
+			AppendLimit: c.Limits.MaxMessageBytes})
 	}
 	pop3F := func(implicit bool) frontend {
 		return pop3.New(pop3.Options{Core: svc, Logger: log.With("proto", "pop3"), Hostname: c.Hostname,
 			TLSConfig: tlsCfg, ImplicitTLS: implicit, AllowInsecureAuth: insecureLoopback,
-			MaxConnections: c.Limits.MaxConnections})
+			MaxConnections: c.Limits.MaxConnections, MaxConnectionsPerIP: c.Limits.MaxConnectionsPerIP})
 	}
 	ac := web.AutoconfigInfo{IMAPHost: c.Hostname, IMAPPort: portOf(c.Listen.IMAP), IMAPSPort: portOf(c.Listen.IMAPS),
 		POP3Port: portOf(c.Listen.POP3), POP3SPort: portOf(c.Listen.POP3S),
