@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stamp-mail/stamp/storage"
 )
@@ -43,6 +45,7 @@ type searchPlan struct {
 	post    []needle
 	headers []storage.HeaderTerm
 	ranked  bool // Text terms are in match: order by bm25
+	join    bool // conditions on the search table's columns
 }
 
 // ftsPhrase is an FTS5 query matching needle as a substring of cols: the
@@ -56,7 +59,8 @@ func ftsPhrase(cols []string, text string) string {
 	return "{" + strings.Join(cols, " ") + "} : " + p
 }
 
-// addNeedle routes a needle to the index or to the Go-side scan.
+// addNeedle routes a needle to the index, to an SQL scan or to the
+// Go-side scan, and reports whether the index answers it.
 func (p *searchPlan) addNeedle(cols []string, text string) bool {
 	if text == "" {
 		return false
@@ -65,8 +69,35 @@ func (p *searchPlan) addNeedle(cols []string, text string) bool {
 		p.match = append(p.match, ftsPhrase(cols, text))
 		return true
 	}
+	if sqlFoldable(text) {
+		// A short needle without cased letters beyond ASCII: SQLite's
+		// lower() (ASCII only) folds as CaseFold does, and instr() scans in C.
+		var or []string
+		for _, c := range cols {
+			or = append(or, `instr(lower(search.`+c+`), ?) > 0`)
+			p.args = append(p.args, storage.CaseFold(text))
+		}
+		p.where = append(p.where, "("+strings.Join(or, " OR ")+")")
+		p.join = true
+		return false
+	}
 	p.post = append(p.post, needle{cols, text})
 	return false
+}
+
+// sqlFoldable reports whether SQL's ASCII-only lower() folds needle as
+// storage.CaseFold does: valid UTF-8 whose every non-ASCII character has
+// no case (CJK, digits, symbols).
+func sqlFoldable(needle string) bool {
+	if !utf8.ValidString(needle) || strings.ContainsRune(needle, 0) {
+		return false
+	}
+	for _, r := range needle {
+		if r >= utf8.RuneSelf && (unicode.ToLower(r) != r || unicode.ToUpper(r) != r) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *searchPlan) cond(c string, args ...any) {
@@ -156,7 +187,7 @@ func (p *searchPlan) from(userID int64) (string, []any) {
 	case len(p.match) > 0:
 		p.cond(`search MATCH ?`, strings.Join(p.match, " AND "))
 		return ` FROM search JOIN messages m ON m.user_id = ? AND m.id = search.rowid`, []any{userID}
-	case p.goSide():
+	case p.goSide() || p.join:
 		return ` FROM messages m JOIN search ON search.rowid = m.id`, nil
 	}
 	return ` FROM messages m`, nil
