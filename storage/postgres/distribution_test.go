@@ -14,8 +14,8 @@ var globalWithUser = []string{"sessions", "queue"}
 // TestSchemaDistributable keeps the schema distributable by user_id (a
 // Citus cluster's create_distributed_table(..., 'user_id')): every table
 // with a user_id column is hash-partitioned by it (so PostgreSQL itself
-// makes every primary and unique key include it), or is one of the named
-// global tables; unique indexes lead with user_id; and a per-user table's
+// makes every primary and unique key include it) or has a primary key
+// leading with it, or is one of the named global tables; unique indexes lead with user_id; and a per-user table's
 // foreign keys stay within its user (to users(id), or through user_id).
 func TestSchemaDistributable(t *testing.T) {
 	s := openTest(t, 2)
@@ -38,8 +38,20 @@ func TestSchemaDistributable(t *testing.T) {
 		if slices.Contains(globalWithUser, name) {
 			continue
 		}
-		if kind != "p" || partkey != "HASH (user_id)" {
-			t.Errorf("table %s has a user_id column but is not PARTITION BY HASH (user_id) (kind %s, key %q): a per-user table must be, or be listed as global", name, kind, partkey)
+		if kind == "p" && partkey == "HASH (user_id)" {
+			perUser = append(perUser, name)
+			continue
+		}
+		// A plain table is per-user too if its primary key leads with
+		// user_id (one row per user, such as user_settings): Citus can
+		// distribute it as it is.
+		var first string
+		err := s.pool.QueryRow(ctx, `SELECT a.attname FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid
+			JOIN pg_namespace n ON n.oid = c.relnamespace
+			JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.indkey[0]
+			WHERE n.nspname = current_schema() AND c.relname = $1 AND x.indisprimary`, name).Scan(&first)
+		if err != nil || first != "user_id" {
+			t.Errorf("table %s has a user_id column but is neither PARTITION BY HASH (user_id) (kind %s, key %q) nor keyed by user_id first (%q, %v): a per-user table must be, or be listed as global", name, kind, partkey, first, err)
 			continue
 		}
 		perUser = append(perUser, name)
