@@ -96,6 +96,10 @@ type Options struct {
 	// minute, counted across every node sharing the database
 	// (core.AllowRate); 0 means no limit.
 	RatePerMinute int
+	// PregreetWait is how long the MX role waits, before its greeting, for
+	// a client that talks first (RFC 5321 section 4.3.1; the spam score
+	// counts it, see pregreet.go). 0 checks only what already arrived.
+	PregreetWait time.Duration
 }
 
 // Server is an SMTP listener (MX or submission).
@@ -322,6 +326,7 @@ func (l *admitListener) admit(c net.Conn) {
 		s.refuse(c, ip, reason)
 		return
 	}
+	t.pregreet.watch = !isTLS && !s.opts.Submission
 	var out net.Conn = t
 	if isTLS {
 		// Re-wrap so go-smtp still sees a *tls.Conn (it checks the type for
@@ -388,6 +393,8 @@ type trackedConn struct {
 	// session that has just entered DATA.
 	busyMu sync.Mutex
 	busy   atomic.Bool // inside DATA
+
+	pregreet pregreet // pregreet.go
 }
 
 // errDraining is returned by reads of a draining server: a timeout, so that
@@ -402,6 +409,9 @@ func (errDraining) Temporary() bool { return true }
 func (c *trackedConn) Read(b []byte) (int, error) {
 	if c.s.draining.Load() && !c.busy.Load() {
 		return 0, errDraining{}
+	}
+	if n := c.pregreet.read(b); n > 0 {
+		return n, nil
 	}
 	return c.Conn.Read(b)
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
@@ -89,8 +88,12 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 	if s.srv.opts.Submission && s.user == nil {
 		return errAuthRequired
 	}
-	if s.user != nil && !strings.EqualFold(from, s.user.Address) {
-		return reply(s.log, stageMail, core.ErrSenderNotAllowed)
+	if s.user != nil {
+		if ok, err := s.srv.svc.CanSendAs(s.ctx, *s.user, from); err != nil {
+			return reply(s.log, stageMail, err)
+		} else if !ok {
+			return reply(s.log, stageMail, core.ErrSenderNotAllowed)
+		}
 	}
 	if s.tc.ip != nil && !s.srv.svc.AllowRate(s.ctx, "smtp:"+s.tc.ip.String(), s.srv.opts.RatePerMinute, time.Minute) {
 		s.log.Info("message rate exceeded")
@@ -159,7 +162,9 @@ func (s *session) Data(r io.Reader) error {
 		Helo:       s.helo,
 		TLS:        s.tls,
 		Proto:      s.protoKeyword(),
-		ReceivedAt: time.Now(),
+		// EarlyTalker: see pregreet.go.
+		EarlyTalker: s.tc.earlyTalker(),
+		ReceivedAt:  time.Now(),
 	}
 	raw := buf.Bytes()
 	if s.user != nil {
