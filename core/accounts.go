@@ -115,6 +115,7 @@ func (s *Service) DeleteUser(ctx context.Context, address string) error {
 		return err
 	}
 	_, err = s.store.DeleteUser(ctx, u.ID)
+	s.forgetRecipients()
 	return err
 }
 

@@ -93,6 +93,7 @@ type Config struct {
 	SendPerDay      int           // per-user submission limit per day; 0 = default 2000
 	MaxRecipients   int           // per message; default 100
 	Routing         RoutingConfig // aliases, subaddressing, forwarding and Sieve
+	QuotaBytes      int64         // default per-user storage quota; 0 = none (core/quota.go)
 }
 
 func (c *Config) setDefaults() {
@@ -189,6 +190,8 @@ type Service struct {
 	domainsMu sync.Mutex
 	domains   map[string]bool // local domains, cached for domainCacheTTL
 	domainsAt time.Time
+
+	rcpts recipientCache // RCPT lookups (rcptcache.go)
 
 	srsMu     sync.Mutex
 	srsSecret []byte // see srs

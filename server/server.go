@@ -24,7 +24,9 @@ import (
 	"github.com/stamp-mail/stamp/smtp"
 	"github.com/stamp-mail/stamp/smtp/outbound"
 	"github.com/stamp-mail/stamp/storage"
+	"github.com/stamp-mail/stamp/storage/blob"
 	"github.com/stamp-mail/stamp/storage/blob/fs"
+	"github.com/stamp-mail/stamp/storage/blob/s3"
 	"github.com/stamp-mail/stamp/storage/postgres"
 	"github.com/stamp-mail/stamp/storage/sqlite"
 	"github.com/stamp-mail/stamp/web"
@@ -79,7 +81,7 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 		}
 		st = s
 	}
-	blobs, err := fs.Open(c.Storage.BlobDir)
+	blobs, err := openBlobs(ctx, c.Storage)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("blob store: %w", err)
@@ -96,7 +98,8 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 	svc := core.New(core.Config{
 		Hostname: c.Hostname, MaxMessageBytes: c.Limits.MaxMessageBytes, Committers: committers,
 		SendPerHour: c.Limits.SendPerHour, SendPerDay: c.Limits.SendPerDay, MaxRecipients: c.Limits.MaxRecipients,
-		Routing: core.RoutingConfig{Separator: c.Routing.SubaddressSeparator, VacationDays: c.Routing.VacationDays},
+		Routing:    core.RoutingConfig{Separator: c.Routing.SubaddressSeparator, VacationDays: c.Routing.VacationDays},
+		QuotaBytes: c.Limits.QuotaBytes,
 	}, core.Deps{
 		Store: st, Blobs: blobs, Judge: judge, Logger: log,
 		Signer: &dkimSigner{store: st, log: log},
@@ -180,7 +183,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 	httpsPort := "443"
 	webF := func(implicit bool) frontend {
 		o := web.Options{Core: svc, Logger: log.With("proto", "http"), Hostname: c.Hostname,
-			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac}
+			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac, MetricsToken: c.Webmail.MetricsToken}
 		if !devTLS {
 			o.HSTS = implicit
 			if !implicit {
@@ -261,7 +264,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 	worker := outbound.New(outbound.Options{Core: svc, Logger: log.With("proto", "outbound"), Hostname: c.Hostname,
 		DNSServer: c.Outbound.DNSServer, Port: c.Outbound.Port, Relay: c.Outbound.Relay,
 		RelayUsername: c.Outbound.RelayUsername, RelayPassword: c.Outbound.RelayPassword,
-		MaxAge: c.Outbound.MaxAge, Workers: c.Outbound.Workers})
+		MaxAge: c.Outbound.MaxAge, Workers: c.Outbound.Workers, Lease: c.Outbound.Lease})
 	var workerWG sync.WaitGroup
 	workerWG.Add(1)
 	go func() {
@@ -322,4 +325,16 @@ func portOf(addr string) int {
 	var n int
 	fmt.Sscanf(p, "%d", &n)
 	return n
+}
+
+// openBlobs opens the configured blob store.
+func openBlobs(ctx context.Context, c StorageConfig) (blob.Store, error) {
+	if c.Blobs == "s3" {
+		return s3.Open(ctx, s3.Config{
+			Endpoint: c.S3.Endpoint, Bucket: c.S3.Bucket, Region: c.S3.Region,
+			AccessKey: c.S3.AccessKey, SecretKey: c.S3.SecretKey, PathStyle: c.S3.PathStyle,
+			Prefix: c.S3.Prefix, PartSize: int64(c.S3.PartSizeMB) << 20,
+		})
+	}
+	return fs.Open(c.BlobDir)
 }
