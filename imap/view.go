@@ -51,6 +51,16 @@ func (v *view) add(m core.Message) {
 	v.modseqs = append(v.modseqs, m.ModSeq)
 }
 
+// addRow appends a message from a view row.
+func (v *view) addRow(r core.ViewRow) {
+	v.uids = append(v.uids, r.UID)
+	v.ids = append(v.ids, r.ID)
+	v.flags = append(v.flags, v.flagSet(r.Flags))
+	v.sizes = append(v.sizes, r.Size)
+	v.dates = append(v.dates, r.InternalDate.Unix())
+	v.modseqs = append(v.modseqs, r.ModSeq)
+}
+
 // remove drops the message at index i.
 func (v *view) remove(i int) {
 	v.uids = slices.Delete(v.uids, i, i+1)
