@@ -14,15 +14,18 @@ import (
 	"github.com/stamp-mail/stamp/core"
 )
 
-// structCacheEntries bounds the cache of rendered BODYSTRUCTUREs.
-const structCacheEntries = 4096
+// structCacheBytes bounds the cache of rendered ENVELOPEs, BODYs and
+// BODYSTRUCTUREs (keys and values).
+const structCacheBytes = 64 << 20
 
-// structCache is an LRU of rendered body structures keyed by the message's
-// blob hashes: blobs are immutable, so entries never go stale.
+// structCache is an LRU of rendered ENVELOPE and BODYSTRUCTURE responses
+// keyed by the message's blob hashes: blobs are immutable, so entries never
+// go stale. It stands in for storing them at delivery (see the note).
 type structCache struct {
 	max int
 
 	mu    sync.Mutex
+	size  int
 	ll    *list.List
 	items map[string]*list.Element
 }
@@ -53,10 +56,13 @@ func (c *structCache) put(k string, bs []byte) {
 		return
 	}
 	c.items[k] = c.ll.PushFront(&structEntry{k, bs})
-	for c.ll.Len() > c.max {
+	c.size += len(k) + len(bs) + 64
+	for c.size > c.max && c.ll.Len() > 1 {
 		e := c.ll.Back()
 		c.ll.Remove(e)
-		delete(c.items, e.Value.(*structEntry).key)
+		old := e.Value.(*structEntry)
+		c.size -= len(old.key) + len(old.bs) + 64
+		delete(c.items, old.key)
 	}
 }
 
@@ -369,17 +375,22 @@ type section struct {
 // connection (the literal has started).
 func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
 	d := &msgData{s: s, m: m}
-	var env []kv
+	var env []byte
 	secs := make([]section, len(r.items))
 	var bsBody, bsExt []byte
 	for k, it := range r.items {
 		switch it.kind {
 		case fiEnvelope:
-			h, err := d.header()
-			if err != nil {
-				return s.fail("fetch", err)
+			key := blobKey(m) + "e"
+			var ok bool
+			if env, ok = s.srv.bs.get(key); !ok {
+				h, err := d.header()
+				if err != nil {
+					return s.fail("fetch", err)
+				}
+				env = render(func(w *respWriter) { w.writeEnvelope(fields(h)) })
+				s.srv.bs.put(key, env)
 			}
-			env = fields(h)
 		case fiBody, fiBodyStructure:
 			ext := it.kind == fiBodyStructure
 			key := blobKey(m)
@@ -392,12 +403,7 @@ func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
 				if err != nil {
 					return s.fail("fetch", err)
 				}
-				tw := &respWriter{bw: nil}
-				var buf bytes.Buffer
-				tw.bw = newBufWriter(&buf)
-				tw.writeBodyStructure(d.raw, root, ext)
-				tw.flush()
-				bs = buf.Bytes()
+				bs = render(func(w *respWriter) { w.writeBodyStructure(d.raw, root, ext) })
 				s.srv.bs.put(key, bs)
 			}
 			if ext {
@@ -456,7 +462,7 @@ func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
 			w.num64(uint64(m.Size))
 		case fiEnvelope:
 			w.raw("ENVELOPE ")
-			w.writeEnvelope(env)
+			w.bytes(env)
 		case fiBody:
 			w.raw("BODY ")
 			w.bytes(bsBody)
@@ -569,4 +575,14 @@ func (s *session) streamSection(d *msgData, skip, size int64) error {
 		return fmt.Errorf("imap: read message %d: %w", d.m.ID, err)
 	}
 	return nil
+}
+
+// render encodes a response fragment into bytes (for the cache). Strings
+// that need UTF-8 are written as literals, valid in either mode.
+func render(f func(w *respWriter)) []byte {
+	var buf bytes.Buffer
+	w := &respWriter{bw: newBufWriter(&buf)}
+	f(w)
+	w.flush()
+	return buf.Bytes()
 }

@@ -121,7 +121,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		opts:     opts,
 		log:      opts.Logger.With("proto", "imap"),
-		bs:       newStructCache(structCacheEntries),
+		bs:       newStructCache(structCacheBytes),
 		sessions: map[*session]struct{}{},
 	}
 	s.ln = listener.New(listener.Options{
