@@ -53,6 +53,7 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "configuration file (default ./stamp.yaml if present, else built-in defaults)")
 	root.AddCommand(serveCmd(g), domainCmd(g), userCmd(g), queueCmd(g), suppressionCmd(g), loadCmd(), versionCmd())
+	root.AddCommand(aliasCmd(g), sieveCmd(g))
 	return root
 }
 
@@ -144,14 +145,7 @@ func (g *globals) appCmd(use, short string, args cobra.PositionalArgs, fn func(r
 func domainCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "domain", Short: "Manage local mail domains"}
 	cmd.AddCommand(
-		g.appCmd("add DOMAIN", "Add a local domain, generate its DKIM keys and print the DNS records to publish", cobra.ExactArgs(1),
-			func(r run) error {
-				if err := r.app.Service.AddDomain(r.ctx, r.args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(r.out, "added domain %s\n\nPublish these DNS records:\n", strings.ToLower(r.args[0]))
-				return printRecords(r.ctx, r.out, r.app, r.args[0])
-			}),
+		domainAddCmd(g), domainAdminCmd(g),
 		g.appCmd("list", "List local domains", cobra.NoArgs, func(r run) error {
 			ds, err := r.app.Service.ListDomains(r.ctx)
 			if err != nil {

@@ -87,6 +87,7 @@ type Config struct {
 	SendPerHour     int           // per-user submission limit per hour; 0 = default 500
 	SendPerDay      int           // per-user submission limit per day; 0 = default 2000
 	MaxRecipients   int           // per message; default 100
+	Routing         RoutingConfig // aliases, subaddressing, forwarding and Sieve
 }
 
 func (c *Config) setDefaults() {
@@ -129,6 +130,7 @@ func (c *Config) setDefaults() {
 	if c.MaxRecipients == 0 {
 		c.MaxRecipients = 100
 	}
+	c.Routing.setDefaults()
 }
 
 // Deps are the service's collaborators. Store and Blobs are required.
@@ -168,6 +170,10 @@ type Service struct {
 	domainsMu sync.Mutex
 	domains   map[string]bool // local domains, cached for domainCacheTTL
 	domainsAt time.Time
+
+	srsMu     sync.Mutex
+	srsSecret []byte // see srs
+	sieves    scriptCache
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

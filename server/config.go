@@ -28,6 +28,7 @@ type Config struct {
 	Limits   LimitsConfig   `yaml:"limits"`
 	Outbound OutboundConfig `yaml:"outbound"`
 	Filters  FiltersConfig  `yaml:"filters"`
+	Routing  RoutingConfig  `yaml:"routing"`
 	Log      LogConfig      `yaml:"log"`
 }
 
@@ -51,6 +52,7 @@ type ListenConfig struct {
 	POP3S       string `yaml:"pop3s"`
 	HTTP        string `yaml:"http"`
 	HTTPS       string `yaml:"https"`
+	ManageSieve string `yaml:"managesieve"`
 }
 
 // TLSConfig names a certificate; empty means a generated self-signed one.
@@ -88,6 +90,12 @@ type FiltersConfig struct {
 	SpamThreshold float64  `yaml:"spam_threshold"`
 	Bayes         bool     `yaml:"bayes"`
 	DNSBLs        []string `yaml:"dnsbls"`
+}
+
+// RoutingConfig configures aliases, subaddressing, forwarding and Sieve.
+type RoutingConfig struct {
+	SubaddressSeparator string `yaml:"subaddress_separator"` // user+tag@domain; default "+"
+	VacationDays        int    `yaml:"vacation_days"`        // default :days of Sieve vacation
 }
 
 // LogConfig configures logging.
@@ -246,6 +254,7 @@ func (c *Config) validate() error {
 		{"listen.submissions", c.Listen.Submissions}, {"listen.imap", c.Listen.IMAP},
 		{"listen.imaps", c.Listen.IMAPS}, {"listen.pop3", c.Listen.POP3}, {"listen.pop3s", c.Listen.POP3S},
 		{"listen.http", c.Listen.HTTP}, {"listen.https", c.Listen.HTTPS},
+		{"listen.managesieve", c.Listen.ManageSieve},
 	} {
 		if l.val == "" {
 			continue
@@ -304,6 +313,12 @@ func (c *Config) validate() error {
 	}
 	if c.Filters.SpamThreshold <= 0 || c.Filters.SpamThreshold > 1 {
 		bad("filters.spam_threshold", "must be in (0, 1], not %g", c.Filters.SpamThreshold)
+	}
+	if sep := c.Routing.SubaddressSeparator; len(sep) != 1 || strings.ContainsAny(sep, "@\" \t") {
+		bad("routing.subaddress_separator", "must be one character other than @, space or quote, not %q", sep)
+	}
+	if c.Routing.VacationDays < 1 || c.Routing.VacationDays > 365 {
+		bad("routing.vacation_days", "must be between 1 and 365, not %d", c.Routing.VacationDays)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -18,6 +18,7 @@ import (
 	"github.com/stamp-mail/stamp/check"
 	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/imap"
+	"github.com/stamp-mail/stamp/imap/managesieve"
 	"github.com/stamp-mail/stamp/pop3"
 	"github.com/stamp-mail/stamp/smtp"
 	"github.com/stamp-mail/stamp/smtp/outbound"
@@ -94,6 +95,7 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 	svc := core.New(core.Config{
 		Hostname: c.Hostname, MaxMessageBytes: c.Limits.MaxMessageBytes, Committers: committers,
 		SendPerHour: c.Limits.SendPerHour, SendPerDay: c.Limits.SendPerDay, MaxRecipients: c.Limits.MaxRecipients,
+		Routing: core.RoutingConfig{Separator: c.Routing.SubaddressSeparator, VacationDays: c.Routing.VacationDays},
 	}, core.Deps{
 		Store: st, Blobs: blobs, Judge: judge, Logger: log,
 		Signer: &dkimSigner{store: st, log: log},
@@ -184,6 +186,10 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 		{"pop3s", c.Listen.POP3S, true, pop3F},
 		{"http", c.Listen.HTTP, false, webF},
 		{"https", c.Listen.HTTPS, true, webF},
+		{"managesieve", c.Listen.ManageSieve, false, func(bool) frontend {
+			return managesieve.New(managesieve.Options{Core: svc, Logger: log.With("proto", "managesieve"), Hostname: c.Hostname,
+				TLSConfig: tlsCfg, AllowInsecureAuth: insecureLoopback, MaxConnections: c.Limits.MaxConnections})
+		}},
 	}
 
 	var (

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
@@ -86,8 +85,12 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 	if s.srv.opts.Submission && s.user == nil {
 		return errAuthRequired
 	}
-	if s.user != nil && !strings.EqualFold(from, s.user.Address) {
-		return reply(s.log, stageMail, core.ErrSenderNotAllowed)
+	if s.user != nil {
+		if ok, err := s.srv.svc.CanSendAs(s.ctx, *s.user, from); err != nil {
+			return reply(s.log, stageMail, err)
+		} else if !ok {
+			return reply(s.log, stageMail, core.ErrSenderNotAllowed)
+		}
 	}
 	if !s.srv.rate.allow(s.tc.ip) {
 		s.log.Info("message rate exceeded")

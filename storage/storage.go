@@ -212,6 +212,8 @@ type Store interface {
 	DeleteKV(ctx context.Context, key string) error
 	// ListKV returns the keys starting with prefix, sorted.
 	ListKV(ctx context.Context, prefix string) ([]string, error)
+
+	Routing
 }
 
 // Notifier is implemented by backends that can carry events between nodes

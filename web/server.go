@@ -253,6 +253,8 @@ func (s *Server) routes() http.Handler {
 
 			r.Get("/events", s.handleEvents)
 			r.Get("/events/poll", s.handlePoll)
+
+			s.routingRoutes(r)
 		})
 	})
 	r.Handle("/*", ui.Handler())

@@ -192,6 +192,9 @@ func migrations(parts int) []migration {
 		user_id bigint NOT NULL,
 		name text NOT NULL,
 		PRIMARY KEY (user_id, name)`, parts)...)},
+		// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
+		// the vacation reply memory.
+		{version: 30, stmts: routingTables(parts)},
 	}
 }
 
@@ -259,4 +262,36 @@ func (s *Store) migrate(ctx context.Context, parts int) error {
 		s.log.Info("postgres: applied migration", "version", m.version, "schema", s.schema)
 	}
 	return nil
+}
+
+// routingTables is migration 30.
+func routingTables(parts int) []string {
+	out := []string{
+		`CREATE TABLE aliases (
+			address text PRIMARY KEY,
+			domain text NOT NULL,
+			targets jsonb NOT NULL,
+			created_at timestamptz NOT NULL DEFAULT now())`,
+		`CREATE INDEX aliases_domain ON aliases (domain)`,
+		`CREATE TABLE alias_owners (
+			owner text NOT NULL,
+			address text NOT NULL REFERENCES aliases(address) ON DELETE CASCADE,
+			PRIMARY KEY (owner, address))`,
+		`CREATE INDEX alias_owners_address ON alias_owners (address)`,
+		`ALTER TABLE domains ADD COLUMN admin text NOT NULL DEFAULT ''`,
+	}
+	out = append(out, partitioned("sieve_scripts", `
+		user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		name text NOT NULL,
+		script text NOT NULL,
+		active boolean NOT NULL DEFAULT false,
+		updated_at timestamptz NOT NULL DEFAULT now(),
+		PRIMARY KEY (user_id, name)`, parts)...)
+	out = append(out, partitioned("vacation_replies", `
+		user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		handle text NOT NULL,
+		sender text NOT NULL,
+		until timestamptz NOT NULL,
+		PRIMARY KEY (user_id, handle, sender)`, parts)...)
+	return out
 }

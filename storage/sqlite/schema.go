@@ -210,6 +210,39 @@ CREATE TABLE name_subscriptions (
 	PRIMARY KEY (user_id, name)
 );
 `},
+	// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
+	// the vacation reply memory.
+	{30, `
+CREATE TABLE aliases (
+	address    TEXT PRIMARY KEY,
+	domain     TEXT NOT NULL,
+	targets    TEXT NOT NULL,
+	created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX aliases_domain ON aliases(domain);
+CREATE TABLE alias_owners (
+	owner   TEXT NOT NULL,
+	address TEXT NOT NULL REFERENCES aliases(address) ON DELETE CASCADE,
+	PRIMARY KEY (owner, address)
+) WITHOUT ROWID;
+CREATE INDEX alias_owners_address ON alias_owners(address);
+ALTER TABLE domains ADD COLUMN admin TEXT NOT NULL DEFAULT '';
+CREATE TABLE sieve_scripts (
+	user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	name       TEXT NOT NULL,
+	script     TEXT NOT NULL,
+	active     INTEGER NOT NULL DEFAULT 0,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (user_id, name)
+) WITHOUT ROWID;
+CREATE TABLE vacation_replies (
+	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	handle  TEXT NOT NULL,
+	sender  TEXT NOT NULL,
+	until   INTEGER NOT NULL,
+	PRIMARY KEY (user_id, handle, sender)
+) WITHOUT ROWID;
+`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE
