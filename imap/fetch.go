@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -295,6 +296,9 @@ func (d *msgData) tree() (*part, error) {
 func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 	v := s.sel
 	idxs := s.resolve(set)
+	if r.viewOnly() && !r.setSeen {
+		return s.fetchView(idxs, r)
+	}
 	var ms []core.Message
 	if r.viewOnly() {
 		// UID, FLAGS, INTERNALDATE and RFC822.SIZE come from the view.
@@ -585,4 +589,61 @@ func render(f func(w *respWriter)) []byte {
 	f(w)
 	w.flush()
 	return buf.Bytes()
+}
+
+// fetchView answers a FETCH of view items only (UID, FLAGS, INTERNALDATE,
+// RFC822.SIZE) straight from the view's arrays: no query, no per-message
+// allocation; the writer lock is taken once per batch of lines.
+func (s *session) fetchView(idxs []int, r *fetchReq) error {
+	v := s.sel
+	w := s.w
+	const batch = 256
+	for start := 0; start < len(idxs); start += batch {
+		w.lock()
+		for _, i := range idxs[start:min(start+batch, len(idxs))] {
+			w.raw("* ")
+			w.num(uint32(i + 1))
+			w.raw(" FETCH (")
+			for k, it := range r.items {
+				if k > 0 {
+					w.sp()
+				}
+				switch it.kind {
+				case fiUID:
+					w.raw("UID ")
+					w.num(v.uids[i])
+				case fiFlags:
+					w.raw("FLAGS (")
+					fs := v.flagsAt(i)
+					for j, f := range fs {
+						if j > 0 {
+							w.sp()
+						}
+						w.raw(f)
+					}
+					if !s.rev2 && v.recent.Contains(imap.UID(v.uids[i])) {
+						if len(fs) > 0 {
+							w.sp()
+						}
+						w.raw(string(flagRecent))
+					}
+					w.byte1(')')
+				case fiInternalDate:
+					w.raw(`INTERNALDATE "`)
+					w.raw(time.Unix(v.dates[i], 0).UTC().Format("_2-Jan-2006 15:04:05 -0700"))
+					w.byte1('"')
+				case fiSize:
+					w.raw("RFC822.SIZE ")
+					w.num64(uint64(v.sizes[i]))
+				}
+			}
+			w.raw(")\r\n")
+		}
+		err := w.err
+		w.unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

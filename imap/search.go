@@ -19,7 +19,6 @@ const searchPage = 1000
 // keys than FROM/TO/CC/SUBJECT by the header section: never by bodies.
 type searcher struct {
 	s       *session
-	byUID   map[uint32]*core.Message
 	headers map[uint32][]kv
 	saved   map[uint32]bool // the SEARCHRES result, by UID
 	textUID uint32          // message whose body text is in text1
@@ -247,30 +246,30 @@ func laterOf(old, t time.Time, since bool) time.Time {
 func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	v := s.sel
 	criteria := &r.criteria
-	var ms []core.Message
+	// rows[i] is the row of view index i when header keys need rows (one
+	// query); otherwise messages are made from the view as they are matched.
+	var rows []core.Message
 	if needsMeta(criteria) {
 		all := make([]int, len(v.uids))
 		for i := range all {
 			all[i] = i
 		}
-		var err error
-		if ms, err = s.load(all); err != nil {
+		ms, err := s.load(all)
+		if err != nil {
 			return s.fail("search", err)
 		}
-	} else {
-		// Flags, internal dates, sizes, UIDs and sequence numbers: the
-		// view answers; text keys load rows one by one when they get there.
-		ms = make([]core.Message, 0, len(v.uids))
-		for k, u := range v.uids {
-			if !v.gone[u] {
-				ms = append(ms, v.msg(k, v.mb.ID))
+		rows = make([]core.Message, len(v.uids))
+		j := 0
+		for i, uid := range v.uids {
+			for j < len(ms) && ms[j].UID < uid {
+				j++
+			}
+			if j < len(ms) && ms[j].UID == uid {
+				rows[i] = ms[j]
 			}
 		}
 	}
-	sr := &searcher{s: s, byUID: make(map[uint32]*core.Message, len(ms)), headers: map[uint32][]kv{}, saved: map[uint32]bool{}, high: v.maxUID()}
-	for i := range ms {
-		sr.byUID[ms[i].UID] = &ms[i]
-	}
+	sr := &searcher{s: s, headers: map[uint32][]kv{}, saved: map[uint32]bool{}, high: v.maxUID()}
 	for _, u := range v.saved {
 		sr.saved[u] = true
 	}
@@ -279,10 +278,19 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	}
 	var nums []uint32
 	var matched []uint32
+	var cur core.Message
 	for i, uid := range v.uids {
-		m := sr.byUID[uid]
-		if m == nil {
-			continue // expunged meanwhile
+		if v.gone[uid] {
+			continue
+		}
+		m := &cur
+		if rows != nil {
+			if rows[i].UID != uid {
+				continue // expunged meanwhile
+			}
+			m = &rows[i]
+		} else {
+			cur = v.msg(i, v.mb.ID)
 		}
 		ok := sr.match(m, uint32(i+1), criteria)
 		if sr.err != nil {
