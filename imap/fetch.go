@@ -348,8 +348,8 @@ func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 		if err := s.fetchOne(uint32(i+1), m, r); err != nil {
 			return err
 		}
-		if s.w.err != nil {
-			return s.w.err
+		if err := s.w.failed(); err != nil {
+			return err
 		}
 	}
 	return nil
