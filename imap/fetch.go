@@ -50,6 +50,13 @@ func (c *structCache) get(k string) ([]byte, bool) {
 	return nil, false
 }
 
+func (c *structCache) has(k string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.items[k]
+	return ok
+}
+
 func (c *structCache) put(k string, bs []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -102,6 +109,31 @@ type fetchReq struct {
 	items   []fetchItem
 	setSeen bool
 	has     [fiBinarySize + 1]bool
+}
+
+// envKey is the cache key of a message's rendered ENVELOPE: a message id
+// names immutable content.
+func envKey(id int64) string { return "e" + strconv.FormatInt(id, 10) }
+
+// envelopesCached reports whether the items are view items and ENVELOPE,
+// and every envelope is cached: then no row needs loading.
+func (r *fetchReq) envelopesCached(s *session, idxs []int) bool {
+	if !r.has[fiEnvelope] {
+		return false
+	}
+	for _, it := range r.items {
+		switch it.kind {
+		case fiUID, fiFlags, fiInternalDate, fiSize, fiEnvelope:
+		default:
+			return false
+		}
+	}
+	for _, i := range idxs {
+		if !s.srv.bs.has(envKey(s.sel.ids[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // viewOnly reports whether every item is answered by the view.
@@ -300,7 +332,7 @@ func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 		return s.fetchView(idxs, r)
 	}
 	var ms []core.Message
-	if r.viewOnly() {
+	if r.viewOnly() || r.envelopesCached(s, idxs) {
 		// UID, FLAGS, INTERNALDATE and RFC822.SIZE come from the view.
 		ms = make([]core.Message, 0, len(idxs))
 		for _, i := range idxs {
@@ -385,9 +417,17 @@ func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
 	for k, it := range r.items {
 		switch it.kind {
 		case fiEnvelope:
-			key := blobKey(m) + "e"
+			key := envKey(m.ID)
 			var ok bool
 			if env, ok = s.srv.bs.get(key); !ok {
+				if d.m.Segments == nil {
+					// Built from the view, and evicted since: load the row.
+					row, err := s.srv.opts.Core.GetMessage(s.ctx, s.user.ID, m.ID)
+					if err != nil {
+						return s.fail("fetch", err)
+					}
+					d.m = row
+				}
 				h, err := d.header()
 				if err != nil {
 					return s.fail("fetch", err)
