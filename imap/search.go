@@ -249,7 +249,8 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	// rows[i] is the row of view index i when header keys need rows (one
 	// query); otherwise messages are made from the view as they are matched.
 	var rows []core.Message
-	if needsMeta(criteria) {
+	subjects := subjectOnly(criteria) && len(v.subjects) == len(v.uids)
+	if needsMeta(criteria) && !subjects {
 		all := make([]int, len(v.uids))
 		for i := range all {
 			all[i] = i
@@ -267,6 +268,10 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 			if j < len(ms) && ms[j].UID == uid {
 				rows[i] = ms[j]
 			}
+		}
+		v.subjects = make([]string, len(rows))
+		for i := range rows {
+			v.subjects[i] = rows[i].Subject
 		}
 	}
 	sr := &searcher{s: s, headers: map[uint32][]kv{}, saved: map[uint32]bool{}, high: v.maxUID()}
@@ -291,6 +296,9 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 			m = &rows[i]
 		} else {
 			cur = v.msg(i, v.mb.ID)
+			if subjects {
+				cur.Subject, cur.HeaderSize = v.subjects[i], -1 // -1: subject known, no row
+			}
 		}
 		ok := sr.match(m, uint32(i+1), criteria)
 		if sr.err != nil {
@@ -369,6 +377,30 @@ func writeSet(w *respWriter, nums []uint32) {
 		}
 		i = j + 1
 	}
+}
+
+// subjectOnly reports whether the only row data the criteria need is the
+// subject (SUBJECT keys with a value).
+func subjectOnly(c *imap.SearchCriteria) bool {
+	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
+		return false
+	}
+	for _, h := range c.Header {
+		if !strings.EqualFold(h.Key, "subject") || h.Value == "" {
+			return false
+		}
+	}
+	for i := range c.Not {
+		if !subjectOnly(&c.Not[i]) {
+			return false
+		}
+	}
+	for i := range c.Or {
+		if !subjectOnly(&c.Or[i][0]) || !subjectOnly(&c.Or[i][1]) {
+			return false
+		}
+	}
+	return true
 }
 
 // needsMeta reports whether the criteria need the message rows (header
@@ -505,7 +537,7 @@ func (sr *searcher) header(m *core.Message) []kv {
 		return h
 	}
 	full := m
-	if full.HeaderSize == 0 {
+	if full.HeaderSize <= 0 {
 		// A view-only entry: load the row first.
 		ms, err := sr.s.srv.opts.Core.MessagesByUID(sr.s.ctx, sr.s.user.ID, sr.s.sel.mb.ID, m.UID, m.UID)
 		if err != nil || len(ms) == 0 {
@@ -534,7 +566,7 @@ func (sr *searcher) header(m *core.Message) []kv {
 // case-insensitive substring match of the decoded field (RFC 9051 section
 // 6.4.4). HEADER with an empty value matches any message with the field.
 func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
-	if strings.EqualFold(key, "subject") && value != "" && m.HeaderSize > 0 {
+	if strings.EqualFold(key, "subject") && value != "" && m.HeaderSize != 0 {
 		// The row holds the decoded Subject: no header read.
 		return containsFold(m.Subject, value)
 	}
@@ -592,7 +624,7 @@ func (sr *searcher) bodyText(m *core.Message) (string, error) {
 	if sr.textUID == m.UID && sr.textOK {
 		return sr.text1, nil
 	}
-	if m.HeaderSize == 0 {
+	if m.HeaderSize <= 0 {
 		sr.header(m) // loads the row
 		if sr.err != nil {
 			return "", sr.err
