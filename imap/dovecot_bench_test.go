@@ -48,7 +48,6 @@ func dialIMAP(tb testing.TB, addr, user, pass string) *imapClient {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(5 * time.Minute))
 	ic := &imapClient{c: c, r: bufio.NewReaderSize(c, 64<<10)}
 	if _, err := ic.r.ReadString('\n'); err != nil {
 		tb.Fatal(err)
@@ -64,6 +63,7 @@ func dialIMAP(tb testing.TB, addr, user, pass string) *imapClient {
 func (ic *imapClient) run(cmd string) (int, string) {
 	ic.tag++
 	tag := "t" + strconv.Itoa(ic.tag)
+	ic.c.SetDeadline(time.Now().Add(10 * time.Minute))
 	fmt.Fprintf(ic.c, "%s %s\r\n", tag, cmd)
 	n := 0
 	for {
@@ -85,7 +85,9 @@ func (ic *imapClient) run(cmd string) (int, string) {
 		if strings.HasPrefix(string(l), tag+" ") {
 			return n, strings.TrimSpace(string(l))
 		}
-		n++
+		if !strings.HasPrefix(string(l), "* OK") { // Dovecot's progress notes
+			n++
+		}
 	}
 }
 
