@@ -23,13 +23,17 @@ type Envelope struct {
 	// Resolved, if set, holds what CheckRecipient returned for each of
 	// Recipients (same order), so that Deliver need not look them up again
 	// (an SMTP session checks each RCPT before DATA); nil: Deliver resolves.
-	Resolved   []User
-	RemoteIP   net.IP
-	Helo       string
-	TLS        bool
-	AuthUser   string // authenticated submitter, "" for inbound MX mail
-	Proto      string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
-	ReceivedAt time.Time
+	Resolved []User
+	RemoteIP net.IP
+	Helo     string
+	TLS      bool
+	// EarlyTalker: the client sent data before the greeting (RFC 5321
+	// section 4.3.1), which the spam score counts against it.
+	EarlyTalker bool
+	AuthUser    string // authenticated submitter, "" for inbound MX mail
+	Proto       string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
+	ReceivedAt  time.Time
+	DSN         *DSNParams // RFC 3461 parameters given by the client, nil if none
 }
 
 // CheckRecipient says whether mail for addr is accepted from an
@@ -44,6 +48,9 @@ func (s *Service) CheckRecipient(ctx context.Context, addr string) (User, error)
 		return User{}, err
 	}
 	if len(r.locals) == 1 && len(r.forwards) == 0 && r.locals[0].via == "" {
+		if err := s.checkRoom(ctx, r.locals[0].user.ID, 0); err != nil {
+			return User{}, err // already full: SMTP 452 4.2.2 at RCPT
+		}
 		return r.locals[0].user, nil
 	}
 	if len(r.locals) == 0 && len(r.forwards) == 0 {
@@ -82,6 +89,7 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 	if s.judge != nil {
 		verdict, err = s.judge.Judge(ctx, check.Input{
 			RemoteIP: env.RemoteIP, Helo: env.Helo, MailFrom: env.MailFrom, Raw: raw, Recipients: ids,
+			HeloIsOurs: s.heloIsOurs(ctx, env.Helo, env.RemoteIP), EarlyTalker: env.EarlyTalker,
 		})
 		if err != nil {
 			return temporary("judge message", err)
@@ -98,6 +106,10 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 	d := s.prepare(full, s.cfg.SegmentMinSize)
 	plan, err := s.planDelivery(ctx, env, d, verdict, routes)
 	if err != nil {
+		s.metrics.Rejected.Add(1)
+		return err
+	}
+	if err := s.checkBatchRoom(ctx, plan.batch.Messages); err != nil {
 		s.metrics.Rejected.Add(1)
 		return err
 	}
@@ -223,6 +235,7 @@ func (d *prepared) newMessage(userID int64, mailboxID int64, flags []string, dat
 		From: addrs(p.From), To: addrs(p.To), Cc: addrs(p.Cc), Date: p.Date,
 		MessageIDHdr: p.MessageID, InReplyTo: p.InReplyTo, References: p.References,
 		Snippet: p.Snippet, Attachments: slices.Clone(d.attach), SearchText: p.Text,
+		SearchHeader: message.HeaderText(p),
 	}
 }
 
@@ -309,11 +322,19 @@ type roleKey struct {
 	role   string
 }
 
-// publishNew publishes a "new" event per stored message.
+// publishNew publishes a "new" event per stored message to this node's
+// subscribers. Other nodes were told by the commit itself (commitJobs), in
+// the delivery transaction where the store allows it, so every delivery
+// must go through commit.
 func (s *Service) publishNew(ctx context.Context, ms []*storage.NewMessage) {
+	s.publishLocal(newEvents(ms))
+}
+
+// newEvents are the "new" events of stored messages.
+func newEvents(ms []*storage.NewMessage) []Event {
 	evs := make([]Event, 0, len(ms))
 	for _, m := range ms {
 		evs = append(evs, Event{UserID: m.UserID, MailboxID: m.MailboxID, Kind: EventNew, MessageID: m.ID, UID: m.UID, ModSeq: m.ModSeq, Flags: m.Flags})
 	}
-	s.publish(ctx, evs...)
+	return evs
 }

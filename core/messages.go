@@ -238,6 +238,8 @@ func (s *Service) transfer(ctx context.Context, userID, fromID int64, ids []int6
 	op := s.store.Copy
 	if move {
 		op = s.store.Move
+	} else if err := s.checkCopyRoom(ctx, userID, fromID, ids); err != nil {
+		return nil, err
 	}
 	done, err := op(ctx, userID, fromID, ids, toID)
 	if err != nil {
@@ -276,6 +278,7 @@ func (s *Service) train(ctx context.Context, userID int64, from, to Mailbox, ms 
 			s.log.Warn("recording spam training failed", "user_id", userID, "err", err)
 		}
 	}
+	s.recordSenderVerdicts(ctx, userID, ms, spam)
 	if s.judge == nil {
 		return
 	}
