@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -20,8 +21,9 @@ const searchPage = 1000
 type searcher struct {
 	s       *session
 	headers map[uint32][]kv
-	saved   map[uint32]bool // the SEARCHRES result, by UID
-	textUID uint32          // message whose body text is in text1
+	saved   map[uint32]bool            // the SEARCHRES result, by UID
+	hits    map[string]map[uint32]bool // indexed BODY ("b:") and TEXT ("t:") terms
+	textUID uint32                     // message whose body text is in text1
 	textOK  bool
 	text1   string
 	high    uint32 // largest UID in the view, for "*"
@@ -274,7 +276,7 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 			v.subjects[i] = rows[i].Subject
 		}
 	}
-	sr := &searcher{s: s, headers: map[uint32][]kv{}, saved: map[uint32]bool{}, high: v.maxUID()}
+	sr := &searcher{s: s, hits: map[string]map[uint32]bool{}, headers: map[uint32][]kv{}, saved: map[uint32]bool{}, high: v.maxUID()}
 	for _, u := range v.saved {
 		sr.saved[u] = true
 	}
@@ -422,10 +424,51 @@ func needsMeta(c *imap.SearchCriteria) bool {
 	return false
 }
 
-// prepare is where index-backed criteria will be resolved up front; the
-// substring semantics of RFC 9051 section 6.4.4 are answered by the scan
-// in match until storage has a substring index.
-func (sr *searcher) prepare(c *imap.SearchCriteria) error { return nil }
+// prepare resolves BODY and TEXT terms of 3 or more characters up front
+// through storage's substring index (core.SearchUIDs, RFC 9051 section
+// 6.4.4 semantics); shorter needles are scanned in match.
+func (sr *searcher) prepare(c *imap.SearchCriteria) error {
+	for _, q := range []struct {
+		prefix string
+		terms  []string
+	}{{"b:", c.Body}, {"t:", c.Text}} {
+		for _, t := range q.terms {
+			key := q.prefix + t
+			if _, ok := sr.hits[key]; ok || utf8.RuneCountInString(t) < minIndexedRunes {
+				continue
+			}
+			sq := core.SearchQuery{MailboxID: sr.s.sel.mb.ID}
+			if q.prefix == "b:" {
+				sq.Body = []string{t}
+			} else {
+				sq.AnyText = []string{t}
+			}
+			uids, err := sr.s.srv.opts.Core.SearchUIDs(sr.s.ctx, sr.s.user.ID, sq)
+			if err != nil {
+				return err
+			}
+			set := make(map[uint32]bool, len(uids))
+			for _, u := range uids {
+				set[u] = true
+			}
+			sr.hits[key] = set
+		}
+	}
+	for i := range c.Not {
+		if err := sr.prepare(&c.Not[i]); err != nil {
+			return err
+		}
+	}
+	for i := range c.Or {
+		if err := sr.prepare(&c.Or[i][0]); err != nil {
+			return err
+		}
+		if err := sr.prepare(&c.Or[i][1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func dateOnly(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
@@ -495,12 +538,20 @@ func (sr *searcher) match(m *core.Message, seq uint32, c *imap.SearchCriteria) b
 		}
 	}
 	for _, t := range c.Body {
-		if !sr.matchText(m, t, false) {
+		if hits, ok := sr.hits["b:"+t]; ok {
+			if !hits[m.UID] {
+				return false
+			}
+		} else if !sr.matchText(m, t, false) {
 			return false
 		}
 	}
 	for _, t := range c.Text {
-		if !sr.matchText(m, t, true) {
+		if hits, ok := sr.hits["t:"+t]; ok {
+			if !hits[m.UID] {
+				return false
+			}
+		} else if !sr.matchText(m, t, true) {
 			return false
 		}
 	}
@@ -699,3 +750,7 @@ func uidContains(set imap.UIDSet, uid, high uint32) bool {
 	}
 	return false
 }
+
+// minIndexedRunes is the shortest needle storage's substring index finds
+// (storage.MinIndexedRunes); shorter ones are scanned here.
+const minIndexedRunes = 3
