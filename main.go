@@ -54,6 +54,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "configuration file (default ./stamp.yaml if present, else built-in defaults)")
 	root.AddCommand(serveCmd(g), domainCmd(g), userCmd(g), queueCmd(g), suppressionCmd(g), loadCmd(), versionCmd())
 	root.AddCommand(aliasCmd(g), sieveCmd(g))
+	root.AddCommand(spamCmd(g))
 	return root
 }
 

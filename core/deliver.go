@@ -23,13 +23,16 @@ type Envelope struct {
 	// Resolved, if set, holds what CheckRecipient returned for each of
 	// Recipients (same order), so that Deliver need not look them up again
 	// (an SMTP session checks each RCPT before DATA); nil: Deliver resolves.
-	Resolved   []User
-	RemoteIP   net.IP
-	Helo       string
-	TLS        bool
-	AuthUser   string // authenticated submitter, "" for inbound MX mail
-	Proto      string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
-	ReceivedAt time.Time
+	Resolved []User
+	RemoteIP net.IP
+	Helo     string
+	TLS      bool
+	// EarlyTalker: the client sent data before the greeting (RFC 5321
+	// section 4.3.1), which the spam score counts against it.
+	EarlyTalker bool
+	AuthUser    string // authenticated submitter, "" for inbound MX mail
+	Proto       string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
+	ReceivedAt  time.Time
 }
 
 // CheckRecipient says whether mail for addr is accepted from an
@@ -82,6 +85,7 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 	if s.judge != nil {
 		verdict, err = s.judge.Judge(ctx, check.Input{
 			RemoteIP: env.RemoteIP, Helo: env.Helo, MailFrom: env.MailFrom, Raw: raw, Recipients: ids,
+			HeloIsOurs: s.heloIsOurs(ctx, env.Helo, env.RemoteIP), EarlyTalker: env.EarlyTalker,
 		})
 		if err != nil {
 			return temporary("judge message", err)

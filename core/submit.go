@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stamp-mail/stamp/check"
+	"github.com/stamp-mail/stamp/message"
 	"github.com/stamp-mail/stamp/storage"
 )
 
@@ -165,6 +166,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 	}
 	s.publishNew(ctx, batch.Messages)
 	s.afterDelivery(ctx, env, d, plan)
+	s.recordCorrespondents(ctx, u.ID, env.Recipients, now)
 	return res, nil
 }
 
@@ -178,7 +180,8 @@ func (s *Service) Append(ctx context.Context, userID, mailboxID int64, flags []s
 	if int64(len(raw)) > s.cfg.MaxMessageBytes {
 		return Message{}, ErrTooBig
 	}
-	if _, err := s.store.GetMailbox(ctx, userID, mailboxID); err != nil {
+	mb, err := s.store.GetMailbox(ctx, userID, mailboxID)
+	if err != nil {
 		return Message{}, err
 	}
 	if date.IsZero() {
@@ -191,6 +194,15 @@ func (s *Service) Append(ctx context.Context, userID, mailboxID int64, flags []s
 	}
 	s.metrics.Delivered.Add(1)
 	s.publishNew(ctx, []*storage.NewMessage{nm})
+	if mb.Role == storage.RoleSent { // a client that sends elsewhere files its copy here
+		var to []string
+		for _, l := range [][]message.Address{d.parsed.To, d.parsed.Cc, d.parsed.Bcc} {
+			for _, a := range l {
+				to = append(to, a.Address)
+			}
+		}
+		s.recordCorrespondents(ctx, userID, to, date)
+	}
 	return s.store.GetMessage(ctx, userID, nm.ID)
 }
 

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/stamp-mail/stamp/core"
-	"github.com/stamp-mail/stamp/storage"
 )
 
 // sizeCacheEntries bounds the cache of message sizes (about 40 bytes each).
@@ -25,7 +24,7 @@ type maildrop struct {
 
 // loadMaildrop snapshots a user's INBOX.
 func loadMaildrop(ctx context.Context, svc *core.Service, userID int64) (*maildrop, error) {
-	mb, err := svc.GetMailboxByRole(ctx, userID, storage.RoleInbox)
+	mb, err := svc.GetMailboxByRole(ctx, userID, core.RoleInbox)
 	if err != nil {
 		return nil, fmt.Errorf("find inbox: %w", err)
 	}

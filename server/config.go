@@ -311,8 +311,8 @@ func (c *Config) validate() error {
 	default:
 		bad("filters.clamd_fail_mode", "must be tempfail or accept, not %q", c.Filters.ClamdFailMode)
 	}
-	if c.Filters.SpamThreshold <= 0 || c.Filters.SpamThreshold > 1 {
-		bad("filters.spam_threshold", "must be in (0, 1], not %g", c.Filters.SpamThreshold)
+	if c.Filters.SpamThreshold <= 0 || c.Filters.SpamThreshold > 100 {
+		bad("filters.spam_threshold", "must be in (0, 100] points, not %g", c.Filters.SpamThreshold)
 	}
 	if sep := c.Routing.SubaddressSeparator; len(sep) != 1 || strings.ContainsAny(sep, "@\" \t") {
 		bad("routing.subaddress_separator", "must be one character other than @, space or quote, not %q", sep)

@@ -48,7 +48,7 @@ func TestLoadRejectsBadConfig(t *testing.T) {
 		{"cert without key", "tls:\n  cert: /x.pem\n", "tls"},
 		{"tiny max message", "limits:\n  max_message_bytes: 10\n", "limits.max_message_bytes"},
 		{"bad fail mode", "filters:\n  clamd_fail_mode: ignore\n", "filters.clamd_fail_mode"},
-		{"bad threshold", "filters:\n  spam_threshold: 2\n", "filters.spam_threshold"},
+		{"bad threshold", "filters:\n  spam_threshold: -2\n", "filters.spam_threshold"},
 		{"wrong type", "limits:\n  max_connections: many\n", "max_connections"},
 		{"bad duration", "outbound:\n  max_age: forever\n", "max_age"},
 		{"s3 not yet", "storage:\n  blobs: s3\n", "storage.blobs"},

@@ -88,6 +88,10 @@ type Options struct {
 	// RatePerMinute bounds new connections plus messages per remote IP per
 	// minute; 0 means no limit.
 	RatePerMinute int
+	// PregreetWait is how long the MX role waits, before its greeting, for
+	// a client that talks first (RFC 5321 section 4.3.1; the spam score
+	// counts it, see pregreet.go). 0 checks only what already arrived.
+	PregreetWait time.Duration
 }
 
 // Server is an SMTP listener (MX or submission).
@@ -253,6 +257,7 @@ func (l *listener) Accept() (net.Conn, error) {
 			continue
 		}
 		t := s.track(raw, ip)
+		t.pregreet.watch = !isTLS && !s.opts.Submission
 		if isTLS {
 			// Re-wrap so go-smtp still sees a *tls.Conn (it checks the type
 			// for implicit TLS) while reads go through the tracked conn. The
@@ -316,6 +321,8 @@ type trackedConn struct {
 	// session that has just entered DATA.
 	busyMu sync.Mutex
 	busy   atomic.Bool // inside DATA
+
+	pregreet pregreet // pregreet.go
 }
 
 // errDraining is returned by reads of a draining server: a timeout, so that
@@ -330,6 +337,9 @@ func (errDraining) Temporary() bool { return true }
 func (c *trackedConn) Read(b []byte) (int, error) {
 	if c.s.draining.Load() && !c.busy.Load() {
 		return 0, errDraining{}
+	}
+	if n := c.pregreet.read(b); n > 0 {
+		return n, nil
 	}
 	return c.Conn.Read(b)
 }

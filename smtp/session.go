@@ -156,7 +156,9 @@ func (s *session) Data(r io.Reader) error {
 		Helo:       s.helo,
 		TLS:        s.tls,
 		Proto:      s.protoKeyword(),
-		ReceivedAt: time.Now(),
+		// EarlyTalker: see pregreet.go.
+		EarlyTalker: s.tc.earlyTalker(),
+		ReceivedAt:  time.Now(),
 	}
 	raw := buf.Bytes()
 	if s.user != nil {

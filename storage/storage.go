@@ -77,6 +77,8 @@ const (
 // the user id and never returns another user's rows. Implementations are
 // safe for concurrent use.
 type Store interface {
+	IMAPState
+
 	// Close releases the store's connections.
 	Close() error
 	// Ping checks that the database answers.
@@ -195,6 +197,9 @@ type Store interface {
 	GetQueueItem(ctx context.Context, id int64) (QueueItem, error)
 	// DeleteQueueItem removes a queue item and returns freed blobs.
 	DeleteQueueItem(ctx context.Context, id int64) (freed []string, err error)
+
+	// SpamStore keeps correspondents, sender verdicts and allow/block lists (storage/spam.go).
+	SpamStore
 
 	// RecordTraining stores a spam-training event (message moved into or out of Junk).
 	RecordTraining(ctx context.Context, t Training) error

@@ -244,6 +244,9 @@ func (s *Server) routes() http.Handler {
 			r.Get("/messages/{id}/raw", s.handleRaw)
 			r.Get("/messages/{id}/html", s.handleMessageHTML)
 			r.Get("/messages/{id}/attachments/{attachment_id}", s.handleAttachment)
+			r.Post("/messages/{id}/spam", s.handleMarkSpam)
+			r.Get("/spam/lists", s.handleGetSpamLists)
+			r.Put("/spam/lists", s.handlePutSpamLists)
 
 			r.Post("/drafts", s.handleCreateDraft)
 			r.Put("/drafts/{id}", s.handleReplaceDraft)

@@ -53,6 +53,8 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, searchCases...)
 	cases = append(cases, queueCases...)
 	cases = append(cases, routingCases...)
+	cases = append(cases, imapStateCases...)
+	cases = append(cases, spamCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.fn(t, open(t))
