@@ -55,6 +55,9 @@ func newRoot() *cobra.Command {
 	root.AddCommand(serveCmd(g), domainCmd(g), userCmd(g), queueCmd(g), suppressionCmd(g), loadCmd(), versionCmd())
 	root.AddCommand(aliasCmd(g), sieveCmd(g))
 	root.AddCommand(spamCmd(g))
+	root.AddCommand(gcCmd(g))
+	root.AddCommand(backupCmd(g), restoreCmd(g))
+	root.AddCommand(importCmd(g), exportCmd(g), statusCmd(g))
 	return root
 }
 
@@ -254,7 +257,7 @@ func userCmd(g *globals) *cobra.Command {
 				return err
 			}
 			for _, u := range us {
-				fmt.Fprintf(r.out, "%s\t%s\n", u.Address, u.CreatedAt.Format(time.DateOnly))
+				fmt.Fprintf(r.out, "%s\t%s\t%s\n", u.Address, u.CreatedAt.Format(time.DateOnly), usageText(r, u.ID))
 			}
 			return nil
 		}),
@@ -266,6 +269,7 @@ func userCmd(g *globals) *cobra.Command {
 			return nil
 		}),
 	)
+	cmd.AddCommand(userQuotaCmd(g))
 	return cmd
 }
 
@@ -382,6 +386,9 @@ func loadCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "sent %d failed %d in %s: %.0f msgs/s, p50 %s, p99 %s\n",
 				res.Sent, res.Failed, res.Duration.Round(time.Millisecond), res.PerSecond, res.P50, res.P99)
+			if res.FirstErr != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "first error: %s\n", res.FirstErr)
+			}
 			return nil
 		},
 	}
@@ -395,6 +402,7 @@ func loadCmd() *cobra.Command {
 	f.StringVar(&o.Username, "username", "", "AUTH username (submission)")
 	f.StringVar(&o.Password, "password", "", "AUTH password")
 	f.BoolVar(&o.StartTLS, "starttls", false, "use STARTTLS")
+	f.IntVar(&o.PerConnection, "per-connection", 0, "messages per connection before QUIT and a new connection (0: no limit, RSET between messages)")
 	cmd.AddCommand(smtpCmd)
 	return cmd
 }

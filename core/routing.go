@@ -206,7 +206,7 @@ func (s *Service) resolve(ctx context.Context, addr, rcpt, via string, depth int
 
 // resolveExact routes addr if it is a user or an alias.
 func (s *Service) resolveExact(ctx context.Context, addr, rcpt, via, detail string, depth int, seen map[string]bool, out *routed) (bool, error) {
-	u, err := s.store.GetUserByAddress(ctx, addr)
+	u, err := s.userByAddress(ctx, addr) // cached briefly: rcptcache.go
 	if err == nil {
 		out.addLocal(routeTarget{user: u, rcpt: rcpt, detail: detail, via: via})
 		return true, nil

@@ -17,10 +17,10 @@
 // equal the octets RETR delivers (after the client removes the stuffing).
 // Deletions are applied only on QUIT (the UPDATE state, RFC 1939 section 6);
 // a dropped connection deletes nothing. One POP3 session per user is allowed
-// at a time on this node (RFC 1939 section 4's exclusive-access lock,
-// reported with [IN-USE]); sessions on other nodes are not locked out, and
-// because deletions expunge by message id, a concurrent session or IMAP
-// client can at worst see a message disappear.
+// at a time (RFC 1939 section 4's exclusive-access lock, reported with
+// [IN-USE]): on this node, and on every node when the store is PostgreSQL
+// (an advisory lock, maildrop.go). Deletions expunge by message id, so an
+// IMAP client of the same user can at worst see a message disappear.
 package pop3
 
 import (

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,15 +31,39 @@ type Config struct {
 	Filters  FiltersConfig  `yaml:"filters"`
 	Routing  RoutingConfig  `yaml:"routing"`
 	Log      LogConfig      `yaml:"log"`
+	Webmail  WebmailConfig  `yaml:"webmail"`
+}
+
+// WebmailConfig configures the HTTP listeners beyond the webmail's own settings.
+type WebmailConfig struct {
+	// MetricsToken, when set, is the bearer token GET /metrics requires;
+	// empty serves /metrics to loopback clients only.
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // StorageConfig selects the metadata database and blob store.
 type StorageConfig struct {
-	Database   string `yaml:"database"`   // sqlite | postgres
-	DSN        string `yaml:"dsn"`        // sqlite: file path (default data_dir/stamp.db); postgres: connection string
-	Partitions int    `yaml:"partitions"` // postgres hash partitions per table
-	Blobs      string `yaml:"blobs"`      // fs (s3 is reserved)
-	BlobDir    string `yaml:"blob_dir"`   // default data_dir/blobs
+	Database   string   `yaml:"database"`   // sqlite | postgres
+	DSN        string   `yaml:"dsn"`        // sqlite: file path (default data_dir/stamp.db); postgres: connection string
+	Partitions int      `yaml:"partitions"` // postgres hash partitions per table
+	Blobs      string   `yaml:"blobs"`      // fs | s3
+	BlobDir    string   `yaml:"blob_dir"`   // fs: default data_dir/blobs
+	S3         S3Config `yaml:"s3"`         // s3: the bucket
+}
+
+// S3Config locates the S3-compatible bucket of storage.blobs: s3.
+type S3Config struct {
+	Endpoint  string `yaml:"endpoint"`   // https://s3.example.com, or http://host:port
+	Bucket    string `yaml:"bucket"`     // must exist
+	Region    string `yaml:"region"`     // optional for most non-AWS stores
+	AccessKey string `yaml:"access_key"` // default $STAMP_S3_ACCESS_KEY, then $AWS_ACCESS_KEY_ID
+	// SecretKey, else the first line of SecretKeyFile, else
+	// $STAMP_S3_SECRET_KEY, else $AWS_SECRET_ACCESS_KEY.
+	SecretKey     string `yaml:"secret_key"`
+	SecretKeyFile string `yaml:"secret_key_file"`
+	PathStyle     bool   `yaml:"path_style"`   // endpoint/bucket/key instead of bucket.endpoint/key
+	Prefix        string `yaml:"prefix"`       // key prefix inside the bucket, e.g. "stamp/"
+	PartSizeMB    int    `yaml:"part_size_mb"` // multipart upload above this size; default 16, at least 5
 }
 
 // ListenConfig holds host:port per listener; empty disables it.
@@ -65,11 +90,12 @@ type TLSConfig struct {
 type LimitsConfig struct {
 	MaxMessageBytes     int64 `yaml:"max_message_bytes"`
 	MaxConnections      int   `yaml:"max_connections"`        // per listener
-	MaxConnectionsPerIP int   `yaml:"max_connections_per_ip"` // per listener and remote IP (IMAP, POP3)
+	MaxConnectionsPerIP int   `yaml:"max_connections_per_ip"` // per listener and remote IP (SMTP, IMAP, POP3)
 	MaxRecipients       int   `yaml:"max_recipients"`         // per message
 	SMTPRatePerMinute   int   `yaml:"smtp_rate_per_minute"`   // per remote IP
 	SendPerHour         int   `yaml:"send_per_hour"`          // per user
 	SendPerDay          int   `yaml:"send_per_day"`           // per user
+	QuotaBytes          int64 `yaml:"quota_bytes"`            // default per-user storage quota; 0 = none
 }
 
 // OutboundConfig steers remote delivery.
@@ -81,6 +107,7 @@ type OutboundConfig struct {
 	RelayPassword string        `yaml:"relay_password"`
 	MaxAge        time.Duration `yaml:"max_age"`
 	Workers       int           `yaml:"workers"`
+	Lease         time.Duration `yaml:"lease"` // claim of a queue item; default 35m
 }
 
 // FiltersConfig configures the checks of incoming mail.
@@ -206,6 +233,52 @@ func nameKeys(data []byte, err error) error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
+// validate checks storage.s3 and fills the keys from the environment or
+// the secret file.
+func (c *S3Config) validate(bad func(key, format string, args ...any)) {
+	if c.Endpoint == "" {
+		bad("storage.s3.endpoint", "required when storage.blobs is s3")
+	} else if u, err := url.Parse(c.Endpoint); strings.Contains(c.Endpoint, "://") &&
+		(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/")) {
+		bad("storage.s3.endpoint", "must be http(s)://host[:port] without a path, not %q", c.Endpoint)
+	}
+	if c.Bucket == "" {
+		bad("storage.s3.bucket", "required when storage.blobs is s3")
+	}
+	if c.AccessKey == "" {
+		c.AccessKey = firstEnv("STAMP_S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID")
+	}
+	if c.SecretKey == "" && c.SecretKeyFile != "" {
+		b, err := os.ReadFile(c.SecretKeyFile)
+		if err != nil {
+			bad("storage.s3.secret_key_file", "%v", err)
+		}
+		c.SecretKey = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+	}
+	if c.SecretKey == "" {
+		c.SecretKey = firstEnv("STAMP_S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY")
+	}
+	if c.AccessKey == "" || c.SecretKey == "" {
+		bad("storage.s3", "access_key and secret_key (or secret_key_file, or STAMP_S3_ACCESS_KEY and STAMP_S3_SECRET_KEY) are required")
+	}
+	if c.PartSizeMB == 0 {
+		c.PartSizeMB = 16
+	}
+	if c.PartSizeMB < 5 || c.PartSizeMB > 5120 {
+		bad("storage.s3.part_size_mb", "must be between 5 and 5120, not %d", c.PartSizeMB)
+	}
+}
+
+// firstEnv returns the first non-empty environment variable of names.
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 func (c *Config) validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -245,9 +318,9 @@ func (c *Config) validate() error {
 			c.Storage.BlobDir = filepath.Join(c.DataDir, "blobs")
 		}
 	case "s3":
-		bad("storage.blobs", "s3 is not implemented yet; use fs (on shared storage for several nodes)")
+		c.Storage.S3.validate(bad)
 	default:
-		bad("storage.blobs", "must be fs, not %q", c.Storage.Blobs)
+		bad("storage.blobs", "must be fs or s3, not %q", c.Storage.Blobs)
 	}
 	for _, l := range []struct{ key, val string }{
 		{"listen.smtp", c.Listen.SMTP}, {"listen.submission", c.Listen.Submission},
@@ -268,6 +341,9 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxMessageBytes < 1024 || c.Limits.MaxMessageBytes > 1<<30 {
 		bad("limits.max_message_bytes", "must be between 1024 and 1073741824, not %d", c.Limits.MaxMessageBytes)
+	}
+	if c.Limits.QuotaBytes < 0 {
+		bad("limits.quota_bytes", "must be 0 (no quota) or a size in bytes, not %d", c.Limits.QuotaBytes)
 	}
 	if c.Limits.MaxConnections < 1 {
 		bad("limits.max_connections", "must be at least 1")
@@ -305,6 +381,9 @@ func (c *Config) validate() error {
 	}
 	if c.Outbound.Workers < 1 || c.Outbound.Workers > 256 {
 		bad("outbound.workers", "must be between 1 and 256")
+	}
+	if c.Outbound.Lease != 0 && c.Outbound.Lease < time.Second {
+		bad("outbound.lease", "must be at least 1s, not %v", c.Outbound.Lease)
 	}
 	switch c.Filters.ClamdFailMode {
 	case "tempfail", "accept":

@@ -16,6 +16,10 @@ type SanitizeOptions struct {
 	CIDURL func(cid string) string
 }
 
+// maxHTMLDepth bounds the elements kept open at once, as the MIME parser
+// bounds nesting (message.maxDepth): deeper start tags are dropped.
+const maxHTMLDepth = 100
+
 // allowedTags are kept (with filtered attributes); other tags are removed
 // but their content is kept, except for droppedTags.
 var allowedTags = setOf("a", "abbr", "address", "article", "aside", "b", "bdi", "bdo", "big", "blockquote",
@@ -29,7 +33,7 @@ var allowedTags = setOf("a", "abbr", "address", "article", "aside", "b", "bdi", 
 // elements (embed, frame, input...) are not listed: being neither allowed
 // nor dropped, their tag simply disappears.
 var droppedTags = setOf("script", "style", "iframe", "frameset", "object", "applet",
-	"head", "title", "noscript", "noembed", "noframes", "template", "svg", "math", "textarea", "select",
+	"title", "noscript", "noembed", "noframes", "template", "svg", "math", "textarea", "select",
 	"button", "audio", "video", "canvas", "map", "xmp", "plaintext", "dialog")
 
 // voidTags have no end tag.
@@ -67,12 +71,20 @@ func setOf(names ...string) map[string]bool {
 // https, mailto and tel, style attributes keep only harmless properties
 // without url() or expressions, and remote images are disabled (their src
 // moved to data-src) unless o.AllowRemote. The output is well nested.
+//
+// Cost is linear in the input: at most maxHTMLDepth elements are kept open
+// (deeper start tags are dropped, their content kept), so matching an end
+// tag looks at most that far, and an end tag of an element that is not
+// open is skipped at once.
 func Sanitize(src string, o SanitizeOptions) (string, bool) {
 	z := html.NewTokenizer(strings.NewReader(src))
 	var b strings.Builder
 	var open []string // allowed elements currently open
+	openCount := map[string]int{}
 	skip, skipDepth := "", 0
 	remote := false
+	var sheets strings.Builder // the message's <style> elements
+	var bodyAttrs []html.Attribute
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
@@ -96,13 +108,30 @@ func Sanitize(src string, o SanitizeOptions) (string, bool) {
 			b.WriteString(html.EscapeString(tok.Data))
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name := tok.Data
+			if name == "style" && tt == html.StartTagToken {
+				// Style sheets are kept, sanitized and scoped (sanitizecss.go).
+				for {
+					nt := z.Next()
+					if nt == html.ErrorToken || nt == html.EndTagToken {
+						break // the tokenizer reads a style element's content as one raw text
+					}
+					if nt == html.TextToken && sheets.Len() < maxStyleBytes {
+						sheets.Write(z.Text())
+						sheets.WriteByte('\n')
+					}
+				}
+				continue
+			}
+			if name == "body" {
+				bodyAttrs = tok.Attr
+			}
 			if droppedTags[name] {
 				if tt == html.StartTagToken {
 					skip, skipDepth = name, 1
 				}
 				continue
 			}
-			if !allowedTags[name] {
+			if !allowedTags[name] || (!voidTags[name] && len(open) >= maxHTMLDepth) {
 				continue
 			}
 			attrs, rem := sanitizeAttrs(name, tok.Attr, o)
@@ -119,8 +148,12 @@ func Sanitize(src string, o SanitizeOptions) (string, bool) {
 			b.WriteByte('>')
 			if !voidTags[name] {
 				open = append(open, name)
+				openCount[name]++
 			}
 		case html.EndTagToken:
+			if openCount[tok.Data] == 0 {
+				continue
+			}
 			i := -1 // innermost open element of that name
 			for j := len(open) - 1; j >= 0; j-- {
 				if open[j] == tok.Data {
@@ -133,6 +166,7 @@ func Sanitize(src string, o SanitizeOptions) (string, bool) {
 			}
 			for len(open) > i {
 				b.WriteString("</" + open[len(open)-1] + ">")
+				openCount[open[len(open)-1]]--
 				open = open[:len(open)-1]
 			}
 		}
@@ -142,7 +176,38 @@ func Sanitize(src string, o SanitizeOptions) (string, bool) {
 		b.WriteString("</" + open[len(open)-1] + ">")
 		open = open[:len(open)-1]
 	}
-	return b.String(), remote
+	sheet := &cssSheet{allowRemote: o.AllowRemote}
+	css := ""
+	if sheets.Len() > 0 {
+		css = sheet.sanitize(sheets.String())
+		remote = remote || sheet.remote
+	}
+	attrs, rem := sanitizeAttrs("div", bodyAttrs, o)
+	remote = remote || rem
+	var wattrs []html.Attribute
+	for _, a := range attrs {
+		if a.Key == "style" || a.Key == "bgcolor" || a.Key == "dir" || a.Key == "lang" {
+			wattrs = append(wattrs, a)
+		}
+	}
+	if css == "" && len(wattrs) == 0 {
+		return b.String(), remote
+	}
+	// The wrapper carries the body's own look and scopes the style sheet.
+	var w strings.Builder
+	w.WriteString(`<div class="` + scopeClass + `"`)
+	for _, a := range wattrs {
+		w.WriteString(" " + a.Key + `="` + html.EscapeString(a.Val) + `"`)
+	}
+	w.WriteString(">")
+	if css != "" {
+		// "</" cannot occur: selectorOK and safeCSSValue refuse "<" and "/" outside url("..."),
+		// where quotes and parentheses are escaped; the replacement is belt and braces.
+		w.WriteString("<style>" + strings.ReplaceAll(css, "</", `<\/`) + "</style>")
+	}
+	w.WriteString(b.String())
+	w.WriteString("</div>")
+	return w.String(), remote
 }
 
 // sanitizeAttrs filters an element's attributes and says whether a remote
@@ -180,6 +245,16 @@ func sanitizeAttrs(tag string, in []html.Attribute, o SanitizeOptions) ([]html.A
 		case key == "background", key == "srcset", strings.HasPrefix(key, "on"):
 			if key == "background" || key == "srcset" {
 				remote = true
+			}
+		case key == "class":
+			var cls []string
+			for _, c := range strings.Fields(a.Val) {
+				if c != scopeClass && strings.Trim(c, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == "" && len(c) <= 64 {
+					cls = append(cls, c)
+				}
+			}
+			if len(cls) > 0 {
+				out = append(out, html.Attribute{Key: "class", Val: strings.Join(cls, " ")})
 			}
 		case allowedAttrs[key]:
 			out = append(out, html.Attribute{Key: key, Val: a.Val})
