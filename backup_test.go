@@ -134,7 +134,7 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 		t.Fatalf("restored server on the same IMAP port %s", r2.addrs["imap"])
 	}
 	got := map[[32]byte]bool{}
-	for _, b := range fetchAll(t, r2.addrs["imap"], "keep@example.test", "a long password", "INBOX") {
+	for _, b := range fetchFolder(t, r2.addrs["imap"], "keep@example.test", "a long password", "INBOX") {
 		i := bytes.Index(b, []byte("X-Backup-ID: "))
 		if i < 0 {
 			t.Fatalf("restored message without its content")
@@ -199,7 +199,7 @@ func TestBackupPostgres(t *testing.T) {
 		t.Fatalf("restore: %q", out)
 	}
 	r2 := serve(t, dir2, "--config", cfg2)
-	got := fetchAll(t, r2.addrs["imap"], "pg@example.test", "a long password", "INBOX")
+	got := fetchFolder(t, r2.addrs["imap"], "pg@example.test", "a long password", "INBOX")
 	if len(got) != len(sent) {
 		t.Fatalf("restored INBOX: got %d messages, want %d", len(got), len(sent))
 	}

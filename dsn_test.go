@@ -59,7 +59,7 @@ print("sent")
 	for time.Now().Before(deadline) {
 		q := stamp(t, dir, "", "queue", "list", "--config", cfg)
 		if strings.Count(q, "failed") >= 3 {
-			bounces = fetchAll(t, a.addrs["imap"], "s@example.test", "a long password", "INBOX")
+			bounces = fetchFolder(t, a.addrs["imap"], "s@example.test", "a long password", "INBOX")
 			break
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -31,7 +31,7 @@ limits: {smtp_rate_per_minute: 100000}
 }
 
 // fetchAll returns the full bytes of every message of a folder over IMAP.
-func fetchAll(t *testing.T, addr, user, pass, folder string) [][]byte {
+func fetchFolder(t *testing.T, addr, user, pass, folder string) [][]byte {
 	t.Helper()
 	c, err := imapclient.DialInsecure(addr, nil)
 	if err != nil {
@@ -92,7 +92,7 @@ func TestLongLineMXAndSubmission(t *testing.T) {
 	}
 	c.Quit()
 
-	got := fetchAll(t, r.addrs["imap"], "long@example.test", "a long password", "INBOX")
+	got := fetchFolder(t, r.addrs["imap"], "long@example.test", "a long password", "INBOX")
 	if len(got) != 2 {
 		t.Fatalf("INBOX: got %d messages, want 2", len(got))
 	}
