@@ -102,7 +102,7 @@ func TestACMEWithPebble(t *testing.T) {
 
 	cfg := filepath.Join(dir, "stamp.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`hostname: mx.acme.test
-listen: {smtp: %q, submission: "", submissions: "", imap: "", imaps: %q, pop3: "", pop3s: "", http: "", https: %q}
+listen: {smtp: %q, submission: "", submissions: "", imap: "", imaps: %q, pop3: "", pop3s: "", http: "", https: %q, managesieve: ""}
 tls:
   acme: {email: "admin@example.test", directory: "https://%s/dir", ca_cert: %q}
 `, smtpAddr, imapsAddr, httpsAddr, dirAddr, filepath.Join(certs, "pebble.minica.pem"))), 0o600)
