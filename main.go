@@ -257,7 +257,7 @@ func userCmd(g *globals) *cobra.Command {
 				return err
 			}
 			for _, u := range us {
-				fmt.Fprintf(r.out, "%s\t%s\n", u.Address, u.CreatedAt.Format(time.DateOnly))
+				fmt.Fprintf(r.out, "%s\t%s\t%s\n", u.Address, u.CreatedAt.Format(time.DateOnly), usageText(r, u.ID))
 			}
 			return nil
 		}),
@@ -269,6 +269,7 @@ func userCmd(g *globals) *cobra.Command {
 			return nil
 		}),
 	)
+	cmd.AddCommand(userQuotaCmd(g))
 	return cmd
 }
 

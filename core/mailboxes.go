@@ -19,15 +19,18 @@ const maxMailboxName = 255
 // hierarchy level, no control characters or IMAP wildcards, bounded length.
 func ValidateMailboxName(name string) error {
 	if name == "" || len(name) > maxMailboxName || !utf8.ValidString(name) {
-		return fmt.Errorf("%w: mailbox name %q", ErrInvalid, name)
+		return fmt.Errorf("%w: folder name %q is empty, too long or not valid UTF-8", ErrInvalid, name)
 	}
 	for _, level := range strings.Split(name, string(MailboxDelimiter)) {
-		if level == "" {
-			return fmt.Errorf("%w: mailbox name %q has an empty level", ErrInvalid, name)
+		if strings.TrimSpace(level) == "" {
+			return fmt.Errorf("%w: folder name %q has an empty or blank part", ErrInvalid, name)
+		}
+		if level == "." || level == ".." || strings.TrimSpace(level) != level {
+			return fmt.Errorf("%w: folder name %q has a part that is \".\", \"..\" or starts or ends with a space", ErrInvalid, name)
 		}
 	}
 	if strings.ContainsAny(name, "*%\r\n\x00\"\\") {
-		return fmt.Errorf("%w: mailbox name %q contains a reserved character", ErrInvalid, name)
+		return fmt.Errorf("%w: folder name %q contains a character folders cannot have (* %% \" \\ or a control character)", ErrInvalid, name)
 	}
 	return nil
 }

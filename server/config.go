@@ -31,6 +31,14 @@ type Config struct {
 	Filters  FiltersConfig  `yaml:"filters"`
 	Routing  RoutingConfig  `yaml:"routing"`
 	Log      LogConfig      `yaml:"log"`
+	Webmail  WebmailConfig  `yaml:"webmail"`
+}
+
+// WebmailConfig configures the HTTP listeners beyond the webmail's own settings.
+type WebmailConfig struct {
+	// MetricsToken, when set, is the bearer token GET /metrics requires;
+	// empty serves /metrics to loopback clients only.
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // StorageConfig selects the metadata database and blob store.
@@ -97,6 +105,7 @@ type LimitsConfig struct {
 	SMTPRatePerMinute   int   `yaml:"smtp_rate_per_minute"`   // per remote IP
 	SendPerHour         int   `yaml:"send_per_hour"`          // per user
 	SendPerDay          int   `yaml:"send_per_day"`           // per user
+	QuotaBytes          int64 `yaml:"quota_bytes"`            // default per-user storage quota; 0 = none
 }
 
 // OutboundConfig steers remote delivery.
@@ -113,11 +122,13 @@ type OutboundConfig struct {
 
 // FiltersConfig configures the checks of incoming mail.
 type FiltersConfig struct {
-	Clamd         string   `yaml:"clamd"`
-	ClamdFailMode string   `yaml:"clamd_fail_mode"`
-	SpamThreshold float64  `yaml:"spam_threshold"`
-	Bayes         bool     `yaml:"bayes"`
-	DNSBLs        []string `yaml:"dnsbls"`
+	Clamd         string  `yaml:"clamd"`
+	ClamdFailMode string  `yaml:"clamd_fail_mode"`
+	SpamThreshold float64 `yaml:"spam_threshold"`
+	// ContentBudget bounds the time content checks spend on one message.
+	ContentBudget time.Duration `yaml:"content_budget"`
+	Bayes         bool          `yaml:"bayes"`
+	DNSBLs        []string      `yaml:"dnsbls"`
 }
 
 // RoutingConfig configures aliases, subaddressing, forwarding and Sieve.
@@ -351,6 +362,9 @@ func (c *Config) validate() error {
 	if c.Limits.MaxMessageBytes < 1024 || c.Limits.MaxMessageBytes > 1<<30 {
 		bad("limits.max_message_bytes", "must be between 1024 and 1073741824, not %d", c.Limits.MaxMessageBytes)
 	}
+	if c.Limits.QuotaBytes < 0 {
+		bad("limits.quota_bytes", "must be 0 (no quota) or a size in bytes, not %d", c.Limits.QuotaBytes)
+	}
 	if c.Limits.MaxConnections < 1 {
 		bad("limits.max_connections", "must be at least 1")
 	}
@@ -398,6 +412,9 @@ func (c *Config) validate() error {
 	}
 	if c.Filters.SpamThreshold <= 0 || c.Filters.SpamThreshold > 100 {
 		bad("filters.spam_threshold", "must be in (0, 100] points, not %g", c.Filters.SpamThreshold)
+	}
+	if c.Filters.ContentBudget < 10*time.Millisecond {
+		bad("filters.content_budget", "must be at least 10ms, not %s", c.Filters.ContentBudget)
 	}
 	if sep := c.Routing.SubaddressSeparator; len(sep) != 1 || strings.ContainsAny(sep, "@\" \t") {
 		bad("routing.subaddress_separator", "must be one character other than @, space or quote, not %q", sep)

@@ -89,7 +89,7 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 	judge, err := check.New(check.Config{
 		DNSServer: c.Outbound.DNSServer, Hostname: c.Hostname, Clamd: c.Filters.Clamd,
 		ClamdFailMode: c.Filters.ClamdFailMode, SpamThreshold: c.Filters.SpamThreshold, DNSBLs: c.Filters.DNSBLs,
-		NoBayes: !c.Filters.Bayes,
+		NoBayes: !c.Filters.Bayes, ContentBudget: c.Filters.ContentBudget,
 	}, st, log)
 	if err != nil {
 		st.Close()
@@ -98,7 +98,8 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 	svc := core.New(core.Config{
 		Hostname: c.Hostname, MaxMessageBytes: c.Limits.MaxMessageBytes, Committers: committers,
 		SendPerHour: c.Limits.SendPerHour, SendPerDay: c.Limits.SendPerDay, MaxRecipients: c.Limits.MaxRecipients,
-		Routing: core.RoutingConfig{Separator: c.Routing.SubaddressSeparator, VacationDays: c.Routing.VacationDays},
+		Routing:    core.RoutingConfig{Separator: c.Routing.SubaddressSeparator, VacationDays: c.Routing.VacationDays},
+		QuotaBytes: c.Limits.QuotaBytes,
 	}, core.Deps{
 		Store: st, Blobs: blobs, Judge: judge, Logger: log,
 		Signer: &dkimSigner{store: st, log: log},
@@ -196,7 +197,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 	httpsPort := "443"
 	webF := func(implicit bool) frontend {
 		o := web.Options{Core: svc, Logger: log.With("proto", "http"), Hostname: c.Hostname,
-			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac}
+			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac, MetricsToken: c.Webmail.MetricsToken}
 		if !devTLS {
 			o.HSTS = implicit
 			if !implicit {

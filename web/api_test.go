@@ -319,7 +319,6 @@ func TestOtherUsersIDsAre404(t *testing.T) {
 		{"DELETE", fmt.Sprintf("/v1/folders/%d", inbox)},
 		{"GET", fmt.Sprintf("/v1/search?q=mine&folder_id=%d", inbox)},
 		{"GET", "/v1/messages/999999"},
-		{"GET", "/v1/messages/abc"},
 	}
 	for _, p := range paths {
 		var body any
@@ -434,22 +433,40 @@ func TestMessageOperations(t *testing.T) {
 			t.Errorf("search %q: got %d with %d results, want 200 with %d", c.q, st, len(res.Messages), c.want)
 		}
 	}
-	// Drafts: create, replace (new id, old one gone).
+	// Drafts: create, then replace twice (as two devices would) through the
+	// same id: each save is a new message, the first id keeps naming it.
 	var d struct{ ID int64 }
 	if st := a.call("POST", "/v1/drafts", map[string]any{"subject": "draft v1", "text": "first"}, &d); st != 201 || d.ID == 0 {
 		t.Fatalf("create draft: got %d %+v", st, d)
 	}
-	var d2 struct{ ID int64 }
-	if st := a.call("PUT", fmt.Sprintf("/v1/drafts/%d", d.ID), map[string]any{"to": []string{"x@remote.example"}, "subject": "draft v2", "text": "second"}, &d2); st != 200 || d2.ID == d.ID {
-		t.Fatalf("replace draft: got %d %+v, want 200 with a new id", st, d2)
+	var last int64
+	for i, subj := range []string{"draft v2", "draft v3"} {
+		var d2 struct {
+			ID        int64 `json:"id"`
+			MessageID int64 `json:"message_id"`
+		}
+		if st := a.call("PUT", fmt.Sprintf("/v1/drafts/%d", d.ID), map[string]any{"to": []string{"x@remote.example"}, "subject": subj, "text": "again"}, &d2); st != 200 || d2.ID != d.ID || d2.MessageID == d.ID || d2.MessageID == last {
+			t.Fatalf("replace draft %d: got %d %+v, want 200 with id %d and a new message_id", i, st, d2, d.ID)
+		}
+		if last != 0 {
+			if st := a.call("GET", fmt.Sprintf("/v1/messages/%d", last), nil, nil); st != 404 {
+				t.Errorf("previous version %d: got %d, want 404 (expunged)", last, st)
+			}
+		}
+		last = d2.MessageID
+		var dm messageJSON
+		a.call("GET", fmt.Sprintf("/v1/messages/%d", d.ID), nil, &dm)
+		if dm.Subject != subj || dm.ID != last || !contains(dm.Flags, `\Draft`) || dm.FolderID != a.folderID("drafts") {
+			t.Errorf("draft through its first id: got %+v, want %s (message %d) with \\Draft in Drafts", dm.summaryJSON, subj, last)
+		}
 	}
-	if st := a.call("GET", fmt.Sprintf("/v1/messages/%d", d.ID), nil, nil); st != 404 {
-		t.Errorf("old draft: got %d, want 404", st)
+	var drafts struct {
+		Messages []summaryJSON `json:"messages"`
+		Total    int           `json:"total"`
 	}
-	var dm messageJSON
-	a.call("GET", fmt.Sprintf("/v1/messages/%d", d2.ID), nil, &dm)
-	if dm.Subject != "draft v2" || !contains(dm.Flags, `\Draft`) || dm.FolderID != a.folderID("drafts") {
-		t.Errorf("new draft: got %+v, want subject draft v2 with \\Draft in Drafts", dm.summaryJSON)
+	a.call("GET", fmt.Sprintf("/v1/folders/%d/messages", a.folderID("drafts")), nil, &drafts)
+	if len(drafts.Messages) != 1 || drafts.Total != 1 {
+		t.Errorf("Drafts after three saves: got %d messages, total %d, want 1 and 1", len(drafts.Messages), drafts.Total)
 	}
 }
 

@@ -186,6 +186,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.streams.end(core.SessionID(tok)) // this session's WebSocket and long polls end now
 	for _, name := range []string{sessionCookie, csrfCookie} {
 		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
 			HttpOnly: name == sessionCookie, Secure: s.opts.Secure, SameSite: http.SameSiteStrictMode})

@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	_ "embed"
 	"encoding/xml"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,7 +37,15 @@ func (s *Server) handleMTASTS(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(s.svc.MTASTSPolicy()))
 }
 
+// handleMetrics serves Prometheus metrics to whoever holds
+// Options.MetricsToken (as a bearer token) or, without a token configured,
+// to loopback clients only: the counters say much about the users'
+// traffic, so the public listener answers others 404.
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	if !s.metricsAllowed(r) {
+		http.NotFound(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	s.svc.Metrics().WritePrometheus(w)
@@ -212,4 +222,12 @@ func writeXML(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	_, _ = w.Write(b.Bytes())
+}
+
+func (s *Server) metricsAllowed(r *http.Request) bool {
+	if s.opts.MetricsToken != "" {
+		return subtle.ConstantTimeCompare([]byte(bearer(r)), []byte(s.opts.MetricsToken)) == 1
+	}
+	ip := net.ParseIP(clientIP(r))
+	return ip != nil && ip.IsLoopback()
 }

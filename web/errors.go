@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 
 	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/message"
@@ -38,6 +39,7 @@ const (
 	codeRejected    = "rejected"
 	codeUnavailable = "unavailable"
 	codeInternal    = "internal"
+	codeOverQuota   = "over_quota"
 )
 
 func badRequest(format string, args ...any) error {
@@ -66,6 +68,8 @@ func toAPIError(err error) (e *apiError, ok bool) {
 			return &apiError{Status: http.StatusServiceUnavailable, Code: codeUnavailable, Message: rej.Message, RetryAfter: 60}, true
 		}
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: codeRejected, Message: rej.Message}, true
+	case errors.Is(err, core.ErrOverQuota):
+		return &apiError{Status: http.StatusInsufficientStorage, Code: codeOverQuota, Message: "mailbox full: the storage quota would be exceeded"}, true
 	case errors.Is(err, core.ErrNotFound):
 		return errNotFound, true
 	case errors.Is(err, core.ErrAuthFailed):
@@ -94,8 +98,15 @@ func toAPIError(err error) (e *apiError, ok bool) {
 // validation (names, addresses) and hold no internals.
 func errDetail(err error) string {
 	s := err.Error()
+	// The sentinel's own words ("invalid argument: ...") say nothing to a person.
+	for _, p := range []string{"invalid argument: ", "invalid composition: ", "invalid address "} {
+		s = strings.TrimPrefix(s, p)
+	}
 	if len(s) > 300 {
 		s = s[:300]
+	}
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
 	}
 	return s
 }

@@ -26,6 +26,11 @@ const (
 	maxEventsPerRead = 500
 )
 
+// statusSessionEnded closes a WebSocket whose session was logged out or
+// ended (a private-use code, RFC 6455 section 7.4.2): the client should
+// sign in again rather than reconnect.
+const statusSessionEnded websocket.StatusCode = 4001
+
 // Event types pushed to clients.
 const (
 	eventNew      = "message.new"
@@ -58,11 +63,34 @@ func (s *Server) startCursor(r *http.Request) (uint64, error) {
 	if v := r.URL.Query().Get("cursor"); v != "" {
 		c, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			return 0, badRequest("bad cursor")
+			return 0, badRequest("The cursor must be a number returned by an earlier event.")
+		}
+		high, err := s.svc.HighestModSeq(r.Context(), userFrom(r).ID)
+		if err != nil {
+			return 0, err
+		}
+		if c > high {
+			// A cursor from the future (another account, a restored
+			// database) would silently skip the changes up to it.
+			return 0, badRequest("The cursor is ahead of this account's changes: start again without a cursor.")
 		}
 		return c, nil
 	}
 	return s.svc.HighestModSeq(r.Context(), userFrom(r).ID)
+}
+
+// sessionToken returns the token that authenticated the request.
+func sessionToken(r *http.Request) string {
+	tok, _ := r.Context().Value(tokenKey).(string)
+	return tok
+}
+
+// checkSession reports whether the request's session is still valid: a
+// stream re-checks before sending, so a session ended on another node
+// stops receiving events too.
+func (s *Server) checkSession(ctx context.Context, r *http.Request) bool {
+	_, err := s.svc.UserByToken(ctx, sessionToken(r))
+	return err == nil
 }
 
 // readEvents turns the change log after cursor into events (at most
@@ -149,10 +177,16 @@ func (s *Server) handlePoll(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	ended, release := s.streams.track(r.Context(), sessionToken(r))
+	defer release()
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.PollWait + writeTimeout))
 	timer := time.NewTimer(s.opts.PollWait)
 	defer timer.Stop()
 	for {
+		if ended.Err() != nil && r.Context().Err() == nil || !s.checkSession(r.Context(), r) {
+			writeError(w, &apiError{Status: http.StatusUnauthorized, Code: codeUnauth, Message: "Your session has ended: sign in again."})
+			return
+		}
 		evs, next, err := s.readEvents(r.Context(), uid, cursor)
 		if err != nil {
 			s.fail(w, r, err)
@@ -172,8 +206,10 @@ func (s *Server) handlePoll(w http.ResponseWriter, r *http.Request) {
 		case <-s.done:
 			writeJSON(w, http.StatusOK, map[string]any{"events": []eventJSON{}, "cursor": formatCursor(cursor)})
 			return
-		case <-r.Context().Done():
-			return
+		case <-ended.Done():
+			if r.Context().Err() != nil {
+				return
+			}
 		}
 	}
 }
@@ -220,8 +256,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	defer done()
 	log := s.reqLog(r).With("proto", "websocket")
 	ctx := c.CloseRead(context.WithoutCancel(r.Context())) // clients send nothing; this answers pings and closes
+	ended, release := s.streams.track(ctx, sessionToken(r))
+	defer release()
 
 	send := func() bool {
+		if !s.checkSession(ctx, r) {
+			c.Close(statusSessionEnded, "session ended")
+			return false
+		}
 		for {
 			evs, next, err := s.readEvents(ctx, u.ID, cursor)
 			if err != nil {
@@ -265,7 +307,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case <-s.done:
 			c.Close(websocket.StatusGoingAway, "server shutting down")
 			return
-		case <-ctx.Done():
+		case <-ended.Done():
+			if ctx.Err() == nil {
+				c.Close(statusSessionEnded, "session ended")
+			}
 			return
 		}
 	}

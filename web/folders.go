@@ -3,10 +3,13 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -21,7 +24,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64) erro
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return badRequest("Content-Type must be application/json")
+			return badRequest("Send the body as JSON (Content-Type: application/json).")
 		}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
@@ -32,27 +35,40 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64) erro
 			return err
 		}
 		if errors.Is(err, io.EOF) {
-			return badRequest("empty request body")
+			return badRequest("The request body is empty: send a JSON object.")
 		}
-		return badRequest("malformed JSON: %v", err)
+		return badRequest("%s", jsonProblem(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return badRequest("malformed JSON: trailing data after the value")
+		return badRequest("The request body has data after the JSON value.")
 	}
 	return nil
 }
 
-// pathID parses the {name} URL parameter as a positive id; anything else is 404.
+// pathID parses the {name} URL parameter as a positive id; anything else
+// is 400 (a well-formed id that names nothing is 404).
 func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(chi.URLParam(r, name), 10, 64)
+	return parseID(chi.URLParam(r, name), "The id in the path")
+}
+
+// parseID parses a positive decimal id; what names the value in the error.
+func parseID(v, what string) (int64, error) {
+	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, errNotFound
+		return 0, badRequest("%s must be a positive whole number, not %q.", what, truncate(v, 40))
 	}
 	return id, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // folderJSON is the API's view of a mailbox.
@@ -136,4 +152,50 @@ func (s *Server) handleDeleteFolder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// jsonProblem describes a JSON decoding error in the API's terms, without
+// Go type or struct names.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			return "The request body must be a JSON object."
+		}
+		return fmt.Sprintf("The field %q must be %s, not a JSON %s.", field, jsonKind(te.Type), te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("The request body is not valid JSON (near byte %d).", se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "The request body is cut off: the JSON value is incomplete."
+	}
+	return "The request body is not valid JSON."
+}
+
+// jsonKind names a Go type as the JSON value it decodes from.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a different type"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(jsonKind(t.Elem()), "a "), "an ") + "s"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "a different type"
 }

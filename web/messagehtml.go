@@ -28,15 +28,18 @@ var inlineImageTypes = setOf("image/png", "image/gif", "image/jpeg", "image/webp
 // messageHTMLPolicy returns the Content-Security-Policy of a message's HTML
 // document. Nothing may load but inline styles, data: fonts and images
 // (remote ones only when the reader asked for them), and the document is
-// sandboxed even when opened on its own: no scripts, no forms, no
-// same-origin access; links may open (unsandboxed) new windows.
+// sandboxed even when opened on its own: no scripts, no forms; links may
+// open (unsandboxed) new windows. The document keeps its origin
+// (allow-same-origin) so that the webmail can size the frame to the
+// message and scale wide tables down on phones; with no script able to
+// run in it, that origin gives the message itself nothing.
 func messageHTMLPolicy(remote bool) string {
 	img := "img-src data:"
 	if remote {
 		img += " https: http:"
 	}
 	return "default-src 'none'; style-src 'unsafe-inline'; " + img + "; font-src data:; " +
-		"sandbox allow-popups allow-popups-to-escape-sandbox; frame-ancestors 'self'"
+		"sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox; frame-ancestors 'self'"
 }
 
 // handleMessageHTML serves the sanitized HTML body of a message as a

@@ -74,8 +74,8 @@ func TestMessageHTML(t *testing.T) {
 	}
 
 	const (
-		policy       = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox allow-popups allow-popups-to-escape-sandbox; frame-ancestors 'self'"
-		remotePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data:; sandbox allow-popups allow-popups-to-escape-sandbox; frame-ancestors 'self'"
+		policy       = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox; frame-ancestors 'self'"
+		remotePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data:; sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox; frame-ancestors 'self'"
 	)
 	logo := `<img src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(png) + `" alt="logo">`
 	common := []string{

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,13 +97,13 @@ func encodeCursor(m core.Message) string {
 func decodeCursor(c string) (time.Time, int64, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return time.Time{}, 0, badRequest("bad cursor")
+		return time.Time{}, 0, badRequest("The cursor is not one this API returned: use next_cursor as given.")
 	}
 	ns, id, ok := strings.Cut(string(b), ".")
 	n, err1 := strconv.ParseInt(ns, 10, 64)
 	i, err2 := strconv.ParseInt(id, 10, 64)
 	if !ok || err1 != nil || err2 != nil || i <= 0 {
-		return time.Time{}, 0, badRequest("bad cursor")
+		return time.Time{}, 0, badRequest("The cursor is not one this API returned: use next_cursor as given.")
 	}
 	return time.Unix(0, n).UTC(), i, nil
 }
@@ -167,7 +168,19 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request) {
 		c := encodeCursor(ms[len(ms)-1])
 		next = &c
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": toSummaries(ms), "next_cursor": next})
+	mb, err := s.svc.GetMailbox(r.Context(), userFrom(r).ID, folder)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	total := mb.Total
+	if unread != nil && *unread {
+		total = mb.Unread
+	} else if unread != nil {
+		total = mb.Total - mb.Unread
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": toSummaries(ms), "next_cursor": next,
+		"total": total, "folder_total": mb.Total, "folder_unread": mb.Unread})
 }
 
 // attachmentJSON describes an attachment; ID is its MIME part path.
@@ -176,6 +189,9 @@ type attachmentJSON struct {
 	Filename    string `json:"filename"`
 	ContentType string `json:"content_type"`
 	Size        int64  `json:"size"`
+	// Inline marks a part the HTML body shows through a cid: reference
+	// (RFC 2392): the webmail does not list it among the attachments.
+	Inline bool `json:"inline"`
 }
 
 // messageJSON is a message with its headers and displayable bodies.
@@ -192,13 +208,22 @@ type messageJSON struct {
 	Spam          *spamJSON        `json:"spam"` // null for mail never judged (web/spam.go)
 }
 
-// loadMessage returns the {id} message of the request's user.
+// loadMessage returns the {id} message of the request's user. The id of a
+// draft's first save keeps naming the draft after later saves replaced it
+// (see handleReplaceDraft).
 func (s *Server) loadMessage(r *http.Request) (core.Message, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return core.Message{}, err
 	}
-	return s.svc.GetMessage(r.Context(), userFrom(r).ID, id)
+	uid := userFrom(r).ID
+	m, err := s.svc.GetMessage(r.Context(), uid, id)
+	if isNotFound(err) {
+		if cur, aerr := s.svc.DraftAlias(r.Context(), uid, id); aerr == nil {
+			return s.svc.GetMessage(r.Context(), uid, cur)
+		}
+	}
+	return m, err
 }
 
 // loadRaw returns the message named by the path's {id} and its bytes.
@@ -243,8 +268,9 @@ func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request, m core.Mes
 	if out.ReplyTo == nil {
 		out.ReplyTo = []addressJSON{}
 	}
+	inline := inlineParts(p)
 	for _, a := range atts {
-		out.Attachments = append(out.Attachments, attachmentJSON{ID: a.Part, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size})
+		out.Attachments = append(out.Attachments, attachmentJSON{ID: a.Part, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, Inline: inline[a.Part]})
 	}
 	if p.HTML != "" {
 		remote := r.URL.Query().Get("remote") == "1"
@@ -554,4 +580,34 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "messages": toSummaries(ms)})
+}
+
+// cidRef finds cid: references in HTML.
+var cidRef = regexp.MustCompile(`(?i)cid:([^"'\s)>]+)`)
+
+// inlineParts returns the paths of the parts the HTML body refers to by Content-ID.
+func inlineParts(p *message.Parsed) map[string]bool {
+	out := map[string]bool{}
+	if p.HTML == "" {
+		return out
+	}
+	refs := map[string]bool{}
+	for _, m := range cidRef.FindAllStringSubmatch(p.HTML, -1) {
+		v, _ := url.PathUnescape(m[1])
+		refs[strings.ToLower(strings.Trim(v, "<>"))] = true
+	}
+	var walk func(pt *message.Part)
+	walk = func(pt *message.Part) {
+		if pt == nil {
+			return
+		}
+		if pt.ContentID != "" && refs[strings.ToLower(pt.ContentID)] {
+			out[pt.Path] = true
+		}
+		for _, c := range pt.Children {
+			walk(c)
+		}
+	}
+	walk(p.Root)
+	return out
 }

@@ -33,7 +33,7 @@ var allowedTags = setOf("a", "abbr", "address", "article", "aside", "b", "bdi", 
 // elements (embed, frame, input...) are not listed: being neither allowed
 // nor dropped, their tag simply disappears.
 var droppedTags = setOf("script", "style", "iframe", "frameset", "object", "applet",
-	"head", "title", "noscript", "noembed", "noframes", "template", "svg", "math", "textarea", "select",
+	"title", "noscript", "noembed", "noframes", "template", "svg", "math", "textarea", "select",
 	"button", "audio", "video", "canvas", "map", "xmp", "plaintext", "dialog")
 
 // voidTags have no end tag.
@@ -83,6 +83,8 @@ func Sanitize(src string, o SanitizeOptions) (string, bool) {
 	openCount := map[string]int{}
 	skip, skipDepth := "", 0
 	remote := false
+	var sheets strings.Builder // the message's <style> elements
+	var bodyAttrs []html.Attribute
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
@@ -106,6 +108,23 @@ func Sanitize(src string, o SanitizeOptions) (string, bool) {
 			b.WriteString(html.EscapeString(tok.Data))
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name := tok.Data
+			if name == "style" && tt == html.StartTagToken {
+				// Style sheets are kept, sanitized and scoped (sanitizecss.go).
+				for {
+					nt := z.Next()
+					if nt == html.ErrorToken || nt == html.EndTagToken {
+						break // the tokenizer reads a style element's content as one raw text
+					}
+					if nt == html.TextToken && sheets.Len() < maxStyleBytes {
+						sheets.Write(z.Text())
+						sheets.WriteByte('\n')
+					}
+				}
+				continue
+			}
+			if name == "body" {
+				bodyAttrs = tok.Attr
+			}
 			if droppedTags[name] {
 				if tt == html.StartTagToken {
 					skip, skipDepth = name, 1
@@ -157,7 +176,38 @@ func Sanitize(src string, o SanitizeOptions) (string, bool) {
 		b.WriteString("</" + open[len(open)-1] + ">")
 		open = open[:len(open)-1]
 	}
-	return b.String(), remote
+	sheet := &cssSheet{allowRemote: o.AllowRemote}
+	css := ""
+	if sheets.Len() > 0 {
+		css = sheet.sanitize(sheets.String())
+		remote = remote || sheet.remote
+	}
+	attrs, rem := sanitizeAttrs("div", bodyAttrs, o)
+	remote = remote || rem
+	var wattrs []html.Attribute
+	for _, a := range attrs {
+		if a.Key == "style" || a.Key == "bgcolor" || a.Key == "dir" || a.Key == "lang" {
+			wattrs = append(wattrs, a)
+		}
+	}
+	if css == "" && len(wattrs) == 0 {
+		return b.String(), remote
+	}
+	// The wrapper carries the body's own look and scopes the style sheet.
+	var w strings.Builder
+	w.WriteString(`<div class="` + scopeClass + `"`)
+	for _, a := range wattrs {
+		w.WriteString(" " + a.Key + `="` + html.EscapeString(a.Val) + `"`)
+	}
+	w.WriteString(">")
+	if css != "" {
+		// "</" cannot occur: selectorOK and safeCSSValue refuse "<" and "/" outside url("..."),
+		// where quotes and parentheses are escaped; the replacement is belt and braces.
+		w.WriteString("<style>" + strings.ReplaceAll(css, "</", `<\/`) + "</style>")
+	}
+	w.WriteString(b.String())
+	w.WriteString("</div>")
+	return w.String(), remote
 }
 
 // sanitizeAttrs filters an element's attributes and says whether a remote
@@ -195,6 +245,16 @@ func sanitizeAttrs(tag string, in []html.Attribute, o SanitizeOptions) ([]html.A
 		case key == "background", key == "srcset", strings.HasPrefix(key, "on"):
 			if key == "background" || key == "srcset" {
 				remote = true
+			}
+		case key == "class":
+			var cls []string
+			for _, c := range strings.Fields(a.Val) {
+				if c != scopeClass && strings.Trim(c, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == "" && len(c) <= 64 {
+					cls = append(cls, c)
+				}
+			}
+			if len(cls) > 0 {
+				out = append(out, html.Attribute{Key: "class", Val: strings.Join(cls, " ")})
 			}
 		case allowedAttrs[key]:
 			out = append(out, html.Attribute{Key: key, Val: a.Val})

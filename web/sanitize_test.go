@@ -42,7 +42,26 @@ func TestSanitize(t *testing.T) {
 		{"iframe", `<iframe src="https://evil"></iframe>after`, false, "after", false},
 		{"form", `<form action="https://evil"><input name="p"><button>Go</button></form>x`, false, "x", false},
 		{"object and embed", `<object data="x"></object><embed src="y">z`, false, "z", false},
-		{"style element", `<style>body{display:none}</style>text`, false, "text", false},
+		{"style element scoped", `<style>body{color:red} .x, p > b{font-weight:bold}</style>text`, false,
+			"<div class=\"stamp-msg\"><style>.stamp-msg { color: red }\n.stamp-msg .x, .stamp-msg p > b { font-weight: bold }\n</style>text</div>", false},
+		{"empty style element", `<style></style><p>x</p>`, false, "<p>x</p>", false},
+		{"style import and font-face dropped", `<style>@import url(https://t.example/a.css); @font-face{font-family:x;src:url(https://t.example/f.woff)} p{color:blue}</style>x`, false,
+			"<div class=\"stamp-msg\"><style>.stamp-msg p { color: blue }\n</style>x</div>", false},
+		{"style remote url blocked", `<style>td{background:url(https://t.example/bg.png) #fff;color:red}</style>x`, false,
+			"<div class=\"stamp-msg\"><style>.stamp-msg td { color: red }\n</style>x</div>", true},
+		{"style remote url allowed", `<style>td{background-image:url('https://t.example/bg.png')}</style>x`, true,
+			"<div class=\"stamp-msg\"><style>.stamp-msg td { background-image: url(\"https://t.example/bg.png\") }\n</style>x</div>", true},
+		{"style javascript url", `<style>td{background:url(javascript:alert(1))}</style>x`, true, "x", false},
+		{"style position fixed", `<style>.o{position:fixed;top:0;left:0;width:100%} .r{position:relative}</style>x`, false,
+			"<div class=\"stamp-msg\"><style>.stamp-msg .o { top: 0; left: 0; width: 100% }\n.stamp-msg .r { position: relative }\n</style>x</div>", false},
+		{"style media query kept", `<style>@media (max-width: 600px) { .col { width: 100% !important } }</style>x`, false,
+			"<div class=\"stamp-msg\"><style>@media (max-width: 600px) {\n.stamp-msg .col { width: 100% !important }\n}\n</style>x</div>", false},
+		{"style breakout", `<style>p{color:red}</style><style>x{}</style></style><script>alert(1)</script>`, false,
+			"<div class=\"stamp-msg\"><style>.stamp-msg p { color: red }\n</style></div>", false},
+		{"style escapes and expressions", `<style>p{width:expression(alert(1))} a\62 c{color:red} p{behavior:url(x.htc)}</style>x`, false, "x", false},
+		{"class kept", `<p class="hero  big stamp-msg x<y">x</p>`, false, `<p class="hero big">x</p>`, false},
+		{"body look kept on the wrapper", `<body bgcolor="#f0f0f0" style="margin:0; color: #333" onload="x()"><p>x</p></body>`, false,
+			`<div class="stamp-msg" bgcolor="#f0f0f0" style="margin: 0; color: #333"><p>x</p></div>`, false},
 		{"style attribute filtered", `<p style="color: red; position: fixed; background: url(https://t.example/x)">x</p>`, false, `<p style="color: red">x</p>`, false},
 		{"style background color", `<td style="background: #eef; float: left; table-layout: fixed">x</td>`, false, `<td style="background: #eef; float: left; table-layout: fixed">x</td>`, false},
 		{"style background image", `<td style="background: #eef url(https://t.example/bg.png); color: blue">x</td>`, false, `<td style="color: blue">x</td>`, false},
@@ -69,11 +88,27 @@ func TestSanitize(t *testing.T) {
 
 // FuzzSanitize checks that no output ever holds script-capable constructs.
 func FuzzSanitize(f *testing.F) {
-	for _, s := range []string{`<p onclick=x>a</p>`, `<a href="javascript:x">`, `<img src=http://x>`, `<scr<script>ipt>`, `<svg><script>`} {
+	for _, s := range []string{`<p onclick=x>a</p>`, `<a href="javascript:x">`, `<img src=http://x>`, `<scr<script>ipt>`, `<svg><script>`,
+		`<style>p{color:red}</style>`, `<style>@import url(x);a{b:c}</style>`, `<style>p{x:y}</style></style><script>`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		out, _ := Sanitize(in, SanitizeOptions{})
+		// A kept style sheet is one <style> element right inside the scoping
+		// wrapper, holding no markup and loading nothing.
+		if i := strings.Index(out, "<style>"); i >= 0 {
+			j := strings.Index(out, "</style>")
+			if !strings.HasPrefix(out, `<div class="stamp-msg"`) || strings.Count(out, "<style>") != 1 || j < i {
+				t.Fatalf("Sanitize(%q) = %q: style element not where the wrapper puts it", in, out)
+			}
+			sheet := strings.ToLower(out[i+len("<style>") : j])
+			for _, bad := range []string{"<", "url(", "@import", "expression", "position: fixed", "position: absolute", "@font-face"} {
+				if strings.Contains(sheet, bad) {
+					t.Fatalf("Sanitize(%q): style sheet %q contains %q", in, sheet, bad)
+				}
+			}
+			out = out[:i] + out[j+len("</style>"):]
+		}
 		lower := strings.ToLower(out)
 		for _, bad := range []string{"<script", "<iframe", "<object", "<embed", "<form", "<style", "javascript:", " on"} {
 			if bad == " on" {

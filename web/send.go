@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stamp-mail/stamp/core"
@@ -118,11 +119,39 @@ func parseRecipients(field string, in []string) ([]message.Address, error) {
 	for _, v := range in {
 		as, err := message.ParseAddressList(v)
 		if err != nil {
-			return nil, invalid("%s: %v", field, err)
+			return nil, invalid("%s: %s is not a valid email address (write name@example.com or Name <name@example.com>).",
+				fieldLabel(field), badElement(v))
 		}
 		out = append(out, as...)
 	}
 	return out, nil
+}
+
+// fieldLabel is how people name a recipient field.
+func fieldLabel(field string) string {
+	switch field {
+	case "to":
+		return "To"
+	case "cc":
+		return "Cc"
+	case "bcc":
+		return "Bcc"
+	}
+	return field
+}
+
+// badElement returns, quoted, the first element of an address list that
+// does not parse (the whole value when the split does not tell).
+func badElement(v string) string {
+	for _, e := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' }) {
+		if strings.TrimSpace(e) == "" {
+			continue
+		}
+		if _, err := message.ParseAddressList(e); err != nil {
+			return strconv.Quote(strings.TrimSpace(truncate(e, 80)))
+		}
+	}
+	return strconv.Quote(truncate(strings.TrimSpace(v), 80))
 }
 
 // compose builds the RFC 5322 message of a request for user u.
@@ -157,8 +186,12 @@ func (s *Server) compose(r *http.Request, u core.User, req composeRequest) ([]by
 			return nil, nil, core.ErrSenderNotAllowed
 		}
 	}
+	fromAddr := message.Address{Address: from}
+	if st, err := s.settingsOf(r, u.ID); err == nil && from == u.Address {
+		fromAddr.Name = st.DisplayName // the name set in the webmail's settings
+	}
 	c := message.Composition{
-		From: message.Address{Address: from}, To: to, Cc: cc, Bcc: bcc,
+		From: fromAddr, To: to, Cc: cc, Bcc: bcc,
 		Subject: req.Subject, Text: req.Text, HTML: req.HTML,
 	}
 	if req.InReplyTo != 0 {
@@ -261,7 +294,10 @@ func (s *Server) handleCreateDraft(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReplaceDraft appends the new version, then expunges the old one
-// (IMAP clients replace drafts the same way); the new id is returned.
+// (IMAP clients replace drafts the same way). The id in the path keeps
+// naming the draft: it is answered as "id" (with the new version's id as
+// "message_id"), and later saves, reads and deletes through it reach the
+// current version, so two devices editing one draft never get a 404.
 func (s *Server) handleReplaceDraft(w http.ResponseWriter, r *http.Request) {
 	old, err := s.loadMessage(r)
 	if err != nil {
@@ -287,9 +323,14 @@ func (s *Server) handleReplaceDraft(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	alias, _ := pathID(r, "id")
+	if err := s.svc.SetDraftAlias(r.Context(), old.UserID, alias, m.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if _, err := s.svc.Expunge(r.Context(), old.UserID, old.MailboxID, []int64{old.ID}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": m.ID, "thread_id": m.ThreadID, "folder_id": m.MailboxID})
+	writeJSON(w, http.StatusOK, map[string]any{"id": alias, "message_id": m.ID, "thread_id": m.ThreadID, "folder_id": m.MailboxID})
 }

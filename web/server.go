@@ -93,6 +93,9 @@ type Options struct {
 	PollWait time.Duration
 	// PingInterval is the WebSocket keepalive period; default 30 s.
 	PingInterval time.Duration
+	// MetricsToken, when set, is the bearer token GET /metrics requires;
+	// when empty, /metrics answers loopback clients only (404 to others).
+	MetricsToken string
 }
 
 // Server is the HTTP frontend. Create it with New.
@@ -102,6 +105,7 @@ type Server struct {
 	opts    Options
 	handler http.Handler
 	http    *http.Server
+	streams *streams // open event streams per session, closed at logout
 
 	// done is closed by Shutdown and Close so that WebSocket streams and
 	// long polls end promptly.
@@ -131,11 +135,12 @@ func New(o Options) *Server {
 		o.Hostname = o.Core.Config().Hostname
 	}
 	s := &Server{
-		svc:   o.Core,
-		log:   o.Logger.With("proto", "http"),
-		opts:  o,
-		done:  make(chan struct{}),
-		conns: map[net.Conn]func(){},
+		svc:     o.Core,
+		log:     o.Logger.With("proto", "http"),
+		opts:    o,
+		done:    make(chan struct{}),
+		conns:   map[net.Conn]func(){},
+		streams: newStreams(),
 	}
 	s.handler = s.routes()
 	if o.HSTS {
@@ -213,6 +218,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/healthz", s.handleHealth)
 	r.Get("/metrics", s.handleMetrics)
 	r.Get("/.well-known/autoconfig/mail/config-v1.1.xml", s.handleAutoconfig)
+	r.Get("/mail/config-v1.1.xml", s.handleAutoconfig) // what autoconfig.<domain> serves
 	r.Get("/.well-known/mta-sts.txt", s.handleMTASTS)
 	r.Get("/autodiscover/autodiscover.xml", s.handleAutodiscover)
 	r.Post("/autodiscover/autodiscover.xml", s.handleAutodiscover)
@@ -262,6 +268,12 @@ func (s *Server) routes() http.Handler {
 			r.Get("/export", s.handleExport)
 
 			s.routingRoutes(r)
+
+			r.Get("/settings", s.handleGetSettings)
+			r.Put("/settings", s.handlePutSettings)
+			r.Get("/sessions", s.handleListSessions)
+			r.Delete("/sessions/{id}", s.handleDeleteSession)
+			r.Post("/auth/password", s.handleChangePassword)
 		})
 	})
 	r.Handle("/*", ui.Handler())

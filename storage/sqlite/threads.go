@@ -76,8 +76,8 @@ func (w *wtx) assignThread(m *storage.NewMessage) (int64, error) {
 	}
 	subj := normSubject(m.Subject)
 	if thread == 0 && !hasRefs && subj != "" {
-		err := w.stmt(w.s.st.threadBySubject).QueryRowContext(w.ctx, m.UserID, subj).Scan(&thread)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		var err error
+		if thread, err = w.threadBySubject(m, subj); err != nil { // threadmatch.go
 			return 0, err
 		}
 	}

@@ -29,8 +29,15 @@ func MailCSS() string {
 	return string(b)
 }
 
-// Handler serves the webmail's files; unknown paths get index.html so that
-// client-side routes survive a reload.
+// notFoundPage is the answer to paths that are neither a file of the
+// webmail nor its page: the app's own routes live in the URL fragment
+// (#/folder/3, #/message/12), so every client route is "/".
+const notFoundPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title>` +
+	`<link rel="stylesheet" href="/app.css"></head><body class="not-found"><main><h1>Page not found</h1>` +
+	`<p>There is nothing at this address. <a href="/">Open your mail</a>.</p></main></body></html>`
+
+// Handler serves the webmail's files and its page at "/"; any other path
+// is 404.
 func Handler() http.Handler {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {
@@ -41,11 +48,17 @@ func Handler() http.Handler {
 		w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		if _, err := fs.Stat(sub, trim(r.URL.Path)); err != nil {
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = "/"
-			files.ServeHTTP(w, r2)
+		if st, err := fs.Stat(sub, trim(r.URL.Path)); err != nil || st.IsDir() {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(notFoundPage))
 			return
+		}
+		if r.URL.Path == "/sw.js" {
+			// The service worker may control the whole site.
+			w.Header().Set("Service-Worker-Allowed", "/")
+			w.Header().Set("Cache-Control", "no-cache")
 		}
 		files.ServeHTTP(w, r)
 	})

@@ -21,7 +21,6 @@ func TestHandler(t *testing.T) {
 		path, wantType, wantBody string
 	}{
 		{"/", "text/html", `<script type="module" src="/js/app.js">`},
-		{"/folder/3/message/7", "text/html", `id="login-form"`}, // client-side route: index.html
 		{"/js/app.js", "text/javascript", "import"},
 		{"/app.css", "text/css", ":root"},
 		{"/mail.css", "text/css", "body"},
@@ -54,6 +53,24 @@ func TestHandler(t *testing.T) {
 		}
 		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 			t.Errorf("%s: got X-Content-Type-Options %q, want nosniff", c.path, got)
+		}
+	}
+}
+
+// TestUnknownPaths checks that paths outside the webmail's files are 404
+// (the app routes in the URL fragment), with a page that links home.
+func TestUnknownPaths(t *testing.T) {
+	ts := httptest.NewServer(ui.Handler())
+	t.Cleanup(ts.Close)
+	for _, p := range []string{"/folder/3/message/7", "/wp-login.php", "/js/", "/mail/config-v1.1.xml", "/js/nope.js"} {
+		resp, err := ts.Client().Get(ts.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), `href="/"`) {
+			t.Errorf("%s: got %d %q, want 404 with a link to /", p, resp.StatusCode, body)
 		}
 	}
 }

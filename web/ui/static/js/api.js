@@ -54,9 +54,11 @@ export async function request(method, path, body) {
     try { data = await resp.json(); } catch { data = null; }
   }
   if (!resp.ok) {
-    const err = (data && data.error) || {};
+    // Errors are {"error": {"code", "message"}}; some APIs answer {"error": "sentence"}.
+    const raw = data && data.error;
+    const err = typeof raw === 'string' ? { message: raw } : (raw || {});
     if (resp.status === 401 && path !== '/v1/auth/login') onUnauthorized();
-    throw new ApiError(resp.status, err.code, err.message);
+    throw new ApiError(resp.status, err.code, err.message || (resp.status === 404 ? 'Not found' : `The server answered ${resp.status}`));
   }
   return data;
 }
@@ -89,4 +91,25 @@ export const api = {
   /** messageHTMLURL is the sanitized HTML document of a message, for its sandboxed frame. */
   messageHTMLURL: (id, remote) => `/v1/messages/${id}/html${remote ? '?remote=1' : ''}`,
   attachmentURL: (id, part) => `/v1/messages/${id}/attachments/${part.split('/').map(encodeURIComponent).join('/')}`,
+  renameFolder: (id, name) => request('PATCH', `/v1/folders/${id}`, { name }),
+  deleteFolder: (id) => request('DELETE', `/v1/folders/${id}`),
+  bulk: (ids, action, folderId) => request('POST', '/v1/messages/bulk', { ids, action, folder_id: folderId || 0 }),
+  settings: () => request('GET', '/v1/settings'),
+  saveSettings: (s) => request('PUT', '/v1/settings', s),
+  sessions: () => request('GET', '/v1/sessions'),
+  endSession: (id) => request('DELETE', `/v1/sessions/${encodeURIComponent(id)}`),
+  changePassword: (current, next) => request('POST', '/v1/auth/password', { current, new: next }),
+  // Contract 2 (routing): identities, rules and vacation.
+  identities: () => request('GET', '/v1/identities'),
+  filters: () => request('GET', '/v1/filters'),
+  saveFilters: (body) => request('PUT', '/v1/filters', body),
+  // Contract 3 (spam): Spam / Not spam.
+  markSpam: (id, spam) => request('POST', `/v1/messages/${id}/spam`, { spam }),
+  // Contract 7 (ops): export; HEAD tells whether the server has it.
+  exportAvailable: async () => {
+    try {
+      const r = await fetch('/v1/export', { method: 'HEAD', credentials: 'same-origin' });
+      return r.status !== 404;
+    } catch { return false; }
+  },
 };

@@ -67,12 +67,77 @@ export function formatSize(n) {
 }
 
 let toastTimer = 0;
-/** toast shows a short status message (announced to screen readers). */
-export function toast(text, isError = false) {
+let toastAction = null;
+/**
+ * toast shows a short status message (announced to screen readers). With
+ * action {label, run}, it carries a button (Undo) and stays longer.
+ */
+export function toast(text, isError = false, action = null, ms = 0) {
   const t = $('toast');
-  t.textContent = text;
+  $('toast-text').textContent = text;
   t.classList.toggle('toast-error', isError);
+  const b = $('toast-action');
+  toastAction = action;
+  b.hidden = !action;
+  if (action) b.textContent = action.label || 'Undo';
   t.hidden = false;
+  // A popover sits in the top layer: the toast shows above open dialogs too.
+  if (t.showPopover) { try { t.hidePopover(); } catch { /* not shown */ } t.showPopover(); }
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { t.hidden = true; }, isError ? 6000 : 3000);
+  toastTimer = setTimeout(() => hideToast(), ms || (action ? 8000 : isError ? 6000 : 3000));
+}
+
+/** runToastAction runs the toast's action (its button, or the z key). */
+export function runToastAction() {
+  const a = toastAction;
+  if (!a) return false;
+  hideToast();
+  a.run();
+  return true;
+}
+
+/** hideToast hides the toast at once. */
+export function hideToast() {
+  const t = $('toast');
+  t.hidden = true;
+  toastAction = null;
+  if (t.hidePopover) { try { t.hidePopover(); } catch { /* not shown */ } }
+}
+
+/**
+ * confirmDialog asks a yes/no question; it resolves to true for OK.
+ */
+export function confirmDialog({ title, text, ok = 'OK', cancel = 'Cancel', danger = false }) {
+  const d = $('confirm-dialog');
+  $('confirm-title').textContent = title;
+  $('confirm-text').textContent = text || '';
+  $('confirm-ok').textContent = ok;
+  $('confirm-ok').classList.toggle('danger', danger);
+  $('confirm-cancel').textContent = cancel;
+  d.returnValue = '';
+  return new Promise((resolve) => {
+    d.addEventListener('close', () => resolve(d.returnValue === 'ok'), { once: true });
+    d.showModal();
+    $('confirm-ok').focus();
+  });
+}
+
+/**
+ * highlight returns text as nodes with each case-insensitive occurrence of
+ * the terms wrapped in <mark> (text nodes only: nothing becomes markup).
+ */
+export function highlight(text, terms) {
+  const ts = (terms || []).map((t) => t.trim()).filter((t) => t.length > 1);
+  if (!text || !ts.length) return [text || ''];
+  const esc = ts.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).sort((a, b) => b.length - a.length);
+  const re = new RegExp(`(${esc.join('|')})`, 'gi');
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    if (m.index > last) out.push(text.slice(last, m.index));
+    out.push(h('mark', { class: 'hit' }, m[0]));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
 }

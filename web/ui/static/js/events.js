@@ -14,9 +14,10 @@ const POLL_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
  * "poll" or "stopped"; onMode(mode) is told when it changes.
  */
 export class EventStream {
-  constructor(onEvent, onMode = () => {}) {
+  constructor(onEvent, onMode = () => {}, onEnded = () => {}) {
     this.onEvent = onEvent;
     this.onMode = onMode;
+    this.onEnded = onEnded; // the server ended the session (logged out elsewhere, password changed)
     this.cursor = '';
     this.mode = 'stopped';
     this.ws = null;
@@ -67,9 +68,10 @@ export class EventStream {
       try { ev = JSON.parse(m.data); } catch { return; }
       this.deliver(ev);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       this.ws = null;
       if (this.stopped) return;
+      if (ev.code === 4001) { this.stop(); this.onEnded(); return; } // session ended: sign in again
       // A socket that worked and closed (server restart, network change)
       // is retried once at once; one that never opened falls back to polling.
       if (opened) { this.timer = setTimeout(() => this.openSocket(), 1000); return; }
@@ -90,7 +92,7 @@ export class EventStream {
     this.abort = new AbortController();
     try {
       const resp = await api.poll(this.cursor, this.abort.signal);
-      if (resp.status === 401) { this.stop(); return; }
+      if (resp.status === 401) { this.stop(); this.onEnded(); return; }
       if (!resp.ok) throw new Error(`poll: HTTP ${resp.status}`);
       const data = await resp.json();
       for (const ev of data.events || []) this.deliver(ev);

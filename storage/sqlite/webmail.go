@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stamp-mail/stamp/storage"
+)
+
+// GetUserSettings returns the user's settings document, or nil when none was saved.
+func (s *Store) GetUserSettings(ctx context.Context, userID int64) ([]byte, error) {
+	var data []byte
+	err := s.r.QueryRowContext(ctx, `SELECT data FROM user_settings WHERE user_id = ?`, userID).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get settings of %d: %w", userID, err)
+	}
+	return data, nil
+}
+
+// PutUserSettings replaces the user's settings document.
+func (s *Store) PutUserSettings(ctx context.Context, userID int64, data []byte) error {
+	err := s.write(ctx, func(w *wtx) error {
+		var one int
+		if err := w.queryRow(`SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one); err != nil {
+			return notFound(err)
+		}
+		_, err := w.exec(`INSERT INTO user_settings (user_id, data, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
+			userID, data, ts(w.now))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: put settings of %d: %w", userID, err)
+	}
+	return nil
+}
+
+// ListUserSessions returns the user's sessions unexpired at now, newest first.
+func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Time) ([]storage.Session, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT token_hash, user_id, created_at, expires_at FROM sessions
+		WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, token_hash`, userID, ts(now))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list sessions of %d: %w", userID, err)
+	}
+	defer rows.Close()
+	out := []storage.Session{}
+	for rows.Next() {
+		var sess storage.Session
+		var c, e int64
+		if err := rows.Scan(&sess.TokenHash, &sess.UserID, &c, &e); err != nil {
+			return nil, fmt.Errorf("sqlite: list sessions of %d: %w", userID, err)
+		}
+		sess.CreatedAt, sess.ExpiresAt = fromTS(c), fromTS(e)
+		out = append(out, sess)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list sessions of %d: %w", userID, err)
+	}
+	return out, nil
+}
+
+// DeleteUserSession removes one of the user's sessions; ErrNotFound if it has none with that hash.
+func (s *Store) DeleteUserSession(ctx context.Context, userID int64, tokenHash string) error {
+	err := s.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`DELETE FROM sessions WHERE user_id = ? AND token_hash = ?`, userID, tokenHash)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return storage.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete session of %d: %w", userID, err)
+	}
+	return nil
+}
+
+// SetDraftAlias makes alias name messageID.
+func (s *Store) SetDraftAlias(ctx context.Context, userID, alias, messageID int64) error {
+	err := s.write(ctx, func(w *wtx) error {
+		_, err := w.exec(`INSERT INTO draft_aliases (user_id, alias, message_id) VALUES (?, ?, ?)
+			ON CONFLICT (user_id, alias) DO UPDATE SET message_id = excluded.message_id`, userID, alias, messageID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set draft alias %d of %d: %w", alias, userID, err)
+	}
+	return nil
+}
+
+// DraftAlias returns the message an alias names; ErrNotFound if none.
+func (s *Store) DraftAlias(ctx context.Context, userID, alias int64) (int64, error) {
+	var id int64
+	err := s.r.QueryRowContext(ctx, `SELECT message_id FROM draft_aliases WHERE user_id = ? AND alias = ?`, userID, alias).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: draft alias %d of %d: %w", alias, userID, notFound(err))
+	}
+	return id, nil
+}

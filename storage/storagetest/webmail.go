@@ -1,0 +1,149 @@
+package storagetest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stamp-mail/stamp/storage"
+)
+
+var webmailCases = []testCase{
+	{"UserSettings", testUserSettings},
+	{"UserSessions", testUserSessions},
+	{"DraftAliases", testDraftAliases},
+	{"SubjectJoin", testSubjectJoin},
+}
+
+func testUserSettings(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	a, _ := newUser(t, s, "alice@example.com")
+	b, _ := newUser(t, s, "bob@example.com")
+	if got, err := s.GetUserSettings(ctx, a.ID); err != nil || got != nil {
+		t.Fatalf("GetUserSettings(none saved): got %q, %v, want nil, nil", got, err)
+	}
+	for _, doc := range []string{`{"display_name":"Alice"}`, `{"display_name":"Alice Liddell","theme":"dark"}`} {
+		if err := s.PutUserSettings(ctx, a.ID, []byte(doc)); err != nil {
+			t.Fatalf("PutUserSettings: %v", err)
+		}
+		if got, err := s.GetUserSettings(ctx, a.ID); err != nil || string(got) != doc {
+			t.Errorf("GetUserSettings: got %q, %v, want %q", got, err, doc)
+		}
+	}
+	if got, err := s.GetUserSettings(ctx, b.ID); err != nil || got != nil {
+		t.Errorf("GetUserSettings(other user): got %q, %v, want nil", got, err)
+	}
+	if err := s.PutUserSettings(ctx, 1<<40, []byte(`{}`)); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("PutUserSettings(no such user): got %v, want ErrNotFound", err)
+	}
+	if _, err := s.DeleteUser(ctx, a.ID); err != nil {
+		t.Fatalf("DeleteUser with settings: %v", err)
+	}
+}
+
+func testUserSessions(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	a, _ := newUser(t, s, "alice@example.com")
+	b, _ := newUser(t, s, "bob@example.com")
+	now := time.Now().Truncate(time.Second)
+	for i, sess := range []storage.Session{
+		{TokenHash: "a-old", UserID: a.ID, CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(time.Hour)},
+		{TokenHash: "a-new", UserID: a.ID, CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour)},
+		{TokenHash: "a-expired", UserID: a.ID, CreatedAt: now.Add(-3 * time.Hour), ExpiresAt: now.Add(-time.Minute)},
+		{TokenHash: "b-1", UserID: b.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+	} {
+		if err := s.CreateSession(ctx, sess); err != nil {
+			t.Fatalf("CreateSession %d: %v", i, err)
+		}
+	}
+	got, err := s.ListUserSessions(ctx, a.ID, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].TokenHash != "a-new" || got[1].TokenHash != "a-old" || !got[1].CreatedAt.Equal(now.Add(-2*time.Hour)) {
+		t.Fatalf("ListUserSessions: got %+v, want a-new then a-old (expired and other users' left out)", got)
+	}
+	if err := s.DeleteUserSession(ctx, a.ID, "b-1"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("DeleteUserSession(another user's): got %v, want ErrNotFound", err)
+	}
+	if _, err := s.GetSession(ctx, "b-1", now); err != nil {
+		t.Errorf("b's session after a's refused delete: %v", err)
+	}
+	if err := s.DeleteUserSession(ctx, a.ID, "a-old"); err != nil {
+		t.Fatalf("DeleteUserSession: %v", err)
+	}
+	if _, err := s.GetSession(ctx, "a-old", now); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("GetSession after delete: got %v, want ErrNotFound", err)
+	}
+	if got, _ := s.ListUserSessions(ctx, a.ID, now); len(got) != 1 {
+		t.Errorf("ListUserSessions after delete: got %d, want 1", len(got))
+	}
+}
+
+func testDraftAliases(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	a, _ := newUser(t, s, "alice@example.com")
+	b, _ := newUser(t, s, "bob@example.com")
+	if _, err := s.DraftAlias(ctx, a.ID, 10); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("DraftAlias(none): got %v, want ErrNotFound", err)
+	}
+	for _, m := range []int64{11, 12} {
+		if err := s.SetDraftAlias(ctx, a.ID, 10, m); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.DraftAlias(ctx, a.ID, 10); err != nil || got != m {
+			t.Errorf("DraftAlias: got %d, %v, want %d", got, err, m)
+		}
+	}
+	if _, err := s.DraftAlias(ctx, b.ID, 10); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("DraftAlias(other user): got %v, want ErrNotFound", err)
+	}
+}
+
+func withTo(addrs ...string) msgOpt {
+	return func(m *storage.NewMessage) {
+		m.To = nil
+		for _, a := range addrs {
+			m.To = append(m.To, storage.Address{Address: a})
+		}
+	}
+}
+
+// testSubjectJoin: a message naming no parent joins a thread by subject
+// only when close in time and between the same people, in one batch or
+// across deliveries.
+func testSubjectJoin(t *testing.T, s storage.Store) {
+	u, inbox := newUser(t, s, "a@example.com")
+	t0 := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+	at := func(h int) msgOpt { return withDate(t0.Add(time.Duration(h) * time.Hour)) }
+	msg := func(subject, from string, to []string, h int) *storage.NewMessage {
+		return newMsg(u.ID, inbox.ID, withSubject(subject), withFrom("", from), withTo(to...), at(h))
+	}
+	a1 := msg("Invoice", "shop@one.example", []string{"a@example.com"}, 0)
+	a2 := msg("Invoice", "billing@two.example", []string{"a@example.com"}, 1) // a stranger, same subject
+	b1 := msg("Lunch?", "a@example.com", []string{"dan@x.example"}, 0)
+	b2 := msg("Re: Lunch?", "dan@x.example", []string{"a@example.com"}, 3) // the answer, without References
+	c1 := msg("Weekly report", "list@x.example", []string{"a@example.com"}, 0)
+	c2 := msg("Weekly report", "list@x.example", []string{"a@example.com"}, 24*7) // a week later
+	d1 := msg("Quick question", "eve@x.example", []string{"a@example.com"}, 0)
+	deliver(t, s, a1, b1, c1, d1)
+	deliver(t, s, a2, b2, c2)
+	d2 := msg("Re: quick question", "eve@x.example", []string{"a@example.com", "f@x.example"}, 2)
+	d3 := msg("Re: quick question", "a@example.com", []string{"eve@x.example"}, 3)
+	deliver(t, s, d2, d3) // one batch: d3 may join d2's (and d1's) thread
+	for _, tc := range []struct {
+		name string
+		a, b *storage.NewMessage
+		same bool
+	}{
+		{"strangers with the same subject", a1, a2, false},
+		{"an answer without References", b1, b2, true},
+		{"the same subject a week apart", c1, c2, false},
+		{"same people within hours", d1, d2, true},
+		{"in one batch", d2, d3, true},
+	} {
+		if got := tc.a.ThreadID == tc.b.ThreadID; got != tc.same {
+			t.Errorf("%s: got same thread %v (%d, %d), want %v", tc.name, got, tc.a.ThreadID, tc.b.ThreadID, tc.same)
+		}
+	}
+}
