@@ -55,7 +55,7 @@ func printStatus(ctx context.Context, out io.Writer, app *server.App, dns bool) 
 	for _, l := range []struct{ name, addr string }{
 		{"smtp", c.Listen.SMTP}, {"submission", c.Listen.Submission}, {"submissions", c.Listen.Submissions},
 		{"imap", c.Listen.IMAP}, {"imaps", c.Listen.IMAPS}, {"pop3", c.Listen.POP3}, {"pop3s", c.Listen.POP3S},
-		{"http", c.Listen.HTTP}, {"https", c.Listen.HTTPS},
+		{"http", c.Listen.HTTP}, {"https", c.Listen.HTTPS}, {"managesieve", c.Listen.ManageSieve},
 	} {
 		state := "off"
 		if l.addr != "" {

@@ -21,7 +21,7 @@ func opsConfig(t *testing.T, dir, extra string) string {
 	t.Helper()
 	cfg := filepath.Join(dir, "stamp.yaml")
 	body := `hostname: ops.test
-listen: {smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "", imap: "127.0.0.1:0", imaps: "", pop3: "", pop3s: "", http: "127.0.0.1:0"}
+listen: {smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "", imap: "127.0.0.1:0", imaps: "", pop3: "", pop3s: "", http: "127.0.0.1:0", managesieve: ""}
 limits: {smtp_rate_per_minute: 100000}
 ` + extra
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {

@@ -28,7 +28,7 @@ func TestStatus(t *testing.T) {
 	// port is taken by nothing: a second config says so.
 	writeCfg := func(pop3 string) string {
 		return fmt.Sprintf(`hostname: ops.test
-listen: {smtp: %q, submission: "", submissions: "", imap: %q, imaps: "", pop3: %q, pop3s: "", http: ""}
+listen: {smtp: %q, submission: "", submissions: "", imap: %q, imaps: "", pop3: %q, pop3s: "", http: "", managesieve: ""}
 `, smtpAddr, imapAddr, pop3)
 	}
 	mustWrite(t, cfg, writeCfg(""))

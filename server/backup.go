@@ -91,7 +91,7 @@ func Backup(ctx context.Context, c Config, dest, version string, log *slog.Logge
 			os.RemoveAll(partial)
 		}
 	}()
-	src, err := fs.Open(c.Storage.BlobDir)
+	src, err := openBlobs(ctx, c.Storage)
 	if err != nil {
 		return BackupResult{}, fmt.Errorf("backup: blob store: %w", err)
 	}
@@ -208,7 +208,7 @@ type blobRef struct {
 
 // copyBlob copies one blob unless dst has it; it reports whether it copied.
 // The bytes are checked against the hash on the way.
-func copyBlob(ctx context.Context, src, dst *fs.Store, hash string) (bool, error) {
+func copyBlob(ctx context.Context, src, dst blob.Store, hash string) (bool, error) {
 	if r, err := dst.Open(ctx, hash); err == nil {
 		r.Close()
 		return false, nil
@@ -359,7 +359,7 @@ func Restore(ctx context.Context, c Config, path string, force bool) (RestoreRes
 	if err != nil {
 		return res, fmt.Errorf("restore: %w", err)
 	}
-	dst, err := fs.Open(c.Storage.BlobDir)
+	dst, err := openBlobs(ctx, c.Storage)
 	if err != nil {
 		return res, fmt.Errorf("restore: blob store: %w", err)
 	}

@@ -82,8 +82,18 @@ type ListenConfig struct {
 
 // TLSConfig names a certificate; empty means a generated self-signed one.
 type TLSConfig struct {
-	Cert string `yaml:"cert"`
-	Key  string `yaml:"key"`
+	Cert string     `yaml:"cert"`
+	Key  string     `yaml:"key"`
+	ACME ACMEConfig `yaml:"acme"`
+}
+
+// ACMEConfig turns on automatic certificates (RFC 8555, TLS-ALPN-01 on the
+// https listener) for the hostname and each domain's mail., autoconfig. and
+// mta-sts. names; empty directory means off.
+type ACMEConfig struct {
+	Email     string `yaml:"email"`     // account contact
+	Directory string `yaml:"directory"` // e.g. https://acme-v02.api.letsencrypt.org/directory
+	CACert    string `yaml:"ca_cert"`   // PEM file to trust for the directory's HTTPS (a test CA such as Pebble's)
 }
 
 // LimitsConfig bounds sizes, connections and rates.
@@ -340,6 +350,14 @@ func (c *Config) validate() error {
 	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		bad("tls", "cert and key must be given together")
+	}
+	if c.TLS.ACME.Directory != "" {
+		if !strings.HasPrefix(c.TLS.ACME.Directory, "https://") {
+			bad("tls.acme.directory", "must be an https:// URL, not %q", c.TLS.ACME.Directory)
+		}
+		if c.Listen.HTTPS == "" {
+			bad("tls.acme", "needs listen.https (the TLS-ALPN-01 challenge is answered there, port 443)")
+		}
 	}
 	if c.Limits.MaxMessageBytes < 1024 || c.Limits.MaxMessageBytes > 1<<30 {
 		bad("limits.max_message_bytes", "must be between 1024 and 1073741824, not %d", c.Limits.MaxMessageBytes)

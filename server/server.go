@@ -147,6 +147,20 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 	}
 	insecureLoopback := devTLS
 	svc := app.Service
+	var acmeMgr *acmeManager
+	if c.TLS.ACME.Directory != "" {
+		acmeMgr = useACME(c, app.Store, func(ctx context.Context) ([]string, error) {
+			ds, err := svc.ListDomains(ctx)
+			if err != nil {
+				return nil, err
+			}
+			names := make([]string, len(ds))
+			for i, d := range ds {
+				names[i] = d.Name
+			}
+			return acmeNames(c.Hostname, names), nil
+		}, tlsCfg, log.With("proto", "acme"))
+	}
 
 	type spec struct {
 		name     string
@@ -273,6 +287,10 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 			errc <- fmt.Errorf("outbound: %w", err)
 		}
 	}()
+	if acmeMgr != nil {
+		workerWG.Add(1)
+		go func() { defer workerWG.Done(); acmeMgr.run(workerCtx) }()
+	}
 	if ready != nil {
 		ready(opened)
 	}
