@@ -53,6 +53,9 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "configuration file (default ./stamp.yaml if present, else built-in defaults)")
 	root.AddCommand(serveCmd(g), domainCmd(g), userCmd(g), queueCmd(g), suppressionCmd(g), loadCmd(), versionCmd())
+	root.AddCommand(aliasCmd(g), sieveCmd(g))
+	root.AddCommand(spamCmd(g))
+	root.AddCommand(gcCmd(g))
 	return root
 }
 
@@ -144,14 +147,7 @@ func (g *globals) appCmd(use, short string, args cobra.PositionalArgs, fn func(r
 func domainCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "domain", Short: "Manage local mail domains"}
 	cmd.AddCommand(
-		g.appCmd("add DOMAIN", "Add a local domain, generate its DKIM keys and print the DNS records to publish", cobra.ExactArgs(1),
-			func(r run) error {
-				if err := r.app.Service.AddDomain(r.ctx, r.args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(r.out, "added domain %s\n\nPublish these DNS records:\n", strings.ToLower(r.args[0]))
-				return printRecords(r.ctx, r.out, r.app, r.args[0])
-			}),
+		domainAddCmd(g), domainAdminCmd(g),
 		g.appCmd("list", "List local domains", cobra.NoArgs, func(r run) error {
 			ds, err := r.app.Service.ListDomains(r.ctx)
 			if err != nil {
@@ -387,6 +383,9 @@ func loadCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "sent %d failed %d in %s: %.0f msgs/s, p50 %s, p99 %s\n",
 				res.Sent, res.Failed, res.Duration.Round(time.Millisecond), res.PerSecond, res.P50, res.P99)
+			if res.FirstErr != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "first error: %s\n", res.FirstErr)
+			}
 			return nil
 		},
 	}
@@ -400,6 +399,7 @@ func loadCmd() *cobra.Command {
 	f.StringVar(&o.Username, "username", "", "AUTH username (submission)")
 	f.StringVar(&o.Password, "password", "", "AUTH password")
 	f.BoolVar(&o.StartTLS, "starttls", false, "use STARTTLS")
+	f.IntVar(&o.PerConnection, "per-connection", 0, "messages per connection before QUIT and a new connection (0: no limit, RSET between messages)")
 	cmd.AddCommand(smtpCmd)
 	return cmd
 }

@@ -147,7 +147,7 @@ func sendMail(addr, from, to string, raw []byte) error {
 // config and no database server, a user added by the CLI while it runs, mail
 // in over SMTP and read over IMAP, then a graceful SIGTERM.
 func TestServeOnEmptyFolder(t *testing.T) {
-	for _, p := range []string{"2525", "2143", "8080"} {
+	for _, p := range []string{"2525", "2143", "8080", "24190"} {
 		ln, err := net.Listen("tcp", "127.0.0.1:"+p)
 		if err != nil {
 			t.Skipf("SKIPPED: default port %s is busy on this machine: %v", p, err)
@@ -210,7 +210,7 @@ func TestKill9LosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "stamp.yaml")
 	os.WriteFile(cfg, []byte(`hostname: crash.test
-listen: {smtp: "127.0.0.1:0", submission: "", submissions: "", imap: "", imaps: "", pop3: "", pop3s: "", http: ""}
+listen: {smtp: "127.0.0.1:0", submission: "", submissions: "", imap: "", imaps: "", pop3: "", pop3s: "", http: "", managesieve: ""}
 limits: {smtp_rate_per_minute: 100000}
 `), 0o600)
 	stamp(t, dir, "a long password\n", "user", "add", "crash@example.test", "--password-stdin", "--config", cfg)

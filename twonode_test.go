@@ -55,7 +55,7 @@ func TestTwoNodesIDLE(t *testing.T) {
 		cfg = filepath.Join(dir, "stamp.yaml")
 		os.WriteFile(cfg, []byte(fmt.Sprintf(`hostname: %s.cluster.test
 storage: {database: postgres, dsn: %q, partitions: 4, blob_dir: %q}
-listen: {smtp: "127.0.0.1:0", submission: "", submissions: "", imap: "127.0.0.1:0", imaps: "", pop3: "", pop3s: "", http: ""}
+listen: {smtp: "127.0.0.1:0", submission: "", submissions: "", imap: "127.0.0.1:0", imaps: "", pop3: "", pop3s: "", http: "", managesieve: ""}
 `, node, dsn, filepath.Join(shared, "blobs"))), 0o600)
 		return dir, cfg
 	}

@@ -211,7 +211,7 @@ func TestDNSBL(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := string(v.PerUser[7].Header)
-		if got := strings.Contains(h, "DNSBL_bl.test"); got != c.listed {
+		if got := strings.Contains(h, "dnsbl=+3.0 (127.0.0.1 listed on bl.test)"); got != c.listed {
 			t.Errorf("%s: DNSBL in header: got %v (%q), want %v", c.ip, got, h, c.listed)
 		}
 	}

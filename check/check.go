@@ -16,15 +16,80 @@
 // go-msgauth. At most Config.MaxDKIMSignatures signatures are verified;
 // the rest are reported as one dkim=policy result.
 //
-// The spam filter (internal/bayes) is Robinson's per-token probability f(w)
-// with Fisher's chi-square combination of the 50 most telling tokens; its
-// parameters were chosen by 5-fold cross-validation on the training groups
-// only (go run ./check/internal/genmodel -cv). Every
-// user's model is the shared starting model (spammodel.bin, generated from
-// the SpamAssassin public corpus by internal/genmodel, embedded) plus that
-// user's own training, kept in the KV under "spam:user:<id>". The
-// Bayesian score is shifted in log-odds by failed authentication and
-// DNSBL listings; DMARC p=quarantine failures are junk for everyone.
+// # The spam verdict: one explained score
+//
+// A mail server's worst mistake is to hide a real message, so the verdict
+// is built to be explainable and to need evidence. Every recipient gets a
+// score in points, the sum of the signals below; from Config.SpamThreshold
+// (5 points, SpamAssassin's required_score) the message goes to Junk. Each
+// signal, with its points and the reason, is written into the message's
+// X-Stamp-Spam field (parsed back by ParseSpamHeader for the API), and SPF,
+// DKIM and DMARC results into Authentication-Results (RFC 8601):
+//
+//   - auth: DMARC-aligned authentication of the From domain (RFC 7489
+//     section 3.1: only an SPF or DKIM pass for the author's own domain
+//     authenticates the author). dmarc=pass -1.5, dmarc=fail +3, p=quarantine
+//     failing mail is junk for everyone, p=reject is refused at SMTP time;
+//     SPF fail +1.5 and softfail +0.5 only when DMARC did not pass (a
+//     forwarder breaks SPF, not an aligned DKIM signature), a broken DKIM
+//     signature +1. Unauthenticated mail is not evidence of spam by itself:
+//     most domains publish no DMARC record, and a new server may have no
+//     DNS answers at all.
+//   - allow / block: the user's lists and the lists of the user's domain
+//     (addresses or @domains, storage.SpamLists). A block is +10, always.
+//     An allow is -10, but only for the author (From) and only when DMARC
+//     did not fail, as SpamAssassin's whitelist_auth rather than its
+//     forgeable whitelist_from.
+//   - correspondent: the user has written to the author (recorded at
+//     submission and when a client files a copy in Sent): -3, and, with an
+//     allow, "trusted": such mail is never junked on content alone, only
+//     when the signals that are not content (block, DMARC, DNSBL, SMTP)
+//     reach the threshold on their own.
+//   - sender: the user's own past verdicts on the author: 0.8 points per
+//     message of this sender moved into Junk, minus 0.8 per message moved
+//     out of it, at most 8 either way (a per-user, per-sender reputation in
+//     the spirit of SpamAssassin's TxRep). Ten moves decide the next message.
+//   - dnsbl: +3 per listing of the connecting address (RFC 5782), at most +6.
+//   - smtp: the SMTP conversation. A client that greets with our own host
+//     name or domain (no honest peer names itself after its destination)
+//     +3; a client that talks before the greeting (RFC 5321 section 4.3.1;
+//     Postfix postscreen's pregreet test; go-smtp exposes neither, so
+//     smtp/pregreet.go watches the connection) +3.
+//   - bayes: the learning content filter, which votes only with evidence.
+//     Robinson's f(w) per token with Fisher's chi-square combination (Gary
+//     Robinson, "A Statistical Approach to the Spam Problem", 2003; Paul
+//     Graham, "A Plan for Spam", 2002; the SpamBayes "chi-combining"), over
+//     the shared model plus the user's own training (weighted 3, and once the
+//     user has 200 of each kind the shared model counts a quarter). It gives
+//     0 points unless the model has at least 200 ham and 200 spam (the site's
+//     model plus the user's: SpamAssassin's bayes_min_ham_num and
+//     bayes_min_spam_num) and the message has at least 5 telling words; its
+//     points are linear in log-odds and reach the threshold alone only from
+//     a score of 0.6 (0.5 means "no evidence"), so unknown or weakly known
+//     mail stays in INBOX. Ham evidence weighs less than spam evidence
+//     (at most -4) so that it cannot hide a block or a listing.
+//
+// No signal is about a language, a script or a charset. The tokenizer
+// (internal/bayes) decodes every text part to UTF-8 from its charset and
+// transfer encoding and emits no token for either; attachments contribute
+// only their kind and file extension; CJK text becomes character bigrams
+// (as Lucene's CJK analyzer does), so Korean, Japanese and Chinese are words
+// like any other. The shared model (spammodel.bin, internal/genmodel) is
+// trained on SpamAssassin's easy-ham-1, hard-ham-1 and spam-1 and on the
+// development part of the project's own multilingual set
+// (internal/corpus, testdata/corpus), so that no script or modern HTML
+// shape is spam merely because the 2002 corpus has no ham like it; it
+// keeps only tokens seen in two messages or more and none that name the
+// corpus's own recipients, relays or correspondents (bayes.GeneralTokens).
+// Its parameters come from 5-fold cross-validation on the training data
+// only (go run ./internal/genmodel -cv); the held-out parts are only
+// measured (BENCHMARKS.md).
+//
+// Content checks have a time budget per message (Config.ContentBudget):
+// the tokenizer's MIME walk is one linear pass bounded at 100 levels of
+// nesting, and a message that still takes longer is judged with the checks
+// that finished (the bayes signal then says it did not run); it is never
+// refused or lost for it.
 package check
 
 import (
@@ -39,6 +104,13 @@ type Input struct {
 	Raw           []byte  // the message as received
 	Recipients    []int64 // local recipients' user ids
 	Authenticated bool    // submitted by an authenticated local user: skip SPF/DKIM/DMARC and spam
+	// HeloIsOurs: an unauthenticated client greeted with our own host name
+	// or one of our domains (or address literals of ours), which no honest
+	// peer does.
+	HeloIsOurs bool
+	// EarlyTalker: the client sent commands before our greeting (RFC 5321
+	// section 4.3.1: the client waits for it; spam software often does not).
+	EarlyTalker bool
 }
 
 // Verdict is the judgement of one message.
@@ -60,7 +132,9 @@ type Verdict struct {
 
 // UserVerdict is the spam judgement for one recipient.
 type UserVerdict struct {
-	Junk   bool
-	Score  float64 // probability of spam, 0..1
-	Header []byte  // "X-Stamp-Spam: ...\r\n" to prepend for this user
+	Junk      bool
+	Score     float64  // points, the sum of the signals' scores
+	Threshold float64  // the score from which mail is junk
+	Signals   []Signal // every signal considered, with its points and why
+	Header    []byte   // "X-Stamp-Spam: ...\r\n" to prepend for this user
 }

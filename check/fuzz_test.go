@@ -12,6 +12,7 @@ func FuzzTokenize(f *testing.F) {
 	f.Add(withAttachment("data"))
 	f.Add([]byte("From x\nSubject: =?utf-8?q?caf=C3=A9?=\n\n<html><a href=\"http://x.test/y\">z</a></html>"))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=\"\"\n\n--\n"))
+	f.Add(deepMessage(150))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if n := len(tokenize(raw)); n > 3000 {
 			t.Errorf("tokens: got %d, want <= 3000", n)

@@ -5,10 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stamp-mail/stamp/check/internal/bayes"
+	"github.com/stamp-mail/stamp/storage"
 )
 
 // Defaults applied by New to zero Config fields.
@@ -17,8 +22,13 @@ const (
 	// for a bounded overall SPF evaluation; 20 seconds is its floor for all
 	// of it, so one query gets a fraction).
 	DefaultDNSTimeout = 5 * time.Second
-	// DefaultSpamThreshold is the score from which mail is junk.
-	DefaultSpamThreshold = 0.9
+	// DefaultSpamThreshold is the score (points) from which mail is junk,
+	// SpamAssassin's required_score.
+	DefaultSpamThreshold = 5.0
+	// DefaultContentBudget bounds the time content checks (the tokenizer's
+	// MIME walk and Bayes) spend on one message; past it the message is
+	// judged on the checks that finished.
+	DefaultContentBudget = 2 * time.Second
 	// DefaultMaxDKIMSignatures is how many DKIM signatures are verified.
 	DefaultMaxDKIMSignatures = 10
 
@@ -41,7 +51,8 @@ type Config struct {
 	Hostname          string        // authserv-id of Authentication-Results (RFC 8601 section 2.5)
 	Clamd             string        // "", "unix:/path" or "host:port"
 	ClamdFailMode     string        // "tempfail" (default) or "accept" when clamd is unreachable
-	SpamThreshold     float64       // default 0.9
+	SpamThreshold     float64       // points, default 5
+	ContentBudget     time.Duration // per message, default DefaultContentBudget
 	DNSBLs            []string      // DNSBL zones, off when empty
 	MaxDKIMSignatures int           // default 10
 	// NoBayes turns the Bayesian classifier off (for sites that filter
@@ -97,8 +108,11 @@ func (c *Config) normalize() error {
 	if c.SpamThreshold == 0 {
 		c.SpamThreshold = DefaultSpamThreshold
 	}
-	if c.SpamThreshold < 0 || c.SpamThreshold > 1 {
-		return fmt.Errorf("%w: SpamThreshold %v not in 0..1", ErrBadConfig, c.SpamThreshold)
+	if c.SpamThreshold < 0 || c.SpamThreshold > 100 {
+		return fmt.Errorf("%w: SpamThreshold %v not in (0, 100]", ErrBadConfig, c.SpamThreshold)
+	}
+	if c.ContentBudget <= 0 {
+		c.ContentBudget = DefaultContentBudget
 	}
 	if c.MaxDKIMSignatures <= 0 {
 		c.MaxDKIMSignatures = DefaultMaxDKIMSignatures
@@ -162,33 +176,52 @@ func (j *Judge) Judge(ctx context.Context, in Input) (Verdict, error) {
 		return Verdict{Reject: true, Code: 550, Enhanced: [3]int{5, 7, 1},
 			Message: "Message rejected by DMARC policy of " + auth.fromDomain}, nil
 	}
-	quarantine := auth.dmarc == "fail" && auth.policy == "quarantine"
-
+	ms := messageSignals{
+		quarantine: auth.dmarc == "fail" && auth.policy == "quarantine",
+		dmarcFail:  auth.dmarc == "fail",
+		from:       authorAddress(in.Raw),
+		mailFrom:   storage.NormalizeAddress(in.MailFrom),
+	}
+	ms.signals = append(ms.signals, authSignals(auth))
+	if ms.quarantine {
+		ms.signals = append(ms.signals, Signal{Name: "dmarc-quarantine", Score: j.cfg.SpamThreshold,
+			Detail: auth.fromDomain + " asks that failing mail be quarantined"})
+	}
+	if hits := j.dnsblHits(ctx, in.RemoteIP); len(hits) > 0 {
+		ms.signals = append(ms.signals, Signal{Name: "dnsbl",
+			Score:  math.Min(maxDNSBLPoints, pointsDNSBL*float64(len(hits))),
+			Detail: in.RemoteIP.String() + " listed on " + strings.Join(hits, ", ")})
+	}
+	if in.HeloIsOurs {
+		ms.signals = append(ms.signals, Signal{Name: "smtp", Score: pointsHeloOurs, Detail: "HELO " + in.Helo + " claims to be this server"})
+	}
+	if in.EarlyTalker {
+		ms.signals = append(ms.signals, Signal{Name: "smtp", Score: pointsEarlyTalker, Detail: "client talked before the greeting"})
+	}
 	var tokens []uint64
+	complete := true
 	if !j.cfg.NoBayes {
-		tokens = tokenize(in.Raw)
-	}
-	extra, tests := auth.points()
-	hits := j.dnsblHits(ctx, in.RemoteIP)
-	for _, z := range hits {
-		extra += dnsblPoints
-		tests = append(tests, "DNSBL_"+z)
-	}
-	if quarantine {
-		tests = append(tests, "DMARC_QUARANTINE")
+		tokens, complete = bayes.TokenizeUntil(in.Raw, time.Now().Add(j.cfg.ContentBudget))
+		if !complete {
+			j.log.WarnContext(ctx, "content checks over budget, judged without them", "budget", j.cfg.ContentBudget, "size", len(in.Raw))
+		}
 	}
 	v.PerUser = make(map[int64]UserVerdict, len(in.Recipients))
 	for _, uid := range in.Recipients {
 		if _, done := v.PerUser[uid]; done {
 			continue
 		}
-		bayesScore := 0.5 // no evidence either way
-		if !j.cfg.NoBayes {
-			bayesScore = j.userScore(ctx, uid, tokens)
+		signals := slices.Clone(ms.signals)
+		sender, trusted := j.senderSignals(ctx, uid, &ms)
+		signals = append(signals, sender...)
+		switch {
+		case j.cfg.NoBayes:
+		case !complete:
+			signals = append(signals, Signal{Name: "bayes", Detail: "not run: content checks took longer than " + j.cfg.ContentBudget.String()})
+		default:
+			signals = append(signals, j.bayesSignal(ctx, uid, tokens))
 		}
-		score := addLogOdds(bayesScore, extra)
-		junk := score >= j.cfg.SpamThreshold || quarantine
-		v.PerUser[uid] = UserVerdict{Junk: junk, Score: score, Header: spamHeader(junk, score, bayesScore, tests)}
+		v.PerUser[uid] = j.verdict(signals, trusted, ms.quarantine)
 	}
 	return v, nil
 }

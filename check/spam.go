@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/stamp-mail/stamp/storage"
 )
 
+//go:generate go run ./internal/corpus/gen -out testdata/corpus
 //go:generate go run ./internal/genmodel -out spammodel.bin
 
 // spamModel is the shared starting model, trained by internal/genmodel on
@@ -33,12 +33,11 @@ const (
 	// maxUserTokens caps one user's stored training; the rarest tokens are
 	// dropped beyond it.
 	maxUserTokens = 200000
-	// bayesShift is added (in log-odds) to the chi-square indicator, which
-	// is not a calibrated probability. 5-fold cross-validation on the
-	// training groups (go run ./internal/genmodel -cv) found that a raw
-	// score of 0.4563 keeps ham-to-junk at 0.3%; the shift puts that point
-	// at the default threshold 0.9.
-	bayesShift = 2.3725
+	// bayesJunkAt is the classifier score at which Bayes alone reaches the
+	// junk threshold (see bayesPoints). 5-fold cross-validation on the
+	// training groups (go run ./internal/genmodel -cv) chose it as the
+	// lowest score that keeps ham-to-junk within 0.3%.
+	bayesJunkAt = 0.6
 )
 
 // Errors returned by Learn.
@@ -122,21 +121,17 @@ func (j *Judge) userCounts(ctx context.Context, uid int64) (*bayes.Counts, error
 	return c, nil
 }
 
-// userScore is the Bayesian spam probability of tokens for one user; a
-// user whose training cannot be read gets the shared model alone.
+// userScore is the Bayesian spam probability of tokens for one user (the
+// classifier's raw score, 0.5 with no evidence); a user whose training
+// cannot be read gets the shared model alone.
 func (j *Judge) userScore(ctx context.Context, uid int64, tokens []uint64) float64 {
 	user, err := j.cachedCounts(ctx, uid)
 	if err != nil {
 		j.log.WarnContext(ctx, "spam training unreadable, using shared model", "user", uid, "err", err)
 	}
-	m := bayes.Model{Shared: j.shared.counts, User: user, UserWeight: userWeight}
-	s, clues := m.Score(tokens)
-	if len(clues) == 0 {
-		// No evidence either way: the shift calibrates the chi-square
-		// indicator, it must not turn silence into spam.
-		return s
-	}
-	return addLogOdds(s, bayesShift)
+	m := j.model(user)
+	s, _ := m.Score(tokens)
+	return s
 }
 
 // Learn trains userID's spam model with raw as spam or ham, so that similar
@@ -166,33 +161,6 @@ func (j *Judge) Learn(ctx context.Context, userID int64, raw []byte, spam bool) 
 	}
 	j.cacheCounts(userID, c) // c is not modified after this: the next Learn reads the store
 	return nil
-}
-
-// addLogOdds shifts probability p by points in log-odds space.
-func addLogOdds(p, points float64) float64 {
-	if points == 0 {
-		return p
-	}
-	p = math.Min(1-1e-9, math.Max(1e-9, p))
-	l := math.Log(p/(1-p)) + points
-	return 1 / (1 + math.Exp(-l))
-}
-
-// spamHeader formats "X-Stamp-Spam: yes score=0.993 bayes=0.990 tests=...".
-func spamHeader(junk bool, score, bayesScore float64, tests []string) []byte {
-	var b strings.Builder
-	b.WriteString("X-Stamp-Spam: ")
-	if junk {
-		b.WriteString("yes")
-	} else {
-		b.WriteString("no")
-	}
-	fmt.Fprintf(&b, " score=%.3f bayes=%.3f", score, bayesScore)
-	if len(tests) > 0 {
-		b.WriteString(" tests=" + strings.Join(tests, ","))
-	}
-	b.WriteString("\r\n")
-	return []byte(b.String())
 }
 
 // dnsblHits returns the configured DNSBL zones listing ip (a 127.0.0.0/8

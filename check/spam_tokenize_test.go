@@ -31,7 +31,7 @@ func TestTokenizeFeatures(t *testing.T) {
 		"hdr:received", "rcvd:host:mx.sender.example", "rcvd:net:203.0.113", "rcvd:n:1",
 		"from:addr:offers123456@deals.example.com", "from:dom:example.com", "from:localdigits", "from:name:deals",
 		"reply-to:differs", "to:n:2", "subject:free", "subject:FREE", "subject:punct:!!!",
-		"msgid:dom:deals.example.com", "mailer:bulk mailer 2.0", "charset:iso-8859-1", "ct:top:text/html",
+		"msgid:dom:deals.example.com", "mailer:bulk mailer 2.0", "ct:top:text/html",
 		"x:html", "html:font:color=#ff0000", "html:img:1", "url:ip", "url:path:click",
 		"url:dom:example.com", "money:4-5", "pct", "caps:4-5", "bi:click here", "earn", "skip:s30",
 	} {
@@ -39,10 +39,43 @@ func TestTokenizeFeatures(t *testing.T) {
 			t.Errorf("token %q: got none, want it among the %d tokens", want, len(got))
 		}
 	}
-	for _, unwanted := range []string{"hdr:delivered-to", "rcvd:host:localhost"} {
+	for _, unwanted := range []string{"hdr:delivered-to", "rcvd:host:localhost", "charset:iso-8859-1"} {
 		if slices.Contains(got, bayes.Hash(unwanted)) {
 			t.Errorf("token %q: got it, want it skipped", unwanted)
 		}
+	}
+}
+
+// TestTokenizeNoEncodingTokens: the same text in UTF-8 and in a legacy
+// charset, transfer-encoded or not, gives the same tokens (the encoding is
+// evidence of nothing), and CJK text becomes character bigrams.
+func TestTokenizeNoEncodingTokens(t *testing.T) {
+	head := "From: a@b.test\r\nTo: c@d.test\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+	cases := []struct {
+		name, cs, cte, body, want string
+	}{
+		{"korean", "euc-kr", "8bit", "\xbe\xc8\xb3\xe7\xc7\xcf\xbc\xbc\xbf\xe4", "안녕"},
+		{"japanese", "iso-2022-jp", "7bit", "\x1b$B$3$s$K$A$O\x1b(B", "んに"},
+		{"chinese", "gb2312", "8bit", "\xc4\xe3\xba\xc3\xca\xc0\xbd\xe7", "你好"},
+		{"french", "iso-8859-1", "quoted-printable", "caf=E9 cr=E8me", "café"},
+	}
+	for _, c := range cases {
+		legacy := tokenize([]byte(head + "Content-Type: text/plain; charset=" + c.cs + "\r\nContent-Transfer-Encoding: " + c.cte + "\r\n\r\n" + c.body + "\r\n"))
+		if !slices.Contains(legacy, bayes.Hash(c.want)) {
+			t.Errorf("%s in %s: token %q missing", c.name, c.cs, c.want)
+		}
+		for _, tok := range []string{"charset:" + c.cs, "cte:" + c.cte} {
+			if slices.Contains(legacy, bayes.Hash(tok)) {
+				t.Errorf("%s: got encoding token %q, want none", c.name, tok)
+			}
+		}
+	}
+	utf := tokenize([]byte(head + "Content-Type: text/plain; charset=utf-8\r\n\r\n안녕하세요\r\n"))
+	euc := tokenize([]byte(head + "Content-Type: text/plain; charset=euc-kr\r\n\r\n\xbe\xc8\xb3\xe7\xc7\xcf\xbc\xbc\xbf\xe4\r\n"))
+	slices.Sort(utf)
+	slices.Sort(euc)
+	if !slices.Equal(utf, euc) {
+		t.Errorf("UTF-8 and EUC-KR of one text: got %d and %d tokens differing, want the same", len(utf), len(euc))
 	}
 }
 

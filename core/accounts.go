@@ -24,18 +24,24 @@ const MinPasswordLength = 8
 // sessionLifetime is how long an API session token stays valid.
 const sessionLifetime = 30 * 24 * time.Hour
 
-// dummyHash is compared against when the user does not exist, so that a
-// wrong address and a wrong password take the same time.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("stamp-dummy-password"), bcrypt.MinCost)
-
 // Authenticate checks a username (the full address) and password. remote
-// (an IP or "ip:port") keys the failure slow-down: each recent failure from
-// the same remote or for the same account doubles the delay before the
-// answer, up to 8 seconds. It returns ErrAuthFailed for any mismatch.
+// (an IP or "ip:port") keys the login slow-down of throttle.go, which runs
+// before the password is checked: ErrRateLimited when this attempt would
+// have to wait too long. An unknown account costs the same hash work as a
+// wrong password. It returns ErrAuthFailed for any mismatch.
 func (s *Service) Authenticate(ctx context.Context, username, password, remote string) (User, error) {
 	addr := strings.ToLower(strings.TrimSpace(username))
 	host := remoteHost(remote)
-	if d := s.auth.delay(addr, host, s.cfg.AuthFailDelay); d > 0 {
+	keys := s.loginKeys(addr, host)
+	at, err := s.reserveLogin(ctx, keys)
+	if err != nil {
+		if errors.Is(err, ErrRateLimited) {
+			s.metrics.AuthFailures.Add(1)
+			s.log.Info("login refused: too many attempts", "user", addr, "remote", host)
+		}
+		return User{}, err
+	}
+	if d := time.Until(at); d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
@@ -48,17 +54,16 @@ func (s *Service) Authenticate(ctx context.Context, username, password, remote s
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return User{}, temporary("authenticate", err)
 	}
-	hash := dummyHash
+	hash := s.dummyHash()
 	if err == nil {
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil {
-		s.auth.fail(addr, host)
 		s.metrics.AuthFailures.Add(1)
 		s.log.Info("authentication failed", "user", addr, "remote", host)
 		return User{}, ErrAuthFailed
 	}
-	s.auth.succeed(addr, host)
+	s.releaseLogin(context.WithoutCancel(ctx), keys)
 	return u, nil
 }
 
@@ -110,6 +115,7 @@ func (s *Service) DeleteUser(ctx context.Context, address string) error {
 		return err
 	}
 	_, err = s.store.DeleteUser(ctx, u.ID)
+	s.forgetRecipients()
 	return err
 }
 
@@ -268,68 +274,6 @@ func remoteHost(remote string) string {
 		}
 	}
 	return remote
-}
-
-// authLimiter slows down repeated login failures per account and per remote host.
-type authLimiter struct {
-	mu       sync.Mutex
-	failures map[string]failCount
-}
-
-type failCount struct {
-	n    int
-	last time.Time
-}
-
-// authFailWindow is how long a failure counts towards the slow-down.
-const authFailWindow = 15 * time.Minute
-
-func newAuthLimiter() *authLimiter { return &authLimiter{failures: map[string]failCount{}} }
-
-func (a *authLimiter) delay(user, host string, base time.Duration) time.Duration {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := max(a.countLocked("u:"+user), a.countLocked("h:"+host))
-	if n == 0 {
-		return 0
-	}
-	d := base << min(n-1, 5)
-	return min(d, 8*time.Second)
-}
-
-func (a *authLimiter) countLocked(key string) int {
-	f, ok := a.failures[key]
-	if !ok {
-		return 0
-	}
-	if time.Since(f.last) > authFailWindow {
-		delete(a.failures, key)
-		return 0
-	}
-	return f.n
-}
-
-func (a *authLimiter) fail(user, host string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := time.Now()
-	for _, k := range []string{"u:" + user, "h:" + host} {
-		a.failures[k] = failCount{n: a.countLocked(k) + 1, last: now}
-	}
-	if len(a.failures) > 100000 { // bound memory under a credential-stuffing flood
-		for k, f := range a.failures {
-			if time.Since(f.last) > authFailWindow {
-				delete(a.failures, k)
-			}
-		}
-	}
-}
-
-func (a *authLimiter) succeed(user, host string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.failures, "u:"+user)
-	delete(a.failures, "h:"+host)
 }
 
 // rateWindow counts events per key in a sliding window.

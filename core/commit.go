@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/stamp-mail/stamp/storage"
 )
@@ -121,17 +122,44 @@ func (s *Service) commitJobs(ctx context.Context, jobs []*commitJob) {
 			merged.Inline[h] = b
 		}
 	}
-	err := s.store.Deliver(ctx, &merged)
+	err := s.deliverNotify(ctx, &merged)
 	if err != nil && len(jobs) > 1 {
 		// One bad job must not fail its neighbours: commit each alone.
 		for _, j := range jobs {
-			s.finishJob(ctx, j, s.store.Deliver(ctx, &j.batch))
+			s.finishJob(ctx, j, s.deliverNotify(ctx, &j.batch))
 		}
 		return
 	}
 	for _, j := range jobs {
 		s.finishJob(ctx, j, err)
 	}
+}
+
+// deliverNotify commits a batch and tells the other nodes of its messages:
+// within the transaction when the store can (one NOTIFY per group commit
+// in the same round trip as COMMIT), else right after it.
+func (s *Service) deliverNotify(ctx context.Context, b *storage.Batch) error {
+	if _, ok := s.store.(storage.TxNotifier); ok && len(b.Messages) > 0 {
+		b.Notices = func() []storage.Notice {
+			var out []storage.Notice
+			for _, p := range s.encodeEvents(newEvents(b.Messages)) {
+				out = append(out, storage.Notice{Channel: notifyChannel, Payload: p})
+			}
+			return out
+		}
+		return s.store.Deliver(ctx, b)
+	}
+	err := s.store.Deliver(ctx, b)
+	if n, ok := s.store.(storage.Notifier); ok && err == nil && len(b.Messages) > 0 {
+		for _, payload := range s.encodeEvents(newEvents(b.Messages)) {
+			nctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if nerr := n.Notify(nctx, notifyChannel, payload); nerr != nil {
+				s.log.Warn("notify other nodes failed", "err", nerr)
+			}
+			cancel()
+		}
+	}
+	return err
 }
 
 func (s *Service) finishJob(ctx context.Context, j *commitJob, err error) {

@@ -23,45 +23,36 @@ type Envelope struct {
 	// Resolved, if set, holds what CheckRecipient returned for each of
 	// Recipients (same order), so that Deliver need not look them up again
 	// (an SMTP session checks each RCPT before DATA); nil: Deliver resolves.
-	Resolved   []User
-	RemoteIP   net.IP
-	Helo       string
-	TLS        bool
-	AuthUser   string // authenticated submitter, "" for inbound MX mail
-	Proto      string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
-	ReceivedAt time.Time
+	Resolved []User
+	RemoteIP net.IP
+	Helo     string
+	TLS      bool
+	// EarlyTalker: the client sent data before the greeting (RFC 5321
+	// section 4.3.1), which the spam score counts against it.
+	EarlyTalker bool
+	AuthUser    string // authenticated submitter, "" for inbound MX mail
+	Proto       string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
+	ReceivedAt  time.Time
 }
 
 // CheckRecipient says whether mail for addr is accepted from an
-// unauthenticated client: nil for a local user, ErrNoSuchUser for an unknown
-// local address, ErrRelayDenied for other domains. Plus-addressing
-// (user+tag@domain) reaches user@domain.
+// unauthenticated client: nil for a routable local address (a user, an
+// alias, user+tag, postmaster@, abuse@, an SRS address of ours, a
+// catch-all; see routing.go), ErrNoSuchUser for an unknown local address,
+// ErrRelayDenied for other domains. The User is set when addr reaches
+// exactly one user directly, else it is the zero User.
 func (s *Service) CheckRecipient(ctx context.Context, addr string) (User, error) {
-	addr = strings.ToLower(strings.TrimSpace(addr))
-	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 || at == len(addr)-1 {
-		return User{}, fmt.Errorf("%w: invalid recipient %q", ErrInvalid, addr)
-	}
-	local, domain := addr[:at], addr[at+1:]
-	ok, err := s.IsLocalDomain(ctx, domain)
-	if err != nil {
+	r := &routed{}
+	if err := s.resolve(ctx, addr, "", "", 0, map[string]bool{}, r); err != nil {
 		return User{}, err
 	}
-	if !ok {
-		return User{}, ErrRelayDenied
+	if len(r.locals) == 1 && len(r.forwards) == 0 && r.locals[0].via == "" {
+		return r.locals[0].user, nil
 	}
-	u, err := s.store.GetUserByAddress(ctx, addr)
-	if errors.Is(err, storage.ErrNotFound) {
-		if i := strings.IndexByte(local, '+'); i > 0 {
-			u, err = s.store.GetUserByAddress(ctx, local[:i]+"@"+domain)
-		}
-	}
-	if errors.Is(err, storage.ErrNotFound) {
+	if len(r.locals) == 0 && len(r.forwards) == 0 {
 		return User{}, ErrNoSuchUser
-	} else if err != nil {
-		return User{}, temporary("look up recipient", err)
 	}
-	return u, nil
+	return User{}, nil
 }
 
 // Deliver runs the inbound pipeline for mail from outside: it resolves the
@@ -74,13 +65,18 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 		s.metrics.Rejected.Add(1)
 		return ErrTooBig
 	}
-	var users []User
-	var err error
-	if len(env.Resolved) > 0 && len(env.Resolved) == len(env.Recipients) {
-		users = distinctUsers(env.Resolved)
-	} else if users, err = s.resolveAll(ctx, env.Recipients); err != nil {
+	routes, err := s.route(ctx, env)
+	if err != nil {
 		return err
 	}
+	if len(routes.locals) == 0 && len(routes.forwards) == 0 {
+		return ErrNoSuchUser
+	}
+	if err := s.checkLoop(routes, raw); err != nil {
+		s.metrics.Rejected.Add(1)
+		return err
+	}
+	users := routes.users()
 	ids := make([]int64, len(users))
 	for i, u := range users {
 		ids[i] = u.ID
@@ -89,6 +85,7 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 	if s.judge != nil {
 		verdict, err = s.judge.Judge(ctx, check.Input{
 			RemoteIP: env.RemoteIP, Helo: env.Helo, MailFrom: env.MailFrom, Raw: raw, Recipients: ids,
+			HeloIsOurs: s.heloIsOurs(ctx, env.Helo, env.RemoteIP), EarlyTalker: env.EarlyTalker,
 		})
 		if err != nil {
 			return temporary("judge message", err)
@@ -103,39 +100,23 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 	full := append(prefix, raw...)
 
 	d := s.prepare(full, s.cfg.SegmentMinSize)
-	var batch storage.Batch
-	var extra [][]byte
-	var extraHashes []string
-	for _, u := range users {
-		role := storage.RoleInbox
-		var head []byte
-		if uv, ok := verdict.PerUser[u.ID]; ok {
-			if uv.Junk {
-				role = storage.RoleJunk
-			}
-			head = uv.Header
-		}
-		mb, err := s.roleMailbox(ctx, u.ID, role)
-		if err != nil {
-			return err
-		}
-		nm := d.newMessage(u.ID, mb, nil, env.receivedAt(), head)
-		if len(head) > 0 {
-			extra = append(extra, head)
-			extraHashes = append(extraHashes, nm.Segments[0].Hash)
-		}
-		batch.Messages = append(batch.Messages, nm)
+	plan, err := s.planDelivery(ctx, env, d, verdict, routes)
+	if err != nil {
+		s.metrics.Rejected.Add(1)
+		return err
 	}
-	hashes := make([]string, 0, len(d.segments)+len(extraHashes))
+	hashes := make([]string, 0, len(d.segments)+len(plan.hashes))
 	for _, sg := range d.segments {
 		hashes = append(hashes, sg.Hash)
 	}
-	if err := s.storeHashed(ctx, batch, append(d.blobs, extra...), append(hashes, extraHashes...)); err != nil {
+	blobs, hashes := plan.referenced(append(d.blobs, plan.blobs...), append(hashes, plan.hashes...))
+	if err := s.storeHashed(ctx, plan.batch, blobs, hashes); err != nil {
 		return err
 	}
 	s.metrics.Accepted.Add(1)
-	s.metrics.Delivered.Add(int64(len(batch.Messages)))
-	s.publishNew(ctx, batch.Messages)
+	s.metrics.Delivered.Add(int64(len(plan.batch.Messages)))
+	s.publishNew(ctx, plan.batch.Messages)
+	s.afterDelivery(ctx, env, d, plan)
 	s.noteFeedback(ctx, d.parsed, full, users)
 	return nil
 }
@@ -163,33 +144,6 @@ func rejection(v check.Verdict) error {
 		r.Message = "message refused by policy"
 	}
 	return r
-}
-
-// resolveAll maps recipients to distinct local users.
-func (s *Service) resolveAll(ctx context.Context, rcpts []string) ([]User, error) {
-	if len(rcpts) == 0 {
-		return nil, fmt.Errorf("%w: no recipients", ErrInvalid)
-	}
-	var users []User
-	for _, r := range rcpts {
-		u, err := s.CheckRecipient(ctx, r)
-		if err != nil {
-			return nil, fmt.Errorf("recipient %s: %w", r, err)
-		}
-		users = append(users, u)
-	}
-	return distinctUsers(users), nil
-}
-
-// distinctUsers returns us without repeated users (first occurrence kept).
-func distinctUsers(us []User) []User {
-	out := make([]User, 0, len(us))
-	for _, u := range us {
-		if !slices.ContainsFunc(out, func(x User) bool { return x.ID == u.ID }) {
-			out = append(out, u)
-		}
-	}
-	return out
 }
 
 // traceHeaders returns the Return-Path and Received fields (RFC 5321 section 4.4).
@@ -359,11 +313,19 @@ type roleKey struct {
 	role   string
 }
 
-// publishNew publishes a "new" event per stored message.
+// publishNew publishes a "new" event per stored message to this node's
+// subscribers. Other nodes were told by the commit itself (commitJobs), in
+// the delivery transaction where the store allows it, so every delivery
+// must go through commit.
 func (s *Service) publishNew(ctx context.Context, ms []*storage.NewMessage) {
+	s.publishLocal(newEvents(ms))
+}
+
+// newEvents are the "new" events of stored messages.
+func newEvents(ms []*storage.NewMessage) []Event {
 	evs := make([]Event, 0, len(ms))
 	for _, m := range ms {
 		evs = append(evs, Event{UserID: m.UserID, MailboxID: m.MailboxID, Kind: EventNew, MessageID: m.ID, UID: m.UID, ModSeq: m.ModSeq, Flags: m.Flags})
 	}
-	s.publish(ctx, evs...)
+	return evs
 }

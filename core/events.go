@@ -113,34 +113,43 @@ func (s *Service) Subscribe(userID int64) *Subscription { return s.bus.subscribe
 
 // publish sends events to local subscribers and, when the store can, to other nodes.
 func (s *Service) publish(ctx context.Context, evs ...Event) {
-	if len(evs) == 0 {
-		return
-	}
-	for i := range evs {
-		evs[i].Node = s.cfg.NodeID
-		s.bus.publish(evs[i])
-	}
+	s.publishLocal(evs)
 	n, ok := s.store.(storage.Notifier)
 	if !ok {
 		return
 	}
-	// Events from one commit travel together as one JSON array; NOTIFY
-	// payloads stay under 8000 bytes. Each event is encoded once.
-	var batch [][]byte
-	size := 0
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		payload := "[" + string(bytes.Join(batch, []byte(","))) + "]"
+	for _, payload := range s.encodeEvents(evs) {
 		nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		if err := n.Notify(nctx, notifyChannel, payload); err != nil {
 			s.log.Warn("notify other nodes failed", "err", err)
 		}
 		cancel()
+	}
+}
+
+// publishLocal sends events to this node's subscribers.
+func (s *Service) publishLocal(evs []Event) {
+	for i := range evs {
+		evs[i].Node = s.cfg.NodeID
+		s.bus.publish(evs[i])
+	}
+}
+
+// encodeEvents turns events into NOTIFY payloads: events from one commit
+// travel together as JSON arrays of under 8000 bytes (PostgreSQL's limit),
+// each event encoded once.
+func (s *Service) encodeEvents(evs []Event) []string {
+	var out []string
+	var batch [][]byte
+	size := 0
+	flush := func() {
+		if len(batch) > 0 {
+			out = append(out, "["+string(bytes.Join(batch, []byte(",")))+"]")
+		}
 		batch, size = nil, 0
 	}
 	for _, ev := range evs {
+		ev.Node = s.cfg.NodeID
 		b, _ := json.Marshal(ev)
 		if size+len(b) > 7000 {
 			flush()
@@ -149,6 +158,7 @@ func (s *Service) publish(ctx context.Context, evs ...Event) {
 		size += len(b) + 1
 	}
 	flush()
+	return out
 }
 
 // listenRemote republishes other nodes' events on the local bus.

@@ -276,6 +276,7 @@ func (s *Service) train(ctx context.Context, userID int64, from, to Mailbox, ms 
 			s.log.Warn("recording spam training failed", "user_id", userID, "err", err)
 		}
 	}
+	s.recordSenderVerdicts(ctx, userID, ms, spam)
 	if s.judge == nil {
 		return
 	}

@@ -118,13 +118,17 @@ func (s *Service) Bounce(ctx context.Context, it QueueItem, failed []BounceRecip
 		return fmt.Errorf("build DSN: %w", err)
 	}
 	s.metrics.Bounced.Add(1)
-	u, err := s.CheckRecipient(ctx, it.Sender)
+	u, remote, err := s.bounceTarget(ctx, it.Sender)
 	switch {
-	case err == nil:
+	case err == nil && remote == "":
 		return s.deliverTo(ctx, u.ID, storage.RoleInbox, raw)
-	case errors.Is(err, ErrRelayDenied):
+	case err == nil || errors.Is(err, ErrRelayDenied):
+		// A remote sender, or the original sender of a forward (SRS decoded).
+		if remote == "" {
+			remote = it.Sender
+		}
 		now := time.Now()
-		qi := &storage.QueueItem{Sender: "", Recipients: []string{it.Sender}, Segments: []storage.Segment{s.segment(raw)},
+		qi := &storage.QueueItem{Sender: "", Recipients: []string{remote}, Segments: []storage.Segment{s.segment(raw)},
 			Size: int64(len(raw)), State: storage.QueueQueued, NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}}
 		if err := s.store2(ctx, storage.Batch{Queue: []*storage.QueueItem{qi}}, [][]byte{raw}); err != nil {
 			return err

@@ -79,14 +79,20 @@ type Config struct {
 	SegmentMinSize  int           // attachments whose encoded body is at least this big get their own blob; default 2048
 	InlineMax       int           // blobs up to this size live in the metadata store (one fsync per commit); default 64 KiB
 	BcryptCost      int           // default 10
-	AuthFailDelay   time.Duration // base delay after a failed login, doubled per recent failure; default 250ms
+	AuthFailDelay   time.Duration // base spacing of login attempts past the free ones, doubled per attempt; default 250ms
+	AuthMaxDelay    time.Duration // largest spacing of login attempts; default 8s
+	AuthMaxWait     time.Duration // an attempt whose slot is further away is refused; default 30s
+	AuthFree        AuthFree      // attempts let through without spacing per key (throttle.go)
 	BlobGrace       time.Duration // how long an unreferenced blob is kept before collection; default 1h
+	BlobGraceShort  time.Duration // the same when the disk is short (blobgc.go); default 30s
+	BlobLowSpace    int64         // the disk is short below this many bytes available (or 5%); default 1 GiB
 	MaxBatch        int           // deliveries per group commit; default 128
 	Committers      int           // parallel group committers; default 1 (SQLite has one writer)
 	CacheBytes      int64         // LRU of message bytes; default 64 MiB
 	SendPerHour     int           // per-user submission limit per hour; 0 = default 500
 	SendPerDay      int           // per-user submission limit per day; 0 = default 2000
 	MaxRecipients   int           // per message; default 100
+	Routing         RoutingConfig // aliases, subaddressing, forwarding and Sieve
 }
 
 func (c *Config) setDefaults() {
@@ -108,8 +114,21 @@ func (c *Config) setDefaults() {
 	if c.AuthFailDelay == 0 {
 		c.AuthFailDelay = 250 * time.Millisecond
 	}
+	if c.AuthMaxDelay <= 0 {
+		c.AuthMaxDelay = 8 * time.Second
+	}
+	if c.AuthMaxWait <= 0 {
+		c.AuthMaxWait = 30 * time.Second
+	}
+	c.AuthFree.setDefaults()
 	if c.BlobGrace == 0 {
 		c.BlobGrace = time.Hour
+	}
+	if c.BlobGraceShort <= 0 {
+		c.BlobGraceShort = 30 * time.Second
+	}
+	if c.BlobLowSpace == 0 {
+		c.BlobLowSpace = 1 << 30
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 128
@@ -129,6 +148,7 @@ func (c *Config) setDefaults() {
 	if c.MaxRecipients == 0 {
 		c.MaxRecipients = 100
 	}
+	c.Routing.setDefaults()
 }
 
 // Deps are the service's collaborators. Store and Blobs are required.
@@ -156,6 +176,7 @@ type Service struct {
 	durable chan *commitJob // blob stage -> database stage
 	cache   *blobCache
 	auth    *authLimiter
+	rates   rateBook    // shared rate limits (ratelimit.go)
 	sends   *rateWindow // per hour
 	sendsD  *rateWindow // per day
 	metrics *Metrics
@@ -168,6 +189,12 @@ type Service struct {
 	domainsMu sync.Mutex
 	domains   map[string]bool // local domains, cached for domainCacheTTL
 	domainsAt time.Time
+
+	rcpts recipientCache // RCPT lookups (rcptcache.go)
+
+	srsMu     sync.Mutex
+	srsSecret []byte // see srs
+	sieves    scriptCache
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -243,22 +270,6 @@ func (s *Service) Close() {
 
 // Ping checks that storage answers.
 func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
-
-// runCollector removes blobs unreferenced for longer than BlobGrace.
-func (s *Service) runCollector(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.CollectBlobs(ctx, time.Now().Add(-s.cfg.BlobGrace)); err != nil {
-				s.log.Warn("blob collection failed", "err", err)
-			}
-		}
-	}
-}
 
 // CollectBlobs deletes blobs whose last reference went before olderThan and
 // returns how many were removed.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/stamp-mail/stamp/check"
+	"github.com/stamp-mail/stamp/message"
 	"github.com/stamp-mail/stamp/storage"
 )
 
@@ -51,9 +53,12 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 	if len(env.Recipients) > s.cfg.MaxRecipients {
 		return res, fmt.Errorf("%w: at most %d recipients per message", ErrRateLimited, s.cfg.MaxRecipients)
 	}
-	if !strings.EqualFold(env.MailFrom, u.Address) {
+	if ok, err := s.CanSendAs(ctx, u, env.MailFrom); err != nil {
+		return res, err
+	} else if !ok {
 		return res, fmt.Errorf("%w: envelope sender %q", ErrSenderNotAllowed, env.MailFrom)
 	}
+	sender := strings.ToLower(env.MailFrom)
 	// One parse serves the sender check and storage: the trace header
 	// prepended here does not change the From field.
 	full := append(s.traceHeaders(env, nil), raw...)
@@ -63,7 +68,9 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		return res, fmt.Errorf("%w: message has no From header", ErrInvalid)
 	}
 	for _, a := range p.From {
-		if !strings.EqualFold(a.Address, u.Address) {
+		if ok, err := s.CanSendAs(ctx, u, a.Address); err != nil {
+			return res, err
+		} else if !ok {
 			return res, fmt.Errorf("%w: From %q", ErrSenderNotAllowed, a.Address)
 		}
 	}
@@ -87,11 +94,20 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 	}
 	var local []User
 	var remote []string
+	lr := &routed{}
 	for _, r := range env.Recipients {
-		ru, err := s.CheckRecipient(ctx, r)
+		// Local addresses are routed (aliases, user+tag...); their
+		// external targets join the remote recipients.
+		rr := &routed{}
+		err := s.resolve(ctx, r, "", "", 0, map[string]bool{}, rr)
 		switch {
 		case err == nil:
-			local = append(local, ru)
+			for _, lt := range rr.locals {
+				lr.addLocal(lt)
+			}
+			for _, f := range rr.forwards {
+				remote = append(remote, f.targets...)
+			}
 		case errors.Is(err, ErrRelayDenied):
 			if s.isSuppressed(ctx, domainOf(u.Address), r) {
 				return res, fmt.Errorf("%s: %w", r, ErrSuppressed)
@@ -101,7 +117,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 			return res, err
 		}
 	}
-	local = distinctUsers(local)
+	local = lr.users()
 	now := env.receivedAt()
 	var batch storage.Batch
 	blobs := d.blobs
@@ -111,19 +127,20 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 	}
 	sentMsg := d.newMessage(u.ID, sent, []string{storage.FlagSeen}, now, nil)
 	batch.Messages = append(batch.Messages, sentMsg)
-	for _, lu := range local {
-		mb, err := s.roleMailbox(ctx, lu.ID, storage.RoleInbox)
-		if err != nil {
-			return res, err
-		}
-		batch.Messages = append(batch.Messages, d.newMessage(lu.ID, mb, nil, now, nil))
+	// Local recipients get what their Sieve scripts decide, as inbound mail does.
+	plan, err := s.planDelivery(ctx, env, d, check.Verdict{}, lr)
+	if err != nil {
+		return res, err
 	}
+	batch.Messages = append(batch.Messages, plan.batch.Messages...)
+	batch.Queue = append(batch.Queue, plan.batch.Queue...)
+	blobs = append(slices.Clip(blobs), plan.blobs...)
 	var qi *storage.QueueItem
 	if len(remote) > 0 {
 		segs := d.segments
 		size := int64(len(full))
 		if s.signer != nil {
-			sig, err := s.signer.SignHeaders(ctx, domainOf(u.Address), full)
+			sig, err := s.signer.SignHeaders(ctx, domainOf(sender), full)
 			if err != nil {
 				s.log.Warn("DKIM signing failed; sending unsigned", "user", u.Address, "err", err)
 			} else if len(sig) > 0 {
@@ -132,7 +149,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 				size += int64(len(sig))
 			}
 		}
-		qi = &storage.QueueItem{UserID: u.ID, Sender: u.Address, Recipients: remote, Segments: segs, Size: size,
+		qi = &storage.QueueItem{UserID: u.ID, Sender: sender, Recipients: remote, Segments: segs, Size: size,
 			State: storage.QueueQueued, NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}}
 		batch.Queue = append(batch.Queue, qi)
 	}
@@ -148,6 +165,8 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		s.WakeQueue()
 	}
 	s.publishNew(ctx, batch.Messages)
+	s.afterDelivery(ctx, env, d, plan)
+	s.recordCorrespondents(ctx, u.ID, env.Recipients, now)
 	return res, nil
 }
 
@@ -161,7 +180,8 @@ func (s *Service) Append(ctx context.Context, userID, mailboxID int64, flags []s
 	if int64(len(raw)) > s.cfg.MaxMessageBytes {
 		return Message{}, ErrTooBig
 	}
-	if _, err := s.store.GetMailbox(ctx, userID, mailboxID); err != nil {
+	mb, err := s.store.GetMailbox(ctx, userID, mailboxID)
+	if err != nil {
 		return Message{}, err
 	}
 	if date.IsZero() {
@@ -174,6 +194,15 @@ func (s *Service) Append(ctx context.Context, userID, mailboxID int64, flags []s
 	}
 	s.metrics.Delivered.Add(1)
 	s.publishNew(ctx, []*storage.NewMessage{nm})
+	if mb.Role == storage.RoleSent { // a client that sends elsewhere files its copy here
+		var to []string
+		for _, l := range [][]message.Address{d.parsed.To, d.parsed.Cc, d.parsed.Bcc} {
+			for _, a := range l {
+				to = append(to, a.Address)
+			}
+		}
+		s.recordCorrespondents(ctx, userID, to, date)
+	}
 	return s.store.GetMessage(ctx, userID, nm.ID)
 }
 

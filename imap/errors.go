@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/stamp-mail/stamp/core"
 )
@@ -29,7 +28,37 @@ var (
 	errCannot      = imapErr(imap.ResponseCodeCannot, "Operation not allowed")
 	errInvalid     = imapErr(imap.ResponseCodeCannot, "Invalid argument")
 	errRateLimited = imapErr(imap.ResponseCodeLimit, "Rate limit exceeded, try again later")
+	errAuthFailed  = imapErr(imap.ResponseCodeAuthenticationFailed, "Authentication failed")
 )
+
+// toIMAP maps a handler's result to its tagged response: nil is OK,
+// badArgs is BAD (a malformed command, RFC 9051 section 7.1.3), an
+// *imap.Error is itself, anything else goes through fail.
+func (s *session) toIMAP(err error) *imap.Error {
+	if err == nil {
+		return nil
+	}
+	var ba badArgs
+	if errors.As(err, &ba) {
+		return &imap.Error{Type: imap.StatusResponseTypeBad, Code: imap.ResponseCodeClientBug, Text: sanitize(string(ba))}
+	}
+	var ie *imap.Error
+	if errors.As(s.fail("command", err), &ie) {
+		return ie
+	}
+	return errServerBug
+}
+
+// sanitize keeps response text to printable ASCII.
+func sanitize(t string) string {
+	b := []byte(t)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
 
 // fail maps a core error to the IMAP reply (RFC 5530 response codes). Unknown
 // errors are logged with the connection's attributes and answered with
@@ -43,7 +72,7 @@ func (s *session) fail(op string, err error) error {
 	case errors.As(err, &ie):
 		return err
 	case errors.Is(err, core.ErrAuthFailed):
-		return imapserver.ErrAuthFailed
+		return errAuthFailed
 	case errors.Is(err, core.ErrNotFound):
 		return errNonExistent
 	case errors.Is(err, core.ErrExists):

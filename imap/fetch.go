@@ -1,26 +1,23 @@
 package imap
 
 import (
-	"bufio"
 	"bytes"
 	"container/list"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-message/textproto"
 
 	"github.com/stamp-mail/stamp/core"
-	"github.com/stamp-mail/stamp/storage"
 )
 
-// structCacheEntries bounds the cache of parsed BODYSTRUCTUREs.
+// structCacheEntries bounds the cache of rendered BODYSTRUCTUREs.
 const structCacheEntries = 4096
 
-// structCache is an LRU of parsed body structures keyed by the message's
+// structCache is an LRU of rendered body structures keyed by the message's
 // blob hashes: blobs are immutable, so entries never go stale.
 type structCache struct {
 	max int
@@ -32,14 +29,14 @@ type structCache struct {
 
 type structEntry struct {
 	key string
-	bs  imap.BodyStructure
+	bs  []byte
 }
 
 func newStructCache(n int) *structCache {
 	return &structCache{max: n, ll: list.New(), items: map[string]*list.Element{}}
 }
 
-func (c *structCache) get(k string) (imap.BodyStructure, bool) {
+func (c *structCache) get(k string) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[k]; ok {
@@ -49,7 +46,7 @@ func (c *structCache) get(k string) (imap.BodyStructure, bool) {
 	return nil, false
 }
 
-func (c *structCache) put(k string, bs imap.BodyStructure) {
+func (c *structCache) put(k string, bs []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.items[k]; ok {
@@ -72,12 +69,184 @@ func blobKey(m core.Message) string {
 	return b.String()
 }
 
-// msgData loads a message's bytes lazily, once per FETCH item set.
+// fetch item kinds.
+const (
+	fiUID = iota
+	fiFlags
+	fiInternalDate
+	fiSize
+	fiEnvelope
+	fiBody          // BODY (non-extensible structure)
+	fiBodyStructure // BODYSTRUCTURE
+	fiSection       // BODY[...], BODY.PEEK[...], RFC822, RFC822.HEADER, RFC822.TEXT
+	fiBinary        // BINARY[...], BINARY.PEEK[...]
+	fiBinarySize    // BINARY.SIZE[...]
+)
+
+type fetchItem struct {
+	kind int
+	name string // response name for sections ("BODY[1.MIME]", "RFC822")
+	sec  *imap.FetchItemBodySection
+}
+
+// fetchReq is a parsed FETCH: its items in request order. Fetch modifiers
+// (RFC 4466, e.g. CONDSTORE's CHANGEDSINCE) are parsed in cmdFetch.
+type fetchReq struct {
+	items   []fetchItem
+	setSeen bool
+	has     [fiBinarySize + 1]bool
+}
+
+// viewOnly reports whether every item is answered by the view.
+func (r *fetchReq) viewOnly() bool {
+	for _, it := range r.items {
+		switch it.kind {
+		case fiUID, fiFlags, fiInternalDate, fiSize:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (r *fetchReq) add(it fetchItem) {
+	if it.kind < fiSection && r.has[it.kind] {
+		return
+	}
+	r.has[it.kind] = true
+	r.items = append(r.items, it)
+}
+
+// fetchAtt parses one fetch attribute.
+func (p *parser) fetchAtt(r *fetchReq) {
+	if p.err != nil {
+		return
+	}
+	start := p.pos
+	for p.pos < len(p.b) && p.b[p.pos] != '[' && p.b[p.pos] != ' ' && p.b[p.pos] != ')' && p.b[p.pos] != '<' {
+		p.pos++
+	}
+	word := strings.ToUpper(string(p.b[start:p.pos]))
+	switch word {
+	case "ALL", "FAST", "FULL":
+		r.add(fetchItem{kind: fiFlags})
+		r.add(fetchItem{kind: fiInternalDate})
+		r.add(fetchItem{kind: fiSize})
+		if word != "FAST" {
+			r.add(fetchItem{kind: fiEnvelope})
+		}
+		if word == "FULL" {
+			r.add(fetchItem{kind: fiBody})
+		}
+	case "UID":
+		r.add(fetchItem{kind: fiUID})
+	case "FLAGS":
+		r.add(fetchItem{kind: fiFlags})
+	case "INTERNALDATE":
+		r.add(fetchItem{kind: fiInternalDate})
+	case "RFC822.SIZE":
+		r.add(fetchItem{kind: fiSize})
+	case "ENVELOPE":
+		r.add(fetchItem{kind: fiEnvelope})
+	case "BODYSTRUCTURE":
+		r.add(fetchItem{kind: fiBodyStructure})
+	case "RFC822":
+		r.setSeen = true
+		r.add(fetchItem{kind: fiSection, name: "RFC822", sec: &imap.FetchItemBodySection{}})
+	case "RFC822.HEADER":
+		r.add(fetchItem{kind: fiSection, name: "RFC822.HEADER", sec: &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}})
+	case "RFC822.TEXT":
+		r.setSeen = true
+		r.add(fetchItem{kind: fiSection, name: "RFC822.TEXT", sec: &imap.FetchItemBodySection{Specifier: imap.PartSpecifierText}})
+	case "BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE":
+		if p.peek() != '[' {
+			if word == "BODY" {
+				r.add(fetchItem{kind: fiBody})
+				return
+			}
+			p.fail("%s needs a section", word)
+			return
+		}
+		p.pos++
+		secStart := p.pos
+		part, spec, fieldsList, not := p.section()
+		if p.err != nil {
+			return
+		}
+		sec := &imap.FetchItemBodySection{Part: part, Specifier: spec, Peek: strings.HasSuffix(word, ".PEEK")}
+		if fieldsList != nil {
+			if not {
+				sec.HeaderFieldsNot = fieldsList
+			} else {
+				sec.HeaderFields = fieldsList
+			}
+		}
+		kind := fiSection
+		base := "BODY"
+		if strings.HasPrefix(word, "BINARY") {
+			kind, base = fiBinary, "BINARY"
+			if spec != imap.PartSpecifierNone {
+				p.fail("BINARY takes part numbers only")
+				return
+			}
+			if word == "BINARY.SIZE" {
+				kind, base = fiBinarySize, "BINARY.SIZE"
+			}
+		}
+		name := base + "[" + strings.ToUpper(string(p.b[secStart:p.pos-1])) + "]"
+		if p.consume('<') {
+			off := p.number()
+			p.expect('.')
+			n := p.number()
+			if n == 0 && p.err == nil {
+				p.fail("Partial length must not be 0")
+			}
+			p.expect('>')
+			sec.Partial = &imap.SectionPartial{Offset: int64(off), Size: int64(n)}
+			name += "<" + strconv.FormatUint(uint64(off), 10) + ">"
+			if kind == fiBinarySize {
+				p.fail("BINARY.SIZE takes no partial")
+			}
+		}
+		if !sec.Peek && kind != fiBinarySize {
+			r.setSeen = true
+		}
+		r.add(fetchItem{kind: kind, name: name, sec: sec})
+	default:
+		p.fail("Unknown FETCH item %q", clip([]byte(word)))
+	}
+}
+
+// cmdFetch: FETCH and UID FETCH (RFC 9051 section 6.4.5, RFC 3516 BINARY).
+func cmdFetch(s *session, c *command, p *parser) error {
+	uid := c.name == "UID FETCH"
+	set := p.numSet(uid)
+	p.sp()
+	r := &fetchReq{}
+	if uid {
+		r.add(fetchItem{kind: fiUID})
+	}
+	if p.peek() == '(' {
+		p.list(false, func() { p.fetchAtt(r) })
+	} else {
+		p.fetchAtt(r)
+	}
+	if p.consume(' ') {
+		p.list(false, func() { p.fail("Unsupported FETCH modifier %q", p.atom()) })
+	}
+	if p.end(); p.err != nil {
+		return p.err
+	}
+	return s.fetch(set, r)
+}
+
+// msgData loads a message's bytes lazily, once per message.
 type msgData struct {
-	s   *session
-	m   core.Message
-	hdr []byte
-	raw []byte
+	s    *session
+	m    core.Message
+	hdr  []byte
+	raw  []byte
+	root *part
 }
 
 func (d *msgData) header() ([]byte, error) {
@@ -106,43 +275,46 @@ func (d *msgData) full() ([]byte, error) {
 	return d.raw, nil
 }
 
-// Fetch implements imapserver.Session (RFC 9051 section 6.4.5, RFC 3516
-// BINARY). Header-only items read the header section only; BODY[] and
-// BODY[TEXT] stream from core.OpenMessage; other sections parse the message.
-func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
-	defer s.enter()()
-	v := s.sel
-	if v == nil {
-		return errNoSelected
+func (d *msgData) tree() (*part, error) {
+	if d.root == nil {
+		raw, err := d.full()
+		if err != nil {
+			return nil, err
+		}
+		d.root = parseMIME(raw)
 	}
-	idxs := s.resolve(numSet)
-	ms, err := s.load(idxs)
-	if err != nil {
-		return s.fail("fetch", err)
+	return d.root, nil
+}
+
+func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
+	v := s.sel
+	idxs := s.resolve(set)
+	var ms []core.Message
+	if r.viewOnly() {
+		// UID, FLAGS, INTERNALDATE and RFC822.SIZE come from the view.
+		ms = make([]core.Message, 0, len(idxs))
+		for _, i := range idxs {
+			ms = append(ms, v.msg(i, v.mb.ID))
+		}
+	} else {
+		var err error
+		if ms, err = s.load(idxs); err != nil {
+			return s.fail("fetch", err)
+		}
 	}
 	// Non-PEEK body fetches set \Seen (RFC 9051 section 6.4.5); the new
 	// flags are then part of the response.
-	setSeen := false
-	if !v.readOnly {
-		for _, bs := range options.BodySection {
-			setSeen = setSeen || !bs.Peek
-		}
-		for _, bs := range options.BinarySection {
-			setSeen = setSeen || !bs.Peek
-		}
-	}
-	writeFlags := options.Flags
-	if setSeen {
+	if r.setSeen && !v.readOnly {
 		var ids []int64
 		pos := map[int64]int{}
 		for k, m := range ms {
-			if !hasFlag(m.Flags, storage.FlagSeen) {
+			if !hasFlag(m.Flags, core.FlagSeen) {
 				ids = append(ids, m.ID)
 				pos[m.ID] = k
 			}
 		}
 		if len(ids) > 0 {
-			changed, err := s.srv.opts.Core.UpdateFlags(s.ctx, s.user.ID, v.mb.ID, ids, core.FlagsAdd, []string{storage.FlagSeen})
+			changed, err := s.srv.opts.Core.UpdateFlags(s.ctx, s.user.ID, v.mb.ID, ids, core.FlagsAdd, []string{core.FlagSeen})
 			if err != nil {
 				return s.fail("fetch", err)
 			}
@@ -151,18 +323,23 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 				if k, ok := pos[c.ID]; ok {
 					ms[k].Flags = c.Flags
 				}
+				if i := v.index(c.UID); i >= 0 && v.ids[i] == c.ID {
+					v.update(i, c.Flags, c.ModSeq)
+				}
 			}
-			writeFlags = true
+			r.add(fetchItem{kind: fiFlags})
 		}
 	}
-	rev2 := s.rev2()
 	for _, m := range ms {
 		i := v.index(m.UID)
 		if i < 0 {
 			continue
 		}
-		if err := s.fetchOne(w, uint32(i+1), m, options, writeFlags, rev2); err != nil {
+		if err := s.fetchOne(uint32(i+1), m, r); err != nil {
 			return err
+		}
+		if s.w.err != nil {
+			return s.w.err
 		}
 	}
 	return nil
@@ -177,178 +354,219 @@ func hasFlag(fs []string, f string) bool {
 	return false
 }
 
-func (s *session) fetchOne(w *imapserver.FetchWriter, seq uint32, m core.Message, o *imap.FetchOptions, writeFlags, rev2 bool) error {
+// section is prepared data for one section item.
+type section struct {
+	data   []byte
+	nilVal bool
+	stream bool  // BODY[] or BODY[TEXT] of a message not in memory
+	skip   int64 // stream: bytes to skip
+	size   int64 // stream: bytes to copy
+	bin    bool  // literal8
+}
+
+// fetchOne reads what the items need, then writes one FETCH response. A
+// storage error before writing becomes NO; one while streaming ends the
+// connection (the literal has started).
+func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
 	d := &msgData{s: s, m: m}
-	// Read what the items need before starting the response, so that a
-	// storage error becomes a NO instead of a truncated FETCH.
-	var env *imap.Envelope
-	if o.Envelope {
-		h, err := d.header()
-		if err != nil {
-			return s.fail("fetch", err)
-		}
-		env = imapserver.ExtractEnvelope(parseHeader(h))
-	}
-	var bs imap.BodyStructure
-	if o.BodyStructure != nil {
-		key := blobKey(m)
-		var ok bool
-		if bs, ok = s.srv.bs.get(key); !ok {
-			raw, err := d.full()
-			if err != nil {
-				return s.fail("fetch", err)
-			}
-			bs = imapserver.ExtractBodyStructure(bytes.NewReader(raw))
-			s.srv.bs.put(key, bs)
-		}
-	}
-	type section struct {
-		item   *imap.FetchItemBodySection
-		data   []byte
-		stream bool  // BODY[] or BODY[TEXT]: copied from OpenMessage
-		skip   int64 // stream: bytes to skip
-		size   int64 // stream: bytes to copy
-	}
-	secs := make([]section, 0, len(o.BodySection))
-	for _, item := range o.BodySection {
-		sec := section{item: item}
-		switch {
-		case len(item.Part) == 0 && item.Specifier == imap.PartSpecifierNone:
-			sec.stream, sec.skip, sec.size = true, 0, m.Size
-		case len(item.Part) == 0 && item.Specifier == imap.PartSpecifierText:
-			sec.stream, sec.skip, sec.size = true, min(m.HeaderSize, m.Size), m.Size-min(m.HeaderSize, m.Size)
-		case len(item.Part) == 0 && item.Specifier == imap.PartSpecifierHeader:
+	var env []kv
+	secs := make([]section, len(r.items))
+	var bsBody, bsExt []byte
+	for k, it := range r.items {
+		switch it.kind {
+		case fiEnvelope:
 			h, err := d.header()
 			if err != nil {
 				return s.fail("fetch", err)
 			}
-			sec.data = imapserver.ExtractBodySection(bytes.NewReader(h), item)
-		default:
-			raw, err := d.full()
+			env = fields(h)
+		case fiBody, fiBodyStructure:
+			ext := it.kind == fiBodyStructure
+			key := blobKey(m)
+			if ext {
+				key += "x"
+			}
+			bs, ok := s.srv.bs.get(key)
+			if !ok {
+				root, err := d.tree()
+				if err != nil {
+					return s.fail("fetch", err)
+				}
+				tw := &respWriter{bw: nil}
+				var buf bytes.Buffer
+				tw.bw = newBufWriter(&buf)
+				tw.writeBodyStructure(d.raw, root, ext)
+				tw.flush()
+				bs = buf.Bytes()
+				s.srv.bs.put(key, bs)
+			}
+			if ext {
+				bsExt = bs
+			} else {
+				bsBody = bs
+			}
+		case fiSection:
+			sec, err := s.prepareSection(d, it.sec)
 			if err != nil {
 				return s.fail("fetch", err)
 			}
-			sec.data = imapserver.ExtractBodySection(bytes.NewReader(raw), item)
+			secs[k] = sec
+		case fiBinary, fiBinarySize:
+			root, err := d.tree()
+			if err != nil {
+				return s.fail("fetch", err)
+			}
+			data, ok, err := binarySection(d.raw, root, it.sec.Part)
+			if err != nil {
+				return imapErr(imap.ResponseCodeUnknownCTE, "Cannot decode this part's transfer encoding")
+			}
+			if !ok {
+				secs[k] = section{nilVal: true}
+				continue
+			}
+			if it.sec.Partial != nil {
+				data = partial(data, it.sec.Partial)
+			}
+			secs[k] = section{data: data, bin: bytes.IndexByte(data, 0) >= 0}
 		}
-		if sec.stream && item.Partial != nil {
+	}
+	w := s.w
+	w.lock()
+	defer w.unlock()
+	w.raw("* ")
+	w.num(seq)
+	w.raw(" FETCH (")
+	for k, it := range r.items {
+		if k > 0 {
+			w.sp()
+		}
+		switch it.kind {
+		case fiUID:
+			w.raw("UID ")
+			w.num(m.UID)
+		case fiFlags:
+			w.raw("FLAGS ")
+			w.flagList(s.flags(m, s.rev2))
+		case fiInternalDate:
+			w.raw(`INTERNALDATE "`)
+			w.raw(m.InternalDate.Format("_2-Jan-2006 15:04:05 -0700"))
+			w.byte1('"')
+		case fiSize:
+			w.raw("RFC822.SIZE ")
+			w.num64(uint64(m.Size))
+		case fiEnvelope:
+			w.raw("ENVELOPE ")
+			w.writeEnvelope(env)
+		case fiBody:
+			w.raw("BODY ")
+			w.bytes(bsBody)
+		case fiBodyStructure:
+			w.raw("BODYSTRUCTURE ")
+			w.bytes(bsExt)
+		case fiBinarySize:
+			w.raw(it.name)
+			w.sp()
+			if secs[k].nilVal {
+				w.raw("NIL")
+			} else {
+				w.num64(uint64(len(secs[k].data)))
+			}
+		case fiSection, fiBinary:
+			w.raw(it.name)
+			w.sp()
+			sec := secs[k]
+			switch {
+			case sec.nilVal:
+				w.raw("NIL")
+			case sec.stream:
+				if err := s.streamSection(d, sec.skip, sec.size); err != nil {
+					return err
+				}
+			default:
+				if sec.bin {
+					w.byte1('~')
+				}
+				w.literal(int64(len(sec.data)))
+				w.bytes(sec.data)
+			}
+		}
+	}
+	w.raw(")\r\n")
+	return w.err
+}
+
+func partial(data []byte, pr *imap.SectionPartial) []byte {
+	off := min(pr.Offset, int64(len(data)))
+	data = data[off:]
+	return data[:min(pr.Size, int64(len(data)))]
+}
+
+// prepareSection gets a BODY[...] ready: header-only sections read the
+// header, BODY[] and BODY[TEXT] stream, others parse the message.
+func (s *session) prepareSection(d *msgData, item *imap.FetchItemBodySection) (section, error) {
+	m := d.m
+	var sec section
+	switch {
+	case len(item.Part) == 0 && item.Specifier == imap.PartSpecifierNone:
+		sec.stream, sec.skip, sec.size = true, 0, m.Size
+	case len(item.Part) == 0 && item.Specifier == imap.PartSpecifierText:
+		sec.stream, sec.skip, sec.size = true, min(m.HeaderSize, m.Size), m.Size-min(m.HeaderSize, m.Size)
+	case len(item.Part) == 0 && item.Specifier == imap.PartSpecifierHeader:
+		h, err := d.header()
+		if err != nil {
+			return sec, err
+		}
+		root := &part{hdr: 0, body: len(h), end: len(h)}
+		sec.data = bodySection(h, root, item)
+	default:
+		root, err := d.tree()
+		if err != nil {
+			return sec, err
+		}
+		sec.data = bodySection(d.raw, root, item)
+		if sec.data == nil {
+			sec.data = []byte{}
+		}
+	}
+	if item.Partial != nil {
+		if sec.stream {
 			off := min(item.Partial.Offset, sec.size)
 			sec.skip += off
 			sec.size = min(item.Partial.Size, sec.size-off)
-		}
-		secs = append(secs, sec)
-	}
-	var bins [][]byte
-	for _, item := range o.BinarySection {
-		raw, err := d.full()
-		if err != nil {
-			return s.fail("fetch", err)
-		}
-		bins = append(bins, imapserver.ExtractBinarySection(bytes.NewReader(raw), item))
-	}
-	var binSizes []uint32
-	for _, item := range o.BinarySectionSize {
-		raw, err := d.full()
-		if err != nil {
-			return s.fail("fetch", err)
-		}
-		binSizes = append(binSizes, imapserver.ExtractBinarySectionSize(bytes.NewReader(raw), item))
-	}
-
-	rw := w.CreateMessage(seq)
-	if o.UID {
-		rw.WriteUID(imap.UID(m.UID))
-	}
-	if writeFlags {
-		rw.WriteFlags(s.flags(m, rev2))
-	}
-	if o.InternalDate {
-		rw.WriteInternalDate(m.InternalDate)
-	}
-	if o.RFC822Size {
-		rw.WriteRFC822Size(m.Size)
-	}
-	if env != nil {
-		rw.WriteEnvelope(env)
-	}
-	if bs != nil {
-		rw.WriteBodyStructure(bs)
-	}
-	for _, sec := range secs {
-		if !sec.stream {
-			lw := rw.WriteBodySection(sec.item, int64(len(sec.data)))
-			if _, err := lw.Write(sec.data); err != nil {
-				lw.Close()
-				rw.Close()
-				return err
-			}
-			if err := lw.Close(); err != nil {
-				rw.Close()
-				return err
-			}
-			continue
-		}
-		if err := s.streamSection(rw, d, sec.item, sec.skip, sec.size); err != nil {
-			rw.Close()
-			return err
+		} else {
+			sec.data = partial(sec.data, item.Partial)
 		}
 	}
-	for k, item := range o.BinarySection {
-		lw := rw.WriteBinarySection(item, int64(len(bins[k])))
-		if _, err := lw.Write(bins[k]); err != nil {
-			lw.Close()
-			rw.Close()
-			return err
-		}
-		if err := lw.Close(); err != nil {
-			rw.Close()
-			return err
-		}
-	}
-	for k, item := range o.BinarySectionSize {
-		rw.WriteBinarySectionSize(item, binSizes[k])
-	}
-	return rw.Close()
+	return sec, nil
 }
 
-// streamSection writes size bytes of the message starting at skip. Messages
-// already in memory are sliced; others stream from the blob store.
-func (s *session) streamSection(rw *imapserver.FetchResponseWriter, d *msgData, item *imap.FetchItemBodySection, skip, size int64) error {
-	lw := rw.WriteBodySection(item, size)
+// streamSection writes a literal of size bytes of the message starting at
+// skip (lock held). Messages already in memory are sliced; others stream
+// from the blob store.
+func (s *session) streamSection(d *msgData, skip, size int64) error {
+	w := s.w
 	if d.raw != nil {
 		if skip+size > int64(len(d.raw)) {
-			lw.Close()
 			return fmt.Errorf("imap: message %d is %d bytes, its row says %d", d.m.ID, len(d.raw), d.m.Size)
 		}
-		_, err := lw.Write(d.raw[skip : skip+size])
-		if cerr := lw.Close(); err == nil {
-			err = cerr
-		}
-		return err
+		w.literal(size)
+		w.bytes(d.raw[skip : skip+size])
+		return w.err
 	}
 	r, err := s.srv.opts.Core.OpenMessage(s.ctx, d.m)
 	if err != nil {
-		// The literal has started: the connection cannot recover.
-		lw.Close()
+		// Nothing of the literal is written yet, but the FETCH line is:
+		// the connection cannot recover.
 		return fmt.Errorf("imap: open message %d: %w", d.m.ID, err)
 	}
 	defer r.Close()
 	if skip > 0 {
 		if _, err := io.CopyN(io.Discard, r, skip); err != nil {
-			lw.Close()
 			return fmt.Errorf("imap: read message %d: %w", d.m.ID, err)
 		}
 	}
-	if _, err := io.CopyN(lw, r, size); err != nil {
-		lw.Close()
+	if err := w.copyLiteral(size, r); err != nil {
 		return fmt.Errorf("imap: read message %d: %w", d.m.ID, err)
 	}
-	return lw.Close()
-}
-
-func parseHeader(h []byte) textproto.Header {
-	hdr, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(h)))
-	if err != nil {
-		return textproto.Header{}
-	}
-	return hdr
+	return nil
 }

@@ -59,6 +59,9 @@ func FuzzCommands(f *testing.F) {
 				alive(t, e.addr)
 				return // the server may end the connection on garbage
 			}
+			if strings.Contains(l, "[SERVERBUG]") {
+				t.Errorf("command %q: got %q, want no SERVERBUG for client input", line, l)
+			}
 			if strings.HasPrefix(l, "z ") {
 				return
 			}

@@ -1,15 +1,15 @@
 package imap
 
 import (
-	"io"
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/stamp-mail/stamp/core"
-	"github.com/stamp-mail/stamp/storage"
 )
 
 // storeFlags converts client flags for storage: \Recent cannot be set
@@ -36,37 +36,85 @@ func canonicalFlag(f string) string {
 	return f
 }
 
-// Append implements imapserver.Session (RFC 9051 section 6.3.12 with
-// UIDPLUS APPENDUID). The message goes through core.Append, which commits
-// it before we answer OK.
-func (s *session) Append(name string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
-	defer s.enter()()
+// cmdAppend: RFC 9051 section 6.3.12 with UIDPLUS APPENDUID (RFC 4315)
+// and BINARY literal8 (RFC 3516). The message goes through core.Append,
+// which commits it before we answer OK. The reader already refused a
+// literal over AppendLimit (NO [TOOBIG]) before reading it.
+func cmdAppend(s *session, c *command, p *parser) error {
+	name := p.mailbox()
+	p.sp()
+	var flags []imap.Flag
+	var date time.Time
+	if p.peek() == '(' {
+		flags = p.flagList()
+		p.sp()
+	}
+	if p.peek() == '"' {
+		date = p.dateTime()
+		p.sp()
+	}
+	raw, bin := p.literal(true)
+	if p.end(); p.err != nil {
+		return p.err
+	}
+	if bin {
+		raw = convertBinary(raw)
+	}
 	svc := s.srv.opts.Core
 	mb, err := svc.GetMailboxByName(s.ctx, s.user.ID, name)
 	if err != nil {
-		return nil, s.failDest("append", err)
+		return s.failDest("append", err)
 	}
-	if r.Size() > s.srv.opts.AppendLimit {
-		return nil, errTooBig
+	if int64(len(raw)) > s.srv.opts.AppendLimit {
+		return errTooBig
 	}
-	raw, err := io.ReadAll(io.LimitReader(r, r.Size()))
+	if len(raw) == 0 {
+		return imapErr(imap.ResponseCodeCannot, "Empty message")
+	}
+	m, err := svc.Append(s.ctx, s.user.ID, mb.ID, storeFlags(flags), date, raw)
 	if err != nil {
-		return nil, err
+		return s.fail("append", err)
 	}
-	m, err := svc.Append(s.ctx, s.user.ID, mb.ID, storeFlags(options.Flags), options.Time, raw)
-	if err != nil {
-		return nil, s.fail("append", err)
-	}
-	return &imap.AppendData{UID: imap.UID(m.UID), UIDValidity: mb.UIDValidity}, nil
+	return okCode(imap.ResponseCode(fmt.Sprintf("APPENDUID %d %d", mb.UIDValidity, m.UID)), "Append completed")
 }
 
-// Store implements imapserver.Session (RFC 9051 section 6.4.6).
-func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
-	defer s.enter()()
-	v := s.sel
-	if v == nil {
-		return errNoSelected
+// cmdStore: RFC 9051 section 6.4.6. Store modifiers (RFC 4466, e.g.
+// CONDSTORE's UNCHANGEDSINCE) are parsed here.
+func cmdStore(s *session, c *command, p *parser) error {
+	uid := c.name == "UID STORE"
+	set := p.numSet(uid)
+	p.sp()
+	if p.peek() == '(' {
+		p.list(false, func() { p.fail("Unsupported STORE modifier %q", p.atom()) })
+		p.sp()
 	}
+	var f imap.StoreFlags
+	item := strings.ToUpper(p.atom())
+	switch {
+	case strings.HasPrefix(item, "+"):
+		f.Op, item = imap.StoreFlagsAdd, item[1:]
+	case strings.HasPrefix(item, "-"):
+		f.Op, item = imap.StoreFlagsDel, item[1:]
+	default:
+		f.Op = imap.StoreFlagsSet
+	}
+	switch item {
+	case "FLAGS":
+	case "FLAGS.SILENT":
+		f.Silent = true
+	default:
+		p.fail("Expected FLAGS, +FLAGS or -FLAGS")
+	}
+	p.sp()
+	f.Flags = p.flags()
+	if p.end(); p.err != nil {
+		return p.err
+	}
+	return s.store(set, &f, uid)
+}
+
+func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool) error {
+	v := s.sel
 	if v.readOnly {
 		return errReadOnly
 	}
@@ -92,35 +140,46 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	for _, m := range changed {
 		v.own[m.ModSeq] = true
 		v.noteFlags(m.Flags)
+		if i := v.index(m.UID); i >= 0 && v.ids[i] == m.ID {
+			v.update(i, m.Flags, m.ModSeq)
+		}
 	}
 	if flags.Silent {
 		return nil
 	}
-	ms, err := s.load(idxs)
-	if err != nil {
-		return s.fail("store", err)
+	ms := make([]core.Message, 0, len(idxs))
+	for _, i := range idxs {
+		ms = append(ms, v.msg(i, v.mb.ID))
 	}
-	rev2 := s.rev2()
+	rev2 := s.rev2
+	if err := s.writeFlagsUpdate(updates{s}); err != nil { // new keywords first (RFC 9051 section 7.3.5)
+		return err
+	}
 	for _, m := range ms {
 		i := v.index(m.UID)
 		if i < 0 {
 			continue
 		}
-		rw := w.CreateMessage(uint32(i + 1))
-		rw.WriteUID(imap.UID(m.UID))
-		rw.WriteFlags(s.flags(m, rev2))
-		if err := rw.Close(); err != nil {
-			return err
+		w := s.w
+		w.lock()
+		w.raw("* ")
+		w.num(uint32(i + 1))
+		w.raw(" FETCH (")
+		if uid {
+			w.raw("UID ")
+			w.num(m.UID)
+			w.sp()
 		}
+		w.raw("FLAGS ")
+		w.flagList(s.flags(m, rev2))
+		w.raw(")\r\n")
+		w.unlock()
 	}
 	return nil
 }
 
 // dest finds the target of COPY or MOVE.
 func (s *session) dest(op, name string) (core.Mailbox, error) {
-	if s.sel == nil {
-		return core.Mailbox{}, errNoSelected
-	}
 	mb, err := s.srv.opts.Core.GetMailboxByName(s.ctx, s.user.ID, name)
 	if err != nil {
 		return core.Mailbox{}, s.failDest(op, err)
@@ -136,6 +195,11 @@ func (s *session) idsOf(idxs []int) []int64 {
 	return ids
 }
 
+// copyUID returns the COPYUID response code (RFC 4315 section 3).
+func copyUID(d *imap.CopyData) imap.ResponseCode {
+	return imap.ResponseCode(fmt.Sprintf("COPYUID %d %s %s", d.UIDValidity, d.SourceUIDs.String(), d.DestUIDs.String()))
+}
+
 func copyData(mb core.Mailbox, moved []core.Moved) *imap.CopyData {
 	if len(moved) == 0 {
 		return nil
@@ -148,28 +212,42 @@ func copyData(mb core.Mailbox, moved []core.Moved) *imap.CopyData {
 	return d
 }
 
-// Copy implements imapserver.Session (RFC 9051 section 6.4.7, COPYUID).
-func (s *session) Copy(numSet imap.NumSet, name string) (*imap.CopyData, error) {
-	defer s.enter()()
+// cmdCopy: RFC 9051 section 6.4.7 with COPYUID.
+func cmdCopy(s *session, c *command, p *parser) error {
+	set := p.numSet(c.name == "UID COPY")
+	p.sp()
+	name := p.mailbox()
+	if p.end(); p.err != nil {
+		return p.err
+	}
 	mb, err := s.dest("copy", name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	idxs := s.resolve(numSet)
+	idxs := s.resolve(set)
 	if len(idxs) == 0 {
-		return nil, nil
+		return nil
 	}
 	copied, err := s.srv.opts.Core.Copy(s.ctx, s.user.ID, s.sel.mb.ID, s.idsOf(idxs), mb.ID)
 	if err != nil {
-		return nil, s.fail("copy", err)
+		return s.fail("copy", err)
 	}
-	return copyData(mb, copied), nil
+	if d := copyData(mb, copied); d != nil {
+		return okCode(copyUID(d), "Copy completed")
+	}
+	return nil
 }
 
-// Move implements imapserver.SessionMove (RFC 6851). core.Move records spam
-// training when messages enter or leave Junk.
-func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, name string) error {
-	defer s.enter()()
+// cmdMove: RFC 6851. core.Move records spam training when messages enter
+// or leave Junk. A move into the selected mailbox itself gives the
+// messages new UIDs (a copy, then an expunge of the originals).
+func cmdMove(s *session, c *command, p *parser) error {
+	set := p.numSet(c.name == "UID MOVE")
+	p.sp()
+	name := p.mailbox()
+	if p.end(); p.err != nil {
+		return p.err
+	}
 	mb, err := s.dest("move", name)
 	if err != nil {
 		return err
@@ -178,23 +256,27 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, name string
 	if v.readOnly {
 		return errReadOnly
 	}
-	if mb.ID == v.mb.ID {
-		return errSameMailbox
-	}
-	idxs := s.resolve(numSet)
+	idxs := s.resolve(set)
 	if len(idxs) == 0 {
 		return nil
 	}
-	moved, err := s.srv.opts.Core.Move(s.ctx, s.user.ID, v.mb.ID, s.idsOf(idxs), mb.ID)
-	if err != nil {
+	svc := s.srv.opts.Core
+	var moved []core.Moved
+	if mb.ID == v.mb.ID {
+		ids := s.idsOf(idxs)
+		if moved, err = svc.Copy(s.ctx, s.user.ID, v.mb.ID, ids, mb.ID); err != nil {
+			return s.fail("move", err)
+		}
+		if _, err := svc.Expunge(s.ctx, s.user.ID, v.mb.ID, ids); err != nil {
+			return s.fail("move", err)
+		}
+	} else if moved, err = svc.Move(s.ctx, s.user.ID, v.mb.ID, s.idsOf(idxs), mb.ID); err != nil {
 		return s.fail("move", err)
 	}
 	if d := copyData(mb, moved); d != nil {
-		if err := w.WriteCopyData(d); err != nil {
-			return err
-		}
+		s.untagged("OK [" + string(copyUID(d)) + "] Moved")
 	}
-	return s.expunged(w, moved2uids(moved))
+	return s.expunged(updates{s}, moved2uids(moved))
 }
 
 func moved2uids(ms []core.Moved) []uint32 {
@@ -228,35 +310,49 @@ func (s *session) expunged(w interface{ WriteExpunge(uint32) error }, uids []uin
 
 func sortDesc(a []int) { sort.Sort(sort.Reverse(sort.IntSlice(a))) }
 
-// Expunge implements imapserver.Session: EXPUNGE, UID EXPUNGE (UIDPLUS) and
-// the silent expunge of CLOSE. In a read-only mailbox it does nothing.
-func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
-	defer s.enter()()
-	v := s.sel
-	if v == nil {
-		return errNoSelected
+// cmdExpunge: EXPUNGE (RFC 9051 section 6.4.3) and UID EXPUNGE (RFC 4315
+// section 2.1).
+func cmdExpunge(s *session, c *command, p *parser) error {
+	var set *imap.UIDSet
+	if c.name == "UID EXPUNGE" {
+		us, _ := p.numSet(true).(imap.UIDSet)
+		if imap.IsSearchRes(us) {
+			us = savedSet(s.sel.saved)
+		}
+		set = &us
 	}
+	if p.end(); p.err != nil {
+		return p.err
+	}
+	return s.expunge(set, true)
+}
+
+// savedSet is the SEARCHRES result as a UID set.
+func savedSet(uids []uint32) imap.UIDSet {
+	var set imap.UIDSet
+	for _, u := range uids {
+		set.AddNum(imap.UID(u))
+	}
+	if set == nil {
+		set = imap.UIDSet{}
+	}
+	return set
+}
+
+// expunge removes the messages flagged \Deleted (within uids when given);
+// report says whether EXPUNGE responses are written (not for CLOSE).
+func (s *session) expunge(uids *imap.UIDSet, report bool) error {
+	v := s.sel
 	if v.readOnly {
 		return nil
 	}
-	all := make([]int, len(v.uids))
-	for i := range all {
-		all[i] = i
-	}
-	ms, err := s.load(all)
-	if err != nil {
-		return s.fail("expunge", err)
-	}
 	var ids []int64
-	for _, m := range ms {
-		if uids != nil && !uids.Contains(imap.UID(m.UID)) {
+	for i, uid := range v.uids {
+		if uids != nil && !uidContains(*uids, uid, v.maxUID()) {
 			continue
 		}
-		for _, f := range m.Flags {
-			if f == storage.FlagDeleted {
-				ids = append(ids, m.ID)
-				break
-			}
+		if slices.Contains(v.flagsAt(i), core.FlagDeleted) {
+			ids = append(ids, v.ids[i])
 		}
 	}
 	if len(ids) == 0 {
@@ -266,5 +362,13 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 	if err != nil {
 		return s.fail("expunge", err)
 	}
-	return s.expunged(w, gone)
+	if !report {
+		for _, u := range gone {
+			if i := v.index(u); i >= 0 {
+				v.remove(i)
+			}
+		}
+		return nil
+	}
+	return s.expunged(updates{s}, gone)
 }

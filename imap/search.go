@@ -1,13 +1,11 @@
 package imap
 
 import (
+	"net/mail"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-message/textproto"
 
 	"github.com/stamp-mail/stamp/core"
 )
@@ -22,21 +20,233 @@ const searchPage = 1000
 type searcher struct {
 	s       *session
 	byUID   map[uint32]*core.Message
-	text    map[string]map[uint32]bool // full-text hits per query
-	headers map[uint32]textproto.Header
+	headers map[uint32][]kv
 	saved   map[uint32]bool // the SEARCHRES result, by UID
-	high    uint32          // largest UID in the view, for "*"
+	textUID uint32          // message whose body text is in text1
+	textOK  bool
+	text1   string
+	high    uint32 // largest UID in the view, for "*"
 	err     error
 }
 
-// Search implements imapserver.Session (RFC 9051 section 6.4.4 with
-// ESEARCH and SEARCHRES).
-func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
-	defer s.enter()()
-	v := s.sel
-	if v == nil {
-		return nil, errNoSelected
+// searchReq is a parsed SEARCH: RETURN options (RFC 4731 ESEARCH, RFC
+// 5182 SEARCHRES) and the criteria.
+type searchReq struct {
+	esearch                    bool // RETURN given (or IMAP4rev2)
+	min, max, all, count, save bool
+	criteria                   imap.SearchCriteria
+}
+
+// cmdSearch: SEARCH and UID SEARCH (RFC 9051 section 6.4.4).
+func cmdSearch(s *session, c *command, p *parser) error {
+	uid := c.name == "UID SEARCH"
+	r := &searchReq{}
+	if p.peekWord("RETURN") {
+		p.atom()
+		p.sp()
+		r.esearch = true
+		p.list(true, func() {
+			switch strings.ToUpper(p.atom()) {
+			case "MIN":
+				r.min = true
+			case "MAX":
+				r.max = true
+			case "ALL":
+				r.all = true
+			case "COUNT":
+				r.count = true
+			case "SAVE":
+				r.save = true
+			default:
+				p.fail("Unknown SEARCH return option")
+			}
+		})
+		p.sp()
+		if !r.min && !r.max && !r.count && !r.save {
+			r.all = true
+		}
 	}
+	if p.peekWord("CHARSET") {
+		p.atom()
+		p.sp()
+		cs := strings.ToUpper(p.astring())
+		if p.err == nil && cs != "UTF-8" && cs != "US-ASCII" {
+			return imapErr(imap.ResponseCode("BADCHARSET (UTF-8 US-ASCII)"), "Unsupported charset")
+		}
+		p.sp()
+	}
+	p.searchKeys(&r.criteria)
+	if p.end(); p.err != nil {
+		return p.err
+	}
+	if s.rev2 && !r.esearch {
+		r.esearch, r.all = true, true
+	}
+	return s.search(c.tag, uid, r)
+}
+
+// peekWord reports whether the next atom is w (case-insensitive) followed
+// by a space.
+func (p *parser) peekWord(w string) bool {
+	if p.err != nil || p.pos+len(w) >= len(p.b) {
+		return false
+	}
+	return strings.EqualFold(string(p.b[p.pos:p.pos+len(w)]), w) && p.b[p.pos+len(w)] == ' '
+}
+
+// searchKeys reads one or more search keys (ANDed) into c.
+func (p *parser) searchKeys(c *imap.SearchCriteria) {
+	p.searchKey(c)
+	for p.err == nil && p.consume(' ') {
+		p.searchKey(c)
+	}
+}
+
+// searchKey reads one search key (RFC 9051 section 9, search-key).
+func (p *parser) searchKey(c *imap.SearchCriteria) {
+	if p.err != nil {
+		return
+	}
+	if p.peek() == '(' {
+		p.list(false, func() { p.searchKey(c) })
+		return
+	}
+	if p.isSet() {
+		switch set := p.numSet(false).(type) {
+		case imap.SeqSet:
+			c.SeqNum = append(c.SeqNum, set)
+		case imap.UIDSet: // "$" (RFC 5182), the saved result, kept by UID
+			c.UID = append(c.UID, set)
+		}
+		return
+	}
+	key := strings.ToUpper(p.atom())
+	str := func() string { p.sp(); return p.astring() }
+	date := func() time.Time { p.sp(); return p.date() }
+	flag := func(f imap.Flag) { c.Flag = append(c.Flag, f) }
+	notFlag := func(f imap.Flag) { c.NotFlag = append(c.NotFlag, f) }
+	switch key {
+	case "ALL":
+	case "ANSWERED":
+		flag(imap.FlagAnswered)
+	case "DELETED":
+		flag(imap.FlagDeleted)
+	case "DRAFT":
+		flag(imap.FlagDraft)
+	case "FLAGGED":
+		flag(imap.FlagFlagged)
+	case "SEEN":
+		flag(imap.FlagSeen)
+	case "RECENT":
+		flag(flagRecent)
+	case "NEW":
+		flag(flagRecent)
+		notFlag(imap.FlagSeen)
+	case "OLD":
+		notFlag(flagRecent)
+	case "UNANSWERED":
+		notFlag(imap.FlagAnswered)
+	case "UNDELETED":
+		notFlag(imap.FlagDeleted)
+	case "UNDRAFT":
+		notFlag(imap.FlagDraft)
+	case "UNFLAGGED":
+		notFlag(imap.FlagFlagged)
+	case "UNSEEN":
+		notFlag(imap.FlagSeen)
+	case "KEYWORD":
+		p.sp()
+		flag(imap.Flag(p.flag(false)))
+	case "UNKEYWORD":
+		p.sp()
+		notFlag(imap.Flag(p.flag(false)))
+	case "BCC", "CC", "FROM", "TO", "SUBJECT":
+		c.Header = append(c.Header, imap.SearchCriteriaHeaderField{Key: key, Value: str()})
+	case "HEADER":
+		k := str()
+		c.Header = append(c.Header, imap.SearchCriteriaHeaderField{Key: k, Value: str()})
+	case "BODY":
+		c.Body = append(c.Body, str())
+	case "TEXT":
+		c.Text = append(c.Text, str())
+	case "BEFORE":
+		c.Before = laterOf(c.Before, date(), false)
+	case "SINCE":
+		c.Since = laterOf(c.Since, date(), true)
+	case "ON":
+		d := date()
+		c.Since = laterOf(c.Since, d, true)
+		c.Before = laterOf(c.Before, d.AddDate(0, 0, 1), false)
+	case "SENTBEFORE":
+		c.SentBefore = laterOf(c.SentBefore, date(), false)
+	case "SENTSINCE":
+		c.SentSince = laterOf(c.SentSince, date(), true)
+	case "SENTON":
+		d := date()
+		c.SentSince = laterOf(c.SentSince, d, true)
+		c.SentBefore = laterOf(c.SentBefore, d.AddDate(0, 0, 1), false)
+	case "LARGER":
+		p.sp()
+		n := int64(p.number64())
+		c.Larger = max(c.Larger, n)
+	case "SMALLER":
+		p.sp()
+		n := int64(p.number64())
+		if c.Smaller == 0 || n < c.Smaller {
+			c.Smaller = n
+		}
+		if n == 0 {
+			c.Smaller = -1 // matches nothing
+		}
+	case "UID":
+		p.sp()
+		if set, ok := p.numSet(true).(imap.UIDSet); ok {
+			c.UID = append(c.UID, set)
+		}
+	case "NOT":
+		p.sp()
+		var n imap.SearchCriteria
+		p.depth++
+		if p.depth > maxDepth {
+			p.fail("Too deeply nested")
+		}
+		p.searchKey(&n)
+		p.depth--
+		c.Not = append(c.Not, n)
+	case "OR":
+		var a, b imap.SearchCriteria
+		p.depth++
+		if p.depth > maxDepth {
+			p.fail("Too deeply nested")
+		}
+		p.sp()
+		p.searchKey(&a)
+		p.sp()
+		p.searchKey(&b)
+		p.depth--
+		c.Or = append(c.Or, [2]imap.SearchCriteria{a, b})
+	default:
+		if p.err == nil {
+			p.fail("Unknown search key %q", clip([]byte(key)))
+		}
+	}
+}
+
+// laterOf combines two bounds of the same kind: the tighter one wins.
+func laterOf(old, t time.Time, since bool) time.Time {
+	if old.IsZero() {
+		return t
+	}
+	if since == t.After(old) {
+		return t
+	}
+	return old
+}
+
+// search runs a parsed SEARCH over the selected mailbox.
+func (s *session) search(tag string, uidMode bool, r *searchReq) error {
+	v := s.sel
+	criteria := &r.criteria
 	var ms []core.Message
 	if needsMeta(criteria) {
 		all := make([]int, len(v.uids))
@@ -45,18 +255,19 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		}
 		var err error
 		if ms, err = s.load(all); err != nil {
-			return nil, s.fail("search", err)
+			return s.fail("search", err)
 		}
 	} else {
-		// Only full-text, UID and sequence keys: the view is enough.
+		// Flags, internal dates, sizes, UIDs and sequence numbers: the
+		// view answers; text keys load rows one by one when they get there.
 		ms = make([]core.Message, 0, len(v.uids))
-		for _, u := range v.uids {
+		for k, u := range v.uids {
 			if !v.gone[u] {
-				ms = append(ms, core.Message{UID: u})
+				ms = append(ms, v.msg(k, v.mb.ID))
 			}
 		}
 	}
-	sr := &searcher{s: s, byUID: make(map[uint32]*core.Message, len(ms)), text: map[string]map[uint32]bool{}, headers: map[uint32]textproto.Header{}, saved: map[uint32]bool{}, high: v.maxUID()}
+	sr := &searcher{s: s, byUID: make(map[uint32]*core.Message, len(ms)), headers: map[uint32][]kv{}, saved: map[uint32]bool{}, high: v.maxUID()}
 	for i := range ms {
 		sr.byUID[ms[i].UID] = &ms[i]
 	}
@@ -64,11 +275,9 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		sr.saved[u] = true
 	}
 	if err := sr.prepare(criteria); err != nil {
-		return nil, s.fail("search", err)
+		return s.fail("search", err)
 	}
-	data := &imap.SearchData{}
-	var seqs imap.SeqSet
-	var uids imap.UIDSet
+	var nums []uint32
 	var matched []uint32
 	for i, uid := range v.uids {
 		m := sr.byUID[uid]
@@ -77,42 +286,87 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		}
 		ok := sr.match(m, uint32(i+1), criteria)
 		if sr.err != nil {
-			return nil, s.fail("search", sr.err)
+			return s.fail("search", sr.err)
 		}
 		if !ok {
 			continue
 		}
 		matched = append(matched, uid)
-		n := uint32(i + 1)
-		if kind == imapserver.NumKindUID {
-			n = uid
-			uids.AddNum(imap.UID(uid))
+		if uidMode {
+			nums = append(nums, uid)
 		} else {
-			seqs.AddNum(n)
+			nums = append(nums, uint32(i+1))
 		}
-		if data.Min == 0 {
-			data.Min = n
-		}
-		data.Max = n
-		data.Count++
 	}
-	if kind == imapserver.NumKindUID {
-		data.All = uids
-	} else {
-		data.All = seqs
-	}
-	if options.ReturnSave {
+	if r.save {
 		v.saved = matched
 	}
-	return data, nil
+	w := s.w
+	w.lock()
+	defer w.unlock()
+	if !r.esearch {
+		w.raw("* SEARCH")
+		for _, n := range nums {
+			w.sp()
+			w.num(n)
+		}
+		w.crlf()
+		return nil
+	}
+	if r.save && !r.min && !r.max && !r.all && !r.count {
+		return nil // RFC 5182 section 2.4: SAVE alone sends no ESEARCH
+	}
+	w.raw(`* ESEARCH (TAG "`)
+	w.raw(tag)
+	w.raw(`")`)
+	if uidMode {
+		w.raw(" UID")
+	}
+	if len(nums) > 0 {
+		if r.min {
+			w.raw(" MIN ")
+			w.num(nums[0])
+		}
+		if r.max {
+			w.raw(" MAX ")
+			w.num(nums[len(nums)-1])
+		}
+		if r.all {
+			w.raw(" ALL ")
+			writeSet(w, nums)
+		}
+	}
+	if r.count {
+		w.raw(" COUNT ")
+		w.num(uint32(len(nums)))
+	}
+	w.crlf()
+	return nil
 }
 
-// needsMeta reports whether the criteria look at message metadata (flags,
-// dates, sizes, headers) rather than only at UIDs, sequence numbers and
-// full-text hits.
+// writeSet writes ascending numbers as a compact sequence set.
+func writeSet(w *respWriter, nums []uint32) {
+	for i := 0; i < len(nums); {
+		j := i
+		for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
+			j++
+		}
+		if i > 0 {
+			w.byte1(',')
+		}
+		w.num(nums[i])
+		if j > i {
+			w.byte1(':')
+			w.num(nums[j])
+		}
+		i = j + 1
+	}
+}
+
+// needsMeta reports whether the criteria need the message rows (header
+// keys, sent dates) rather than the view alone.
 func needsMeta(c *imap.SearchCriteria) bool {
-	if !c.Since.IsZero() || !c.Before.IsZero() || !c.SentSince.IsZero() || !c.SentBefore.IsZero() ||
-		len(c.Header) > 0 || len(c.Flag) > 0 || len(c.NotFlag) > 0 || c.Larger > 0 || c.Smaller > 0 {
+	if len(c.Header) > 0 || !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
 		return true
 	}
 	for i := range c.Not {
@@ -128,71 +382,19 @@ func needsMeta(c *imap.SearchCriteria) bool {
 	return false
 }
 
-// prepare runs the full-text queries of the criteria tree.
-func (sr *searcher) prepare(c *imap.SearchCriteria) error {
-	// BODY matches the body only; TEXT the header and body (RFC 9051 section 6.4.4).
-	for _, q := range []struct {
-		key      string
-		terms    []string
-		bodyOnly bool
-	}{{"b:", c.Body, true}, {"t:", c.Text, false}} {
-		for _, t := range q.terms {
-			if _, ok := sr.text[q.key+t]; ok {
-				continue
-			}
-			hits, err := sr.fullText(t, q.bodyOnly)
-			if err != nil {
-				return err
-			}
-			sr.text[q.key+t] = hits
-		}
-	}
-	for i := range c.Not {
-		if err := sr.prepare(&c.Not[i]); err != nil {
-			return err
-		}
-	}
-	for i := range c.Or {
-		if err := sr.prepare(&c.Or[i][0]); err != nil {
-			return err
-		}
-		if err := sr.prepare(&c.Or[i][1]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// fullText returns the UIDs of the selected mailbox whose indexed text
-// (subject, addresses, body; only the body when bodyOnly) contains every
-// word of t. A nil map means "everything" (t has no word at all).
-func (sr *searcher) fullText(t string, bodyOnly bool) (map[uint32]bool, error) {
-	if !strings.ContainsFunc(t, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
-		return nil, nil
-	}
-	v := sr.s.sel
-	hits := map[uint32]bool{}
-	for off := 0; ; off += searchPage {
-		ms, err := sr.s.srv.opts.Core.Search(sr.s.ctx, sr.s.user.ID, core.SearchQuery{Text: t, BodyOnly: bodyOnly, MailboxID: v.mb.ID, Offset: off, Limit: searchPage})
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range ms {
-			if m.MailboxID == v.mb.ID {
-				hits[m.UID] = true
-			}
-		}
-		if len(ms) < searchPage {
-			return hits, nil
-		}
-	}
-}
+// prepare is where index-backed criteria will be resolved up front; the
+// substring semantics of RFC 9051 section 6.4.4 are answered by the scan
+// in match until storage has a substring index.
+func (sr *searcher) prepare(c *imap.SearchCriteria) error { return nil }
 
 func dateOnly(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 func (sr *searcher) match(m *core.Message, seq uint32, c *imap.SearchCriteria) bool {
+	if sr.err != nil {
+		return false
+	}
 	v := sr.s.sel
 	for _, set := range c.SeqNum {
 		if !seqContains(set, seq, uint32(len(v.uids))) {
@@ -205,39 +407,6 @@ func (sr *searcher) match(m *core.Message, seq uint32, c *imap.SearchCriteria) b
 				return false
 			}
 		} else if !uidContains(set, m.UID, sr.high) {
-			return false
-		}
-	}
-	idate := dateOnly(m.InternalDate)
-	if !c.Since.IsZero() && idate.Before(dateOnly(c.Since)) {
-		return false
-	}
-	if !c.Before.IsZero() && !idate.Before(dateOnly(c.Before)) {
-		return false
-	}
-	sent := m.Date
-	if sent.IsZero() {
-		sent = m.InternalDate
-	}
-	sdate := dateOnly(sent)
-	if !c.SentSince.IsZero() && sdate.Before(dateOnly(c.SentSince)) {
-		return false
-	}
-	if !c.SentBefore.IsZero() && !sdate.Before(dateOnly(c.SentBefore)) {
-		return false
-	}
-	for _, h := range c.Header {
-		if !sr.matchHeader(m, h.Key, h.Value) {
-			return false
-		}
-	}
-	for _, t := range c.Body {
-		if hits := sr.text["b:"+t]; hits != nil && !hits[m.UID] {
-			return false
-		}
-	}
-	for _, t := range c.Text {
-		if hits := sr.text["t:"+t]; hits != nil && !hits[m.UID] {
 			return false
 		}
 	}
@@ -254,8 +423,46 @@ func (sr *searcher) match(m *core.Message, seq uint32, c *imap.SearchCriteria) b
 	if c.Larger > 0 && m.Size <= c.Larger {
 		return false
 	}
-	if c.Smaller > 0 && m.Size >= c.Smaller {
+	if c.Smaller != 0 && m.Size >= c.Smaller {
 		return false
+	}
+	idate := dateOnly(m.InternalDate)
+	if !c.Since.IsZero() && idate.Before(dateOnly(c.Since)) {
+		return false
+	}
+	if !c.Before.IsZero() && !idate.Before(dateOnly(c.Before)) {
+		return false
+	}
+	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
+		// The Date header's own calendar date, disregarding time and zone
+		// (RFC 9051 section 6.4.4); the internal date when it has none.
+		sdate := idate
+		if d, ok := fieldValue(sr.header(m), "Date"); ok {
+			if t, err := mail.ParseDate(d); err == nil {
+				sdate = dateOnly(t)
+			}
+		}
+		if !c.SentSince.IsZero() && sdate.Before(dateOnly(c.SentSince)) {
+			return false
+		}
+		if !c.SentBefore.IsZero() && !sdate.Before(dateOnly(c.SentBefore)) {
+			return false
+		}
+	}
+	for _, h := range c.Header {
+		if !sr.matchHeader(m, h.Key, h.Value) {
+			return false
+		}
+	}
+	for _, t := range c.Body {
+		if !sr.matchText(m, t, false) {
+			return false
+		}
+	}
+	for _, t := range c.Text {
+		if !sr.matchText(m, t, true) {
+			return false
+		}
 	}
 	for i := range c.Not {
 		if sr.match(m, seq, &c.Not[i]) {
@@ -277,49 +484,144 @@ func (sr *searcher) hasFlag(m *core.Message, f imap.Flag) bool {
 	return hasFlag(m.Flags, string(f))
 }
 
+// foldKey lower-cases for case-insensitive substring matching.
+func foldKey(s string) string { return strings.ToLower(s) }
+
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
 
-func addrMatch(as []core.Address, v string) bool {
-	for _, a := range as {
-		if containsFold(a.Name, v) || containsFold(a.Address, v) || containsFold(a.Name+" <"+a.Address+">", v) {
+// header returns the message's header fields (read once per message).
+func (sr *searcher) header(m *core.Message) []kv {
+	if h, ok := sr.headers[m.UID]; ok {
+		return h
+	}
+	full := m
+	if full.HeaderSize == 0 {
+		// A view-only entry: load the row first.
+		ms, err := sr.s.srv.opts.Core.MessagesByUID(sr.s.ctx, sr.s.user.ID, sr.s.sel.mb.ID, m.UID, m.UID)
+		if err != nil || len(ms) == 0 {
+			sr.err = err
+			return nil
+		}
+		*m = ms[0]
+	}
+	raw, err := sr.s.srv.opts.Core.ReadHeader(sr.s.ctx, *full)
+	if err != nil {
+		sr.err = err
+		return nil
+	}
+	h := fields(raw)
+	for i := range h {
+		h[i].v = decodeWords(h[i].v)
+	}
+	if len(sr.headers) > 1024 {
+		clear(sr.headers)
+	}
+	sr.headers[m.UID] = h
+	return h
+}
+
+// matchHeader applies a FROM/TO/CC/BCC/SUBJECT/HEADER key: a
+// case-insensitive substring match of the decoded field (RFC 9051 section
+// 6.4.4). HEADER with an empty value matches any message with the field.
+func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
+	if strings.EqualFold(key, "subject") && value != "" && m.HeaderSize > 0 {
+		// The row holds the decoded Subject: no header read.
+		return containsFold(m.Subject, value)
+	}
+	h := sr.header(m)
+	want := foldKey(value)
+	addr := false
+	switch strings.ToLower(key) {
+	case "from", "to", "cc", "bcc", "sender", "reply-to":
+		addr = true
+	}
+	for _, f := range h {
+		if !strings.EqualFold(f.k, key) {
+			continue
+		}
+		if want == "" || strings.Contains(foldKey(f.v), want) {
 			return true
+		}
+		if addr {
+			// Also the addresses as parsed, without comments or routes.
+			for _, a := range parseAddressList(f.v) {
+				if strings.Contains(foldKey(a.name), want) || strings.Contains(foldKey(a.mailbox+"@"+a.host), want) {
+					return true
+				}
+			}
 		}
 	}
 	return false
 }
 
-// matchHeader applies a FROM/TO/CC/SUBJECT/HEADER key: a case-insensitive
-// substring match (RFC 9051 section 6.4.4).
-func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
-	switch strings.ToLower(key) {
-	case "from":
-		return addrMatch(m.From, value)
-	case "to":
-		return addrMatch(m.To, value)
-	case "cc":
-		return addrMatch(m.Cc, value)
-	case "subject":
-		return containsFold(m.Subject, value)
+// matchText applies BODY (the decoded text of the body parts) and TEXT
+// (the header as well), as case-insensitive substrings.
+func (sr *searcher) matchText(m *core.Message, t string, withHeader bool) bool {
+	want := foldKey(t)
+	if want == "" {
+		return true
 	}
-	h, ok := sr.headers[m.UID]
-	if !ok {
-		raw, err := sr.s.srv.opts.Core.ReadHeader(sr.s.ctx, *m)
-		if err != nil {
-			sr.err = err
-			return false
-		}
-		h = parseHeader(raw)
-		sr.headers[m.UID] = h
-	}
-	vals := h.Values(key)
-	for _, x := range vals {
-		if containsFold(x, value) {
-			return true
+	if withHeader {
+		for _, f := range sr.header(m) {
+			if strings.Contains(foldKey(f.v), want) || strings.Contains(foldKey(f.k), want) {
+				return true
+			}
 		}
 	}
-	return false
+	body, err := sr.bodyText(m)
+	if err != nil {
+		sr.err = err
+		return false
+	}
+	return strings.Contains(body, want)
+}
+
+// bodyText returns the lower-cased decoded text of the message's leaf
+// parts (the last message's is kept).
+func (sr *searcher) bodyText(m *core.Message) (string, error) {
+	if sr.textUID == m.UID && sr.textOK {
+		return sr.text1, nil
+	}
+	if m.HeaderSize == 0 {
+		sr.header(m) // loads the row
+		if sr.err != nil {
+			return "", sr.err
+		}
+	}
+	raw, err := sr.s.srv.opts.Core.ReadMessage(sr.s.ctx, *m)
+	if err != nil {
+		return "", err
+	}
+	root := parseMIME(raw)
+	var b strings.Builder
+	var walk func(p *part, depth int)
+	walk = func(p *part, depth int) {
+		if depth > maxMIMEDepth {
+			return
+		}
+		switch {
+		case p.typ == "multipart" && len(p.children) > 0:
+			for _, c := range p.children {
+				walk(c, depth+1)
+			}
+		case p.msg != nil:
+			for _, f := range fields(raw[p.msg.hdr:p.msg.body]) {
+				b.WriteString(decodeWords(f.v))
+				b.WriteByte('\n')
+			}
+			walk(p.msg, depth+1)
+		default:
+			if data, err := decodePartBody(raw, p); err == nil {
+				b.WriteString(toUTF8(data, paramValue(p.params, "charset")))
+				b.WriteByte('\n')
+			}
+		}
+	}
+	walk(root, 0)
+	sr.textUID, sr.textOK, sr.text1 = m.UID, true, foldKey(b.String())
+	return sr.text1, nil
 }
 
 // bounds returns a range of a sequence or UID set in ascending order, with

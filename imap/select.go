@@ -4,14 +4,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/stamp-mail/stamp/core"
-	"github.com/stamp-mail/stamp/storage"
 )
 
 // idleResync is how often an idling session catches up from the change log
@@ -35,9 +32,8 @@ type selected struct {
 	readOnly bool
 	sub      *core.Subscription
 
-	uids    []uint32 // ascending; sequence number = index + 1
-	ids     []int64  // message id of uids[i]
-	uidHigh uint32   // highest UID ever in the view
+	view
+	uidHigh uint32 // highest UID ever in the view
 
 	gone   map[uint32]bool // expunged elsewhere, EXPUNGE not sent yet
 	recent imap.UIDSet     // UIDs that are \Recent for this session
@@ -89,11 +85,6 @@ func (v *selected) index(uid uint32) int {
 	return i
 }
 
-func (v *selected) remove(i int) {
-	v.uids = slices.Delete(v.uids, i, i+1)
-	v.ids = slices.Delete(v.ids, i, i+1)
-}
-
 func (v *selected) maxUID() uint32 {
 	if len(v.uids) == 0 {
 		return 0
@@ -101,70 +92,73 @@ func (v *selected) maxUID() uint32 {
 	return v.uids[len(v.uids)-1]
 }
 
-// recentTracker remembers, per mailbox, the highest UID already announced as
-// \Recent to a session of this process (see the package doc).
-type recentTracker struct {
-	mu   sync.Mutex
-	mark map[int64]uint32
-}
-
-func newRecentTracker() *recentTracker { return &recentTracker{mark: map[int64]uint32{}} }
-
-// claim makes the UIDs up to high recent for the caller if nobody had them;
-// it returns the claimed range (from > to when nothing was claimed).
-func (r *recentTracker) claim(mailboxID int64, high uint32) (from, to uint32) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	prev := r.mark[mailboxID]
-	if high <= prev {
-		return 1, 0
+// claimRecent makes the view's new UIDs \Recent for this session if no
+// session anywhere had them (the mark lives in storage, so once per
+// cluster: RFC 3501 section 2.3.2).
+func (s *session) claimRecent(v *selected) error {
+	if v.uidHigh == 0 {
+		return nil
 	}
-	r.mark[mailboxID] = high
-	return prev + 1, high
+	prev, err := s.srv.opts.Core.ClaimRecent(s.ctx, s.user.ID, v.mb.ID, v.uidHigh)
+	if err != nil {
+		return err
+	}
+	if prev < v.uidHigh {
+		v.recent.AddRange(imap.UID(prev+1), imap.UID(v.uidHigh))
+	}
+	return nil
 }
 
-// peek returns the mark without claiming.
-func (r *recentTracker) peek(mailboxID int64) uint32 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.mark[mailboxID]
-}
-
-// Select implements imapserver.Session (SELECT and EXAMINE).
-func (s *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
-	defer s.enter()()
+// cmdSelect: SELECT and EXAMINE (RFC 9051 sections 6.3.2 and 6.3.3).
+// Select parameters (RFC 4466) are parsed here; none is supported yet.
+func cmdSelect(s *session, c *command, p *parser) error {
+	name := p.mailbox()
+	if p.consume(' ') {
+		p.list(true, func() { p.fail("Unsupported SELECT parameter %q", p.atom()) })
+	}
+	if p.end(); p.err != nil {
+		return p.err
+	}
+	readOnly := c.name == "EXAMINE"
 	if s.sel != nil {
 		s.sel.close()
 		s.sel = nil
+		if s.rev2 {
+			s.untagged("OK [CLOSED] Previous mailbox closed")
+		}
 	}
 	svc := s.srv.opts.Core
 	mb, err := svc.GetMailboxByName(s.ctx, s.user.ID, name)
 	if err != nil {
-		return nil, s.fail("select", err)
+		return s.fail("select", err)
 	}
-	v := &selected{mb: mb, readOnly: options.ReadOnly, gone: map[uint32]bool{}, own: map[uint64]bool{}}
+	v := &selected{mb: mb, readOnly: readOnly, gone: map[uint32]bool{}, own: map[uint64]bool{}}
 	// Subscribe before reading the cursor, and read the cursor before the
 	// listing: whatever happens in between is seen again, and catching up is
 	// idempotent.
 	v.sub = svc.Subscribe(s.user.ID)
 	if v.modseq, err = svc.HighestModSeq(s.ctx, s.user.ID); err != nil {
 		v.close()
-		return nil, s.fail("select", err)
+		return s.fail("select", err)
 	}
 	ms, err := svc.MessagesByUID(s.ctx, s.user.ID, mb.ID, 1, 0)
 	if err != nil {
 		v.close()
-		return nil, s.fail("select", err)
+		return s.fail("select", err)
 	}
-	v.uids = make([]uint32, len(ms))
-	v.ids = make([]int64, len(ms))
+	v.uids = make([]uint32, 0, len(ms))
+	v.ids = make([]int64, 0, len(ms))
+	v.flags = make([]uint32, 0, len(ms))
+	v.sizes = make([]int64, 0, len(ms))
+	v.dates = make([]int64, 0, len(ms))
+	v.modseqs = make([]uint64, 0, len(ms))
 	v.keywords = map[string]string{}
 	var firstUnseen uint32
 	for i, m := range ms {
-		v.uids[i], v.ids[i] = m.UID, m.ID
+		v.add(m)
 		seen := false
 		for _, f := range m.Flags {
-			if f == storage.FlagSeen {
+			if f == core.FlagSeen {
 				seen = true
 			}
 			if !strings.HasPrefix(f, `\`) {
@@ -176,33 +170,67 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		}
 	}
 	v.uidHigh = v.maxUID()
-	if options.ReadOnly {
-		if mark := s.srv.recent.peek(mb.ID); v.uidHigh > mark {
+	if readOnly {
+		mark, err := svc.RecentMark(s.ctx, s.user.ID, mb.ID)
+		if err != nil {
+			v.close()
+			return s.fail("select", err)
+		}
+		if v.uidHigh > mark {
 			v.recent.AddRange(imap.UID(mark+1), imap.UID(v.uidHigh))
 		}
-	} else if from, to := s.srv.recent.claim(mb.ID, v.uidHigh); from <= to {
-		v.recent.AddRange(imap.UID(from), imap.UID(to))
+	} else if err := s.claimRecent(v); err != nil {
+		v.close()
+		return s.fail("select", err)
 	}
 	flags := mailboxFlags(v.keywords)
 	perm := []imap.Flag{}
-	if !options.ReadOnly {
+	if !readOnly {
 		perm = append(slices.Clone(flags), imap.FlagWildcard)
 	}
 	uidNext := max(mb.UIDNext, v.uidHigh+1)
-	data := &imap.SelectData{
-		Flags:             flags,
-		PermanentFlags:    perm,
-		NumMessages:       uint32(len(v.uids)),
-		FirstUnseenSeqNum: firstUnseen,
-		NumRecent:         v.countRecent(),
-		UIDNext:           imap.UID(uidNext),
-		UIDValidity:       mb.UIDValidity,
-	}
-	if s.rev2() {
-		data.List = &imap.ListData{Delim: core.MailboxDelimiter, Mailbox: mb.Name, Attrs: specialUse(mb.Role)}
-	}
 	s.sel = v
-	return data, nil
+	w := s.w
+	w.lock()
+	w.raw("* ")
+	w.num(uint32(len(v.uids)))
+	w.raw(" EXISTS\r\n")
+	if !s.rev2 {
+		w.raw("* ")
+		w.num(v.countRecent())
+		w.raw(" RECENT\r\n")
+		if firstUnseen > 0 {
+			w.raw("* OK [UNSEEN ")
+			w.num(firstUnseen)
+			w.raw("] First unseen\r\n")
+		}
+	}
+	w.raw("* FLAGS ")
+	w.flagList(flags)
+	w.raw("\r\n* OK [PERMANENTFLAGS ")
+	w.flagList(perm)
+	w.raw("] Flags permitted\r\n* OK [UIDVALIDITY ")
+	w.num(mb.UIDValidity)
+	w.raw("] UIDs valid\r\n* OK [UIDNEXT ")
+	w.num(uidNext)
+	w.raw("] Predicted next UID\r\n")
+	if s.rev2 {
+		w.raw("* LIST (")
+		for i, a := range specialUse(mb.Role) {
+			if i > 0 {
+				w.sp()
+			}
+			w.raw(string(a))
+		}
+		w.raw(") \"/\" ")
+		w.mailbox(mb.Name)
+		w.crlf()
+	}
+	w.unlock()
+	if readOnly {
+		return okCode(imap.ResponseCode("READ-ONLY"), "Examined")
+	}
+	return okCode(imap.ResponseCode("READ-WRITE"), "Selected")
 }
 
 func (v *selected) countRecent() uint32 {
@@ -218,19 +246,30 @@ func (v *selected) countRecent() uint32 {
 	return n
 }
 
-// Unselect implements imapserver.Session (CLOSE, UNSELECT, SELECT of another mailbox).
-func (s *session) Unselect() error {
-	if s.sel != nil {
-		s.sel.close()
-		s.sel = nil
+// cmdClose: CLOSE (RFC 9051 section 6.4.1: expunges silently unless
+// read-only) and UNSELECT (RFC 3691).
+func cmdClose(s *session, c *command, p *parser) error {
+	if p.end(); p.err != nil {
+		return p.err
 	}
-	return nil
+	var err error
+	if c.name == "CLOSE" && !s.sel.readOnly {
+		err = s.expunge(nil, false)
+	}
+	s.sel.close()
+	s.sel = nil
+	return err
 }
 
 // sync catches the view up with the change log and reports the differences:
 // EXPUNGE (when allowed), EXISTS and RECENT, FETCH FLAGS. Without force it
 // queries storage only when an event woke it up.
-func (s *session) sync(w *imapserver.UpdateWriter, allowExpunge, force bool) error {
+// poll reports what changed in the selected mailbox after a command.
+func (s *session) poll(allowExpunge bool) error {
+	return s.sync(updates{s}, allowExpunge, false)
+}
+
+func (s *session) sync(w updates, allowExpunge, force bool) error {
 	v := s.sel
 	woke := force
 drain:
@@ -269,13 +308,13 @@ drain:
 					continue
 				}
 				switch c.Kind {
-				case storage.ChangeNew:
+				case core.ChangeNew:
 					hasNew = true
-				case storage.ChangeExpunge:
+				case core.ChangeExpunge:
 					if v.index(c.UID) >= 0 {
 						v.gone[c.UID] = true
 					}
-				case storage.ChangeFlags:
+				case core.ChangeFlags:
 					if v.own[c.ModSeq] {
 						delete(v.own, c.ModSeq)
 						continue
@@ -313,14 +352,13 @@ drain:
 			for _, m := range ms {
 				if m.UID > v.uidHigh {
 					v.noteFlags(m.Flags)
-					v.uids = append(v.uids, m.UID)
-					v.ids = append(v.ids, m.ID)
+					v.add(m)
 					v.uidHigh = m.UID
 				}
 			}
 			if !v.readOnly {
-				if from, to := s.srv.recent.claim(v.mb.ID, v.uidHigh); from <= to {
-					v.recent.AddRange(imap.UID(from), imap.UID(to))
+				if err := s.claimRecent(v); err != nil {
+					return s.fail("poll", err)
 				}
 			}
 			if err := s.writeFlagsUpdate(w); err != nil {
@@ -338,7 +376,7 @@ drain:
 		return err
 	}
 	if len(flagged) > 0 {
-		rev2 := s.rev2()
+		rev2 := s.rev2
 		for _, fc := range flagged {
 			i := v.index(fc.uid)
 			if i < 0 || v.gone[fc.uid] {
@@ -348,6 +386,7 @@ drain:
 			if err != nil || m.MailboxID != v.mb.ID || m.UID != fc.uid {
 				continue // moved or expunged since: the change log will say so
 			}
+			v.update(i, m.Flags, m.ModSeq)
 			v.noteFlags(m.Flags)
 			if err := s.writeFlagsUpdate(w); err != nil {
 				return err
@@ -361,7 +400,7 @@ drain:
 }
 
 // writeFlagsUpdate sends FLAGS when new keywords appeared.
-func (s *session) writeFlagsUpdate(w *imapserver.UpdateWriter) error {
+func (s *session) writeFlagsUpdate(w updates) error {
 	v := s.sel
 	if !v.flagsChanged {
 		return nil
@@ -466,4 +505,64 @@ func (s *session) load(idxs []int) ([]core.Message, error) {
 		}
 	}
 	return out, nil
+}
+
+// updates writes untagged status updates (RFC 9051 section 7.4, 7.5).
+type updates struct{ s *session }
+
+func (u updates) WriteExpunge(seq uint32) error {
+	w := u.s.w
+	w.lock()
+	defer w.unlock()
+	w.raw("* ")
+	w.num(seq)
+	w.raw(" EXPUNGE\r\n")
+	return w.err
+}
+
+func (u updates) WriteNumMessages(n uint32) error {
+	w := u.s.w
+	w.lock()
+	defer w.unlock()
+	w.raw("* ")
+	w.num(n)
+	w.raw(" EXISTS\r\n")
+	return w.err
+}
+
+func (u updates) WriteNumRecent(n uint32) error {
+	if u.s.rev2 {
+		return nil
+	}
+	w := u.s.w
+	w.lock()
+	defer w.unlock()
+	w.raw("* ")
+	w.num(n)
+	w.raw(" RECENT\r\n")
+	return w.err
+}
+
+func (u updates) WriteMailboxFlags(fs []imap.Flag) error {
+	w := u.s.w
+	w.lock()
+	defer w.unlock()
+	w.raw("* FLAGS ")
+	w.flagList(fs)
+	w.crlf()
+	return w.err
+}
+
+func (u updates) WriteMessageFlags(seq uint32, uid imap.UID, fs []imap.Flag) error {
+	w := u.s.w
+	w.lock()
+	defer w.unlock()
+	w.raw("* ")
+	w.num(seq)
+	w.raw(" FETCH (UID ")
+	w.num(uint32(uid))
+	w.raw(" FLAGS ")
+	w.flagList(fs)
+	w.raw(")\r\n")
+	return w.err
 }

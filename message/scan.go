@@ -2,15 +2,17 @@ package message
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"mime"
+	"slices"
 	"strings"
 )
 
 // Limits that keep hostile input from costing unbounded time or memory.
 const (
-	maxDepth = 40    // nesting of multiparts and message/rfc822 parts
+	maxDepth = 100   // nesting of multiparts and message/rfc822 parts (as other servers limit it)
 	maxParts = 10000 // parts in one message
 )
 
@@ -156,10 +158,65 @@ func scanHeader(raw []byte, start, end int) (header, int) {
 }
 
 // scanner builds the Part tree.
+//
+// Every multipart needs the delimiter lines of its boundary inside its
+// body, and every part its line count. Searching the body for them at each
+// level would cost the message size once per level of nesting (quadratic
+// for deep messages), so the scanner indexes the raw message once, on the
+// first multipart: the offsets of all line ends, and the delimiter-like
+// lines ("--" + something) by the boundary they would close or open. Each
+// level then only looks up its own lines, and the whole parse stays linear
+// in the message size, however deep the nesting (up to maxDepth).
 type scanner struct {
 	raw   []byte
 	parts int
 	err   error // first problem
+
+	indexed bool
+	eols    []int              // offsets of every '\n', ascending
+	delims  map[string][]delim // boundary -> its delimiter lines, ascending
+}
+
+// delim is a line that is a delimiter of some boundary (RFC 2046 section 5.1.1).
+type delim struct {
+	start, next int  // the line's offset and the offset after its line break
+	close       bool // "--boundary--"
+}
+
+// index builds eols and delims in one pass over the message.
+func (s *scanner) index() {
+	s.indexed = true
+	s.delims = map[string][]delim{}
+	raw := s.raw
+	for i := 0; i < len(raw); {
+		e := nextLine(raw, i, len(raw))
+		if e > i && raw[e-1] == '\n' {
+			s.eols = append(s.eols, e-1)
+		}
+		line := trimEOL(raw[i:e])
+		if len(line) > 2 && line[0] == '-' && line[1] == '-' {
+			rest := bytes.TrimRight(line[2:], " \t")
+			s.delims[string(rest)] = append(s.delims[string(rest)], delim{start: i, next: e})
+			if b, ok := bytes.CutSuffix(rest, []byte("--")); ok {
+				s.delims[string(b)] = append(s.delims[string(b)], delim{start: i, next: e, close: true})
+			}
+		}
+		i = e
+	}
+}
+
+// lines counts the lines of raw[start:end] as countLines does, from the index.
+func (s *scanner) lines(start, end int) int64 {
+	if !s.indexed {
+		return countLines(s.raw[start:end])
+	}
+	lo, _ := slices.BinarySearch(s.eols, start)
+	hi, _ := slices.BinarySearch(s.eols, end)
+	n := int64(hi - lo)
+	if end > start && s.raw[end-1] != '\n' {
+		n++
+	}
+	return n
 }
 
 // fail records the first problem.
@@ -255,7 +312,7 @@ func (s *scanner) entity(start, end int, path, defType string, depth int) *Part 
 	if p.Filename == "" && params["name"] != "" {
 		p.Filename = decodeWords(params["name"])
 	}
-	p.Lines = countLines(s.raw[bodyStart:end])
+	p.Lines = s.lines(bodyStart, end)
 
 	if depth >= maxDepth || s.parts >= maxParts {
 		if strings.HasPrefix(ct, "multipart/") || ct == "message/rfc822" {
@@ -308,7 +365,9 @@ func (s *scanner) multipart(p *Part, depth int) {
 		p.ContentType = "text/plain"
 		return
 	}
-	delim := []byte("--" + boundary)
+	if !s.indexed {
+		s.index()
+	}
 	defType := "text/plain"
 	if p.ContentType == "multipart/digest" {
 		defType = "message/rfc822"
@@ -317,27 +376,20 @@ func (s *scanner) multipart(p *Part, depth int) {
 	var starts []int // offsets of child entities
 	var ends []int   // offsets where each child's body ends
 	closed := false
-	for i := int(p.BodyStart); i < end; {
-		e := nextLine(s.raw, i, end)
-		line := trimEOL(s.raw[i:e])
-		if bytes.HasPrefix(line, delim) {
-			rest := line[len(delim):]
-			isClose := bytes.HasPrefix(rest, []byte("--"))
-			if isClose {
-				rest = rest[2:]
-			}
-			if len(bytes.Trim(rest, " \t")) == 0 {
-				if len(starts) > len(ends) {
-					ends = append(ends, bodyEndBefore(s.raw, starts[len(starts)-1], i))
-				}
-				if isClose {
-					closed = true
-					break
-				}
-				starts = append(starts, e)
-			}
+	ds := s.delims[strings.TrimRight(boundary, " \t")]
+	first, _ := slices.BinarySearchFunc(ds, int(p.BodyStart), func(d delim, off int) int { return cmp.Compare(d.start, off) })
+	for _, d := range ds[first:] {
+		if d.start >= end {
+			break
 		}
-		i = e
+		if len(starts) > len(ends) {
+			ends = append(ends, bodyEndBefore(s.raw, starts[len(starts)-1], d.start))
+		}
+		if d.close {
+			closed = true
+			break
+		}
+		starts = append(starts, min(d.next, end))
 	}
 	if len(starts) > len(ends) {
 		ends = append(ends, end)

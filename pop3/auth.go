@@ -163,17 +163,19 @@ func (s *session) login(name, password string) {
 		s.replyErr(err)
 		return
 	}
-	if !s.srv.lockUser(u.ID) {
-		s.reply("-ERR [IN-USE] maildrop already locked by another POP3 session")
+	if err := s.lockMaildrop(u.ID); err != nil {
+		if errors.Is(err, core.ErrMaildropLocked) {
+			s.reply("-ERR [IN-USE] maildrop already locked by another POP3 session")
+		} else {
+			s.replyErr(err)
+		}
 		return
 	}
-	s.holdsLock = true
 	s.user = u
 	s.log = s.log.With("user", u.Address)
 	drop, err := loadMaildrop(s.ctx, s.srv.core, u.ID)
 	if err != nil {
-		s.srv.unlockUser(u.ID)
-		s.holdsLock = false
+		s.unlockMaildrop(u.ID)
 		s.user = core.User{}
 		s.replyErr(err)
 		return

@@ -39,6 +39,7 @@ type envOptions struct {
 	tls            bool // offer STLS
 	allowInsecure  bool
 	maxConnections int
+	maxPerIP       int
 	fakeRemote     string // accepted connections report this remote address
 	implicitTLS    bool   // the listener speaks TLS (port 995)
 	idle           time.Duration
@@ -53,7 +54,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 func newEnvWith(t testing.TB, svc *core.Service, o envOptions) *testEnv {
 	t.Helper()
 	e := &testEnv{svc: svc, served: make(chan error, 1)}
-	opts := Options{Core: svc, Hostname: "pop.test.example", AllowInsecureAuth: o.allowInsecure, MaxConnections: o.maxConnections}
+	opts := Options{Core: svc, Hostname: "pop.test.example", AllowInsecureAuth: o.allowInsecure, MaxConnections: o.maxConnections, MaxConnectionsPerIP: o.maxPerIP}
 	if os.Getenv("STAMP_TEST_LOG") != "" {
 		opts.Logger = testLogger()
 	}

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/stamp-mail/stamp/core"
-	"github.com/stamp-mail/stamp/storage"
 )
 
 // sizeCacheEntries bounds the cache of message sizes (about 40 bytes each).
@@ -23,9 +22,38 @@ type maildrop struct {
 	sizes   []int64 // octets as sent, CRLF included; -1 until computed
 }
 
+// lockMaildrop takes the user's maildrop lock (RFC 1939 section 4): this
+// server's, then the cluster's (core.LockMaildrop: a PostgreSQL advisory
+// lock, so a second session on another node is told [IN-USE] too). It
+// returns core.ErrMaildropLocked when either is held. The cluster lock also
+// ends with the session's context, so a dropped connection releases it.
+func (s *session) lockMaildrop(userID int64) error {
+	if !s.srv.lockUser(userID) {
+		return core.ErrMaildropLocked
+	}
+	unlock, err := s.srv.core.LockMaildrop(s.ctx, userID)
+	if err != nil {
+		s.srv.unlockUser(userID)
+		return err
+	}
+	s.holdsLock = true
+	s.dropLock = unlock
+	return nil
+}
+
+// unlockMaildrop releases both maildrop locks.
+func (s *session) unlockMaildrop(userID int64) {
+	if s.dropLock != nil {
+		s.dropLock()
+		s.dropLock = nil
+	}
+	s.srv.unlockUser(userID)
+	s.holdsLock = false
+}
+
 // loadMaildrop snapshots a user's INBOX.
 func loadMaildrop(ctx context.Context, svc *core.Service, userID int64) (*maildrop, error) {
-	mb, err := svc.GetMailboxByRole(ctx, userID, storage.RoleInbox)
+	mb, err := svc.GetMailboxByRole(ctx, userID, core.RoleInbox)
 	if err != nil {
 		return nil, fmt.Errorf("find inbox: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/stamp-mail/stamp/core"
-	"github.com/stamp-mail/stamp/storage"
 )
 
 // retr is RETR msg (RFC 1939 section 5). It streams the message and marks
@@ -33,12 +32,12 @@ func (s *session) retr(cmd command) (quit bool) {
 	if quit := s.send(m, fmt.Sprintf("+OK %d octets", size), -1); quit {
 		return true
 	}
-	if !slices.Contains(m.Flags, storage.FlagSeen) {
-		if _, err := s.srv.core.UpdateFlags(s.ctx, s.user.ID, s.drop.mailbox.ID, []int64{m.ID}, core.FlagsAdd, []string{storage.FlagSeen}); err != nil {
+	if !slices.Contains(m.Flags, core.FlagSeen) {
+		if _, err := s.srv.core.UpdateFlags(s.ctx, s.user.ID, s.drop.mailbox.ID, []int64{m.ID}, core.FlagsAdd, []string{core.FlagSeen}); err != nil {
 			// The message went out; a missing \Seen is not worth failing the command.
 			s.log.Warn("marking message seen failed", "uid", m.UID, "err", err)
 		} else {
-			s.drop.msgs[i].Flags = append(slices.Clone(m.Flags), storage.FlagSeen)
+			s.drop.msgs[i].Flags = append(slices.Clone(m.Flags), core.FlagSeen)
 		}
 	}
 	return false

@@ -17,25 +17,24 @@
 // equal the octets RETR delivers (after the client removes the stuffing).
 // Deletions are applied only on QUIT (the UPDATE state, RFC 1939 section 6);
 // a dropped connection deletes nothing. One POP3 session per user is allowed
-// at a time on this node (RFC 1939 section 4's exclusive-access lock,
-// reported with [IN-USE]); sessions on other nodes are not locked out, and
-// because deletions expunge by message id, a concurrent session or IMAP
-// client can at worst see a message disappear.
+// at a time (RFC 1939 section 4's exclusive-access lock, reported with
+// [IN-USE]): on this node, and on every node when the store is PostgreSQL
+// (an advisory lock, maildrop.go). Deletions expunge by message id, so an
+// IMAP client of the same user can at worst see a message disappear.
 package pop3
 
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/core/listener"
 )
 
 // Timeouts. RFC 1939 section 3: the inactivity autologout timer must be at
@@ -55,7 +54,7 @@ const (
 
 // ErrServerClosed is returned by Serve after Shutdown or Close. It wraps
 // net.ErrClosed.
-var ErrServerClosed = fmt.Errorf("pop3: server closed: %w", net.ErrClosed)
+var ErrServerClosed = listener.ErrServerClosed
 
 // Options configure a Server.
 type Options struct {
@@ -75,6 +74,9 @@ type Options struct {
 	// MaxConnections bounds concurrent sessions; 0 means no limit. Connections
 	// over the limit get -ERR [SYS/TEMP] and are closed.
 	MaxConnections int
+	// MaxConnectionsPerIP bounds concurrent sessions from one IP address (an
+	// IPv6 /64); 0 means no limit.
+	MaxConnectionsPerIP int
 }
 
 // Server is a POP3 server. Create it with New and run it with Serve.
@@ -85,15 +87,13 @@ type Server struct {
 	sizes  *sizeCache
 	nextID atomic.Uint64
 	idle   time.Duration // idleTimeout; tests shorten it before Serve
+	ln     *listener.Server
 
 	// shutting is set by Shutdown and Close; sessions read it before each command.
 	shutting atomic.Bool
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	locked    map[int64]bool // users with a session in TRANSACTION state on this server
-	wg        sync.WaitGroup // one per session goroutine
+	mu     sync.Mutex
+	locked map[int64]bool // users with a session in TRANSACTION state on this server
 }
 
 // New returns a server; opts.Core is required.
@@ -104,106 +104,45 @@ func New(opts Options) *Server {
 	if opts.Hostname == "" && opts.Core != nil {
 		opts.Hostname = opts.Core.Config().Hostname
 	}
-	return &Server{
-		opts:      opts,
-		core:      opts.Core,
-		log:       opts.Logger.With("proto", "pop3"),
-		sizes:     newSizeCache(sizeCacheEntries),
-		idle:      idleTimeout,
-		listeners: map[net.Listener]struct{}{},
-		sessions:  map[*session]struct{}{},
-		locked:    map[int64]bool{},
+	s := &Server{
+		opts:   opts,
+		core:   opts.Core,
+		log:    opts.Logger.With("proto", "pop3"),
+		sizes:  newSizeCache(sizeCacheEntries),
+		idle:   idleTimeout,
+		locked: map[int64]bool{},
 	}
+	s.ln = listener.New(listener.Options{
+		Name: "pop3", Logger: s.log,
+		MaxConnections: opts.MaxConnections, MaxPerIP: opts.MaxConnectionsPerIP,
+		Handle: s.handle,
+		Refuse: func(c net.Conn, r listener.Reason) {
+			// RFC 2449 section 8.1.2 / RFC 3206: SYS/TEMP for a transient refusal.
+			fmt.Fprintf(c, "-ERR [SYS/TEMP] %s, try again later\r\n", r)
+		},
+	})
+	return s
 }
 
 // Serve accepts connections on ln until Shutdown or Close, then returns
 // ErrServerClosed. Serve may be called for several listeners.
-func (s *Server) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	if s.shutting.Load() {
-		s.mu.Unlock()
-		ln.Close()
-		return ErrServerClosed
-	}
-	s.listeners[ln] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, ln)
-		s.mu.Unlock()
-	}()
+func (s *Server) Serve(ln net.Listener) error { return s.ln.Serve(ln) }
 
-	var backoff time.Duration
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if s.shutting.Load() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Temporary accept failure (e.g. out of file descriptors): back off as net/http does.
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.log.Warn("accept failed; retrying", "err", err, "delay", backoff)
-				time.Sleep(backoff)
-				continue
-			}
-			return err
-		}
-		backoff = 0
-		if !s.startSession(c) {
-			continue
-		}
-	}
-}
-
-// startSession registers and starts a session for c; it refuses c when the
-// server is shutting down or full.
-func (s *Server) startSession(c net.Conn) bool {
-	s.mu.Lock()
-	if s.shutting.Load() {
-		s.mu.Unlock()
-		c.Close()
-		return false
-	}
-	if s.opts.MaxConnections > 0 && len(s.sessions) >= s.opts.MaxConnections {
-		s.mu.Unlock()
-		s.log.Warn("connection refused: too many connections", "remote", c.RemoteAddr().String())
-		go refuse(c, "-ERR [SYS/TEMP] too many connections, try again later\r\n")
-		return false
-	}
-	id := s.nextID.Add(1)
-	sess := newSession(s, c, id)
-	s.sessions[sess] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go s.run(sess)
-	return true
-}
-
-// refuse writes a last reply to a connection that gets no session and closes it.
-func refuse(c net.Conn, line string) {
-	c.SetWriteDeadline(time.Now().Add(shutdownNoticeTimeout))
-	c.Write([]byte(line)) //nolint:errcheck // best effort before closing
-	c.Close()
-}
-
-// run serves one session and recovers a panic at the connection boundary.
-func (s *Server) run(sess *session) {
+// handle runs one session; the listener recovers panics and closes c.
+func (s *Server) handle(ctx context.Context, c net.Conn) {
 	done := s.core.Metrics().SessionStarted("pop3")
+	sess := newSession(s, c, s.nextID.Add(1))
+	stop := context.AfterFunc(ctx, func() {
+		s.shutting.Store(true)
+		sess.interrupt()
+	})
 	defer func() {
-		if r := recover(); r != nil {
-			sess.log.Error("panic in session", "panic", r, "stack", string(debug.Stack()))
-		}
+		stop()
 		sess.close()
-		s.mu.Lock()
-		delete(s.sessions, sess)
 		if sess.user.ID != 0 && sess.holdsLock {
-			delete(s.locked, sess.user.ID)
+			s.unlockUser(sess.user.ID)
 		}
-		s.mu.Unlock()
 		done()
-		s.wg.Done()
 	}()
 	sess.serve()
 }
@@ -235,41 +174,12 @@ func (s *Server) unlockUser(userID int64) {
 // nothing.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutting.Store(true)
-	s.mu.Lock()
-	for ln := range s.listeners {
-		ln.Close()
-	}
-	for sess := range s.sessions {
-		sess.interrupt()
-	}
-	s.mu.Unlock()
-
-	idle := make(chan struct{})
-	go func() { s.wg.Wait(); close(idle) }()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		s.Close()
-		<-idle
-		return ctx.Err()
-	}
+	return s.ln.Shutdown(ctx)
 }
 
 // Close stops accepting connections and closes every open connection at
 // once, without notice. Sessions that did not QUIT delete nothing.
 func (s *Server) Close() error {
 	s.shutting.Store(true)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var err error
-	for ln := range s.listeners {
-		if e := ln.Close(); e != nil && !errors.Is(e, net.ErrClosed) {
-			err = e
-		}
-	}
-	for sess := range s.sessions {
-		sess.conn().Close()
-	}
-	return err
+	return s.ln.Close()
 }

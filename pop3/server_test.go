@@ -580,6 +580,35 @@ func TestMaxConnections(t *testing.T) {
 	}
 }
 
+// TestMaxConnectionsPerIP: with one address at its cap, that address is
+// refused and another is still served (issue 16).
+func TestMaxConnectionsPerIP(t *testing.T) {
+	e := newEnv(t, envOptions{allowInsecure: true, maxConnections: 10, maxPerIP: 2})
+	from := func(ip string) string {
+		d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		nc, err := d.Dial("tcp", e.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		nc.SetDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 200)
+		n, _ := nc.Read(buf)
+		return string(buf[:n])
+	}
+	for i := range 2 {
+		if got := from("127.0.0.1"); !strings.HasPrefix(got, "+OK") {
+			t.Fatalf("127.0.0.1 connection %d: got %q, want +OK", i+1, got)
+		}
+	}
+	if got := from("127.0.0.1"); !strings.HasPrefix(got, "-ERR [SYS/TEMP]") {
+		t.Errorf("127.0.0.1 connection 3: got %q, want -ERR [SYS/TEMP]", got)
+	}
+	if got := from("127.0.0.2"); !strings.HasPrefix(got, "+OK") {
+		t.Errorf("127.0.0.2 while 127.0.0.1 is at its cap: got %q, want +OK", got)
+	}
+}
+
 func TestShutdownTellsSessions(t *testing.T) {
 	svc := coretest.New(t, coretest.Options{})
 	srv := New(Options{Core: svc, AllowInsecureAuth: true})

@@ -65,6 +65,7 @@ type session struct {
 	userName  string // from USER, waiting for PASS
 	user      core.User
 	holdsLock bool
+	dropLock  func() // releases the cluster-wide maildrop lock (maildrop.go)
 	drop      *maildrop
 	bad       int
 	authFails int

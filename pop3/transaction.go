@@ -155,8 +155,7 @@ func (s *session) quit() bool {
 	}
 	// Release the lock before answering, so that a client reconnecting
 	// right after QUIT is not told [IN-USE].
-	s.srv.unlockUser(s.user.ID)
-	s.holdsLock = false
+	s.unlockMaildrop(s.user.ID)
 	if err != nil {
 		// RFC 1939 section 6: -ERR when some messages could not be removed.
 		s.replyErr(err)

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Whole-server SMTP throughput with `stamp load smtp` on SQLite (and on
 # PostgreSQL when STAMP_TEST_POSTGRES_DSN is set, or a throwaway cluster can
-# be started), for 10 KB and 100 KB messages over 8 connections. Prints one
-# line per run; BENCHMARKS.md records the figures with this command.
+# be started), for 10 KB and 100 KB messages over 8 connections to the MX
+# port with every check on, and submission (STARTTLS, AUTH PLAIN, 10 KB to a
+# local user; each connection authenticates once and sends many). With STAMP_BENCH_PEER=/path/to/maddy the same submission load
+# also runs against that peer Go mail server (maddy 0.8, SQLite storage,
+# built outside the clone), in the same run. Prints one line per run;
+# BENCHMARKS.md records the figures with this command.
 #
-#   scripts/bench.sh [messages-10KB] [messages-100KB]
+#   scripts/bench.sh [messages-10KB] [messages-100KB] [messages-submission]
+#   STAMP_BENCH_ONLY="sqlite postgres peer" ...   choose runs (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n10=${1:-5000}
 n100=${2:-1000}
+nsub=${3:-$n10}
+only=" ${STAMP_BENCH_ONLY:-sqlite sqlite-nobayes postgres peer} "
 conns=${STAMP_BENCH_CONNECTIONS:-8}
 work=$(mktemp -d /tmp/stamp-bench.XXXXXX)
 bin=$work/stamp
@@ -18,6 +25,7 @@ pg_dir=""
 cleanup() {
   [ -n "${srv_pid:-}" ] && kill "$srv_pid" 2>/dev/null || true
   [ -n "${dns_pid:-}" ] && kill "$dns_pid" 2>/dev/null || true
+  [ -n "${peer_pid:-}" ] && kill "$peer_pid" 2>/dev/null || true
   [ -n "$pg_dir" ] && scripts/pg-throwaway.sh stop "$pg_dir"
   rm -rf "$work"
 }
@@ -45,8 +53,8 @@ run_one() { # name storage-yaml [extra-yaml]
   cat >"$dir/stamp.yaml" <<YAML
 hostname: bench.test
 storage: $storage
-listen: {smtp: "127.0.0.1:0", submission: "", submissions: "", imap: "", imaps: "", pop3: "", pop3s: "", http: ""}
-limits: {smtp_rate_per_minute: 10000000, max_connections: 10000}
+listen: {smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "", imap: "", imaps: "", pop3: "", pop3s: "", http: "", managesieve: ""}
+limits: {smtp_rate_per_minute: 10000000, max_connections: 10000, max_connections_per_ip: 10000, send_per_hour: 100000000, send_per_day: 100000000}
 log: {level: warn}
 $dns_yaml
 $extra
@@ -55,18 +63,79 @@ YAML
   (cd "$dir" && exec "$bin" serve --config stamp.yaml >"$dir/out" 2>"$dir/err") &
   srv_pid=$!
   for _ in $(seq 1 200); do grep -q '^ready' "$dir/out" 2>/dev/null && break; sleep 0.1; done
-  local addr
+  local addr sub
   addr=$(awk '$1=="smtp"{print $2}' "$dir/out")
+  sub=$(awk '$1=="submission"{print $2}' "$dir/out")
   for spec in "10240 $n10" "102400 $n100"; do
     set -- $spec
-    printf '%-15s %3d KB x %5d, %d connections: ' "$name" $(($1/1024)) "$2" "$conns"
+    [ "$2" -gt 0 ] || continue
+    printf '%-15s MX %3d KB x %5d, %d connections: ' "$name" $(($1/1024)) "$2" "$conns"
     "$bin" load smtp --addr "$addr" --to bench@bench.test --connections "$conns" --messages "$2" --size "$1"
   done
+  if [ "$nsub" -gt 0 ]; then
+    printf '%-15s submission 10 KB x %5d, %d connections: ' "$name" "$nsub" "$conns"
+    "$bin" load smtp --addr "$sub" --starttls --username bench@bench.test --password 'bench password' \
+      --from bench@bench.test --to bench@bench.test --connections "$conns" --messages "$nsub" --size 10240
+  fi
   kill "$srv_pid"; wait "$srv_pid" 2>/dev/null || true; srv_pid=""
 }
 
-run_one sqlite "{database: sqlite}"
-run_one sqlite-nobayes "{database: sqlite}" "filters: {bayes: false}"
+# run_peer: the same submission load against maddy (STAMP_BENCH_PEER).
+run_peer() {
+  local dir=$work/peer port
+  mkdir -p "$dir/state" "$dir/run"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=peer.test \
+    -keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1
+  cat >"$dir/maddy.conf" <<CONF
+hostname mx.peer.test
+state_dir $dir/state
+runtime_dir $dir/run
+tls file $dir/cert.pem $dir/key.pem
+log off
+auth.pass_table local_authdb {
+    table sql_table {
+        driver sqlite3
+        dsn credentials.db
+        table_name passwords
+    }
+}
+storage.imapsql local_mailboxes {
+    driver sqlite3
+    dsn imapsql.db
+}
+submission tcp://127.0.0.1:$port {
+    auth &local_authdb
+    source peer.test {
+        destination peer.test {
+            deliver_to &local_mailboxes
+        }
+        default_destination {
+            reject 550 5.1.1 "no remote delivery in the benchmark"
+        }
+    }
+    default_source {
+        reject 501 5.1.8 "not ours"
+    }
+}
+CONF
+  "$STAMP_BENCH_PEER" -config "$dir/maddy.conf" creds create --password 'bench password' bench@peer.test >/dev/null
+  "$STAMP_BENCH_PEER" -config "$dir/maddy.conf" imap-acct create bench@peer.test >/dev/null
+  "$STAMP_BENCH_PEER" -config "$dir/maddy.conf" run >"$dir/out" 2>&1 &
+  peer_pid=$!
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  printf '%-15s submission 10 KB x %5d, %d connections: ' "peer (maddy)" "$nsub" "$conns"
+  "$bin" load smtp --addr "127.0.0.1:$port" --starttls --username bench@peer.test --password 'bench password' \
+    --from bench@peer.test --to bench@peer.test --connections "$conns" --messages "$nsub" --size 10240
+  kill "$peer_pid"; wait "$peer_pid" 2>/dev/null || true; peer_pid=""
+}
+
+case $only in *" sqlite "*) run_one sqlite "{database: sqlite}" ;; esac
+case $only in *" sqlite-nobayes "*) run_one sqlite-nobayes "{database: sqlite}" "filters: {bayes: false}" ;; esac
+case $only in *" peer "*)
+  if [ -n "${STAMP_BENCH_PEER:-}" ]; then run_peer; else echo "peer: SKIPPED (set STAMP_BENCH_PEER to a maddy binary)"; fi ;;
+esac
+case $only in *" postgres "*) ;; *) exit 0 ;; esac
 if [ -z "${STAMP_TEST_POSTGRES_DSN:-}" ] && out=$(scripts/pg-throwaway.sh 2>/dev/null); then
   eval "$out"; pg_dir=$STAMP_TEST_PG_DIR
 fi

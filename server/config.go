@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,6 +29,7 @@ type Config struct {
 	Limits   LimitsConfig   `yaml:"limits"`
 	Outbound OutboundConfig `yaml:"outbound"`
 	Filters  FiltersConfig  `yaml:"filters"`
+	Routing  RoutingConfig  `yaml:"routing"`
 	Log      LogConfig      `yaml:"log"`
 	Webmail  WebmailConfig  `yaml:"webmail"`
 }
@@ -41,11 +43,27 @@ type WebmailConfig struct {
 
 // StorageConfig selects the metadata database and blob store.
 type StorageConfig struct {
-	Database   string `yaml:"database"`   // sqlite | postgres
-	DSN        string `yaml:"dsn"`        // sqlite: file path (default data_dir/stamp.db); postgres: connection string
-	Partitions int    `yaml:"partitions"` // postgres hash partitions per table
-	Blobs      string `yaml:"blobs"`      // fs (s3 is reserved)
-	BlobDir    string `yaml:"blob_dir"`   // default data_dir/blobs
+	Database   string   `yaml:"database"`   // sqlite | postgres
+	DSN        string   `yaml:"dsn"`        // sqlite: file path (default data_dir/stamp.db); postgres: connection string
+	Partitions int      `yaml:"partitions"` // postgres hash partitions per table
+	Blobs      string   `yaml:"blobs"`      // fs | s3
+	BlobDir    string   `yaml:"blob_dir"`   // fs: default data_dir/blobs
+	S3         S3Config `yaml:"s3"`         // s3: the bucket
+}
+
+// S3Config locates the S3-compatible bucket of storage.blobs: s3.
+type S3Config struct {
+	Endpoint  string `yaml:"endpoint"`   // https://s3.example.com, or http://host:port
+	Bucket    string `yaml:"bucket"`     // must exist
+	Region    string `yaml:"region"`     // optional for most non-AWS stores
+	AccessKey string `yaml:"access_key"` // default $STAMP_S3_ACCESS_KEY, then $AWS_ACCESS_KEY_ID
+	// SecretKey, else the first line of SecretKeyFile, else
+	// $STAMP_S3_SECRET_KEY, else $AWS_SECRET_ACCESS_KEY.
+	SecretKey     string `yaml:"secret_key"`
+	SecretKeyFile string `yaml:"secret_key_file"`
+	PathStyle     bool   `yaml:"path_style"`   // endpoint/bucket/key instead of bucket.endpoint/key
+	Prefix        string `yaml:"prefix"`       // key prefix inside the bucket, e.g. "stamp/"
+	PartSizeMB    int    `yaml:"part_size_mb"` // multipart upload above this size; default 16, at least 5
 }
 
 // ListenConfig holds host:port per listener; empty disables it.
@@ -59,6 +77,7 @@ type ListenConfig struct {
 	POP3S       string `yaml:"pop3s"`
 	HTTP        string `yaml:"http"`
 	HTTPS       string `yaml:"https"`
+	ManageSieve string `yaml:"managesieve"`
 }
 
 // TLSConfig names a certificate; empty means a generated self-signed one.
@@ -69,12 +88,13 @@ type TLSConfig struct {
 
 // LimitsConfig bounds sizes, connections and rates.
 type LimitsConfig struct {
-	MaxMessageBytes   int64 `yaml:"max_message_bytes"`
-	MaxConnections    int   `yaml:"max_connections"`      // per listener
-	MaxRecipients     int   `yaml:"max_recipients"`       // per message
-	SMTPRatePerMinute int   `yaml:"smtp_rate_per_minute"` // per remote IP
-	SendPerHour       int   `yaml:"send_per_hour"`        // per user
-	SendPerDay        int   `yaml:"send_per_day"`         // per user
+	MaxMessageBytes     int64 `yaml:"max_message_bytes"`
+	MaxConnections      int   `yaml:"max_connections"`        // per listener
+	MaxConnectionsPerIP int   `yaml:"max_connections_per_ip"` // per listener and remote IP (SMTP, IMAP, POP3)
+	MaxRecipients       int   `yaml:"max_recipients"`         // per message
+	SMTPRatePerMinute   int   `yaml:"smtp_rate_per_minute"`   // per remote IP
+	SendPerHour         int   `yaml:"send_per_hour"`          // per user
+	SendPerDay          int   `yaml:"send_per_day"`           // per user
 }
 
 // OutboundConfig steers remote delivery.
@@ -86,6 +106,7 @@ type OutboundConfig struct {
 	RelayPassword string        `yaml:"relay_password"`
 	MaxAge        time.Duration `yaml:"max_age"`
 	Workers       int           `yaml:"workers"`
+	Lease         time.Duration `yaml:"lease"` // claim of a queue item; default 35m
 }
 
 // FiltersConfig configures the checks of incoming mail.
@@ -95,6 +116,12 @@ type FiltersConfig struct {
 	SpamThreshold float64  `yaml:"spam_threshold"`
 	Bayes         bool     `yaml:"bayes"`
 	DNSBLs        []string `yaml:"dnsbls"`
+}
+
+// RoutingConfig configures aliases, subaddressing, forwarding and Sieve.
+type RoutingConfig struct {
+	SubaddressSeparator string `yaml:"subaddress_separator"` // user+tag@domain; default "+"
+	VacationDays        int    `yaml:"vacation_days"`        // default :days of Sieve vacation
 }
 
 // LogConfig configures logging.
@@ -205,6 +232,52 @@ func nameKeys(data []byte, err error) error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
+// validate checks storage.s3 and fills the keys from the environment or
+// the secret file.
+func (c *S3Config) validate(bad func(key, format string, args ...any)) {
+	if c.Endpoint == "" {
+		bad("storage.s3.endpoint", "required when storage.blobs is s3")
+	} else if u, err := url.Parse(c.Endpoint); strings.Contains(c.Endpoint, "://") &&
+		(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/")) {
+		bad("storage.s3.endpoint", "must be http(s)://host[:port] without a path, not %q", c.Endpoint)
+	}
+	if c.Bucket == "" {
+		bad("storage.s3.bucket", "required when storage.blobs is s3")
+	}
+	if c.AccessKey == "" {
+		c.AccessKey = firstEnv("STAMP_S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID")
+	}
+	if c.SecretKey == "" && c.SecretKeyFile != "" {
+		b, err := os.ReadFile(c.SecretKeyFile)
+		if err != nil {
+			bad("storage.s3.secret_key_file", "%v", err)
+		}
+		c.SecretKey = strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+	}
+	if c.SecretKey == "" {
+		c.SecretKey = firstEnv("STAMP_S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY")
+	}
+	if c.AccessKey == "" || c.SecretKey == "" {
+		bad("storage.s3", "access_key and secret_key (or secret_key_file, or STAMP_S3_ACCESS_KEY and STAMP_S3_SECRET_KEY) are required")
+	}
+	if c.PartSizeMB == 0 {
+		c.PartSizeMB = 16
+	}
+	if c.PartSizeMB < 5 || c.PartSizeMB > 5120 {
+		bad("storage.s3.part_size_mb", "must be between 5 and 5120, not %d", c.PartSizeMB)
+	}
+}
+
+// firstEnv returns the first non-empty environment variable of names.
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 func (c *Config) validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -244,15 +317,16 @@ func (c *Config) validate() error {
 			c.Storage.BlobDir = filepath.Join(c.DataDir, "blobs")
 		}
 	case "s3":
-		bad("storage.blobs", "s3 is not implemented yet; use fs (on shared storage for several nodes)")
+		c.Storage.S3.validate(bad)
 	default:
-		bad("storage.blobs", "must be fs, not %q", c.Storage.Blobs)
+		bad("storage.blobs", "must be fs or s3, not %q", c.Storage.Blobs)
 	}
 	for _, l := range []struct{ key, val string }{
 		{"listen.smtp", c.Listen.SMTP}, {"listen.submission", c.Listen.Submission},
 		{"listen.submissions", c.Listen.Submissions}, {"listen.imap", c.Listen.IMAP},
 		{"listen.imaps", c.Listen.IMAPS}, {"listen.pop3", c.Listen.POP3}, {"listen.pop3s", c.Listen.POP3S},
 		{"listen.http", c.Listen.HTTP}, {"listen.https", c.Listen.HTTPS},
+		{"listen.managesieve", c.Listen.ManageSieve},
 	} {
 		if l.val == "" {
 			continue
@@ -269,6 +343,9 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxConnections < 1 {
 		bad("limits.max_connections", "must be at least 1")
+	}
+	if c.Limits.MaxConnectionsPerIP < 1 {
+		bad("limits.max_connections_per_ip", "must be at least 1")
 	}
 	if c.Limits.MaxRecipients < 1 {
 		bad("limits.max_recipients", "must be at least 1")
@@ -301,13 +378,22 @@ func (c *Config) validate() error {
 	if c.Outbound.Workers < 1 || c.Outbound.Workers > 256 {
 		bad("outbound.workers", "must be between 1 and 256")
 	}
+	if c.Outbound.Lease != 0 && c.Outbound.Lease < time.Second {
+		bad("outbound.lease", "must be at least 1s, not %v", c.Outbound.Lease)
+	}
 	switch c.Filters.ClamdFailMode {
 	case "tempfail", "accept":
 	default:
 		bad("filters.clamd_fail_mode", "must be tempfail or accept, not %q", c.Filters.ClamdFailMode)
 	}
-	if c.Filters.SpamThreshold <= 0 || c.Filters.SpamThreshold > 1 {
-		bad("filters.spam_threshold", "must be in (0, 1], not %g", c.Filters.SpamThreshold)
+	if c.Filters.SpamThreshold <= 0 || c.Filters.SpamThreshold > 100 {
+		bad("filters.spam_threshold", "must be in (0, 100] points, not %g", c.Filters.SpamThreshold)
+	}
+	if sep := c.Routing.SubaddressSeparator; len(sep) != 1 || strings.ContainsAny(sep, "@\" \t") {
+		bad("routing.subaddress_separator", "must be one character other than @, space or quote, not %q", sep)
+	}
+	if c.Routing.VacationDays < 1 || c.Routing.VacationDays > 365 {
+		bad("routing.vacation_days", "must be between 1 and 365, not %d", c.Routing.VacationDays)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -12,17 +12,21 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/stamp-mail/stamp/check"
 	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/imap"
+	"github.com/stamp-mail/stamp/imap/managesieve"
 	"github.com/stamp-mail/stamp/pop3"
 	"github.com/stamp-mail/stamp/smtp"
 	"github.com/stamp-mail/stamp/smtp/outbound"
 	"github.com/stamp-mail/stamp/storage"
+	"github.com/stamp-mail/stamp/storage/blob"
 	"github.com/stamp-mail/stamp/storage/blob/fs"
+	"github.com/stamp-mail/stamp/storage/blob/s3"
 	"github.com/stamp-mail/stamp/storage/postgres"
 	"github.com/stamp-mail/stamp/storage/sqlite"
 	"github.com/stamp-mail/stamp/web"
@@ -77,7 +81,7 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 		}
 		st = s
 	}
-	blobs, err := fs.Open(c.Storage.BlobDir)
+	blobs, err := openBlobs(ctx, c.Storage)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("blob store: %w", err)
@@ -94,6 +98,7 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 	svc := core.New(core.Config{
 		Hostname: c.Hostname, MaxMessageBytes: c.Limits.MaxMessageBytes, Committers: committers,
 		SendPerHour: c.Limits.SendPerHour, SendPerDay: c.Limits.SendPerDay, MaxRecipients: c.Limits.MaxRecipients,
+		Routing: core.RoutingConfig{Separator: c.Routing.SubaddressSeparator, VacationDays: c.Routing.VacationDays},
 	}, core.Deps{
 		Store: st, Blobs: blobs, Judge: judge, Logger: log,
 		Signer: &dkimSigner{store: st, log: log},
@@ -153,25 +158,38 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 			return smtp.New(smtp.Options{Core: svc, Logger: log.With("proto", "smtp"), Hostname: c.Hostname,
 				TLSConfig: tlsCfg, ImplicitTLS: implicit, AllowInsecureAuth: insecureLoopback, Submission: submission,
 				MaxMessageBytes: c.Limits.MaxMessageBytes, MaxConnections: c.Limits.MaxConnections,
-				MaxRecipients: c.Limits.MaxRecipients, RatePerMinute: c.Limits.SMTPRatePerMinute})
+				MaxConnectionsPerIP: c.Limits.MaxConnectionsPerIP,
+				MaxRecipients:       c.Limits.MaxRecipients, RatePerMinute: c.Limits.SMTPRatePerMinute})
 		}
 	}
 	imapF := func(implicit bool) frontend {
 		return imap.New(imap.Options{Core: svc, Logger: log.With("proto", "imap"), Hostname: c.Hostname,
 			TLSConfig: tlsCfg, ImplicitTLS: implicit, AllowInsecureAuth: insecureLoopback,
-			MaxConnections: c.Limits.MaxConnections, AppendLimit: c.Limits.MaxMessageBytes})
+			MaxConnections: c.Limits.MaxConnections, MaxConnectionsPerIP: c.Limits.MaxConnectionsPerIP,
+			AppendLimit: c.Limits.MaxMessageBytes})
 	}
 	pop3F := func(implicit bool) frontend {
 		return pop3.New(pop3.Options{Core: svc, Logger: log.With("proto", "pop3"), Hostname: c.Hostname,
 			TLSConfig: tlsCfg, ImplicitTLS: implicit, AllowInsecureAuth: insecureLoopback,
-			MaxConnections: c.Limits.MaxConnections})
+			MaxConnections: c.Limits.MaxConnections, MaxConnectionsPerIP: c.Limits.MaxConnectionsPerIP})
 	}
 	ac := web.AutoconfigInfo{IMAPHost: c.Hostname, IMAPPort: portOf(c.Listen.IMAP), IMAPSPort: portOf(c.Listen.IMAPS),
 		POP3Port: portOf(c.Listen.POP3), POP3SPort: portOf(c.Listen.POP3S),
 		SubmissionPort: portOf(c.Listen.Submission), SubmissionsPort: portOf(c.Listen.Submissions)}
+	// With a configured certificate the plain HTTP listener only redirects
+	// to HTTPS and never takes credentials; HTTPS answers carry HSTS. (With
+	// the generated development certificate both serve, as before.)
+	httpsPort := "443"
 	webF := func(implicit bool) frontend {
-		return web.New(web.Options{Core: svc, Logger: log.With("proto", "http"), Hostname: c.Hostname,
-			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac, MetricsToken: c.Webmail.MetricsToken})
+		o := web.Options{Core: svc, Logger: log.With("proto", "http"), Hostname: c.Hostname,
+			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac, MetricsToken: c.Webmail.MetricsToken}
+		if !devTLS {
+			o.HSTS = implicit
+			if !implicit {
+				o.HTTPSPort = httpsPort
+			}
+		}
+		return web.New(o)
 	}
 	specs := []spec{
 		{"smtp", c.Listen.SMTP, false, smtpFor(false)},
@@ -183,6 +201,10 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 		{"pop3s", c.Listen.POP3S, true, pop3F},
 		{"http", c.Listen.HTTP, false, webF},
 		{"https", c.Listen.HTTPS, true, webF},
+		{"managesieve", c.Listen.ManageSieve, false, func(bool) frontend {
+			return managesieve.New(managesieve.Options{Core: svc, Logger: log.With("proto", "managesieve"), Hostname: c.Hostname,
+				TLSConfig: tlsCfg, AllowInsecureAuth: insecureLoopback, MaxConnections: c.Limits.MaxConnections})
+		}},
 	}
 
 	var (
@@ -191,20 +213,35 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 		serveWG sync.WaitGroup
 		errc    = make(chan error, len(specs))
 	)
-	closeAll := func() {
-		for _, f := range fronts {
-			f.Close()
-		}
-	}
-	for _, sp := range specs {
+	// Every listener is opened before any frontend is made, so the plain
+	// HTTP one knows the HTTPS port it redirects to.
+	lns := make([]net.Listener, len(specs))
+	for i, sp := range specs {
 		if sp.addr == "" {
 			continue
 		}
 		ln, err := net.Listen("tcp", sp.addr)
 		if err != nil {
-			closeAll()
+			for _, l := range lns {
+				if l != nil {
+					l.Close()
+				}
+			}
 			app.Close()
 			return fmt.Errorf("listen.%s: %w", sp.name, err)
+		}
+		lns[i] = ln
+		if sp.name == "https" {
+			httpsPort = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		}
+	}
+	for i, sp := range specs {
+		ln := lns[i]
+		if ln == nil {
+			continue
+		}
+		if sp.name == "http" || sp.name == "https" {
+			ln = limitHTTP(ln, c.Limits, sp.implicit)
 		}
 		if sp.implicit {
 			ln = tls.NewListener(ln, tlsCfg)
@@ -226,7 +263,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 	worker := outbound.New(outbound.Options{Core: svc, Logger: log.With("proto", "outbound"), Hostname: c.Hostname,
 		DNSServer: c.Outbound.DNSServer, Port: c.Outbound.Port, Relay: c.Outbound.Relay,
 		RelayUsername: c.Outbound.RelayUsername, RelayPassword: c.Outbound.RelayPassword,
-		MaxAge: c.Outbound.MaxAge, Workers: c.Outbound.Workers})
+		MaxAge: c.Outbound.MaxAge, Workers: c.Outbound.Workers, Lease: c.Outbound.Lease})
 	var workerWG sync.WaitGroup
 	workerWG.Add(1)
 	go func() {
@@ -287,4 +324,16 @@ func portOf(addr string) int {
 	var n int
 	fmt.Sscanf(p, "%d", &n)
 	return n
+}
+
+// openBlobs opens the configured blob store.
+func openBlobs(ctx context.Context, c StorageConfig) (blob.Store, error) {
+	if c.Blobs == "s3" {
+		return s3.Open(ctx, s3.Config{
+			Endpoint: c.S3.Endpoint, Bucket: c.S3.Bucket, Region: c.S3.Region,
+			AccessKey: c.S3.AccessKey, SecretKey: c.S3.SecretKey, PathStyle: c.S3.PathStyle,
+			Prefix: c.S3.Prefix, PartSize: int64(c.S3.PartSizeMB) << 20,
+		})
+	}
+	return fs.Open(c.BlobDir)
 }

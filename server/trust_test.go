@@ -68,6 +68,11 @@ type stampOptions struct {
 	clamd         string   // filters.clamd, "" for none
 	clamdFailMode string   // filters.clamd_fail_mode, "" for the default
 	outboundPort  int      // outbound.port, 0 for the default
+	// setup, if set, runs on the opened application after the users are
+	// created (aliases, scripts...), before the server starts.
+	setup    func(ctx context.Context, app *server.App) error
+	http     bool // listen.http on a free port (the API), off when false
+	smtpRate int  // limits.smtp_rate_per_minute, 0 for the default
 }
 
 // stamp is a server started by server.Run, with its DNS server.
@@ -102,7 +107,15 @@ func writeConfig(t *testing.T, dir string, o stampOptions, dnsAddr string) serve
 	var b strings.Builder
 	fmt.Fprintf(&b, "hostname: mx.%s\ndata_dir: %q\n", localDomain, filepath.Join(dir, "data"))
 	b.WriteString("listen:\n  smtp: 127.0.0.1:0\n  submission: 127.0.0.1:0\n  imap: 127.0.0.1:0\n" +
-		"  submissions: \"\"\n  imaps: \"\"\n  pop3: \"\"\n  pop3s: \"\"\n  http: \"\"\n  https: \"\"\n")
+		"  submissions: \"\"\n  imaps: \"\"\n  pop3: \"\"\n  pop3s: \"\"\n  https: \"\"\n  managesieve: 127.0.0.1:0\n")
+	if o.http {
+		b.WriteString("  http: 127.0.0.1:0\n")
+	} else {
+		b.WriteString("  http: \"\"\n")
+	}
+	if o.smtpRate != 0 {
+		fmt.Fprintf(&b, "limits:\n  smtp_rate_per_minute: %d\n", o.smtpRate)
+	}
 	b.WriteString("outbound:\n  workers: 1\n")
 	if dnsAddr != "" {
 		fmt.Fprintf(&b, "  dns_server: %q\n", dnsAddr)
@@ -155,6 +168,12 @@ func startStamp(t *testing.T, o stampOptions) *stamp {
 		if _, err := app.Service.CreateUser(ctx, u, trustPassword); err != nil {
 			app.Close()
 			t.Fatalf("CreateUser %s: %v", u, err)
+		}
+	}
+	if o.setup != nil {
+		if err := o.setup(ctx, app); err != nil {
+			app.Close()
+			t.Fatalf("setup: %v", err)
 		}
 	}
 	stored, err := app.Service.DKIMKeys(ctx, localDomain)

@@ -65,6 +65,10 @@ func reply(log *slog.Logger, st stage, err error) *gosmtp.SMTPError {
 	case errors.Is(err, core.ErrTooBig):
 		return gosmtp.ErrDataTooLarge // 552 5.3.4
 	case errors.Is(err, core.ErrRateLimited):
+		if st == stageAuth {
+			// RFC 4954 section 6: 454 4.7.0, temporary authentication failure.
+			return &gosmtp.SMTPError{Code: 454, EnhancedCode: gosmtp.EnhancedCode{4, 7, 0}, Message: "Too many login attempts, try again later"}
+		}
 		if st == stageRcpt {
 			return &gosmtp.SMTPError{Code: 452, EnhancedCode: gosmtp.EnhancedCode{4, 5, 3}, Message: "Too many recipients"}
 		}

@@ -16,7 +16,8 @@
 // is an unauthenticated stranger limited to local recipients.
 //
 // Shape: every listener follows New / Serve / Shutdown / Close. Connection
-// limits (MaxConnections, per-IP RatePerMinute) are enforced at accept, before
+// limits (MaxConnections, MaxConnectionsPerIP, the cluster-wide per-IP
+// RatePerMinute) are enforced at accept, before
 // go-smtp sees the connection, by a listener wrapper; each accepted
 // connection is tracked so that Shutdown can tell idle sessions 421 and let
 // a session that is receiving or committing DATA finish first. (The 421 is
@@ -38,6 +39,7 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/core/listener"
 )
 
 // Timeouts. RFC 5321 section 4.5.3.2 sets the floors.
@@ -60,6 +62,8 @@ const (
 const (
 	// DefaultMaxConnections is the connection limit when Options.MaxConnections is 0.
 	DefaultMaxConnections = 1000
+	// DefaultMaxConnectionsPerIP is the per-IP limit when Options.MaxConnectionsPerIP is 0.
+	DefaultMaxConnectionsPerIP = 20
 )
 
 // Options configure a Server.
@@ -83,11 +87,19 @@ type Options struct {
 	MaxMessageBytes int64
 	// MaxConnections bounds open connections; default DefaultMaxConnections.
 	MaxConnections int
+	// MaxConnectionsPerIP bounds open connections from one remote IP;
+	// default DefaultMaxConnectionsPerIP.
+	MaxConnectionsPerIP int
 	// MaxRecipients bounds RCPT per transaction; default core's MaxRecipients.
 	MaxRecipients int
 	// RatePerMinute bounds new connections plus messages per remote IP per
-	// minute; 0 means no limit.
+	// minute, counted across every node sharing the database
+	// (core.AllowRate); 0 means no limit.
 	RatePerMinute int
+	// PregreetWait is how long the MX role waits, before its greeting, for
+	// a client that talks first (RFC 5321 section 4.3.1; the spam score
+	// counts it, see pregreet.go). 0 checks only what already arrived.
+	PregreetWait time.Duration
 }
 
 // Server is an SMTP listener (MX or submission).
@@ -97,10 +109,13 @@ type Server struct {
 	log   *slog.Logger
 	proto string // "smtp" or "submission": metrics and logs
 	gs    *gosmtp.Server
-	rate  *ipRate
 	ids   atomic.Uint64
 
 	draining atomic.Bool // set by Shutdown and Close
+
+	// limit holds the global and per-IP caps (core/listener's Limiter,
+	// shared with IMAP and POP3: IPv6 clients count per /64).
+	limit *listener.Limiter
 
 	// mu guards conns.
 	mu    sync.Mutex
@@ -125,12 +140,15 @@ func New(opts Options) *Server {
 	if opts.MaxConnections <= 0 {
 		opts.MaxConnections = DefaultMaxConnections
 	}
+	if opts.MaxConnectionsPerIP <= 0 {
+		opts.MaxConnectionsPerIP = DefaultMaxConnectionsPerIP
+	}
 	s := &Server{
 		opts:  opts,
 		svc:   opts.Core,
 		proto: "smtp",
-		rate:  newIPRate(opts.RatePerMinute, time.Minute),
 		conns: map[*trackedConn]struct{}{},
+		limit: listener.NewLimiter(opts.MaxConnections, opts.MaxConnectionsPerIP),
 	}
 	if opts.Submission {
 		s.proto = "submission"
@@ -160,7 +178,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	if s.opts.ImplicitTLS && s.opts.TLSConfig == nil {
 		return errors.New("smtp: ImplicitTLS requires Options.TLSConfig")
 	}
-	return s.gs.Serve(&listener{Listener: ln, s: s})
+	return s.gs.Serve(newListener(ln, s))
 }
 
 // Shutdown stops accepting, answers 421 to every session waiting for a
@@ -227,57 +245,100 @@ func (s *Server) closeAll() {
 	}
 }
 
-// listener enforces the connection limits and tracks accepted connections.
-type listener struct {
+// admitListener enforces the connection limits and tracks accepted connections.
+// One goroutine accepts; each new connection is admitted (or refused with
+// 421) in a goroutine of its own, because the shared rate counter may need
+// a database round trip and one slow client must not hold up the accept
+// loop. Accept hands go-smtp the admitted connections.
+type admitListener struct {
 	net.Listener
 	s *Server
+
+	startOnce sync.Once
+	closeOnce sync.Once
+	ready     chan net.Conn
+	errc      chan error
+	done      chan struct{}
+}
+
+func newListener(ln net.Listener, s *Server) *admitListener {
+	return &admitListener{Listener: ln, s: s, ready: make(chan net.Conn), errc: make(chan error, 1), done: make(chan struct{})}
 }
 
 // Accept returns the next admitted connection; refused ones get a 421 and
 // are closed without reaching go-smtp.
-func (l *listener) Accept() (net.Conn, error) {
-	s := l.s
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		ip := remoteIP(c.RemoteAddr())
-		raw := c
-		tc, isTLS := c.(*tls.Conn)
-		if isTLS {
-			raw = tc.NetConn()
-		}
-		if reason := s.admit(ip); reason != "" {
-			go s.refuse(c, ip, reason)
-			continue
-		}
-		t := s.track(raw, ip)
-		if isTLS {
-			// Re-wrap so go-smtp still sees a *tls.Conn (it checks the type
-			// for implicit TLS) while reads go through the tracked conn. The
-			// handshake has not started yet: tls.Listener defers it.
-			return tls.Server(t, s.opts.TLSConfig), nil
-		}
-		return t, nil
+func (l *admitListener) Accept() (net.Conn, error) {
+	l.startOnce.Do(func() { go l.acceptLoop() })
+	select {
+	case c := <-l.ready:
+		return c, nil
+	case err := <-l.errc:
+		l.errc <- err // every later Accept fails the same way
+		return nil, err
 	}
 }
 
-// admit applies MaxConnections and the per-IP rate; it returns why a new
-// connection is refused, or "".
-func (s *Server) admit(ip net.IP) string {
-	s.mu.Lock()
-	n := len(s.conns)
-	s.mu.Unlock()
-	switch {
-	case s.draining.Load():
-		return "Service shutting down"
-	case n >= s.opts.MaxConnections:
-		return "Too many connections, try again later"
-	case !s.rate.allow(ip):
-		return "Too many connections from your address, try again later"
+// Close stops accepting; connections admitted but not yet handed over are closed.
+func (l *admitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+func (l *admitListener) acceptLoop() {
+	var tempDelay time.Duration
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// A temporary failure (out of file descriptors...): back off as net/http does.
+				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
+				select {
+				case <-time.After(tempDelay):
+					continue
+				case <-l.done:
+				}
+			}
+			l.errc <- err
+			return
+		}
+		tempDelay = 0
+		go l.admit(c)
 	}
-	return ""
+}
+
+// admit applies the limits to c and hands it to Accept, or refuses it.
+func (l *admitListener) admit(c net.Conn) {
+	s := l.s
+	ip := remoteIP(c.RemoteAddr())
+	raw := c
+	tc, isTLS := c.(*tls.Conn)
+	if isTLS {
+		raw = tc.NetConn()
+	}
+	// The shared rate counts connection attempts, refused ones included.
+	if ip != nil && !s.svc.AllowRate(context.Background(), "smtp:"+ip.String(), s.opts.RatePerMinute, time.Minute) {
+		s.refuse(c, ip, "Too many connections from your address, try again later")
+		return
+	}
+	t, reason := s.track(raw, ip)
+	if t == nil {
+		s.refuse(c, ip, reason)
+		return
+	}
+	t.pregreet.watch = !isTLS && !s.opts.Submission
+	var out net.Conn = t
+	if isTLS {
+		// Re-wrap so go-smtp still sees a *tls.Conn (it checks the type for
+		// implicit TLS) while reads go through the tracked conn. The
+		// handshake has not started yet: tls.Listener defers it.
+		out = tls.Server(t, s.opts.TLSConfig)
+	}
+	select {
+	case l.ready <- out:
+	case <-l.done:
+		out.Close()
+	}
 }
 
 // refuse answers 421 4.7.0 (RFC 5321 section 3.8: a server may refuse with
@@ -289,14 +350,29 @@ func (s *Server) refuse(c net.Conn, ip net.IP, reason string) {
 	fmt.Fprintf(c, "421 4.7.0 %s %s\r\n", s.opts.Hostname, reason)
 }
 
-func (s *Server) track(c net.Conn, ip net.IP) *trackedConn {
-	ctx, cancel := context.WithCancel(context.Background())
-	t := &trackedConn{Conn: c, s: s, id: s.ids.Add(1), ip: ip, ctx: ctx, cancel: cancel,
-		endSession: s.svc.Metrics().SessionStarted(s.proto)}
+// track admits c if the server is not draining and both the global cap
+// and the per-IP cap have room, and counts it in the same critical
+// section, so that neither cap can be exceeded by connections admitted at
+// once. It returns nil and the reason otherwise.
+func (s *Server) track(c net.Conn, ip net.IP) (*trackedConn, string) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining.Load() {
+		return nil, "Service shutting down"
+	}
+	release, r := s.limit.Acquire(c.RemoteAddr())
+	switch r {
+	case listener.Admitted:
+	case listener.TooManyFromIP:
+		return nil, "Too many connections from your address, try again later"
+	default:
+		return nil, "Too many connections, try again later"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &trackedConn{Conn: c, s: s, id: s.ids.Add(1), ip: ip, ctx: ctx, cancel: cancel, release: release,
+		endSession: s.svc.Metrics().SessionStarted(s.proto)}
 	s.conns[t] = struct{}{}
-	s.mu.Unlock()
-	return t
+	return t, ""
 }
 
 // trackedConn is an accepted connection: it carries the connection's
@@ -311,11 +387,14 @@ type trackedConn struct {
 	cancel     context.CancelFunc
 	endSession func()
 	once       sync.Once
+	release    func() // frees the slot in Server.limit
 
 	// busyMu orders setBusy against kick, so a kick never lands on a
 	// session that has just entered DATA.
 	busyMu sync.Mutex
 	busy   atomic.Bool // inside DATA
+
+	pregreet pregreet // pregreet.go
 }
 
 // errDraining is returned by reads of a draining server: a timeout, so that
@@ -330,6 +409,9 @@ func (errDraining) Temporary() bool { return true }
 func (c *trackedConn) Read(b []byte) (int, error) {
 	if c.s.draining.Load() && !c.busy.Load() {
 		return 0, errDraining{}
+	}
+	if n := c.pregreet.read(b); n > 0 {
+		return n, nil
 	}
 	return c.Conn.Read(b)
 }
@@ -360,6 +442,9 @@ func (c *trackedConn) Close() error {
 		c.s.mu.Lock()
 		delete(c.s.conns, c)
 		c.s.mu.Unlock()
+		if c.release != nil {
+			c.release()
+		}
 		c.cancel()
 		c.endSession()
 	})

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
@@ -83,13 +82,20 @@ func (s *session) Logout() error { return nil }
 // one for bounces); submission requires AUTH first (RFC 6409 section 4.3)
 // and that the sender is the authenticated user.
 func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
+	if !cleanAddress(from) {
+		return errBadSender
+	}
 	if s.srv.opts.Submission && s.user == nil {
 		return errAuthRequired
 	}
-	if s.user != nil && !strings.EqualFold(from, s.user.Address) {
-		return reply(s.log, stageMail, core.ErrSenderNotAllowed)
+	if s.user != nil {
+		if ok, err := s.srv.svc.CanSendAs(s.ctx, *s.user, from); err != nil {
+			return reply(s.log, stageMail, err)
+		} else if !ok {
+			return reply(s.log, stageMail, core.ErrSenderNotAllowed)
+		}
 	}
-	if !s.srv.rate.allow(s.tc.ip) {
+	if s.tc.ip != nil && !s.srv.svc.AllowRate(s.ctx, "smtp:"+s.tc.ip.String(), s.srv.opts.RatePerMinute, time.Minute) {
 		s.log.Info("message rate exceeded")
 		return errRateLimited
 	}
@@ -104,6 +110,9 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 // Rcpt checks one recipient: local users only on MX (RFC 5321 section 3.6.2:
 // never an open relay), local or remote for an authenticated submitter.
 func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
+	if !cleanAddress(to) {
+		return errBadRecipient
+	}
 	var err error
 	var u core.User
 	if s.user != nil {
@@ -153,7 +162,9 @@ func (s *session) Data(r io.Reader) error {
 		Helo:       s.helo,
 		TLS:        s.tls,
 		Proto:      s.protoKeyword(),
-		ReceivedAt: time.Now(),
+		// EarlyTalker: see pregreet.go.
+		EarlyTalker: s.tc.earlyTalker(),
+		ReceivedAt:  time.Now(),
 	}
 	raw := buf.Bytes()
 	if s.user != nil {

@@ -77,6 +77,9 @@ const (
 // the user id and never returns another user's rows. Implementations are
 // safe for concurrent use.
 type Store interface {
+	IMAPState
+	Throttles // throttle.go: shared login slow-down and rate counters
+
 	// Close releases the store's connections.
 	Close() error
 	// Ping checks that the database answers.
@@ -198,6 +201,9 @@ type Store interface {
 	// DeleteQueueItem removes a queue item and returns freed blobs.
 	DeleteQueueItem(ctx context.Context, id int64) (freed []string, err error)
 
+	// SpamStore keeps correspondents, sender verdicts and allow/block lists (storage/spam.go).
+	SpamStore
+
 	// RecordTraining stores a spam-training event (message moved into or out of Junk).
 	RecordTraining(ctx context.Context, t Training) error
 	// TrainingSince returns a user's training events after id.
@@ -212,6 +218,8 @@ type Store interface {
 	DeleteKV(ctx context.Context, key string) error
 	// ListKV returns the keys starting with prefix, sorted.
 	ListKV(ctx context.Context, prefix string) ([]string, error)
+
+	Routing
 }
 
 // Notifier is implemented by backends that can carry events between nodes
@@ -356,6 +364,11 @@ type Batch struct {
 	// stores each one that is not stored yet, after taking its reference, so
 	// a concurrent CollectBlobs either keeps the old copy or sees the new one.
 	Inline map[string][]byte
+	// Notices, when set, is called by the Deliver of a TxNotifier once the
+	// ids, UIDs and MODSEQs of Messages are assigned, and its notices are
+	// published in the same transaction: other nodes hear of the messages
+	// exactly when they are committed, at no extra round trip (notify.go).
+	Notices func() []Notice
 }
 
 // ListQuery pages a mailbox listing. The cursor is the (InternalDate, ID) of

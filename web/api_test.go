@@ -75,22 +75,6 @@ func TestAuth(t *testing.T) {
 	}
 }
 
-func TestLoginRateLimit(t *testing.T) {
-	e := newEnv(t, Options{LoginFailuresPerMinute: 3})
-	coretest.User(t, e.svc, "a@example.test")
-	anon := &apiClient{e: e, http: &http.Client{}}
-	for i := 0; i < 3; i++ {
-		if st, _ := anon.errorCode("POST", "/v1/auth/login", map[string]string{"username": "a@example.test", "password": fmt.Sprint("wrong", i)}); st != 401 {
-			t.Fatalf("failure %d: got %d, want 401", i, st)
-		}
-	}
-	resp := anon.do("POST", "/v1/auth/login", map[string]string{"username": "a@example.test", "password": coretest.Password})
-	resp.Body.Close()
-	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
-		t.Errorf("after 3 failures: got %d Retry-After %q, want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
-	}
-}
-
 func TestCSRF(t *testing.T) {
 	e := newEnv(t, Options{})
 	coretest.User(t, e.svc, "a@example.test")

@@ -3,14 +3,14 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/stamp-mail/stamp/core"
 )
@@ -91,7 +91,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		if viaCookie && !safeMethod(r.Method) && !csrfOK(r) {
+		if viaCookie && !safeMethod(r.Method) && !csrfOK(r, tok) {
 			writeError(w, &apiError{Status: http.StatusForbidden, Code: codeCSRF, Message: "missing or wrong " + csrfHeader + " header"})
 			return
 		}
@@ -101,14 +101,25 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// csrfOK checks the double submit: the header must equal the stamp_csrf cookie.
-func csrfOK(r *http.Request) bool {
-	c, err := r.Cookie(csrfCookie)
+// csrfOK checks the CSRF header of a cookie-authenticated request: it must
+// equal csrfToken of the session token that authenticated it. The
+// stamp_csrf cookie only carries that value to the page's script; a cookie
+// planted by another site (or a sibling subdomain) with a matching header
+// fails, because the value is bound to the session, which the planter does
+// not know.
+func csrfOK(r *http.Request, sessionToken string) bool {
 	h := r.Header.Get(csrfHeader)
-	if err != nil || c.Value == "" || h == "" {
+	if h == "" || sessionToken == "" {
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(h)) == 1
+	return subtle.ConstantTimeCompare([]byte(csrfToken(sessionToken)), []byte(h)) == 1
+}
+
+// csrfToken derives a session's CSRF token from its (secret, HttpOnly)
+// session token: SHA-256 under a label, so it reveals nothing of the token.
+func csrfToken(sessionToken string) string {
+	sum := sha256.Sum256([]byte("stamp-csrf-v1\x00" + sessionToken))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 type loginRequest struct {
@@ -122,13 +133,12 @@ type userJSON struct {
 	Address string `json:"address"`
 }
 
+// handleLogin exchanges a username and password for a session. The login
+// slow-down lives in core (per IP and account, per account, per IP, shared
+// by every node): a refused attempt is answered 429 with Retry-After, and
+// failures on one account never refuse the other accounts behind the same
+// address.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	ip := clientIP(r)
-	if wait := s.logins.blocked(ip, s.opts.LoginFailuresPerMinute); wait > 0 {
-		writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: codeRateLimited,
-			Message: "too many failed logins, retry later", RetryAfter: int(wait/time.Second) + 1})
-		return
-	}
 	var req loginRequest
 	if err := decodeJSON(w, r, &req, maxJSONBody); err != nil {
 		s.fail(w, r, err)
@@ -138,10 +148,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, invalid("username and password are required"))
 		return
 	}
-	u, err := s.svc.Authenticate(r.Context(), req.Username, req.Password, ip)
+	u, err := s.svc.Authenticate(r.Context(), req.Username, req.Password, clientIP(r))
 	if err != nil {
-		if isAuthFailure(err) {
-			s.logins.add(ip)
+		if errors.Is(err, core.ErrRateLimited) {
+			writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: codeRateLimited,
+				Message: "too many login attempts, retry later", RetryAfter: loginRetryAfter})
+			return
 		}
 		s.fail(w, r, err)
 		return
@@ -151,13 +163,17 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	csrf := randomString(24)
+	csrf := csrfToken(tok)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", MaxAge: sessionMaxAge,
 		HttpOnly: true, Secure: s.opts.Secure, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", MaxAge: sessionMaxAge,
 		HttpOnly: false, Secure: s.opts.Secure, SameSite: http.SameSiteStrictMode})
 	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "csrf_token": csrf, "user": userJSON{ID: u.ID, Address: u.Address}})
 }
+
+// loginRetryAfter is the Retry-After of a refused login, in seconds: about
+// the longest spacing core puts between attempts.
+const loginRetryAfter = 10
 
 func isAuthFailure(err error) bool {
 	ae, _ := toAPIError(err)
@@ -187,55 +203,4 @@ func randomString(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// ipWindow counts login failures per IP in a sliding window.
-type ipWindow struct {
-	window time.Duration
-
-	mu     sync.Mutex
-	events map[string][]time.Time
-}
-
-func newIPWindow(d time.Duration) *ipWindow {
-	return &ipWindow{window: d, events: map[string][]time.Time{}}
-}
-
-// blocked returns how long ip must wait when it has limit or more failures in the window.
-func (w *ipWindow) blocked(ip string, limit int) time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	ev := w.pruneLocked(ip, time.Now())
-	if len(ev) < limit {
-		return 0
-	}
-	return w.window - time.Since(ev[len(ev)-limit])
-}
-
-// add records a failure of ip.
-func (w *ipWindow) add(ip string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	now := time.Now()
-	w.events[ip] = append(w.pruneLocked(ip, now), now)
-	if len(w.events) > 100000 { // bound memory under a flood from many addresses
-		for k := range w.events {
-			w.pruneLocked(k, now)
-		}
-	}
-}
-
-func (w *ipWindow) pruneLocked(ip string, now time.Time) []time.Time {
-	ev := w.events[ip]
-	i := 0
-	for i < len(ev) && now.Sub(ev[i]) > w.window {
-		i++
-	}
-	ev = ev[i:]
-	if len(ev) == 0 {
-		delete(w.events, ip)
-		return nil
-	}
-	w.events[ip] = ev
-	return ev
 }

@@ -205,6 +205,7 @@ type messageJSON struct {
 	HTML          string           `json:"html"`
 	RemoteContent bool             `json:"remote_content"` // the HTML referred to remote resources
 	Attachments   []attachmentJSON `json:"attachments"`
+	Spam          *spamJSON        `json:"spam"` // null for mail never judged (web/spam.go)
 }
 
 // loadMessage returns the {id} message of the request's user. The id of a
@@ -241,6 +242,11 @@ func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.writeMessage(w, r, m, raw)
+}
+
+// writeMessage answers with the full JSON of message m whose bytes are raw.
+func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request, m core.Message, raw []byte) {
 	atts, err := s.svc.Attachments(r.Context(), m.UserID, m.ID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -254,6 +260,7 @@ func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request) {
 		References:  nonNil(p.References),
 		Text:        p.Text,
 		Attachments: make([]attachmentJSON, 0, len(atts)),
+		Spam:        spamOf(raw, m),
 	}
 	for _, a := range p.ReplyTo {
 		out.ReplyTo = append(out.ReplyTo, addressJSON{Name: a.Name, Address: a.Address})

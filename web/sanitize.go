@@ -16,6 +16,10 @@ type SanitizeOptions struct {
 	CIDURL func(cid string) string
 }
 
+// maxHTMLDepth bounds the elements kept open at once, as the MIME parser
+// bounds nesting (message.maxDepth): deeper start tags are dropped.
+const maxHTMLDepth = 100
+
 // allowedTags are kept (with filtered attributes); other tags are removed
 // but their content is kept, except for droppedTags.
 var allowedTags = setOf("a", "abbr", "address", "article", "aside", "b", "bdi", "bdo", "big", "blockquote",
@@ -67,10 +71,16 @@ func setOf(names ...string) map[string]bool {
 // https, mailto and tel, style attributes keep only harmless properties
 // without url() or expressions, and remote images are disabled (their src
 // moved to data-src) unless o.AllowRemote. The output is well nested.
+//
+// Cost is linear in the input: at most maxHTMLDepth elements are kept open
+// (deeper start tags are dropped, their content kept), so matching an end
+// tag looks at most that far, and an end tag of an element that is not
+// open is skipped at once.
 func Sanitize(src string, o SanitizeOptions) (string, bool) {
 	z := html.NewTokenizer(strings.NewReader(src))
 	var b strings.Builder
 	var open []string // allowed elements currently open
+	openCount := map[string]int{}
 	skip, skipDepth := "", 0
 	remote := false
 	var sheets strings.Builder // the message's <style> elements
@@ -121,7 +131,7 @@ func Sanitize(src string, o SanitizeOptions) (string, bool) {
 				}
 				continue
 			}
-			if !allowedTags[name] {
+			if !allowedTags[name] || (!voidTags[name] && len(open) >= maxHTMLDepth) {
 				continue
 			}
 			attrs, rem := sanitizeAttrs(name, tok.Attr, o)
@@ -138,8 +148,12 @@ func Sanitize(src string, o SanitizeOptions) (string, bool) {
 			b.WriteByte('>')
 			if !voidTags[name] {
 				open = append(open, name)
+				openCount[name]++
 			}
 		case html.EndTagToken:
+			if openCount[tok.Data] == 0 {
+				continue
+			}
 			i := -1 // innermost open element of that name
 			for j := len(open) - 1; j >= 0; j-- {
 				if open[j] == tok.Data {
@@ -152,6 +166,7 @@ func Sanitize(src string, o SanitizeOptions) (string, bool) {
 			}
 			for len(open) > i {
 				b.WriteString("</" + open[len(open)-1] + ">")
+				openCount[open[len(open)-1]]--
 				open = open[:len(open)-1]
 			}
 		}

@@ -24,6 +24,7 @@ type composeAttachment struct {
 
 // composeRequest is the body of POST /v1/messages and the drafts endpoints.
 type composeRequest struct {
+	From        string              `json:"from"` // one of GET /v1/identities; default the user's address
 	To          []string            `json:"to"`
 	Cc          []string            `json:"cc"`
 	Bcc         []string            `json:"bcc"`
@@ -85,6 +86,8 @@ func (s *Server) readMultipart(w http.ResponseWriter, r *http.Request, req *comp
 		}
 		v := string(data)
 		switch p.FormName() {
+		case "from":
+			req.From = v
 		case "to":
 			req.To = append(req.To, v)
 		case "cc":
@@ -172,12 +175,23 @@ func (s *Server) compose(r *http.Request, u core.User, req composeRequest) ([]by
 	if err != nil {
 		return nil, nil, err
 	}
-	from := message.Address{Address: u.Address}
+	from := u.Address
+	if req.From != "" {
+		if from, err = message.ParseAddress(req.From); err != nil {
+			return nil, nil, invalid("from: %v", err)
+		}
+		if ok, err := s.svc.CanSendAs(r.Context(), u, from); err != nil {
+			return nil, nil, err
+		} else if !ok {
+			return nil, nil, core.ErrSenderNotAllowed
+		}
+	}
+	name := ""
 	if st, err := s.settingsOf(r, u.ID); err == nil {
-		from.Name = st.DisplayName // the name set in the webmail's settings
+		name = st.DisplayName // the name set in the webmail's settings
 	}
 	c := message.Composition{
-		From: from, To: to, Cc: cc, Bcc: bcc,
+		From: message.Address{Name: name, Address: from}, To: to, Cc: cc, Bcc: bcc,
 		Subject: req.Subject, Text: req.Text, HTML: req.HTML,
 	}
 	if req.InReplyTo != 0 {
@@ -234,7 +248,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, invalid("at least one recipient is required"))
 		return
 	}
-	env := core.Envelope{MailFrom: u.Address, Recipients: rcpts, RemoteIP: net.ParseIP(clientIP(r)),
+	from := u.Address
+	if req.From != "" {
+		from, _ = message.ParseAddress(req.From) // compose checked it
+	}
+	env := core.Envelope{MailFrom: from, Recipients: rcpts, RemoteIP: net.ParseIP(clientIP(r)),
 		Helo: "webmail", TLS: r.TLS != nil || s.opts.Secure, AuthUser: u.Address, Proto: "HTTP", ReceivedAt: time.Now()}
 	if env.TLS {
 		env.Proto = "HTTPS"

@@ -60,8 +60,6 @@ const (
 	defaultMaxUpload = 25 << 20
 	// maxJSONBody bounds JSON bodies that are not messages.
 	maxJSONBody = 1 << 20
-	// defaultLoginFailures is how many failed logins an IP may make per minute before 429.
-	defaultLoginFailures = 10
 )
 
 // AutoconfigInfo tells mail clients where the protocol listeners are. A zero
@@ -78,17 +76,21 @@ type AutoconfigInfo struct {
 
 // Options configure a Server.
 type Options struct {
-	Core           *core.Service
-	Logger         *slog.Logger
-	Hostname       string
-	Secure         bool  // served over TLS: cookies get the Secure attribute
+	Core     *core.Service
+	Logger   *slog.Logger
+	Hostname string
+	Secure   bool // served over TLS: cookies get the Secure attribute
+	// HSTS sends Strict-Transport-Security on every answer (with a
+	// configured certificate, on the HTTPS listener).
+	HSTS bool
+	// HTTPSPort, when set, makes this the plain-HTTP listener of a server
+	// with a configured certificate: it only redirects to HTTPS on this
+	// port and refuses every request that could carry credentials (transport.go).
+	HTTPSPort      string
 	MaxUploadBytes int64 // largest message body accepted by send and drafts; default 25 MiB
 	Autoconfig     AutoconfigInfo
 	// PollWait is how long GET /v1/events/poll waits for an event; default 25 s.
 	PollWait time.Duration
-	// LoginFailuresPerMinute is how many failed logins one IP may make in a
-	// minute before logins from it are answered 429; default 10.
-	LoginFailuresPerMinute int
 	// PingInterval is the WebSocket keepalive period; default 30 s.
 	PingInterval time.Duration
 	// MetricsToken, when set, is the bearer token GET /metrics requires;
@@ -103,7 +105,6 @@ type Server struct {
 	opts    Options
 	handler http.Handler
 	http    *http.Server
-	logins  *ipWindow
 	streams *streams // open event streams per session, closed at logout
 
 	// done is closed by Shutdown and Close so that WebSocket streams and
@@ -127,9 +128,6 @@ func New(o Options) *Server {
 	if o.PollWait <= 0 {
 		o.PollWait = defaultPollWait
 	}
-	if o.LoginFailuresPerMinute <= 0 {
-		o.LoginFailuresPerMinute = defaultLoginFailures
-	}
 	if o.PingInterval <= 0 {
 		o.PingInterval = 30 * time.Second
 	}
@@ -140,12 +138,17 @@ func New(o Options) *Server {
 		svc:     o.Core,
 		log:     o.Logger.With("proto", "http"),
 		opts:    o,
-		logins:  newIPWindow(time.Minute),
 		streams: newStreams(),
 		done:    make(chan struct{}),
 		conns:   map[net.Conn]func(){},
 	}
 	s.handler = s.routes()
+	if o.HSTS {
+		s.handler = withHSTS(s.handler)
+	}
+	if o.HTTPSPort != "" {
+		s.handler = plainOnly(o.HTTPSPort, s.handler)
+	}
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -250,6 +253,9 @@ func (s *Server) routes() http.Handler {
 			r.Get("/messages/{id}/raw", s.handleRaw)
 			r.Get("/messages/{id}/html", s.handleMessageHTML)
 			r.Get("/messages/{id}/attachments/{attachment_id}", s.handleAttachment)
+			r.Post("/messages/{id}/spam", s.handleMarkSpam)
+			r.Get("/spam/lists", s.handleGetSpamLists)
+			r.Put("/spam/lists", s.handlePutSpamLists)
 
 			r.Post("/drafts", s.handleCreateDraft)
 			r.Put("/drafts/{id}", s.handleReplaceDraft)
@@ -265,6 +271,7 @@ func (s *Server) routes() http.Handler {
 			r.Get("/sessions", s.handleListSessions)
 			r.Delete("/sessions/{id}", s.handleDeleteSession)
 			r.Post("/auth/password", s.handleChangePassword)
+			s.routingRoutes(r)
 		})
 	})
 	r.Handle("/*", ui.Handler())

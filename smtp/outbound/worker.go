@@ -54,8 +54,13 @@ const (
 	dataEndTimeout = 10 * time.Minute
 	// attemptTimeout bounds one attempt on one queue item, all domains.
 	attemptTimeout = 30 * time.Minute
-	// lease is how long a claimed item stays ours: longer than an attempt.
-	lease = attemptTimeout + 5*time.Minute
+	// DefaultLease is how long a claimed item stays ours: longer than an
+	// attempt. A node that dies holding items leaves them to the others
+	// once it runs out.
+	DefaultLease = attemptTimeout + 5*time.Minute
+	// leaseMargin is the part of a lease an attempt may not use, so that the
+	// outcome is recorded before another node may claim the item.
+	leaseMargin = 8
 	// updateTimeout bounds recording an attempt's outcome.
 	updateTimeout = 30 * time.Second
 	// maxPoll is the longest wait between queue scans without a wake-up.
@@ -88,6 +93,11 @@ type Options struct {
 	TLS *tls.Config
 	// MinBackoff and MaxBackoff bound the retry delay (1m, 2m, 4m... capped); default 1m and 1h.
 	MinBackoff, MaxBackoff time.Duration
+	// Lease is how long a claimed item is reserved for this worker; default
+	// DefaultLease. An attempt is cut off at 7/8 of it, and the queue is
+	// scanned at least twice per lease, so the items of a node that died are
+	// taken over within about 1.5 leases. Short leases are for tests.
+	Lease time.Duration
 }
 
 // Worker delivers the outbound queue. Create it with New and call Run.
@@ -125,7 +135,10 @@ func New(o Options) *Worker {
 	if o.MaxBackoff < o.MinBackoff {
 		o.MaxBackoff = o.MinBackoff
 	}
-	w := &Worker{o: o, svc: o.Core, log: o.Logger.With("proto", "smtp-out"), res: net.DefaultResolver, poll: min(o.MinBackoff, maxPoll)}
+	if o.Lease <= 0 {
+		o.Lease = DefaultLease
+	}
+	w := &Worker{o: o, svc: o.Core, log: o.Logger.With("proto", "smtp-out"), res: net.DefaultResolver, poll: min(o.MinBackoff, maxPoll, o.Lease/2)}
 	if o.DNSServer != "" {
 		server := o.DNSServer
 		w.res = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
@@ -149,7 +162,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		if free := w.o.Workers - len(slots); free > 0 {
-			items, err := w.svc.ClaimQueue(ctx, free, lease)
+			items, err := w.svc.ClaimQueue(ctx, free, w.o.Lease)
 			if err != nil && ctx.Err() == nil {
 				w.log.Warn("claiming queue items failed", "err", err)
 			}
@@ -188,7 +201,7 @@ func (w *Worker) process(ctx context.Context, it core.QueueItem) {
 			log.Error("panic delivering queue item", "panic", p, "stack", string(debug.Stack()))
 		}
 	}()
-	actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+	actx, cancel := context.WithTimeout(ctx, min(attemptTimeout, w.o.Lease-w.o.Lease/leaseMargin))
 	defer cancel()
 	w.attempt(actx, log, it)
 }

@@ -1,6 +1,6 @@
 // Package smtpload is a load generator for SMTP servers: a number of
-// connections, each reused for many messages (RSET between, RFC 5321
-// section 4.1.1.5), measuring per-message latency from MAIL to the 250
+// connections, each reused for many messages (RSET only after a failed
+// transaction, RFC 5321 section 4.1.1.5), measuring per-message latency from MAIL to the 250
 // after the end of DATA (RFC 5321 section 4.1.1.4), which with Stamp means
 // "durably committed". It reports which messages were accepted (by
 // Message-ID) so that a crash test can check that every 250 survived.
@@ -42,8 +42,11 @@ type Options struct {
 	From, To    string // envelope and header addresses
 	Username    string // AUTH PLAIN when set
 	Password    string
-	StartTLS    bool        // issue STARTTLS before anything else
-	TLS         *tls.Config // for STARTTLS; default skips certificate checks (load tests target your own server)
+	StartTLS    bool // issue STARTTLS before anything else
+	// PerConnection is how many messages one connection sends before QUIT
+	// (then a new connection, STARTTLS and AUTH); 0 means no limit.
+	PerConnection int
+	TLS           *tls.Config // for STARTTLS; default skips certificate checks (load tests target your own server)
 	// OnAccepted, when set, is called (from several goroutines) with the
 	// Message-ID (without brackets) of every message answered 250.
 	OnAccepted func(messageID string)
@@ -150,20 +153,27 @@ func (r *runner) worker(ctx context.Context, conn int) {
 			c.Quit()
 		}
 	}()
-	used := false
+	dirty := false // the last transaction failed midway: RSET before the next
+	sent := 0      // messages on this connection
 	for ctx.Err() == nil {
 		n, ok := r.take()
 		if !ok {
 			return
 		}
+		if c != nil && r.o.PerConnection > 0 && sent >= r.o.PerConnection {
+			c.Quit()
+			c = nil
+		}
 		if c == nil {
+			sent, dirty = 0, false
 			var err error
 			if c, err = r.dial(ctx); err != nil {
 				r.fail(err)
 				continue
 			}
-			used = false
-		} else if used {
+		} else if dirty {
+			// A completed DATA already ends the transaction (RFC 5321
+			// section 4.1.1.4); only a failed one needs RSET.
 			if err := c.Reset(); err != nil {
 				c.Close()
 				c = nil
@@ -171,7 +181,8 @@ func (r *runner) worker(ctx context.Context, conn int) {
 				continue
 			}
 		}
-		used = true
+		dirty = false
+		sent++
 		id := fmt.Sprintf("load-%s-%d-%d@stamp.load", r.tag, conn, n)
 		t0 := time.Now()
 		err := r.send(c, id)
@@ -180,6 +191,7 @@ func (r *runner) worker(ctx context.Context, conn int) {
 			continue
 		}
 		r.fail(err)
+		dirty = true
 		var se *gosmtp.SMTPError
 		if !errors.As(err, &se) {
 			c.Close() // connection-level failure: start over

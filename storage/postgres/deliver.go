@@ -359,6 +359,12 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		refs.add(q.Segments)
 	}
 
+	// The results are set now so that Notices can describe the messages;
+	// on failure nothing is committed and the caller must not use them.
+	for i, m := range b.Messages {
+		m.ID, m.UID, m.ModSeq, m.ThreadID = out[i].id, out[i].uid, out[i].modseq, out[i].thread
+	}
+
 	// Round trip 2: every insert, one statement per table.
 	rt2 := &pgx.Batch{}
 	if len(thID) > 0 {
@@ -424,6 +430,14 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		rt2.Queue(`INSERT INTO blob_data (hash, data) SELECT * FROM unnest($1::text[], $2::bytea[])
 			ON CONFLICT (hash) DO NOTHING`, ih, id)
 	}
+	if b.Notices != nil {
+		for _, n := range b.Notices() {
+			if n.Channel == "" || len(n.Payload) > MaxPayload {
+				return fmt.Errorf("postgres: deliver: notice on %q of %d bytes: %w", n.Channel, len(n.Payload), storage.ErrInvalid)
+			}
+			rt2.Queue("SELECT pg_notify($1, $2)", n.Channel, n.Payload)
+		}
+	}
 	rt2.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
 		if ct.String() != "COMMIT" {
 			return fmt.Errorf("commit ended in %q", ct.String())
@@ -434,10 +448,6 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		return mapErr("deliver", err)
 	}
 	committed = true
-
-	for i, m := range b.Messages {
-		m.ID, m.UID, m.ModSeq, m.ThreadID = out[i].id, out[i].uid, out[i].modseq, out[i].thread
-	}
 	for i, q := range b.Queue {
 		q.ID = queueIDs[i]
 		q.State = qState[i]

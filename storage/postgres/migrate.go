@@ -182,6 +182,30 @@ func migrations(parts int) []migration {
 		// 2: inline blobs, the bytes of small segments kept in the database so
 		// a delivery commits everything with one WAL flush.
 		{version: 2, stmts: []string{`CREATE TABLE blob_data (hash text PRIMARY KEY, data bytea NOT NULL)`}},
+		// 10: IMAP state shared by every node: the per-mailbox \Recent mark
+		// and subscriptions to names that are not mailboxes.
+		{version: 10, stmts: append(partitioned("recent_marks", `
+		user_id bigint NOT NULL,
+		mailbox_id bigint NOT NULL,
+		mark bigint NOT NULL,
+		PRIMARY KEY (user_id, mailbox_id)`, parts), partitioned("name_subscriptions", `
+		user_id bigint NOT NULL,
+		name text NOT NULL,
+		PRIMARY KEY (user_id, name)`, parts)...)},
+		// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
+		// the vacation reply memory.
+		{version: 30, stmts: routingTables(parts)},
+		// 40: what the spam filter learns per user besides word statistics
+		// (storage/spam.go): correspondents, senders moved into or out of
+		// Junk, and the allow/block lists of users and of local domains.
+		{version: 40, stmts: spamTables(parts)},
+		// 60: shared throttle counters (login slow-down, SMTP rates), seen
+		// alike by every node. A small global table, not per user.
+		{version: 60, stmts: []string{
+			`CREATE TABLE throttles (key text PRIMARY KEY, count bigint NOT NULL,
+				next_at timestamptz, expires_at timestamptz NOT NULL)`,
+			`CREATE INDEX throttles_expiry ON throttles (expires_at)`,
+		}},
 		// 70: webmail settings and draft aliases (storage.WebmailStore).
 		{version: 70, stmts: append([]string{
 			`CREATE TABLE user_settings (user_id bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
@@ -255,4 +279,63 @@ func (s *Store) migrate(ctx context.Context, parts int) error {
 		s.log.Info("postgres: applied migration", "version", m.version, "schema", s.schema)
 	}
 	return nil
+}
+
+// routingTables is migration 30.
+func routingTables(parts int) []string {
+	out := []string{
+		`CREATE TABLE aliases (
+			address text PRIMARY KEY,
+			domain text NOT NULL,
+			targets jsonb NOT NULL,
+			created_at timestamptz NOT NULL DEFAULT now())`,
+		`CREATE INDEX aliases_domain ON aliases (domain)`,
+		`CREATE TABLE alias_owners (
+			owner text NOT NULL,
+			address text NOT NULL REFERENCES aliases(address) ON DELETE CASCADE,
+			PRIMARY KEY (owner, address))`,
+		`CREATE INDEX alias_owners_address ON alias_owners (address)`,
+		`ALTER TABLE domains ADD COLUMN admin text NOT NULL DEFAULT ''`,
+	}
+	out = append(out, partitioned("sieve_scripts", `
+		user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		name text NOT NULL,
+		script text NOT NULL,
+		active boolean NOT NULL DEFAULT false,
+		updated_at timestamptz NOT NULL DEFAULT now(),
+		PRIMARY KEY (user_id, name)`, parts)...)
+	out = append(out, partitioned("vacation_replies", `
+		user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		handle text NOT NULL,
+		sender text NOT NULL,
+		until timestamptz NOT NULL,
+		PRIMARY KEY (user_id, handle, sender)`, parts)...)
+	return out
+}
+
+// spamTables are migration 40's statements.
+func spamTables(parts int) []string {
+	var out []string
+	out = append(out, partitioned("spam_correspondents", `
+		user_id bigint NOT NULL,
+		address text COLLATE "C" NOT NULL,
+		last_at timestamptz NOT NULL,
+		PRIMARY KEY (user_id, address)`, parts)...)
+	out = append(out, partitioned("spam_senders", `
+		user_id bigint NOT NULL,
+		address text COLLATE "C" NOT NULL,
+		ham integer NOT NULL DEFAULT 0,
+		spam integer NOT NULL DEFAULT 0,
+		PRIMARY KEY (user_id, address)`, parts)...)
+	out = append(out, partitioned("spam_lists", `
+		user_id bigint NOT NULL,
+		entry text COLLATE "C" NOT NULL,
+		allow boolean NOT NULL,
+		PRIMARY KEY (user_id, entry)`, parts)...)
+	out = append(out, `CREATE TABLE spam_domain_lists (
+		domain text NOT NULL,
+		entry text COLLATE "C" NOT NULL,
+		allow boolean NOT NULL,
+		PRIMARY KEY (domain, entry))`)
+	return out
 }

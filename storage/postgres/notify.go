@@ -23,6 +23,12 @@ const (
 // Notify publishes payload on channel to every listening node, this one
 // included, through pg_notify (delivered when the sending transaction, here
 // the statement, commits).
+// NotifiesOnDeliver marks Deliver as publishing Batch.Notices in its
+// transaction (storage.TxNotifier).
+func (s *Store) NotifiesOnDeliver() {}
+
+var _ storage.TxNotifier = (*Store)(nil)
+
 func (s *Store) Notify(ctx context.Context, channel, payload string) error {
 	if channel == "" || len(payload) > MaxPayload {
 		return fmt.Errorf("postgres: notify %q: channel empty or payload of %d bytes: %w", channel, len(payload), storage.ErrInvalid)

@@ -76,6 +76,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	log    *slog.Logger
 	schema string
+	locks  *lockHolder // cluster-wide locks (locks.go)
 }
 
 var (
@@ -107,7 +108,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := &Store{pool: pool, log: log, schema: opts.Schema}
+	s := &Store{pool: pool, log: log, schema: opts.Schema, locks: newLockHolder(pool)}
 	if err := s.migrate(ctx, opts.Partitions); err != nil {
 		pool.Close()
 		return nil, err
@@ -117,6 +118,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 
 // Close releases the store's connections.
 func (s *Store) Close() error {
+	s.locks.close()
 	s.pool.Close()
 	return nil
 }

@@ -195,6 +195,95 @@ CREATE TABLE blob_data (
 	data BLOB NOT NULL
 );
 `},
+	// 10: IMAP state shared by every process: the per-mailbox \Recent mark
+	// and subscriptions to names that are not mailboxes.
+	{version: 10, sql: `
+CREATE TABLE recent_marks (
+	user_id    INTEGER NOT NULL,
+	mailbox_id INTEGER NOT NULL,
+	mark       INTEGER NOT NULL,
+	PRIMARY KEY (user_id, mailbox_id)
+);
+CREATE TABLE name_subscriptions (
+	user_id INTEGER NOT NULL,
+	name    TEXT NOT NULL,
+	PRIMARY KEY (user_id, name)
+);
+`},
+	// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
+	// the vacation reply memory.
+	{30, `
+CREATE TABLE aliases (
+	address    TEXT PRIMARY KEY,
+	domain     TEXT NOT NULL,
+	targets    TEXT NOT NULL,
+	created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX aliases_domain ON aliases(domain);
+CREATE TABLE alias_owners (
+	owner   TEXT NOT NULL,
+	address TEXT NOT NULL REFERENCES aliases(address) ON DELETE CASCADE,
+	PRIMARY KEY (owner, address)
+) WITHOUT ROWID;
+CREATE INDEX alias_owners_address ON alias_owners(address);
+ALTER TABLE domains ADD COLUMN admin TEXT NOT NULL DEFAULT '';
+CREATE TABLE sieve_scripts (
+	user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	name       TEXT NOT NULL,
+	script     TEXT NOT NULL,
+	active     INTEGER NOT NULL DEFAULT 0,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (user_id, name)
+) WITHOUT ROWID;
+CREATE TABLE vacation_replies (
+	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	handle  TEXT NOT NULL,
+	sender  TEXT NOT NULL,
+	until   INTEGER NOT NULL,
+	PRIMARY KEY (user_id, handle, sender)
+) WITHOUT ROWID;
+`},
+	// 40: what the spam filter learns per user besides word statistics
+	// (storage/spam.go): correspondents, senders moved into or out of Junk,
+	// and the allow/block lists of users and of local domains.
+	{40, `
+CREATE TABLE spam_correspondents (
+	user_id INTEGER NOT NULL REFERENCES users(id),
+	address TEXT NOT NULL,
+	last_at INTEGER NOT NULL,
+	PRIMARY KEY (user_id, address)
+) WITHOUT ROWID;
+CREATE TABLE spam_senders (
+	user_id INTEGER NOT NULL REFERENCES users(id),
+	address TEXT NOT NULL,
+	ham     INTEGER NOT NULL DEFAULT 0,
+	spam    INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (user_id, address)
+) WITHOUT ROWID;
+CREATE TABLE spam_lists (
+	user_id INTEGER NOT NULL REFERENCES users(id),
+	entry   TEXT NOT NULL,
+	allow   INTEGER NOT NULL,
+	PRIMARY KEY (user_id, entry)
+) WITHOUT ROWID;
+CREATE TABLE spam_domain_lists (
+	domain TEXT NOT NULL,
+	entry  TEXT NOT NULL,
+	allow  INTEGER NOT NULL,
+	PRIMARY KEY (domain, entry)
+) WITHOUT ROWID;
+`},
+	// 60: shared throttle counters (login slow-down, SMTP rates), read by
+	// every process on this database.
+	{60, `
+CREATE TABLE throttles (
+	key        TEXT PRIMARY KEY,
+	count      INTEGER NOT NULL,
+	next_at    INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX throttles_expiry ON throttles(expires_at);
+`},
 	// 70: webmail settings and draft aliases (storage.WebmailStore).
 	{70, `
 CREATE TABLE user_settings (

@@ -52,6 +52,10 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, blobCases...)
 	cases = append(cases, searchCases...)
 	cases = append(cases, queueCases...)
+	cases = append(cases, routingCases...)
+	cases = append(cases, imapStateCases...)
+	cases = append(cases, spamCases...)
+	cases = append(cases, throttleCases...)
 	cases = append(cases, webmailCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -85,7 +85,7 @@ type Params struct {
 
 // DefaultParams returns the cross-validated parameters.
 func DefaultParams() Params {
-	return Params{S: 0.1, X: 0.6, MinDev: 0.3, Interesting: 50}
+	return Params{S: 0.45, X: 0.5, MinDev: 0.1, Interesting: 1000}
 }
 
 // Counts is the training state: per-token document counts for spam and
@@ -255,10 +255,12 @@ func decodeStrings(raw []byte) (*Counts, error) {
 }
 
 // Model is a classifier over a shared starting model and one user's own
-// training, the user's counts weighted by UserWeight.
+// training, the shared counts weighted by SharedWeight (0 means 1) and the
+// user's by UserWeight.
 type Model struct {
 	Shared, User *Counts
 	UserWeight   float64
+	SharedWeight float64
 	// Params tunes the classifier; the zero value means DefaultParams.
 	Params Params
 }
@@ -269,8 +271,19 @@ type Clue struct {
 	Prob  float64
 }
 
-func (m *Model) totals() (spam, ham float64) {
-	spam, ham = float64(m.Shared.Spam), float64(m.Shared.Ham)
+func (m *Model) sharedWeight() float64 {
+	if m.SharedWeight == 0 {
+		return 1
+	}
+	return m.SharedWeight
+}
+
+// Totals returns the weighted numbers of spam and ham messages trained.
+func (m *Model) Totals() (spam, ham float64) {
+	w := m.sharedWeight()
+	if m.Shared != nil {
+		spam, ham = w*float64(m.Shared.Spam), w*float64(m.Shared.Ham)
+	}
 	if m.User != nil {
 		spam += m.UserWeight * float64(m.User.Spam)
 		ham += m.UserWeight * float64(m.User.Ham)
@@ -280,8 +293,11 @@ func (m *Model) totals() (spam, ham float64) {
 
 // counts returns the (weighted) spam and ham document counts of tok.
 func (m *Model) counts(tok uint64) (s, h float64) {
-	p := m.Shared.Tokens[tok]
-	s, h = float64(p.Spam), float64(p.Ham)
+	if m.Shared != nil {
+		p := m.Shared.Tokens[tok]
+		w := m.sharedWeight()
+		s, h = w*float64(p.Spam), w*float64(p.Ham)
+	}
 	if m.User != nil {
 		u := m.User.Tokens[tok]
 		s += m.UserWeight * float64(u.Spam)
@@ -312,7 +328,7 @@ func (m *Model) Score(tokens []uint64) (float64, []Clue) {
 	if p.Interesting == 0 {
 		p = DefaultParams()
 	}
-	nSpam, nHam := m.totals()
+	nSpam, nHam := m.Totals()
 	clues := make([]Clue, 0, len(tokens))
 	for _, t := range tokens {
 		s, h := m.counts(t)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -64,6 +65,10 @@ type tokenSet struct {
 	buf     []byte    // the token being built
 	body    []byte    // the text part being tokenized
 	words   [2][]byte // textTokenizer's word buffers
+
+	keep     func(tok []byte) bool // nil: every token
+	deadline time.Time             // zero: none
+	late     bool                  // the deadline passed: parts were left out
 }
 
 var setPool = sync.Pool{New: func() any {
@@ -112,6 +117,9 @@ func (ts *tokenSet) add(parts ...string) {
 		b = append(b, p...)
 	}
 	ts.buf = b
+	if ts.keep != nil && !ts.keep(b) {
+		return
+	}
 	ts.addHash(hashOf(b))
 }
 
@@ -146,11 +154,59 @@ func (ts *tokenSet) readBody(r io.Reader, max, hint int) []byte {
 //
 // Each token is returned as its Hash.
 func Tokenize(raw []byte) []uint64 {
+	toks, _ := TokenizeUntil(raw, time.Time{})
+	return toks
+}
+
+// TokenizeUntil is Tokenize with a deadline (zero: none): past it, no more
+// parts are read and the tokens found so far are returned with complete
+// false. The MIME walk is linear in the size of the message and follows at
+// most MaxDepth levels of nesting.
+func TokenizeUntil(raw []byte, deadline time.Time) (tokens []uint64, complete bool) {
 	ts := setPool.Get().(*tokenSet)
 	ts.reset()
+	ts.deadline = deadline
+	ts.late = false
+	ts.keep = nil
 	defer setPool.Put(ts)
 	tokenize(ts, raw)
+	return slices.Clone(ts.out), !ts.late
+}
+
+// sharedPrefixes are token prefixes a model shared by every user must not
+// learn from a corpus: they name the corpus's own recipients, relays and
+// correspondents (who received it and how), not what spam is.
+var sharedPrefixes = []string{"to:", "rcvd:", "msgid:dom:", "from:addr:", "rp:addr:", "reply-to:addr:", "from:host:", "rp:", "url:mailto:", "email:"}
+
+// GeneralTokens reports whether a token text may go into a model shared by
+// all users (see sharedPrefixes).
+func GeneralTokens(tok []byte) bool {
+	for _, p := range sharedPrefixes {
+		if bytes.HasPrefix(tok, []byte(p)) {
+			return false
+		}
+	}
+	return true
+}
+
+// TokenizeFiltered is Tokenize keeping only the tokens keep accepts (it
+// sees each token's text before hashing; plain body words, which have no
+// prefix, are always kept).
+func TokenizeFiltered(raw []byte, keep func(tok []byte) bool) []uint64 {
+	ts := setPool.Get().(*tokenSet)
+	ts.reset()
+	ts.deadline, ts.late, ts.keep = time.Time{}, false, keep
+	defer func() { ts.keep = nil; setPool.Put(ts) }()
+	tokenize(ts, raw)
 	return slices.Clone(ts.out)
+}
+
+// expired reports whether the set's deadline has passed (and remembers it).
+func (ts *tokenSet) expired() bool {
+	if !ts.late && !ts.deadline.IsZero() && time.Now().After(ts.deadline) {
+		ts.late = true
+	}
+	return ts.late
 }
 
 func tokenize(ts *tokenSet, raw []byte) {
@@ -160,43 +216,42 @@ func tokenize(ts *tokenSet, raw []byte) {
 			raw = raw[i+1:]
 		}
 	}
-	e, _ := message.Read(bytes.NewReader(raw)) // unknown charsets still yield a readable entity
-	if e == nil {
-		// Unparseable header: treat everything as text.
-		ts.add("x:badheader")
-		newTextTokenizer(ts, "").text(string(limit(raw)))
-		return
-	}
-	headerTokens(ts, &e.Header)
 	budget := maxTextBytes
-	walkErr := e.Walk(func(path []int, part *message.Entity, err error) error {
-		if part == nil {
-			return nil
+	top := true
+	ok, _ := walkMIME(raw, func(part *mimePart) bool {
+		if ts.expired() {
+			return false
 		}
-		ct, params, _ := part.Header.ContentType()
+		if top {
+			headerTokens(ts, &part.header)
+			top = false
+		}
+		ct, _, _ := part.header.ContentType()
 		if ct == "" {
 			ct = "text/plain"
 		}
-		ts.add("ct:", ct)
-		if len(path) == 0 {
-			ts.add("ct:top:", ct)
+		// Only the kind of content is a token: the charset, the transfer
+		// encoding and the bytes of attachments say how a message is
+		// encoded, which is evidence of nothing (a language prior).
+		if strings.HasPrefix(ct, "text/") || strings.HasPrefix(ct, "multipart/") {
+			ts.add("ct:", ct)
+			if part.depth == 0 {
+				ts.add("ct:top:", ct)
+			}
 		}
-		if cs := params["charset"]; cs != "" {
-			ts.add("charset:", strings.ToLower(strings.Trim(cs, `"' `)))
-		}
-		if cte := part.Header.Get("Content-Transfer-Encoding"); cte != "" {
-			ts.add("cte:", strings.ToLower(strings.TrimSpace(cte)))
-		}
-		if _, dp, err := part.Header.ContentDisposition(); err == nil && dp["filename"] != "" {
+		if _, dp, err := part.header.ContentDisposition(); err == nil && dp["filename"] != "" {
 			name := strings.ToLower(dp["filename"])
 			if i := strings.LastIndexByte(name, '.'); i >= 0 && len(name)-i <= 6 {
 				ts.add("fname:", name[i:])
 			}
 		}
-		if strings.HasPrefix(ct, "multipart/") || !strings.HasPrefix(ct, "text/") || budget <= 0 {
-			return nil
+		if part.multipart || !strings.HasPrefix(ct, "text/") || budget <= 0 {
+			return true
 		}
-		b := ts.readBody(part.Body, budget, len(raw))
+		if disp, _, _ := part.header.ContentDisposition(); disp == "attachment" && ct != "text/plain" && ct != "text/html" {
+			return true // calendar files, vCards...: data, not prose
+		}
+		b := ts.readBody(part.entity(), budget, len(part.body))
 		budget -= len(b)
 		// The text is only scanned and hashed, never kept, so it may alias
 		// the set's reused body buffer instead of being copied.
@@ -204,13 +259,15 @@ func tokenize(ts *tokenSet, raw []byte) {
 		if ct == "text/html" || (ct == "text/plain" && looksHTML(b)) {
 			ts.add("x:html")
 			htmlTokens(ts, text)
-		} else {
+		} else if ct == "text/plain" || ct == "text/enriched" {
 			newTextTokenizer(ts, "").text(text)
 		}
-		return nil
+		return true
 	})
-	if walkErr != nil {
-		ts.add("x:badmime")
+	if !ok {
+		// Unparseable header: treat everything as text.
+		ts.add("x:badheader")
+		newTextTokenizer(ts, "").text(string(limit(raw)))
 	}
 }
 
@@ -671,6 +728,9 @@ func (t *textTokenizer) start() []byte { return append(t.ts.buf[:0], t.prefix...
 // addTok adds the token b (built from start) and keeps its buffer.
 func (t *textTokenizer) addTok(b []byte) {
 	t.ts.buf = b
+	if t.ts.keep != nil && !t.ts.keep(b) {
+		return
+	}
 	t.ts.addHash(hashOf(b))
 }
 
@@ -904,8 +964,77 @@ func wordInfo(w string) (n int, upper, lower, digits bool) {
 }
 
 func (t *textTokenizer) word(w string) {
+	if hasCJK(w) {
+		t.cjkWord(w)
+		return
+	}
 	n, upper, lower, digits := wordInfo(w)
 	t.addWord(w, n, upper, lower, digits)
+}
+
+// isCJK reports whether r is written without spaces between words in
+// Chinese, Japanese or Korean text (Han, Hiragana, Katakana, Hangul).
+func isCJK(r rune) bool {
+	return r >= 0x1100 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
+		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r))
+}
+
+func hasCJK(w string) bool {
+	for _, r := range w {
+		if isCJK(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// cjkWord tokenizes a word with CJK characters as the bigrams of its
+// runs of CJK characters (as Lucene's CJK analyzer and SpamBayes' CJK
+// option do: no dictionary, and each language is words like any other),
+// plus a short run itself; the rest of the word is tokenized as words.
+func (t *textTokenizer) cjkWord(w string) {
+	t.endCaps()
+	t.prev = t.prev[:0]
+	var runes [2]rune
+	run := 0 // CJK runes in the current run
+	runStart := -1
+	other := -1 // start of a non-CJK stretch
+	flushOther := func(end int) {
+		if other >= 0 {
+			o := w[other:end]
+			n, upper, lower, digits := wordInfo(o)
+			t.addWord(o, n, upper, lower, digits)
+			t.prev = t.prev[:0]
+			other = -1
+		}
+	}
+	flushRun := func(end int) {
+		if run > 0 && run <= 4 {
+			t.addTok(append(t.start(), w[runStart:end]...))
+		}
+		run, runStart = 0, -1
+	}
+	for i, r := range w {
+		if !isCJK(r) {
+			flushRun(i)
+			if other < 0 {
+				other = i
+			}
+			continue
+		}
+		flushOther(i)
+		if run == 0 {
+			runStart = i
+		}
+		runes[0], runes[1] = runes[1], unicode.ToLower(r)
+		run++
+		if run >= 2 {
+			b := utf8.AppendRune(t.start(), runes[0])
+			t.addTok(utf8.AppendRune(b, runes[1]))
+		}
+	}
+	flushRun(len(w))
+	flushOther(len(w))
 }
 
 // addWord adds the tokens of word w of n runes, with upper-case and

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/stamp-mail/stamp/check/internal/bayes"
+	"github.com/stamp-mail/stamp/check/internal/corpus"
 )
 
 // example is one tokenized training message.
@@ -39,7 +40,12 @@ func loadTraining(dir string) ([]example, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, example{group: g, spam: trainGroups[g], tokens: bayes.Tokenize(raw)})
+			out = append(out, example{group: g, spam: trainGroups[g], tokens: bayes.TokenizeFiltered(raw, bayes.GeneralTokens)})
+		}
+	}
+	for _, m := range corpus.Generate() {
+		if !m.HeldOut {
+			out = append(out, example{group: "own-" + m.Lang, spam: m.Spam, tokens: bayes.TokenizeFiltered(m.Raw, bayes.GeneralTokens)})
 		}
 	}
 	return out, nil
@@ -168,8 +174,10 @@ func crossValidate(w io.Writer, ex []example, k int, maxHamJunk float64) cvResul
 }
 
 // minThreshold is the lowest raw score cross-validation may pick as the
-// junk threshold.
-const minThreshold = 0.01
+// junk threshold: the classifier must lean clearly to spam (0.5 is "no
+// evidence either way"), so that unknown or weakly known mail stays in
+// INBOX whatever the recall below it would be.
+const minThreshold = 0.6
 
 // evaluate picks the lowest threshold keeping ham-to-junk within
 // maxHamJunk and measures the setting there.
@@ -182,7 +190,7 @@ func evaluate(held []heldMsg, scores []float64, set cvSetting, maxHamJunk float6
 	}
 	sort.Sort(sort.Reverse(sort.Float64Slice(ham)))
 	allowed := int(math.Floor(maxHamJunk * float64(len(ham))))
-	thr := 0.5
+	thr := minThreshold
 	if allowed < len(ham) {
 		// Just above the (allowed+1)-th highest ham score.
 		thr = math.Max(minThreshold, math.Nextafter(ham[allowed], 2))

@@ -8,10 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/stamp-mail/stamp/storage/blob"
+	"github.com/stamp-mail/stamp/storage/blob/blobtest"
 )
 
 func newStore(t testing.TB) *Store {
@@ -94,58 +94,9 @@ func TestPutOpenDelete(t *testing.T) {
 	})
 }
 
-func TestBadHash(t *testing.T) {
-	ctx := context.Background()
-	s := newStore(t)
-	good := blob.Hash([]byte("x"))
-	cases := []string{
-		"", "../../etc/passwd", good[:63], good + "0",
-		"ABCDEF" + good[6:], "../" + good[3:], "/" + good[1:], good[:62] + "/x",
-	}
-	for _, h := range cases {
-		if _, err := s.Open(ctx, h); !errors.Is(err, ErrBadHash) {
-			t.Errorf("Open(%q): got %v, want ErrBadHash", h, err)
-		}
-		if err := s.Delete(ctx, h); !errors.Is(err, ErrBadHash) {
-			t.Errorf("Delete(%q): got %v, want ErrBadHash", h, err)
-		}
-	}
-}
-
-func TestConcurrentPutSame(t *testing.T) {
-	ctx := context.Background()
-	s := newStore(t)
-	data := bytes.Repeat([]byte("same blob "), 1000)
-	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for i := 0; i < 16; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			other := []byte(fmt.Sprintf("other %d", i%4))
-			_, err := s.PutAll(ctx, [][]byte{data, other, data})
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := read(t, s, blob.Hash(data)); !bytes.Equal(got, data) {
-		t.Errorf("got %d bytes, want %d", len(got), len(data))
-	}
-}
-
-func TestCanceled(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	s := newStore(t)
-	if _, err := s.PutAll(ctx, [][]byte{[]byte("x")}); !errors.Is(err, context.Canceled) {
-		t.Errorf("got %v, want context.Canceled", err)
-	}
+// TestSuite runs the shared blob store suite on the file store.
+func TestSuite(t *testing.T) {
+	blobtest.Run(t, func(tb testing.TB) blob.Store { return newStore(tb) }, ErrBadHash)
 }
 
 func BenchmarkPutAll32x10KB(b *testing.B) {

@@ -1,0 +1,27 @@
+package core
+
+import "context"
+
+// ClaimRecent raises a mailbox's \Recent mark to high and returns the mark
+// before: the UIDs in between are \Recent for the caller's session only,
+// across every node (RFC 3501 section 2.3.2).
+func (s *Service) ClaimRecent(ctx context.Context, userID, mailboxID int64, high uint32) (uint32, error) {
+	return s.store.ClaimRecent(ctx, userID, mailboxID, high)
+}
+
+// RecentMark returns a mailbox's \Recent mark without claiming.
+func (s *Service) RecentMark(ctx context.Context, userID, mailboxID int64) (uint32, error) {
+	return s.store.RecentMark(ctx, userID, mailboxID)
+}
+
+// NameSubscriptions lists subscriptions to names that are not mailboxes
+// (RFC 9051 section 6.3.7: SUBSCRIBE needs no mailbox, DELETE keeps it).
+func (s *Service) NameSubscriptions(ctx context.Context, userID int64) ([]string, error) {
+	return s.store.NameSubscriptions(ctx, userID)
+}
+
+// SetNameSubscription adds or removes a subscription to a name that is not
+// a mailbox.
+func (s *Service) SetNameSubscription(ctx context.Context, userID int64, name string, on bool) error {
+	return s.store.SetNameSubscription(ctx, userID, name, on)
+}

@@ -1,0 +1,20 @@
+package storage
+
+import "context"
+
+// IMAPState is state only IMAP needs, kept in the database so that every
+// node of a cluster shares it.
+type IMAPState interface {
+	// ClaimRecent raises the mailbox's \Recent mark to high and returns the
+	// mark before (RFC 3501 section 2.3.2: a message is \Recent for one
+	// session only, across the cluster). Concurrent claims are serialized:
+	// each UID above the old mark is claimed by exactly one caller.
+	ClaimRecent(ctx context.Context, userID, mailboxID int64, high uint32) (prev uint32, err error)
+	// RecentMark returns the mailbox's \Recent mark (0 if none).
+	RecentMark(ctx context.Context, userID, mailboxID int64) (uint32, error)
+	// NameSubscriptions lists the user's subscriptions to names that are
+	// not (or no longer) mailboxes (RFC 9051 section 6.3.7), sorted.
+	NameSubscriptions(ctx context.Context, userID int64) ([]string, error)
+	// SetNameSubscription adds or removes such a subscription.
+	SetNameSubscription(ctx context.Context, userID int64, name string, on bool) error
+}

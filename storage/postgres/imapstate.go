@@ -1,0 +1,67 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ClaimRecent implements storage.IMAPState; the row lock serializes
+// concurrent claims across nodes.
+func (s *Store) ClaimRecent(ctx context.Context, userID, mailboxID int64, high uint32) (uint32, error) {
+	var prev int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO recent_marks (user_id, mailbox_id, mark) VALUES ($1, $2, 0)
+			ON CONFLICT (user_id, mailbox_id) DO NOTHING`, userID, mailboxID); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT mark FROM recent_marks WHERE user_id = $1 AND mailbox_id = $2 FOR UPDATE`,
+			userID, mailboxID).Scan(&prev); err != nil {
+			return err
+		}
+		if int64(high) <= prev {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE recent_marks SET mark = $3 WHERE user_id = $1 AND mailbox_id = $2`, userID, mailboxID, int64(high))
+		return err
+	})
+	if err != nil {
+		return 0, mapErr("claim recent", err)
+	}
+	return uint32(prev), nil
+}
+
+// RecentMark implements storage.IMAPState.
+func (s *Store) RecentMark(ctx context.Context, userID, mailboxID int64) (uint32, error) {
+	var mark int64
+	err := s.pool.QueryRow(ctx, `SELECT mark FROM recent_marks WHERE user_id = $1 AND mailbox_id = $2`, userID, mailboxID).Scan(&mark)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, mapErr("recent mark", err)
+	}
+	return uint32(mark), nil
+}
+
+// NameSubscriptions implements storage.IMAPState.
+func (s *Store) NameSubscriptions(ctx context.Context, userID int64) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT name FROM name_subscriptions WHERE user_id = $1 ORDER BY name COLLATE "C"`, userID)
+	if err != nil {
+		return nil, mapErr("name subscriptions", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, mapErr("name subscriptions", err)
+}
+
+// SetNameSubscription implements storage.IMAPState.
+func (s *Store) SetNameSubscription(ctx context.Context, userID int64, name string, on bool) error {
+	var err error
+	if on {
+		_, err = s.pool.Exec(ctx, `INSERT INTO name_subscriptions (user_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING`, userID, normName(name))
+	} else {
+		_, err = s.pool.Exec(ctx, `DELETE FROM name_subscriptions WHERE user_id = $1 AND name = $2`, userID, normName(name))
+	}
+	return mapErr("set name subscription", err)
+}

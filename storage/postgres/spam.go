@@ -1,0 +1,168 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stamp-mail/stamp/storage"
+)
+
+// AddCorrespondents records that userID wrote to addrs.
+func (s *Store) AddCorrespondents(ctx context.Context, userID int64, addrs []string, at time.Time) error {
+	norm := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		if a = storage.NormalizeAddress(a); a != "" {
+			norm = append(norm, a)
+		}
+	}
+	if len(norm) == 0 {
+		return nil
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO spam_correspondents (user_id, address, last_at)
+		SELECT u.id, a, $3 FROM users u, unnest($2::text[]) a WHERE u.id = $1
+		ON CONFLICT (user_id, address) DO UPDATE SET last_at = greatest(spam_correspondents.last_at, excluded.last_at)`,
+		userID, norm, at)
+	if err == nil && tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: add correspondents: user %d: %w", userID, storage.ErrNotFound)
+	}
+	return mapErr("add correspondents", err)
+}
+
+// IsCorrespondent reports whether userID has written to addr.
+func (s *Store) IsCorrespondent(ctx context.Context, userID int64, addr string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM spam_correspondents WHERE user_id = $1 AND address = $2)`,
+		userID, storage.NormalizeAddress(addr)).Scan(&ok)
+	return ok, mapErr("is correspondent", err)
+}
+
+// AddSenderVerdict counts one message from addr moved into or out of Junk.
+func (s *Store) AddSenderVerdict(ctx context.Context, userID int64, addr string, spam bool) error {
+	addr = storage.NormalizeAddress(addr)
+	if addr == "" {
+		return nil
+	}
+	ham, sp := 1, 0
+	if spam {
+		ham, sp = 0, 1
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO spam_senders (user_id, address, ham, spam)
+		SELECT id, $2, $3, $4 FROM users WHERE id = $1
+		ON CONFLICT (user_id, address) DO UPDATE SET ham = spam_senders.ham + excluded.ham, spam = spam_senders.spam + excluded.spam`,
+		userID, addr, ham, sp)
+	if err == nil && tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: add sender verdict: user %d: %w", userID, storage.ErrNotFound)
+	}
+	return mapErr("add sender verdict", err)
+}
+
+// SenderVerdicts returns how many messages from addr userID moved out of and into Junk.
+func (s *Store) SenderVerdicts(ctx context.Context, userID int64, addr string) (storage.SenderCounts, error) {
+	var c storage.SenderCounts
+	err := s.pool.QueryRow(ctx, `SELECT ham, spam FROM spam_senders WHERE user_id = $1 AND address = $2`,
+		userID, storage.NormalizeAddress(addr)).Scan(&c.Ham, &c.Spam)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, nil
+	}
+	return c, mapErr("sender verdicts", err)
+}
+
+func readLists(ctx context.Context, q pgx.Tx, sql string, arg any) (storage.SpamLists, error) {
+	l := storage.SpamLists{Allow: []string{}, Block: []string{}}
+	rows, err := q.Query(ctx, sql, arg)
+	if err != nil {
+		return l, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e string
+		var allow bool
+		if err := rows.Scan(&e, &allow); err != nil {
+			return l, err
+		}
+		if allow {
+			l.Allow = append(l.Allow, e)
+		} else {
+			l.Block = append(l.Block, e)
+		}
+	}
+	return l, rows.Err()
+}
+
+// GetSpamLists returns a user's allow and block lists.
+func (s *Store) GetSpamLists(ctx context.Context, userID int64) (storage.SpamLists, error) {
+	var l storage.SpamLists
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM users WHERE id = $1`, userID).Scan(&id); err != nil {
+			return err
+		}
+		var err error
+		l, err = readLists(ctx, tx, `SELECT entry, allow FROM spam_lists WHERE user_id = $1 ORDER BY entry`, userID)
+		return err
+	})
+	return l, mapErr("get spam lists", err)
+}
+
+// PutSpamLists replaces a user's allow and block lists.
+func (s *Store) PutSpamLists(ctx context.Context, userID int64, l storage.SpamLists) error {
+	l, err := storage.NormalizeLists(l)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockUser(ctx, tx, userID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM spam_lists WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		return writeLists(ctx, tx, `INSERT INTO spam_lists (user_id, entry, allow) SELECT $1, e, $3 FROM unnest($2::text[]) e`, userID, l)
+	})
+	return mapErr("put spam lists", err)
+}
+
+func writeLists(ctx context.Context, tx pgx.Tx, q string, owner any, l storage.SpamLists) error {
+	if _, err := tx.Exec(ctx, q, owner, l.Allow, true); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, q, owner, l.Block, false)
+	return err
+}
+
+// GetDomainSpamLists returns a local domain's allow and block lists.
+func (s *Store) GetDomainSpamLists(ctx context.Context, domain string) (storage.SpamLists, error) {
+	var l storage.SpamLists
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var name string
+		if err := tx.QueryRow(ctx, `SELECT name FROM domains WHERE name = $1`, domain).Scan(&name); err != nil {
+			return err
+		}
+		var err error
+		l, err = readLists(ctx, tx, `SELECT entry, allow FROM spam_domain_lists WHERE domain = $1 ORDER BY entry`, domain)
+		return err
+	})
+	return l, mapErr("get domain spam lists", err)
+}
+
+// PutDomainSpamLists replaces a local domain's allow and block lists.
+func (s *Store) PutDomainSpamLists(ctx context.Context, domain string, l storage.SpamLists) error {
+	l, err := storage.NormalizeLists(l)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		var name string
+		if err := tx.QueryRow(ctx, `SELECT name FROM domains WHERE name = $1 FOR UPDATE`, domain).Scan(&name); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM spam_domain_lists WHERE domain = $1`, domain); err != nil {
+			return err
+		}
+		return writeLists(ctx, tx, `INSERT INTO spam_domain_lists (domain, entry, allow) SELECT $1, e, $3 FROM unnest($2::text[]) e`, domain, l)
+	})
+	return mapErr("put domain spam lists", err)
+}

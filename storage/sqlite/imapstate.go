@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// ClaimRecent implements storage.IMAPState; the write transaction
+// serializes concurrent claims.
+func (s *Store) ClaimRecent(ctx context.Context, userID, mailboxID int64, high uint32) (uint32, error) {
+	var prev uint32
+	err := s.write(ctx, func(w *wtx) error {
+		var mark int64
+		err := w.queryRow(`SELECT mark FROM recent_marks WHERE user_id = ? AND mailbox_id = ?`, userID, mailboxID).Scan(&mark)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		prev = uint32(mark)
+		if high <= prev {
+			return nil
+		}
+		_, err = w.exec(`INSERT INTO recent_marks(user_id, mailbox_id, mark) VALUES (?, ?, ?)
+			ON CONFLICT (user_id, mailbox_id) DO UPDATE SET mark = excluded.mark`, userID, mailboxID, int64(high))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: claim recent %d: %w", mailboxID, err)
+	}
+	return prev, nil
+}
+
+// RecentMark implements storage.IMAPState.
+func (s *Store) RecentMark(ctx context.Context, userID, mailboxID int64) (uint32, error) {
+	var mark int64
+	err := s.r.QueryRowContext(ctx, `SELECT mark FROM recent_marks WHERE user_id = ? AND mailbox_id = ?`, userID, mailboxID).Scan(&mark)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: recent mark %d: %w", mailboxID, err)
+	}
+	return uint32(mark), nil
+}
+
+// NameSubscriptions implements storage.IMAPState.
+func (s *Store) NameSubscriptions(ctx context.Context, userID int64) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name FROM name_subscriptions WHERE user_id = ? ORDER BY name`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: name subscriptions: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("sqlite: name subscriptions: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// SetNameSubscription implements storage.IMAPState.
+func (s *Store) SetNameSubscription(ctx context.Context, userID int64, name string, on bool) error {
+	n, err := normMailboxName(name)
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, func(w *wtx) error {
+		if on {
+			_, err := w.exec(`INSERT OR IGNORE INTO name_subscriptions(user_id, name) VALUES (?, ?)`, userID, n)
+			return err
+		}
+		_, err := w.exec(`DELETE FROM name_subscriptions WHERE user_id = ? AND name = ?`, userID, n)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set name subscription: %w", err)
+	}
+	return nil
+}
