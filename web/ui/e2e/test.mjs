@@ -615,6 +615,7 @@ try {
     await page.fill('#vac-body', 'Back on Monday.');
     await page.click('#filters-save');
     await page.locator('#toast', { hasText: 'Rules saved' }).waitFor();
+    assert.equal(await page.locator('#filters').evaluate((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() === 'null')), false, 'no stray text in the rules editor');
     const got = (await api(page, 'GET', '/v1/filters')).json;
     assert.ok(got.rules.some((r) => r.contains === 'newsletter@shop.example' && r.action === 'move' && r.target === 'Projects'), 'rule saved');
     assert.equal(got.vacation.enabled, true, 'vacation on');
