@@ -56,6 +56,8 @@ func newRoot() *cobra.Command {
 	root.AddCommand(aliasCmd(g), sieveCmd(g))
 	root.AddCommand(spamCmd(g))
 	root.AddCommand(gcCmd(g))
+	root.AddCommand(backupCmd(g), restoreCmd(g))
+	root.AddCommand(importCmd(g), exportCmd(g), statusCmd(g))
 	return root
 }
 
@@ -255,7 +257,7 @@ func userCmd(g *globals) *cobra.Command {
 				return err
 			}
 			for _, u := range us {
-				fmt.Fprintf(r.out, "%s\t%s\n", u.Address, u.CreatedAt.Format(time.DateOnly))
+				fmt.Fprintf(r.out, "%s\t%s\t%s\n", u.Address, u.CreatedAt.Format(time.DateOnly), usageText(r, u.ID))
 			}
 			return nil
 		}),
@@ -267,6 +269,7 @@ func userCmd(g *globals) *cobra.Command {
 			return nil
 		}),
 	)
+	cmd.AddCommand(userQuotaCmd(g))
 	return cmd
 }
 

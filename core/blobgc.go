@@ -59,6 +59,7 @@ func (s *Service) runCollector(ctx context.Context) {
 	t := time.NewTicker(gcCheckEvery)
 	defer t.Stop()
 	last := time.Now()
+	var lastPrune time.Time // change log pruning, daily (core/imapext.go)
 	for {
 		select {
 		case <-ctx.Done():
@@ -83,5 +84,6 @@ func (s *Service) runCollector(ctx context.Context) {
 		if _, err := s.store.ExpireThrottles(ctx, time.Now()); err != nil {
 			s.log.Warn("expiring login and rate counters failed", "err", err)
 		}
+		lastPrune = s.pruneChangesDaily(ctx, lastPrune)
 	}
 }

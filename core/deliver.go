@@ -33,6 +33,7 @@ type Envelope struct {
 	AuthUser    string // authenticated submitter, "" for inbound MX mail
 	Proto       string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
 	ReceivedAt  time.Time
+	DSN         *DSNParams // RFC 3461 parameters given by the client, nil if none
 }
 
 // CheckRecipient says whether mail for addr is accepted from an
@@ -47,6 +48,9 @@ func (s *Service) CheckRecipient(ctx context.Context, addr string) (User, error)
 		return User{}, err
 	}
 	if len(r.locals) == 1 && len(r.forwards) == 0 && r.locals[0].via == "" {
+		if err := s.checkRoom(ctx, r.locals[0].user.ID, 0); err != nil {
+			return User{}, err // already full: SMTP 452 4.2.2 at RCPT
+		}
 		return r.locals[0].user, nil
 	}
 	if len(r.locals) == 0 && len(r.forwards) == 0 {
@@ -102,6 +106,10 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 	d := s.prepare(full, s.cfg.SegmentMinSize)
 	plan, err := s.planDelivery(ctx, env, d, verdict, routes)
 	if err != nil {
+		s.metrics.Rejected.Add(1)
+		return err
+	}
+	if err := s.checkBatchRoom(ctx, plan.batch.Messages); err != nil {
 		s.metrics.Rejected.Add(1)
 		return err
 	}
@@ -227,6 +235,7 @@ func (d *prepared) newMessage(userID int64, mailboxID int64, flags []string, dat
 		From: addrs(p.From), To: addrs(p.To), Cc: addrs(p.Cc), Date: p.Date,
 		MessageIDHdr: p.MessageID, InReplyTo: p.InReplyTo, References: p.References,
 		Snippet: p.Snippet, Attachments: slices.Clone(d.attach), SearchText: p.Text,
+		SearchHeader: message.HeaderText(p),
 	}
 }
 

@@ -238,6 +238,8 @@ func (s *Service) transfer(ctx context.Context, userID, fromID int64, ids []int6
 	op := s.store.Copy
 	if move {
 		op = s.store.Move
+	} else if err := s.checkCopyRoom(ctx, userID, fromID, ids); err != nil {
+		return nil, err
 	}
 	done, err := op(ctx, userID, fromID, ids, toID)
 	if err != nil {

@@ -101,17 +101,35 @@ func (s *Service) Bounce(ctx context.Context, it QueueItem, failed []BounceRecip
 	if it.Sender == "" {
 		return nil
 	}
+	// RFC 3461: only the recipients whose NOTIFY asks for this kind of
+	// notice are reported; RET and ENVID shape the notice.
+	dsn := QueueDSN(it)
+	var report []BounceRecipient
+	for _, f := range failed {
+		kind := NotifyFailure
+		if f.Action == "delayed" {
+			kind = NotifyDelay
+		}
+		if dsn.wants(f.Address, kind) {
+			report = append(report, f)
+		}
+	}
+	if len(report) == 0 {
+		return nil
+	}
 	orig, err := s.ReadQueueMessage(ctx, it)
 	if err != nil {
 		return err
 	}
-	d := message.DSN{ReportingMTA: s.cfg.Hostname, OriginalSender: it.Sender, Original: orig, Arrival: it.CreatedAt}
-	for _, f := range failed {
+	d := message.DSN{ReportingMTA: s.cfg.Hostname, OriginalSender: it.Sender, Original: orig, Arrival: it.CreatedAt,
+		EnvelopeID: dsn.EnvID, ReturnFull: strings.EqualFold(dsn.Ret, "FULL")}
+	for _, f := range report {
 		action := f.Action
 		if action == "" {
 			action = "failed"
 		}
-		d.Recipients = append(d.Recipients, message.DSNRecipient{Address: f.Address, Action: action, Status: f.Status, DiagnosticCode: f.Diagnostic, RemoteMTA: f.RemoteMTA})
+		d.Recipients = append(d.Recipients, message.DSNRecipient{Address: f.Address, Action: action, Status: f.Status,
+			DiagnosticCode: f.Diagnostic, RemoteMTA: f.RemoteMTA, OriginalRecipient: dsn.Rcpts[f.Address].ORcpt})
 	}
 	raw, err := message.BuildDSN(d, s.cfg.Hostname)
 	if err != nil {

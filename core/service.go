@@ -93,6 +93,7 @@ type Config struct {
 	SendPerDay      int           // per-user submission limit per day; 0 = default 2000
 	MaxRecipients   int           // per message; default 100
 	Routing         RoutingConfig // aliases, subaddressing, forwarding and Sieve
+	QuotaBytes      int64         // default per-user storage quota; 0 = none (core/quota.go)
 }
 
 func (c *Config) setDefaults() {

@@ -151,7 +151,13 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		}
 		qi = &storage.QueueItem{UserID: u.ID, Sender: sender, Recipients: remote, Segments: segs, Size: size,
 			State: storage.QueueQueued, NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}}
+		if env.DSN != nil {
+			setQueueDSN(qi, *env.DSN)
+		}
 		batch.Queue = append(batch.Queue, qi)
+	}
+	if err := s.checkBatchRoom(ctx, batch.Messages); err != nil {
+		return res, err
 	}
 	if err := s.store2(ctx, batch, blobs); err != nil {
 		return res, err
@@ -176,7 +182,16 @@ func domainOf(addr string) string {
 
 // Append stores a message given by the user (IMAP APPEND, API drafts) into
 // one of its mailboxes with flags and an internal date (zero: now).
+// It returns ErrOverQuota when the message would take the user over quota.
 func (s *Service) Append(ctx context.Context, userID, mailboxID int64, flags []string, date time.Time, raw []byte) (Message, error) {
+	if err := s.checkRoom(ctx, userID, max(int64(len(raw)), 1)); err != nil {
+		return Message{}, err
+	}
+	return s.appendMessage(ctx, userID, mailboxID, flags, date, raw)
+}
+
+// appendMessage is Append without the quota check.
+func (s *Service) appendMessage(ctx context.Context, userID, mailboxID int64, flags []string, date time.Time, raw []byte) (Message, error) {
 	if int64(len(raw)) > s.cfg.MaxMessageBytes {
 		return Message{}, ErrTooBig
 	}
@@ -212,6 +227,6 @@ func (s *Service) deliverTo(ctx context.Context, userID int64, role string, raw 
 	if err != nil {
 		return err
 	}
-	_, err = s.Append(ctx, userID, mb, nil, time.Now(), raw)
+	_, err = s.appendMessage(ctx, userID, mb, nil, time.Now(), raw) // a notice of the server's: no quota check
 	return err
 }

@@ -23,6 +23,9 @@ type DSNRecipient struct {
 	Status         string // RFC 3463 status code like "5.1.1"
 	DiagnosticCode string // e.g. "smtp; 550 5.1.1 no such user"
 	RemoteMTA      string // host name of the server that answered, may be empty
+	// OriginalRecipient is the ORCPT parameter of RFC 3461 section 4.2
+	// ("rfc822;addr"), written as Original-Recipient; may be empty.
+	OriginalRecipient string
 }
 
 // DSN describes a delivery status notification to build.
@@ -32,6 +35,12 @@ type DSN struct {
 	Recipients     []DSNRecipient
 	Original       []byte    // the original message; only its header is returned
 	Arrival        time.Time // when the original arrived, omitted if zero
+	// EnvelopeID is the ENVID parameter of RFC 3461 section 4.4, written as
+	// Original-Envelope-Id; may be empty.
+	EnvelopeID string
+	// ReturnFull returns the whole original (RET=FULL, RFC 3461 section
+	// 4.3) as message/rfc822 instead of only its header.
+	ReturnFull bool
 }
 
 // DSNReport is what ParseDSN reads back from a delivery status notification.
@@ -82,7 +91,7 @@ func BuildDSN(d DSN, hostname string) ([]byte, error) {
 		if !statusRe.MatchString(r.Status) {
 			return bad("recipient %q: bad status %q", r.Address, r.Status)
 		}
-		if hasCRLF(r.Address) || hasCRLF(r.DiagnosticCode) || hasCRLF(r.RemoteMTA) || r.Address == "" {
+		if hasCRLF(r.Address) || hasCRLF(r.DiagnosticCode) || hasCRLF(r.RemoteMTA) || hasCRLF(r.OriginalRecipient) || r.Address == "" {
 			return bad("recipient %q: bad field", r.Address)
 		}
 	}
@@ -132,6 +141,9 @@ func BuildDSN(d DSN, hostname string) ([]byte, error) {
 
 	// message/delivery-status (RFC 3464 sections 2.2 and 2.3).
 	var ds strings.Builder
+	if d.EnvelopeID != "" && !hasCRLF(d.EnvelopeID) {
+		fmt.Fprintf(&ds, "Original-Envelope-Id: %s\r\n", d.EnvelopeID)
+	}
 	fmt.Fprintf(&ds, "Reporting-MTA: dns; %s\r\n", mta)
 	if !d.Arrival.IsZero() {
 		fmt.Fprintf(&ds, "Arrival-Date: %s\r\n", d.Arrival.Format(time.RFC1123Z))
@@ -141,6 +153,9 @@ func BuildDSN(d DSN, hostname string) ([]byte, error) {
 		typ := "rfc822"
 		if !isASCII(r.Address) {
 			typ = "utf-8"
+		}
+		if r.OriginalRecipient != "" {
+			fmt.Fprintf(&ds, "Original-Recipient: %s\r\n", r.OriginalRecipient)
 		}
 		fmt.Fprintf(&ds, "Final-Recipient: %s; %s\r\n", typ, r.Address)
 		fmt.Fprintf(&ds, "Action: %s\r\n", r.Action)
@@ -159,8 +174,19 @@ func BuildDSN(d DSN, hostname string) ([]byte, error) {
 		return nil, err
 	}
 
-	// The returned header (RFC 6522 text/rfc822-headers).
-	if len(d.Original) > 0 {
+	if len(d.Original) > 0 && d.ReturnFull {
+		// The whole original (RET=FULL): message/rfc822.
+		var oh gomessage.Header
+		oh.SetContentType("message/rfc822", nil)
+		oh.Set("Content-Description", "Undelivered message")
+		if !isASCII(string(d.Original)) {
+			oh.Set("Content-Transfer-Encoding", "8bit")
+		}
+		if err := writePart(w, oh, string(d.Original)); err != nil {
+			return nil, err
+		}
+	} else if len(d.Original) > 0 {
+		// The returned header (RFC 6522 text/rfc822-headers).
 		orig := Parse(d.Original)
 		hdr := d.Original[:orig.HeaderSize]
 		hdr = bytes.ReplaceAll(bytes.ReplaceAll(hdr, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))

@@ -95,6 +95,7 @@ type LimitsConfig struct {
 	SMTPRatePerMinute   int   `yaml:"smtp_rate_per_minute"`   // per remote IP
 	SendPerHour         int   `yaml:"send_per_hour"`          // per user
 	SendPerDay          int   `yaml:"send_per_day"`           // per user
+	QuotaBytes          int64 `yaml:"quota_bytes"`            // default per-user storage quota; 0 = none
 }
 
 // OutboundConfig steers remote delivery.
@@ -340,6 +341,9 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxMessageBytes < 1024 || c.Limits.MaxMessageBytes > 1<<30 {
 		bad("limits.max_message_bytes", "must be between 1024 and 1073741824, not %d", c.Limits.MaxMessageBytes)
+	}
+	if c.Limits.QuotaBytes < 0 {
+		bad("limits.quota_bytes", "must be 0 (no quota) or a size in bytes, not %d", c.Limits.QuotaBytes)
 	}
 	if c.Limits.MaxConnections < 1 {
 		bad("limits.max_connections", "must be at least 1")

@@ -62,6 +62,12 @@ func reply(log *slog.Logger, st stage, err error) *gosmtp.SMTPError {
 		return &gosmtp.SMTPError{Code: 554, EnhancedCode: gosmtp.EnhancedCode{5, 7, 1}, Message: "Relay access denied"}
 	case errors.Is(err, core.ErrSenderNotAllowed):
 		return &gosmtp.SMTPError{Code: 553, EnhancedCode: gosmtp.EnhancedCode{5, 7, 1}, Message: "Sender address not owned by you"}
+	case errors.Is(err, core.ErrOverQuota):
+		// RFC 3463 X.2.2 mailbox full: temporary at RCPT (already full), permanent at DATA (this message does not fit).
+		if st == stageRcpt {
+			return &gosmtp.SMTPError{Code: 452, EnhancedCode: gosmtp.EnhancedCode{4, 2, 2}, Message: "Mailbox full, try again later"}
+		}
+		return &gosmtp.SMTPError{Code: 552, EnhancedCode: gosmtp.EnhancedCode{5, 2, 2}, Message: "Mailbox full: message exceeds the recipient's storage quota"}
 	case errors.Is(err, core.ErrTooBig):
 		return gosmtp.ErrDataTooLarge // 552 5.3.4
 	case errors.Is(err, core.ErrRateLimited):

@@ -80,7 +80,8 @@ func TestMXRefusals(t *testing.T) {
 		{"relay refused", []string{"someone@elsewhere.example"}, msg("x@r.example", "y@elsewhere.example", "relay"), "554 5.7.1"},
 		{"unknown user", []string{"nobody@example.test"}, msg("x@r.example", "nobody@example.test", "unknown"), "550 5.1.1"},
 		{"oversize", []string{"a@example.test"}, msg("x@r.example", "a@example.test", "big") + strings.Repeat("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n", 40), "552 5.3.4"},
-		{"line too long", []string{"a@example.test"}, msg("x@r.example", "a@example.test", "long") + strings.Repeat("x", 2100) + "\r\n", "554 5.6.0"},
+		{"long line over the size limit", []string{"a@example.test"}, msg("x@r.example", "a@example.test", "long") + strings.Repeat("x", 2100) + "\r\n", "552 5.3.4"},
+		{"long line within the size limit", []string{"a@example.test"}, msg("x@r.example", "a@example.test", "long ok") + strings.Repeat("y", 1500) + "\r\n", "ok"},
 		{"too many recipients", []string{"a@example.test", "b@example.test", "c@example.test"}, msg("x@r.example", "a@example.test", "many"), "452 4.5.3"},
 		{"plus address", []string{"a+tag@example.test"}, msg("x@r.example", "a+tag@example.test", "plus"), "ok"},
 	}

@@ -11,6 +11,7 @@
 //   - RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 2920 PIPELINING,
 //     RFC 2034/3463 enhanced status codes, RFC 6531 SMTPUTF8
 //   - RFC 3848 "with" keywords in the Received field (ESMTP, ESMTPS, ESMTPSA)
+//   - RFC 3461 DSN parameters (RET, ENVID, NOTIFY, ORCPT), kept with queued mail
 //
 // AUTH is offered only in the submission role: on the MX port every client
 // is an unauthenticated stranger limited to local recipients.
@@ -160,6 +161,12 @@ func New(opts Options) *Server {
 	gs.TLSConfig = opts.TLSConfig
 	gs.MaxMessageBytes = opts.MaxMessageBytes
 	gs.MaxRecipients = opts.MaxRecipients
+	// Lines of any length up to the message size are taken and stored as
+	// received (RFC 5322 section 2.1.1's 998 is a SHOULD for senders; mail
+	// from senders that do not fold must not bounce). go-smtp's limit also
+	// bounds command lines, so they too are bounded by the message size.
+	// Outbound delivery folds lines where the protocol requires it.
+	gs.MaxLineLength = int(opts.MaxMessageBytes) + 1024
 	// The session decides (see session.authAllowed): TLS, or loopback when
 	// AllowInsecureAuth. go-smtp only advertises AUTH when the session
 	// returns mechanisms.
@@ -167,6 +174,9 @@ func New(opts Options) *Server {
 	gs.ReadTimeout = commandTimeout
 	gs.WriteTimeout = writeTimeout
 	gs.EnableSMTPUTF8 = true
+	// RFC 3461 DSN: RET, ENVID, NOTIFY and ORCPT are honoured in the
+	// bounces and delay notices of mail we queue (core.DSNParams).
+	gs.EnableDSN = true
 	gs.ErrorLog = errorLog{s.log}
 	s.gs = gs
 	return s

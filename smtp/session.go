@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
@@ -68,11 +69,12 @@ type session struct {
 	rcpts    []string
 	resolved []core.User // CheckRecipient's answers for rcpts (MX sessions only)
 	sizeHint int64
+	dsn      *core.DSNParams // RFC 3461 parameters of this transaction, nil if none
 }
 
 // Reset discards the current transaction (RSET, or after DATA).
 func (s *session) Reset() {
-	s.from, s.hasFrom, s.rcpts, s.resolved, s.sizeHint = "", false, nil, nil, 0
+	s.from, s.hasFrom, s.rcpts, s.resolved, s.sizeHint, s.dsn = "", false, nil, nil, 0, nil
 }
 
 // Logout ends the session.
@@ -103,6 +105,9 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 	s.from, s.hasFrom = from, true
 	if opts != nil {
 		s.sizeHint = opts.Size
+		if opts.Return != "" || opts.EnvelopeID != "" {
+			s.dsn = &core.DSNParams{Ret: string(opts.Return), EnvID: opts.EnvelopeID}
+		}
 	}
 	return nil
 }
@@ -127,6 +132,9 @@ func (s *session) Rcpt(to string, opts *gosmtp.RcptOptions) error {
 		return reply(s.log, stageRcpt, err)
 	}
 	s.rcpts = append(s.rcpts, to)
+	if opts != nil && (len(opts.Notify) > 0 || opts.OriginalRecipient != "") {
+		s.noteRcptDSN(to, opts)
+	}
 	if s.user == nil {
 		s.resolved = append(s.resolved, u)
 	}
@@ -165,6 +173,7 @@ func (s *session) Data(r io.Reader) error {
 		// EarlyTalker: see pregreet.go.
 		EarlyTalker: s.tc.earlyTalker(),
 		ReceivedAt:  time.Now(),
+		DSN:         s.dsn,
 	}
 	raw := buf.Bytes()
 	if s.user != nil {
@@ -205,4 +214,27 @@ type deadlineReader struct {
 func (d deadlineReader) Read(b []byte) (int, error) {
 	d.c.SetReadDeadline(time.Now().Add(dataReadTimeout))
 	return d.r.Read(b)
+}
+
+// noteRcptDSN keeps a recipient's NOTIFY and ORCPT (RFC 3461 sections 4.1
+// and 4.2) for the bounces and delay notices of this message.
+func (s *session) noteRcptDSN(to string, opts *gosmtp.RcptOptions) {
+	if s.dsn == nil {
+		s.dsn = &core.DSNParams{}
+	}
+	if s.dsn.Rcpts == nil {
+		s.dsn.Rcpts = map[string]core.RcptDSN{}
+	}
+	r := core.RcptDSN{}
+	for _, n := range opts.Notify {
+		r.Notify = append(r.Notify, strings.ToUpper(string(n)))
+	}
+	if opts.OriginalRecipient != "" {
+		typ := string(opts.OriginalRecipientType)
+		if typ == "" {
+			typ = "rfc822"
+		}
+		r.ORcpt = strings.ToLower(typ) + ";" + opts.OriginalRecipient
+	}
+	s.dsn.Rcpts[to] = r
 }

@@ -77,6 +77,10 @@ const (
 // the user id and never returns another user's rows. Implementations are
 // safe for concurrent use.
 type Store interface {
+	Searcher  // substring search for IMAP (storage/search.go)
+	Quotas    // per-user quotas (storage/quota.go)
+	ChangeLog // CONDSTORE/QRESYNC (storage/changelog.go)
+	Metadata  // METADATA (storage/metadata.go)
 	IMAPState
 	Throttles // throttle.go: shared login slow-down and rate counters
 
@@ -348,6 +352,7 @@ type NewMessage struct {
 	Snippet      string
 	Attachments  []Attachment // MessageID is filled by Deliver
 	SearchText   string       // body text to index (subject and addresses are indexed too)
+	SearchHeader string       // header lines to index for substring search (message.HeaderText)
 
 	// Set by Deliver.
 	ID       int64
@@ -413,6 +418,19 @@ type SearchQuery struct {
 	After         time.Time // internal date on or after
 	Offset        int
 	Limit         int
+
+	// Substring criteria of IMAP SEARCH (RFC 9051 section 6.4.4), each a
+	// case-insensitive substring that must be found (see storage/search.go).
+	Body    []string     // in the body text (SEARCH BODY)
+	AnyText []string     // in the header or the body (SEARCH TEXT)
+	Header  []HeaderTerm // in a header field (SEARCH HEADER, FROM, TO, CC, BCC, SUBJECT)
+
+	// Date criteria of IMAP SEARCH: only the calendar date of each value
+	// counts (its year, month and day as written), time and zone are ignored.
+	SentBefore, SentOn, SentSince time.Time // the Date header's own calendar date (the internal date's if absent)
+	DateBefore, DateOn, DateSince time.Time // the internal date's calendar date in Zone
+	Zone                          *time.Location
+	MinModSeq                     uint64 // only messages with MODSEQ >= MinModSeq (RFC 7162 SEARCH MODSEQ)
 }
 
 // ChangeKind says what a change log entry records.

@@ -39,6 +39,7 @@ const (
 	codeRejected    = "rejected"
 	codeUnavailable = "unavailable"
 	codeInternal    = "internal"
+	codeOverQuota   = "over_quota"
 )
 
 func badRequest(format string, args ...any) error {
@@ -67,6 +68,8 @@ func toAPIError(err error) (e *apiError, ok bool) {
 			return &apiError{Status: http.StatusServiceUnavailable, Code: codeUnavailable, Message: rej.Message, RetryAfter: 60}, true
 		}
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: codeRejected, Message: rej.Message}, true
+	case errors.Is(err, core.ErrOverQuota):
+		return &apiError{Status: http.StatusInsufficientStorage, Code: codeOverQuota, Message: "mailbox full: the storage quota would be exceeded"}, true
 	case errors.Is(err, core.ErrNotFound):
 		return errNotFound, true
 	case errors.Is(err, core.ErrAuthFailed):

@@ -186,12 +186,12 @@ func (s *Server) compose(r *http.Request, u core.User, req composeRequest) ([]by
 			return nil, nil, core.ErrSenderNotAllowed
 		}
 	}
-	name := ""
-	if st, err := s.settingsOf(r, u.ID); err == nil {
-		name = st.DisplayName // the name set in the webmail's settings
+	fromAddr := message.Address{Address: from}
+	if st, err := s.settingsOf(r, u.ID); err == nil && from == u.Address {
+		fromAddr.Name = st.DisplayName // the name set in the webmail's settings
 	}
 	c := message.Composition{
-		From: message.Address{Name: name, Address: from}, To: to, Cc: cc, Bcc: bcc,
+		From: fromAddr, To: to, Cc: cc, Bcc: bcc,
 		Subject: req.Subject, Text: req.Text, HTML: req.HTML,
 	}
 	if req.InReplyTo != 0 {

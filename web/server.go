@@ -138,9 +138,9 @@ func New(o Options) *Server {
 		svc:     o.Core,
 		log:     o.Logger.With("proto", "http"),
 		opts:    o,
-		streams: newStreams(),
 		done:    make(chan struct{}),
 		conns:   map[net.Conn]func(){},
+		streams: newStreams(),
 	}
 	s.handler = s.routes()
 	if o.HSTS {
@@ -265,13 +265,15 @@ func (s *Server) routes() http.Handler {
 
 			r.Get("/events", s.handleEvents)
 			r.Get("/events/poll", s.handlePoll)
+			r.Get("/export", s.handleExport)
+
+			s.routingRoutes(r)
 
 			r.Get("/settings", s.handleGetSettings)
 			r.Put("/settings", s.handlePutSettings)
 			r.Get("/sessions", s.handleListSessions)
 			r.Delete("/sessions/{id}", s.handleDeleteSession)
 			r.Post("/auth/password", s.handleChangePassword)
-			s.routingRoutes(r)
 		})
 	})
 	r.Handle("/*", ui.Handler())

@@ -145,6 +145,21 @@ func (w *Worker) finish(ctx context.Context, log *slog.Logger, it core.QueueItem
 			failed = nil
 		}
 	}
+	if len(temp) > 0 && !interrupted && now.Sub(it.CreatedAt) >= w.o.DelayNotice {
+		// RFC 3461/3464: one "delayed" notice, to the recipients whose
+		// NOTIFY allows it (NotifyDelay filters and remembers).
+		var delayed []core.BounceRecipient
+		for _, r := range temp {
+			res, ok := results[r]
+			if !ok {
+				res = tempResult("4.3.0", "not attempted")
+			}
+			delayed = append(delayed, bounceOf(r, res, "delayed"))
+		}
+		if err := w.svc.NotifyDelay(ctx, &it, delayed); err != nil {
+			log.Warn("delay notice failed; will try again on the next attempt", "err", err)
+		}
+	}
 	switch {
 	case len(temp) > 0:
 		it.State = storage.QueueQueued

@@ -168,6 +168,7 @@ func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bo
 			results[rc] = r
 		}
 	}
+	raw = foldLongLines(raw)
 	opts := &gosmtp.MailOptions{Size: int64(len(raw))}
 	if !isASCII(from) || !allASCII(rcpts) {
 		if ok, _ := c.Extension("SMTPUTF8"); !ok {

@@ -85,6 +85,9 @@ type Options struct {
 	RelayUsername, RelayPassword string
 	// MaxAge is how long temporary failures are retried; default 5 days.
 	MaxAge time.Duration
+	// DelayNotice is how long a message waits before its sender gets one
+	// delay notice (RFC 3464 action "delayed"); default core.DelayNoticeAfter.
+	DelayNotice time.Duration
 	// Workers is the number of items delivered in parallel; default 4.
 	Workers int
 	// TLS is the client TLS configuration for STARTTLS (cloned per host).
@@ -119,6 +122,9 @@ func New(o Options) *Worker {
 	}
 	if o.Port <= 0 {
 		o.Port = DefaultPort
+	}
+	if o.DelayNotice <= 0 {
+		o.DelayNotice = core.DelayNoticeAfter
 	}
 	if o.MaxAge <= 0 {
 		o.MaxAge = DefaultMaxAge

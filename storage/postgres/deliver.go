@@ -42,9 +42,8 @@ type userPlan struct {
 	lookSub []string
 }
 
-// addrText renders addresses for substring filters and the search index:
-// names, addresses, and addresses split at '@' and '.' so that a search
-// for a local part or domain label matches.
+// addrText renders addresses (names and addresses) for substring filters
+// and the search index.
 func addrText(lists ...[]storage.Address) string {
 	var b strings.Builder
 	for _, l := range lists {
@@ -52,18 +51,6 @@ func addrText(lists ...[]storage.Address) string {
 			b.WriteString(a.Name)
 			b.WriteByte(' ')
 			b.WriteString(a.Address)
-			b.WriteByte(' ')
-		}
-	}
-	return clean(b.String())
-}
-
-func addrSplit(lists ...[]storage.Address) string {
-	r := strings.NewReplacer("@", " ", ".", " ")
-	var b strings.Builder
-	for _, l := range lists {
-		for _, a := range l {
-			b.WriteString(r.Replace(a.Address))
 			b.WriteByte(' ')
 		}
 	}
@@ -240,7 +227,8 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		mFromT, mToT, mMsgID, mSnippet              []string
 		mSeen, mAtt                                 []bool
 		mIDate, mDate                               []pgtype.Timestamptz
-		sAddr, sBody                                []string
+		sAddr, sBody, sHdrs                         []string
+		mSent                                       []int64
 		aU, aMsg, aSize                             []int64
 		aPart, aName, aType, aHash                  []string
 		cU, cModseq, cMB, cMsg, cUID                []int64
@@ -323,7 +311,9 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		mMsgID, mSnippet = append(mMsgID, clean(m.MessageIDHdr)), append(mSnippet, clean(m.Snippet))
 		mSeen, mAtt = append(mSeen, hasSeen(flags[i])), append(mAtt, len(m.Attachments) > 0)
 		mIDate, mDate = append(mIDate, tsz(idate)), append(mDate, tsz(m.Date))
-		sAddr = append(sAddr, addrText(from, to, cc)+" "+addrSplit(from, to, cc))
+		sAddr = append(sAddr, addrText(from, to, cc))
+		sHdrs = append(sHdrs, truncateUTF8(clean(m.SearchHeader), maxSearchText))
+		mSent = append(mSent, storage.SentDay(m.Date, idate))
 		sBody = append(sBody, truncateUTF8(clean(m.SearchText), maxSearchText))
 		for _, at := range m.Attachments {
 			aU, aMsg, aSize = append(aU, m.UserID), append(aMsg, a.id), append(aSize, at.Size)
@@ -378,23 +368,20 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	if len(mID) > 0 {
 		rt2.Queue(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq, flags, seen,
 				internal_date, size, header_size, segments, subject, from_addrs, to_addrs, cc_addrs,
-				from_text, to_text, date, message_id_hdr, snippet, has_attachments)
+				from_text, to_text, date, message_id_hdr, snippet, has_attachments, sent_day)
 			SELECT u, id, mb, uid, th, ms, ARRAY(SELECT jsonb_array_elements_text(fl::jsonb)), seen,
 				idate, sz, hs, segs::jsonb, subj, fa::jsonb, ta::jsonb, ca::jsonb,
-				ft, tt, d, mid, snip, att
+				ft, tt, d, mid, snip, att, sd
 			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
 				$7::text[], $8::bool[], $9::timestamptz[], $10::bigint[], $11::bigint[], $12::text[],
 				$13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
-				$19::timestamptz[], $20::text[], $21::text[], $22::bool[])
-			AS t(u, id, mb, uid, th, ms, fl, seen, idate, sz, hs, segs, subj, fa, ta, ca, ft, tt, d, mid, snip, att)`,
+				$19::timestamptz[], $20::text[], $21::text[], $22::bool[], $23::bigint[])
+			AS t(u, id, mb, uid, th, ms, fl, seen, idate, sz, hs, segs, subj, fa, ta, ca, ft, tt, d, mid, snip, att, sd)`,
 			mU, mID, mMB, mUID, mThread, mModseq, mFlags, mSeen, mIDate, mSize, mHdr, mSegs,
-			mSubj, mFrom, mTo, mCc, mFromT, mToT, mDate, mMsgID, mSnippet, mAtt)
-		rt2.Queue(`INSERT INTO search (user_id, message_id, tsv)
-			SELECT u, id, setweight(to_tsvector('simple', subj), 'A') ||
-				setweight(to_tsvector('simple', addr), 'B') ||
-				setweight(to_tsvector('simple', body), 'D')
-			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS t(u, id, subj, addr, body)`,
-			mU, mID, mSubj, sAddr, sBody)
+			mSubj, mFrom, mTo, mCc, mFromT, mToT, mDate, mMsgID, mSnippet, mAtt, mSent)
+		rt2.Queue(`INSERT INTO search_text (user_id, message_id, subject, addrs, hdrs, body)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+			mU, mID, mSubj, sAddr, sHdrs, sBody)
 		rt2.Queue(`INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[])`,
 			cU, cModseq, cMB, cMsg, cUID, cKind)

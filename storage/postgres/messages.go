@@ -164,11 +164,20 @@ func lockMailboxes(ctx context.Context, tx pgx.Tx, userID int64, ids ...int64) e
 // whose flags change get a new MODSEQ (RFC 7162 section 3.1.3) and are
 // returned, in input order.
 func (s *Store) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids []int64, op storage.FlagOp, flags []string) ([]storage.Message, error) {
+	out, _, err := s.updateFlags(ctx, userID, mailboxID, ids, op, flags, 0)
+	return out, err
+}
+
+// updateFlags is UpdateFlags; with unchangedSince > 0 it leaves alone, and
+// returns in failed, the messages whose MODSEQ is above it (RFC 7162
+// section 3.1.3).
+func (s *Store) updateFlags(ctx context.Context, userID, mailboxID int64, ids []int64, op storage.FlagOp, flags []string,
+	unchangedSince uint64) (out []storage.Message, failed []int64, err error) {
 	if err := checkFlags(flags); err != nil {
-		return nil, fmt.Errorf("postgres: update flags: %w", err)
+		return nil, nil, fmt.Errorf("postgres: update flags: %w", err)
 	}
-	var out []storage.Message
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		failed = nil
 		if err := lockUser(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -203,6 +212,10 @@ func (s *Store) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids []
 				continue
 			}
 			done[id] = true
+			if unchangedSince > 0 && m.ModSeq > unchangedSince {
+				failed = append(failed, id)
+				continue
+			}
 			nf := applyFlags(m.Flags, op, flags)
 			if slices.Equal(nf, m.Flags) {
 				continue
@@ -247,9 +260,9 @@ func (s *Store) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids []
 		return nil
 	})
 	if err != nil {
-		return nil, mapErr("update flags", err)
+		return nil, nil, mapErr("update flags", err)
 	}
-	return out, nil
+	return out, failed, nil
 }
 
 func uidsOf(ms []storage.Message) []int64 {
@@ -316,7 +329,7 @@ func deleteMessages(ctx context.Context, tx pgx.Tx, userID, mailboxID int64, ids
 	}
 	b := &pgx.Batch{}
 	b.Queue("DELETE FROM attachments WHERE user_id = $1 AND message_id = ANY($2)", userID, g.ids)
-	b.Queue("DELETE FROM search WHERE user_id = $1 AND message_id = ANY($2)", userID, g.ids)
+	b.Queue("DELETE FROM search_text WHERE user_id = $1 AND message_id = ANY($2)", userID, g.ids)
 	return g, tx.SendBatch(ctx, b).Close()
 }
 
@@ -478,19 +491,19 @@ func (s *Store) transfer(ctx context.Context, userID, from int64, ids []int64, t
 		} else {
 			b.Queue(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq, flags, seen,
 					internal_date, size, header_size, segments, subject, from_addrs, to_addrs, cc_addrs,
-					from_text, to_text, date, message_id_hdr, snippet, has_attachments)
+					from_text, to_text, date, message_id_hdr, snippet, has_attachments, sent_day)
 				SELECT m.user_id, t.nid, $2, $3 + t.o - 1, m.thread_id, $4 + t.o - 1, m.flags, m.seen,
 					m.internal_date, m.size, m.header_size, m.segments, m.subject, m.from_addrs, m.to_addrs, m.cc_addrs,
-					m.from_text, m.to_text, m.date, m.message_id_hdr, m.snippet, m.has_attachments
+					m.from_text, m.to_text, m.date, m.message_id_hdr, m.snippet, m.has_attachments, m.sent_day
 				FROM unnest($5::bigint[], $6::bigint[]) WITH ORDINALITY AS t(id, nid, o)
 				JOIN messages m ON m.user_id = $1 AND m.id = t.id`, userID, to, firstUID, firstNew, srcIDs, newIDs)
 			b.Queue(`INSERT INTO attachments (user_id, message_id, part, filename, content_type, size, hash)
 				SELECT a.user_id, t.nid, a.part, a.filename, a.content_type, a.size, a.hash
 				FROM unnest($2::bigint[], $3::bigint[]) AS t(id, nid)
 				JOIN attachments a ON a.user_id = $1 AND a.message_id = t.id`, userID, srcIDs, newIDs)
-			b.Queue(`INSERT INTO search (user_id, message_id, tsv)
-				SELECT s.user_id, t.nid, s.tsv FROM unnest($2::bigint[], $3::bigint[]) AS t(id, nid)
-				JOIN search s ON s.user_id = $1 AND s.message_id = t.id`, userID, srcIDs, newIDs)
+			b.Queue(`INSERT INTO search_text (user_id, message_id, subject, addrs, hdrs, body)
+				SELECT s.user_id, t.nid, s.subject, s.addrs, s.hdrs, s.body FROM unnest($2::bigint[], $3::bigint[]) AS t(id, nid)
+				JOIN search_text s ON s.user_id = $1 AND s.message_id = t.id`, userID, srcIDs, newIDs)
 			h, sz, cnt := g.refs.arrays()
 			b.Queue(refBlobsSQL, h, sz, cnt)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/stamp-mail/stamp/storage"
 )
 
 // migration is one versioned schema step, applied in its own transaction.
@@ -192,6 +194,26 @@ func migrations(parts int) []migration {
 		user_id bigint NOT NULL,
 		name text NOT NULL,
 		PRIMARY KEY (user_id, name)`, parts)...)},
+		// 20: substring search (RFC 9051 section 6.4.4) on pg_trgm; see migration20.
+		{version: 20, stmts: migration20(parts)},
+		// 21: per-user storage quota in bytes (-1: the server default, 0: none).
+		{version: 21, stmts: []string{`ALTER TABLE users ADD COLUMN quota_bytes bigint NOT NULL DEFAULT -1`}},
+		// 22: CONDSTORE/QRESYNC: when each change was logged (entries before
+		// this migration count as written now), the per-user floor below which
+		// the log was pruned, and an index for the messages changed since a MODSEQ.
+		{version: 22, stmts: []string{
+			`ALTER TABLE changes ADD COLUMN at timestamptz NOT NULL DEFAULT now()`,
+			`ALTER TABLE users ADD COLUMN changes_floor bigint NOT NULL DEFAULT 0`,
+			`CREATE INDEX messages_modseq ON messages (user_id, mailbox_id, modseq)`,
+		}},
+		// 23: METADATA (RFC 5464) entries: mailbox 0 is the server, owner 0 the
+		// server's shared entries.
+		{version: 23, stmts: partitioned("metadata", `
+			user_id bigint NOT NULL,
+			mailbox_id bigint NOT NULL,
+			name text COLLATE "C" NOT NULL,
+			value bytea NOT NULL,
+			PRIMARY KEY (user_id, mailbox_id, name)`, parts)},
 		// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
 		// the vacation reply memory.
 		{version: 30, stmts: routingTables(parts)},
@@ -260,7 +282,11 @@ func (s *Store) migrate(ctx context.Context, parts int) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	for _, m := range migrations(parts) {
+	all := append(migrations(parts), s.testMigrations...)
+	if err := storage.CheckSchemaKnown(applied, versionsOf(all)); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	for _, m := range all {
 		if applied[m.version] {
 			continue
 		}
@@ -279,6 +305,53 @@ func (s *Store) migrate(ctx context.Context, parts int) error {
 		s.log.Info("postgres: applied migration", "version", m.version, "schema", s.schema)
 	}
 	return nil
+}
+
+// migration20 replaces the word index (search.tsv) with the texts of a
+// trigram index: search_text holds each message's subject, addresses,
+// header lines and body with one multicolumn GIN index (pg_trgm's
+// gin_trgm_ops), so ILIKE '%needle%' of 3+ characters is an index scan.
+// pg_trgm is created in the public schema under a database-wide advisory
+// lock (schemas of one database share it) unless it exists already; the
+// index names the operator class with the extension's schema, since
+// search_path may be a schema of its own. Existing mail keeps its subject
+// and addresses; its body is backfilled from the old index's lexemes (the
+// words, lower case, in no order), so words and parts of words are found
+// and phrases only once the message is delivered again.
+// messages.sent_day is the Date header's calendar date in its own zone in
+// days since 1970 (SENTBEFORE/SENTON/SENTSINCE), backfilled in UTC (the zone
+// was not kept), from the internal date when there is no Date.
+func migration20(parts int) []string {
+	out := []string{
+		`SELECT pg_advisory_xact_lock(hashtext('stamp-create-extension-pg_trgm'))`,
+		`DO $$ BEGIN
+			IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+				CREATE EXTENSION pg_trgm SCHEMA public;
+			END IF;
+		END $$`,
+	}
+	out = append(out, partitioned("search_text", `
+		user_id bigint NOT NULL,
+		message_id bigint NOT NULL,
+		subject text NOT NULL,
+		addrs text NOT NULL,
+		hdrs text NOT NULL,
+		body text NOT NULL,
+		PRIMARY KEY (user_id, message_id)`, parts)...)
+	out = append(out,
+		`DO $$ DECLARE ns text; BEGIN
+			SELECT n.nspname INTO ns FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+			EXECUTE format('CREATE INDEX search_text_trgm ON search_text USING gin (subject %1$I.gin_trgm_ops, addrs %1$I.gin_trgm_ops, hdrs %1$I.gin_trgm_ops, body %1$I.gin_trgm_ops)', ns);
+		END $$`,
+		`INSERT INTO search_text (user_id, message_id, subject, addrs, hdrs, body)
+			SELECT m.user_id, m.id, m.subject, m.from_text || ' ' || m.to_text, '',
+				coalesce(array_to_string(tsvector_to_array(s.tsv), ' '), '')
+			FROM messages m LEFT JOIN search s ON s.user_id = m.user_id AND s.message_id = m.id`,
+		`DROP TABLE search`,
+		`ALTER TABLE messages ADD COLUMN sent_day bigint NOT NULL DEFAULT 0`,
+		`UPDATE messages SET sent_day = floor(extract(epoch FROM coalesce(date, internal_date)) / 86400)::bigint`,
+	)
+	return out
 }
 
 // routingTables is migration 30.
@@ -338,4 +411,12 @@ func spamTables(parts int) []string {
 		allow boolean NOT NULL,
 		PRIMARY KEY (domain, entry))`)
 	return out
+}
+
+func versionsOf(ms []migration) []int {
+	vs := make([]int, len(ms))
+	for i, m := range ms {
+		vs[i] = m.version
+	}
+	return vs
 }

@@ -77,6 +77,8 @@ type Store struct {
 	log    *slog.Logger
 	schema string
 	locks  *lockHolder // cluster-wide locks (locks.go)
+
+	testMigrations []migration // appended to the real ones by tests (upgrade_test.go)
 }
 
 var (

@@ -181,8 +181,8 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) ([]string, error) 
 			return err
 		}
 		b := &pgx.Batch{}
-		for _, t := range []string{"messages", "attachments", "search", "threads", "thread_refs", "changes", "training", "mailboxes",
-			"spam_correspondents", "spam_senders", "spam_lists"} {
+		for _, t := range []string{"messages", "attachments", "search_text", "threads", "thread_refs", "changes", "training", "mailboxes",
+			"spam_correspondents", "spam_senders", "spam_lists", "metadata"} {
 			b.Queue("DELETE FROM "+t+" WHERE user_id = $1", userID)
 		}
 		b.Queue("DELETE FROM sessions WHERE user_id = $1", userID)

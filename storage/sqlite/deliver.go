@@ -194,7 +194,8 @@ func (w *wtx) deliverOne(m *storage.NewMessage) (delivered, error) {
 	_, err = w.stmt(w.s.st.insertMessage).ExecContext(w.ctx, m.UserID, id, m.MailboxID, uid, thread, modseq,
 		encodeFlags(flags), b2i(seen), ts(idate), m.Size, m.HeaderSize, string(segs), m.Subject,
 		string(from), string(to), string(cc), ts(m.Date), m.MessageIDHdr, m.Snippet, b2i(len(m.Attachments) > 0),
-		strings.ToLower(m.Subject), addrText(m.From), addrText(append(slicesClone(m.To), m.Cc...)))
+		strings.ToLower(m.Subject), addrText(m.From), addrText(append(slicesClone(m.To), m.Cc...)),
+		storage.SentDay(m.Date, idate))
 	if err != nil {
 		return d, fmt.Errorf("insert message: %w", err)
 	}
@@ -208,7 +209,7 @@ func (w *wtx) deliverOne(m *storage.NewMessage) (delivered, error) {
 		}
 	}
 	addrs := addrText(m.From) + " " + addrText(m.To) + " " + addrText(m.Cc)
-	if _, err := w.stmt(w.s.st.insertSearch).ExecContext(w.ctx, id, m.Subject, addrs, m.SearchText); err != nil {
+	if _, err := w.stmt(w.s.st.insertSearch).ExecContext(w.ctx, id, m.Subject, addrs, m.SearchHeader, m.SearchText); err != nil {
 		return d, fmt.Errorf("index: %w", err)
 	}
 	if err := w.incSegments(m.Segments); err != nil {
@@ -239,7 +240,7 @@ func (w *wtx) bumpModSeq(userID int64) (uint64, error) {
 }
 
 func (w *wtx) change(userID int64, modseq uint64, mailboxID, messageID int64, uid uint32, kind storage.ChangeKind) error {
-	if _, err := w.stmt(w.s.st.insertChange).ExecContext(w.ctx, userID, modseq, mailboxID, messageID, uid, string(kind)); err != nil {
+	if _, err := w.stmt(w.s.st.insertChange).ExecContext(w.ctx, userID, modseq, mailboxID, messageID, uid, string(kind), ts(w.now)); err != nil {
 		return fmt.Errorf("change log: %w", err)
 	}
 	return nil

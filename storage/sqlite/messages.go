@@ -196,17 +196,18 @@ func (w *wtx) wMailbox(userID, mailboxID int64) error {
 
 // msgState is what the mutations need to know of a message.
 type msgState struct {
-	uid   uint32
-	flags []string
-	size  int64
-	segs  []storage.Segment
+	uid    uint32
+	flags  []string
+	size   int64
+	segs   []storage.Segment
+	modseq uint64
 }
 
 // loadState reads a message of a mailbox; ok is false if it is not there.
 func (w *wtx) loadState(userID, mailboxID, id int64) (st msgState, ok bool, err error) {
 	var flags, segs string
-	err = w.queryRow(`SELECT uid, flags, size, segments FROM messages
-		WHERE user_id = ? AND mailbox_id = ? AND id = ?`, userID, mailboxID, id).Scan(&st.uid, &flags, &st.size, &segs)
+	err = w.queryRow(`SELECT uid, flags, size, segments, modseq FROM messages
+		WHERE user_id = ? AND mailbox_id = ? AND id = ?`, userID, mailboxID, id).Scan(&st.uid, &flags, &st.size, &segs, &st.modseq)
 	if err == sql.ErrNoRows {
 		return st, false, nil
 	}
@@ -225,15 +226,24 @@ func (w *wtx) loadState(userID, mailboxID, id int64) (st msgState, ok bool, err 
 // log entry; ids not in the mailbox and messages left unchanged are skipped
 // and not returned.
 func (s *Store) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids []int64, op storage.FlagOp, flags []string) ([]storage.Message, error) {
+	out, _, err := s.updateFlags(ctx, userID, mailboxID, ids, op, flags, 0)
+	return out, err
+}
+
+// updateFlags is UpdateFlags; with unchangedSince > 0 it leaves alone, and
+// returns in failed, the messages whose MODSEQ is above it (RFC 7162
+// section 3.1.3).
+func (s *Store) updateFlags(ctx context.Context, userID, mailboxID int64, ids []int64, op storage.FlagOp, flags []string,
+	unchangedSince uint64) (out []storage.Message, failed []int64, err error) {
 	nf, err := normFlags(flags)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: update flags: %w", err)
+		return nil, nil, fmt.Errorf("sqlite: update flags: %w", err)
 	}
 	if op != storage.FlagsSet && op != storage.FlagsAdd && op != storage.FlagsRemove {
-		return nil, fmt.Errorf("sqlite: update flags: op %d: %w", op, storage.ErrInvalid)
+		return nil, nil, fmt.Errorf("sqlite: update flags: op %d: %w", op, storage.ErrInvalid)
 	}
-	var out []storage.Message
 	err = s.write(ctx, func(w *wtx) error {
+		failed = nil
 		if err := w.wMailbox(userID, mailboxID); err != nil {
 			return err
 		}
@@ -244,6 +254,10 @@ func (s *Store) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids []
 				return err
 			}
 			if !ok {
+				continue
+			}
+			if unchangedSince > 0 && st.modseq > unchangedSince {
+				failed = append(failed, id)
 				continue
 			}
 			nw := applyFlags(st.flags, op, nf)
@@ -279,9 +293,9 @@ func (s *Store) UpdateFlags(ctx context.Context, userID, mailboxID int64, ids []
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: update flags: %w", err)
+		return nil, nil, fmt.Errorf("sqlite: update flags: %w", err)
 	}
-	return out, nil
+	return out, failed, nil
 }
 
 // Move moves messages into another mailbox keeping their ids (RFC 6851):
@@ -338,10 +352,10 @@ func (s *Store) Copy(ctx context.Context, userID, fromMailboxID int64, ids []int
 		}
 		if _, err := w.exec(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq,
 			flags, seen, internal_date, size, header_size, segments, subject, from_addrs, to_addrs,
-			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc)
+			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc, sent_day)
 			SELECT user_id, ?, ?, ?, thread_id, ?, flags, seen, internal_date, size, header_size,
 			segments, subject, from_addrs, to_addrs, cc_addrs, date, msgid, snippet, has_attachments,
-			subject_lc, from_lc, rcpt_lc FROM messages WHERE user_id = ? AND id = ?`,
+			subject_lc, from_lc, rcpt_lc, sent_day FROM messages WHERE user_id = ? AND id = ?`,
 			nid, toMailboxID, uid, modseq, userID, id); err != nil {
 			return storage.Moved{}, err
 		}
@@ -350,8 +364,8 @@ func (s *Store) Copy(ctx context.Context, userID, fromMailboxID int64, ids []int
 			WHERE user_id = ? AND message_id = ?`, nid, userID, id); err != nil {
 			return storage.Moved{}, err
 		}
-		if _, err := w.exec(`INSERT INTO search (rowid, subject, addrs, body)
-			SELECT ?, subject, addrs, body FROM search WHERE rowid = ?`, nid, id); err != nil {
+		if _, err := w.exec(`INSERT INTO search (rowid, subject, addrs, hdrs, body)
+			SELECT ?, subject, addrs, hdrs, body FROM search WHERE rowid = ?`, nid, id); err != nil {
 			return storage.Moved{}, err
 		}
 		if err := w.incSegments(st.segs); err != nil {

@@ -52,16 +52,17 @@ func TestNormFlags(t *testing.T) {
 	}
 }
 
-func TestFTSQuery(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"hello world", `"hello" "world"`},
-		{`say "hi"`, `"say" """hi"""`},
-		{"- * ( ) :", ""},
-		{"NEAR(a b)", `"NEAR(a" "b)"`},
-		{"ünïcode 42", `"ünïcode" "42"`},
+func TestFTSPhrase(t *testing.T) {
+	for _, tc := range []struct {
+		cols     []string
+		in, want string
+	}{
+		{[]string{"body"}, "hello world", `body : "hello world"`},
+		{[]string{"subject", "body"}, `say "hi"`, `{subject body} : "say ""hi"""`},
+		{[]string{"body"}, "NEAR(a b)", `body : "NEAR(a b)"`},
 	} {
-		if got := ftsQuery(tc.in); got != tc.want {
-			t.Errorf("ftsQuery(%q): got %s, want %s", tc.in, got, tc.want)
+		if got := ftsPhrase(tc.cols, tc.in); got != tc.want {
+			t.Errorf("ftsPhrase(%q): got %s, want %s", tc.in, got, tc.want)
 		}
 	}
 }
@@ -78,10 +79,12 @@ func FuzzNormSubject(f *testing.F) {
 	})
 }
 
-// FuzzSearchText runs arbitrary text through Search: whatever the input, the
-// FTS5 query must parse (no error) and stay a conjunction of plain terms.
+// FuzzSearchText runs arbitrary text through Search and SearchUIDs as
+// free text, BODY, TEXT and HEADER needles: whatever the input, the FTS5
+// query must parse (no error); for ASCII needles the BODY result must agree
+// with strings.Contains on the folded body (the oracle).
 func FuzzSearchText(f *testing.F) {
-	for _, s := range []string{`a OR b`, `"`, `*`, `col:x`, `NEAR(a b, 2)`, `^a`, `a + b`, `{a b}:c`, "\x00", `""""`} {
+	for _, s := range []string{`a OR b`, `"`, `*`, `col:x`, `NEAR(a b, 2)`, `^a`, `a + b`, `{a b}:c`, "\x00", `""""`, "ick bro", "ox", "Quick"} {
 		f.Add(s)
 	}
 	s, err := Open(f.Context(), filepath.Join(f.TempDir(), "fuzz.db"), Options{})
@@ -93,12 +96,33 @@ func FuzzSearchText(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	inbox, err := s.GetMailboxByRole(f.Context(), u.ID, storage.RoleInbox)
+	if err != nil {
+		f.Fatal(err)
+	}
+	const body = "The Quick brown fox {a b}:c NEAR(x) \"quoted\" 50% of_all"
+	if err := s.Deliver(f.Context(), &storage.Batch{Messages: []*storage.NewMessage{{UserID: u.ID, MailboxID: inbox.ID,
+		Size: 10, Segments: []storage.Segment{{Hash: "h1", Size: 10, Inline: true}}, Subject: "s", SearchText: body,
+		SearchHeader: "x-test: " + body + "\n"}}, Inline: map[string][]byte{"h1": []byte("0123456789")}}); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, text string) {
 		if _, err := s.Search(t.Context(), u.ID, storage.SearchQuery{Text: text}); err != nil {
-			t.Errorf("Search(%q) = %v (query %s)", text, err, ftsQuery(text))
+			t.Errorf("Search(%q) = %v", text, err)
 		}
-		if q := ftsQuery(text); q != "" && (!strings.HasPrefix(q, `"`) || !strings.HasSuffix(q, `"`)) {
-			t.Errorf("ftsQuery(%q) = %s, want quoted terms", text, q)
+		got, err := s.SearchUIDs(t.Context(), u.ID, storage.SearchQuery{MailboxID: inbox.ID, Body: []string{text}})
+		if err != nil {
+			t.Fatalf("SearchUIDs(BODY %q) = %v", text, err)
+		}
+		ascii := !strings.ContainsFunc(text, func(r rune) bool { return r >= 0x80 })
+		if want := strings.Contains(strings.ToLower(body), strings.ToLower(text)); ascii && (len(got) == 1) != want {
+			t.Errorf("SearchUIDs(BODY %q): got %v, want match %v", text, got, want)
+		}
+		for _, q := range []storage.SearchQuery{{AnyText: []string{text}}, {Header: []storage.HeaderTerm{{Name: text, Value: text}}}} {
+			q.MailboxID = inbox.ID
+			if _, err := s.SearchUIDs(t.Context(), u.ID, q); err != nil {
+				t.Errorf("SearchUIDs(%+v) = %v", q, err)
+			}
 		}
 	})
 }

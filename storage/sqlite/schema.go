@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/stamp-mail/stamp/storage"
 )
 
 // migration is one versioned schema step, applied in its own transaction.
@@ -210,6 +212,42 @@ CREATE TABLE name_subscriptions (
 	PRIMARY KEY (user_id, name)
 );
 `},
+	// 20: substring search (RFC 9051 section 6.4.4): the full-text table is
+	// rebuilt with the trigram tokenizer and a column of header lines (empty
+	// for mail stored before, whose subject, addresses and body are copied);
+	// sent_day is the Date header's calendar date in its own zone, in days
+	// since 1970 (SENTBEFORE/SENTON/SENTSINCE), backfilled from the stored
+	// date in UTC (the zone was not kept), else from the internal date.
+	{20, `
+CREATE VIRTUAL TABLE search_tri USING fts5(subject, addrs, hdrs, body, tokenize = 'trigram');
+INSERT INTO search_tri(rowid, subject, addrs, hdrs, body) SELECT rowid, subject, addrs, '', body FROM search;
+DROP TABLE search;
+ALTER TABLE search_tri RENAME TO search;
+ALTER TABLE messages ADD COLUMN sent_day INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET sent_day = CASE WHEN date <> 0 THEN date ELSE internal_date END / 86400000000000;
+`},
+	// 21: per-user storage quota in bytes (-1: the server default, 0: none).
+	{21, `ALTER TABLE users ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT -1;`},
+	// 22: CONDSTORE/QRESYNC: when each change was logged (entries before
+	// this migration count as written now), the per-user floor below which
+	// the log was pruned, and an index for the messages changed since a MODSEQ.
+	{22, `
+ALTER TABLE changes ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+UPDATE changes SET at = CAST(strftime('%s', 'now') AS INTEGER) * 1000000000;
+ALTER TABLE users ADD COLUMN changes_floor INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_modseq ON messages(user_id, mailbox_id, modseq);
+`},
+	// 23: METADATA (RFC 5464) entries: mailbox 0 is the server, owner 0 the
+	// server's shared entries.
+	{23, `
+CREATE TABLE metadata (
+	user_id    INTEGER NOT NULL,
+	mailbox_id INTEGER NOT NULL,
+	name       TEXT NOT NULL,
+	value      BLOB NOT NULL,
+	PRIMARY KEY (user_id, mailbox_id, name)
+) WITHOUT ROWID;
+`},
 	// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
 	// the vacation reply memory.
 	{30, `
@@ -309,6 +347,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	if err := s.refuseNewer(ctx); err != nil {
+		return err
+	}
 	for _, m := range migrations {
 		version := m.version
 		err := s.write(ctx, func(w *wtx) error {
@@ -331,6 +372,35 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sqlite: migration %d: %w", version, err)
 		}
+	}
+	return nil
+}
+
+// refuseNewer fails with storage.ErrSchemaTooNew when the database holds a
+// migration this binary does not know (written by a newer stamp).
+func (s *Store) refuseNewer(ctx context.Context) error {
+	rows, err := s.w.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	known := make([]int, len(migrations))
+	for i, m := range migrations {
+		known[i] = m.version
+	}
+	if err := storage.CheckSchemaKnown(applied, known); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"unicode"
@@ -16,32 +17,233 @@ const (
 	maxSearchLimit     = 1000
 )
 
-// ftsQuery turns free text into an FTS5 query in which every term must
-// match: each whitespace-separated term becomes a quoted string (double
-// quotes doubled), so no input can use FTS5 operators, column filters or
-// prefix stars. Control characters (FTS5 reads the query as a C string, so
-// a NUL would end it inside a quoted term) and invalid UTF-8 separate terms.
-// Terms without a letter or digit are dropped.
-func ftsQuery(text string) string {
-	text = strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, text)
-	var parts []string
-	for _, t := range strings.Fields(text) {
-		if !strings.ContainsFunc(t, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
-			continue
-		}
-		parts = append(parts, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
-	}
-	return strings.Join(parts, " ")
+// The columns of the search table (an FTS5 table with the trigram
+// tokenizer, rowid = message id), in the order of the bm25 weights.
+const (
+	colSubject = "subject"
+	colAddrs   = "addrs"
+	colHdrs    = "hdrs"
+	colBody    = "body"
+)
+
+// searchCols are the search table's columns in declaration order.
+var searchCols = []string{colSubject, colAddrs, colHdrs, colBody}
+
+// needle is one substring that must occur in at least one of cols.
+type needle struct {
+	cols []string
+	text string
 }
 
-// Search runs a full-text query with filters over a user's messages. With
-// text, results are ranked by bm25 (subject weighs most, then addresses,
-// then body) and then by date, newest first; without text, newest first.
+// searchPlan is a SearchQuery turned into SQL conditions on messages m and
+// the search table, an FTS5 query for the needles the trigram index can
+// answer, and the checks left to Go (short needles, header fields).
+type searchPlan struct {
+	where   []string
+	args    []any
+	match   []string // FTS5 query parts, ANDed
+	post    []needle
+	headers []storage.HeaderTerm
+	ranked  bool // Text terms are in match: order by bm25
+	join    bool // conditions on the search table's columns
+}
+
+// ftsPhrase is an FTS5 query matching needle as a substring of cols: the
+// needle is one quoted string (double quotes doubled), so no input can use
+// FTS5 operators, and the trigram tokenizer makes a phrase a substring.
+func ftsPhrase(cols []string, text string) string {
+	p := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+	if len(cols) == 1 {
+		return cols[0] + " : " + p
+	}
+	return "{" + strings.Join(cols, " ") + "} : " + p
+}
+
+// addNeedle routes a needle to the index, to an SQL scan or to the
+// Go-side scan, and reports whether the index answers it.
+func (p *searchPlan) addNeedle(cols []string, text string) bool {
+	if text == "" {
+		return false
+	}
+	if storage.Indexable(text) {
+		p.match = append(p.match, ftsPhrase(cols, text))
+		return true
+	}
+	if sqlFoldable(text) {
+		// A short needle without cased letters beyond ASCII: SQLite's
+		// lower() (ASCII only) folds as CaseFold does, and instr() scans in C.
+		var or []string
+		for _, c := range cols {
+			or = append(or, `instr(lower(search.`+c+`), ?) > 0`)
+			p.args = append(p.args, storage.CaseFold(text))
+		}
+		p.where = append(p.where, "("+strings.Join(or, " OR ")+")")
+		p.join = true
+		return false
+	}
+	p.post = append(p.post, needle{cols, text})
+	return false
+}
+
+// sqlFoldable reports whether SQL's ASCII-only lower() folds needle as
+// storage.CaseFold does: valid UTF-8 whose every non-ASCII character has
+// no case (CJK, digits, symbols).
+func sqlFoldable(needle string) bool {
+	if !utf8.ValidString(needle) || strings.ContainsRune(needle, 0) {
+		return false
+	}
+	for _, r := range needle {
+		if r >= utf8.RuneSelf && (unicode.ToLower(r) != r || unicode.ToUpper(r) != r) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *searchPlan) cond(c string, args ...any) {
+	p.where = append(p.where, c)
+	p.args = append(p.args, args...)
+}
+
+func planSearch(userID int64, q storage.SearchQuery) searchPlan {
+	var p searchPlan
+	p.cond(`m.user_id = ?`, userID)
+	textCols := []string{colSubject, colAddrs, colBody}
+	if q.BodyOnly {
+		textCols = []string{colBody}
+	}
+	for _, t := range storage.TextTerms(q.Text) {
+		if p.addNeedle(textCols, t) {
+			p.ranked = true
+		}
+	}
+	for _, t := range q.Body {
+		p.addNeedle([]string{colBody}, t)
+	}
+	for _, t := range q.AnyText {
+		// Subject and addresses too: mail stored before migration 20 has no header lines.
+		p.addNeedle(searchCols, t)
+	}
+	for _, h := range q.Header {
+		p.headers = append(p.headers, h)
+		if storage.Indexable(h.Value) {
+			p.match = append(p.match, ftsPhrase([]string{colHdrs}, h.Value))
+		}
+	}
+	if q.MailboxID != 0 {
+		p.cond(`m.mailbox_id = ?`, q.MailboxID)
+	}
+	for _, f := range []struct{ col, v string }{{"m.from_lc", q.From}, {"m.rcpt_lc", q.To}, {"m.subject_lc", q.Subject}} {
+		if f.v != "" {
+			p.cond(`instr(`+f.col+`, ?) > 0`, strings.ToLower(f.v))
+		}
+	}
+	if q.HasAttachment {
+		p.cond(`m.has_attachments = 1`)
+	}
+	if q.Unread != nil {
+		p.cond(`m.seen = ?`, b2i(!*q.Unread))
+	}
+	if !q.Before.IsZero() {
+		p.cond(`m.internal_date < ?`, ts(q.Before))
+	}
+	if !q.After.IsZero() {
+		p.cond(`m.internal_date >= ?`, ts(q.After))
+	}
+	// RFC 9051 section 6.4.4: dates compare calendar days only.
+	if !q.SentBefore.IsZero() {
+		p.cond(`m.sent_day < ?`, storage.Day(q.SentBefore))
+	}
+	if !q.SentOn.IsZero() {
+		p.cond(`m.sent_day = ?`, storage.Day(q.SentOn))
+	}
+	if !q.SentSince.IsZero() {
+		p.cond(`m.sent_day >= ?`, storage.Day(q.SentSince))
+	}
+	if !q.DateBefore.IsZero() {
+		p.cond(`m.internal_date < ?`, ts(storage.DayStart(q.DateBefore, q.Zone)))
+	}
+	if !q.DateOn.IsZero() {
+		start := storage.DayStart(q.DateOn, q.Zone)
+		p.cond(`m.internal_date >= ? AND m.internal_date < ?`, ts(start), ts(start.AddDate(0, 0, 1)))
+	}
+	if !q.DateSince.IsZero() {
+		p.cond(`m.internal_date >= ?`, ts(storage.DayStart(q.DateSince, q.Zone)))
+	}
+	if q.MinModSeq > 0 {
+		p.cond(`m.modseq >= ?`, q.MinModSeq)
+	}
+	return p
+}
+
+// goSide reports whether rows must be checked in Go after SQL.
+func (p *searchPlan) goSide() bool { return len(p.post)+len(p.headers) > 0 }
+
+// from returns the FROM clause and its leading arguments: the FTS table
+// drives when there is an index query, else messages with a rowid join
+// when Go-side checks need the texts.
+func (p *searchPlan) from(userID int64) (string, []any) {
+	switch {
+	case len(p.match) > 0:
+		p.cond(`search MATCH ?`, strings.Join(p.match, " AND "))
+		return ` FROM search JOIN messages m ON m.user_id = ? AND m.id = search.rowid`, []any{userID}
+	case p.goSide() || p.join:
+		return ` FROM messages m JOIN search ON search.rowid = m.id`, nil
+	}
+	return ` FROM messages m`, nil
+}
+
+// textCols are the search columns selected for Go-side checks.
+func (p *searchPlan) textCols() string {
+	if !p.goSide() {
+		return ""
+	}
+	return `, search.subject, search.addrs, search.hdrs, search.body`
+}
+
+// texts holds one row's indexed texts, by column.
+type texts struct{ subject, addrs, hdrs, body string }
+
+func (t *texts) dest() []any { return []any{&t.subject, &t.addrs, &t.hdrs, &t.body} }
+
+func (t *texts) col(c string) string {
+	switch c {
+	case colSubject:
+		return t.subject
+	case colAddrs:
+		return t.addrs
+	case colHdrs:
+		return t.hdrs
+	}
+	return t.body
+}
+
+// check applies the Go-side criteria to a row's texts.
+func (p *searchPlan) check(t *texts) bool {
+	for _, n := range p.post {
+		found := false
+		for _, c := range n.cols {
+			if storage.ContainsFold(t.col(c), n.text) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	for _, h := range p.headers {
+		if !storage.HeaderMatches(t.hdrs, h.Name, h.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// Search runs a query with filters over a user's messages. With Text terms
+// answered by the index, results are ranked by bm25 (subject weighs most,
+// then addresses, then body) and then by date, newest first; otherwise
+// newest first.
 func (s *Store) Search(ctx context.Context, userID int64, q storage.SearchQuery) ([]storage.Message, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -49,98 +251,95 @@ func (s *Store) Search(ctx context.Context, userID int64, q storage.SearchQuery)
 	}
 	limit = min(limit, maxSearchLimit)
 	offset := max(q.Offset, 0)
-
-	var where []string
-	var args []any
-	match := ftsQuery(q.Text)
-	if match != "" && q.BodyOnly {
-		match = "body : (" + match + ")" // FTS5 column filter
+	p := planSearch(userID, q)
+	from, lead := p.from(userID)
+	order := ` ORDER BY m.internal_date DESC, m.id DESC`
+	if p.ranked {
+		order = ` ORDER BY bm25(search, 3.0, 2.0, 1.0, 1.0), m.internal_date DESC, m.id DESC`
 	}
-	if match != "" {
-		where = append(where, `search MATCH ?`)
-		args = append(args, match)
-	}
-	where = append(where, `m.user_id = ?`)
-	args = append(args, userID)
-	if q.MailboxID != 0 {
-		where = append(where, `m.mailbox_id = ?`)
-		args = append(args, q.MailboxID)
-	}
-	for _, f := range []struct{ col, v string }{{"m.from_lc", q.From}, {"m.rcpt_lc", q.To}, {"m.subject_lc", q.Subject}} {
-		if f.v != "" {
-			where = append(where, `instr(`+f.col+`, ?) > 0`)
-			args = append(args, strings.ToLower(f.v))
+	sqlq := `SELECT ` + msgCols + p.textCols() + from + ` WHERE ` + strings.Join(p.where, " AND ") + order
+	args := append(lead, p.args...)
+	if !p.goSide() {
+		sqlq += ` LIMIT ? OFFSET ?`
+		args = append(args, limit, offset)
+		msgs, err := queryMessages(ctx, s.r, sqlq, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: search: %w", err)
 		}
+		return msgs, nil
 	}
-	if q.HasAttachment {
-		where = append(where, `m.has_attachments = 1`)
-	}
-	if q.Unread != nil {
-		if *q.Unread {
-			where = append(where, `m.seen = 0`)
-		} else {
-			where = append(where, `m.seen = 1`)
-		}
-	}
-	if !q.Before.IsZero() {
-		where = append(where, `m.internal_date < ?`)
-		args = append(args, ts(q.Before))
-	}
-	if !q.After.IsZero() {
-		where = append(where, `m.internal_date >= ?`)
-		args = append(args, ts(q.After))
-	}
-	args = append(args, limit, offset)
-	var sqlq string
-	if match != "" {
-		sqlq = `SELECT ` + msgCols + ` FROM search JOIN messages m ON m.user_id = ? AND m.id = search.rowid
-			WHERE ` + strings.Join(where, " AND ") + `
-			ORDER BY bm25(search, 3.0, 2.0, 1.0), m.internal_date DESC, m.id DESC LIMIT ? OFFSET ?`
-		args = append([]any{userID}, args...)
-	} else {
-		sqlq = `SELECT ` + msgCols + ` FROM messages m WHERE ` + strings.Join(where, " AND ") + `
-			ORDER BY m.internal_date DESC, m.id DESC LIMIT ? OFFSET ?`
-	}
-	msgs, err := queryMessages(ctx, s.r, sqlq, args...)
+	rows, err := s.r.QueryContext(ctx, sqlq, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: search: %w", err)
 	}
-	return msgs, nil
-}
-
-// HighestModSeq returns the user's current MODSEQ.
-func (s *Store) HighestModSeq(ctx context.Context, userID int64) (uint64, error) {
-	var m uint64
-	if err := s.r.QueryRowContext(ctx, `SELECT modseq FROM users WHERE id = ?`, userID).Scan(&m); err != nil {
-		return 0, fmt.Errorf("sqlite: highest modseq of %d: %w", userID, notFound(err))
-	}
-	return m, nil
-}
-
-// ChangesSince returns up to limit (default 1000) change log entries with
-// MODSEQ above modseq, oldest first.
-func (s *Store) ChangesSince(ctx context.Context, userID int64, modseq uint64, limit int) ([]storage.Change, error) {
-	if limit <= 0 {
-		limit = 1000
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT modseq, mailbox_id, message_id, uid, kind FROM changes
-		WHERE user_id = ? AND modseq > ? ORDER BY modseq LIMIT ?`, userID, modseq, limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: changes since: %w", err)
-	}
 	defer rows.Close()
-	out := []storage.Change{}
-	for rows.Next() {
-		var c storage.Change
-		var kind string
-		if err := rows.Scan(&c.ModSeq, &c.MailboxID, &c.MessageID, &c.UID, &kind); err != nil {
-			return nil, fmt.Errorf("sqlite: changes since: %w", err)
+	out := []storage.Message{}
+	var t texts
+	for rows.Next() && len(out) < limit {
+		m, err := scanMessage(withExtra{rows, t.dest()})
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: search: %w", err)
 		}
-		c.Kind = storage.ChangeKind(kind)
-		out = append(out, c)
+		if !p.check(&t) {
+			continue
+		}
+		if offset > 0 {
+			offset--
+			continue
+		}
+		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: changes since: %w", err)
+		return nil, fmt.Errorf("sqlite: search: %w", err)
 	}
 	return out, nil
+}
+
+// SearchUIDs returns the UIDs, ascending, of the messages of q.MailboxID
+// matching q (IMAP SEARCH).
+func (s *Store) SearchUIDs(ctx context.Context, userID int64, q storage.SearchQuery) ([]uint32, error) {
+	if q.MailboxID == 0 {
+		return nil, fmt.Errorf("sqlite: search uids: no mailbox: %w", storage.ErrInvalid)
+	}
+	if err := s.checkMailbox(ctx, userID, q.MailboxID); err != nil {
+		return nil, fmt.Errorf("sqlite: search uids: %w", err)
+	}
+	p := planSearch(userID, q)
+	from, lead := p.from(userID)
+	sqlq := `SELECT m.uid` + p.textCols() + from + ` WHERE ` + strings.Join(p.where, " AND ") + ` ORDER BY m.uid`
+	rows, err := s.r.QueryContext(ctx, sqlq, append(lead, p.args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: search uids: %w", err)
+	}
+	defer rows.Close()
+	out := []uint32{}
+	var t texts
+	for rows.Next() {
+		var uid uint32
+		dest := []any{&uid}
+		if p.goSide() {
+			dest = append(dest, t.dest()...)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("sqlite: search uids: %w", err)
+		}
+		if p.goSide() && !p.check(&t) {
+			continue
+		}
+		out = append(out, uid)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: search uids: %w", err)
+	}
+	return out, nil
+}
+
+// withExtra scans the message columns and then extra destinations.
+type withExtra struct {
+	rows  *sql.Rows
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error {
+	return w.rows.Scan(append(dest, w.extra...)...)
 }

@@ -44,19 +44,19 @@ func (s *Store) prepare(ctx context.Context) error {
 			highest_modseq = max(highest_modseq, ?) WHERE user_id = ? AND id = ?`},
 		{&s.st.insertMessage, `INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq,
 			flags, seen, internal_date, size, header_size, segments, subject, from_addrs, to_addrs,
-			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc, sent_day)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.st.insertAttachment, `INSERT INTO attachments (user_id, message_id, part, filename,
 			content_type, size, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`},
-		{&s.st.insertSearch, `INSERT INTO search (rowid, subject, addrs, body) VALUES (?, ?, ?, ?)`},
+		{&s.st.insertSearch, `INSERT INTO search (rowid, subject, addrs, hdrs, body) VALUES (?, ?, ?, ?, ?)`},
 		{&s.st.deleteSearch, `DELETE FROM search WHERE rowid = ?`},
 		{&s.st.blobInc, `INSERT INTO blobs (hash, size, refcount, zero_since) VALUES (?, ?, 1, NULL)
 			ON CONFLICT (hash) DO UPDATE SET refcount = refcount + 1, zero_since = NULL`},
 		{&s.st.blobDec, `UPDATE blobs SET refcount = refcount - 1,
 			zero_since = CASE WHEN refcount = 1 THEN ? ELSE zero_since END
 			WHERE hash = ? AND refcount > 0 RETURNING refcount`},
-		{&s.st.insertChange, `INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind)
-			VALUES (?, ?, ?, ?, ?, ?)`},
+		{&s.st.insertChange, `INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&s.st.refLookup, `SELECT thread_id FROM thread_refs WHERE user_id = ? AND msgid = ?`},
 		{&s.st.refInsert, `INSERT OR IGNORE INTO thread_refs (user_id, msgid, thread_id) VALUES (?, ?, ?)`},
 		{&s.st.threadBySubject, `SELECT t.id, m.internal_date, m.from_lc, m.rcpt_lc FROM threads t

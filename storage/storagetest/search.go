@@ -172,7 +172,9 @@ func testSearchHostile(t *testing.T, s storage.Store) {
 		{`{subject body}: alpha`, -1},
 		{`'; DROP TABLE messages; --`, 0},
 		{"nul\x00byte \xff\xfe", -1}, // control bytes and invalid UTF-8
-		{`alph`, 0},                  // no implied prefix match
+		{`alph`, 1},                  // terms are substrings (RFC 9051 section 6.4.4 semantics)
+		{`lpha`, 1},
+		{`alphaz`, 0},
 	} {
 		got, err := s.Search(ctx, u.ID, storage.SearchQuery{Text: tc.text})
 		if err != nil {

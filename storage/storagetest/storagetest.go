@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, concurrencyCases...)
 	cases = append(cases, blobCases...)
 	cases = append(cases, searchCases...)
+	cases = append(cases, imapSearchCases...)
 	cases = append(cases, queueCases...)
 	cases = append(cases, routingCases...)
 	cases = append(cases, imapStateCases...)

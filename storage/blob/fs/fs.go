@@ -224,6 +224,9 @@ func (s *Store) Open(ctx context.Context, hash string) (io.ReadCloser, error) {
 	}
 	f, err := os.Open(s.path(hash))
 	if errors.Is(err, os.ErrNotExist) {
+		f, err = os.Open(s.legacyPath(hash))
+	}
+	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", blob.ErrNotFound, hash)
 	}
 	if err != nil {
@@ -242,5 +245,16 @@ func (s *Store) Delete(ctx context.Context, hash string) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("blob fs: %w", err)
 	}
+	if err := os.Remove(s.legacyPath(hash)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("blob fs: %w", err)
+	}
 	return nil
+}
+
+// legacyPath is where the first releases kept a blob (two levels of
+// fan-out, ab/cd/abcd...). Blobs written there are still read and deleted
+// there; new ones go to path. The upgrade tests (storage/upgradetest) hold
+// a blob folder in that layout.
+func (s *Store) legacyPath(h string) string {
+	return filepath.Join(s.dir, h[0:2], h[2:4], h)
 }

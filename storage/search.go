@@ -1,0 +1,130 @@
+package storage
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Substring search (RFC 9051 section 6.4.4).
+//
+// Both backends keep, per message, four texts: the subject, the addresses,
+// the header lines (message.HeaderText) and the body text, in a trigram
+// index written in the same transaction as the message: SQLite's FTS5 with
+// the trigram tokenizer, PostgreSQL's pg_trgm GIN index. Any needle of
+// MinIndexedRunes or more characters is answered from the index, CJK
+// included (trigrams need no word boundaries). A shorter needle, or one
+// holding control characters, cannot use a trigram index: the backend then
+// scans the texts of the candidate rows in Go, a scan bounded by the rest of
+// the query (the user, the mailbox in IMAP, the other criteria) and by the
+// size of each indexed text (256 KiB of body).
+//
+// Matching folds case with CaseFold on both sides. SearchQuery.Text keeps its
+// API meaning (every blank-separated term must occur, ranked), but each term
+// is now a substring too: "invoic" finds "invoice".
+
+// MinIndexedRunes is the shortest needle a trigram index can answer.
+const MinIndexedRunes = 3
+
+// HeaderTerm is one SEARCH HEADER key: messages with a header field Name
+// (case-insensitive) whose value contains Value (case-insensitive); an empty
+// Value matches every message that has the field at all.
+type HeaderTerm struct {
+	Name  string
+	Value string
+}
+
+// Searcher is implemented by every backend: IMAP SEARCH over one mailbox.
+type Searcher interface {
+	// SearchUIDs returns the UIDs (ascending) of the messages of
+	// q.MailboxID (required) matching every criterion of q; Offset, Limit
+	// and Text ranking do not apply.
+	SearchUIDs(ctx context.Context, userID int64, q SearchQuery) ([]uint32, error)
+}
+
+// CaseFold is the case folding of substring search.
+func CaseFold(s string) string { return strings.ToLower(s) }
+
+// Indexable reports whether a needle can be answered from a trigram index:
+// at least MinIndexedRunes characters, valid UTF-8, no control characters.
+func Indexable(needle string) bool {
+	if utf8.RuneCountInString(needle) < MinIndexedRunes || !utf8.ValidString(needle) {
+		return false
+	}
+	return !strings.ContainsFunc(needle, unicode.IsControl)
+}
+
+// ContainsFold reports whether needle occurs in text, folding case.
+func ContainsFold(text, needle string) bool {
+	return strings.Contains(CaseFold(text), CaseFold(needle))
+}
+
+// HeaderMatches reports whether the header lines hdrs (as message.HeaderText
+// renders them) have a field name whose value contains value.
+func HeaderMatches(hdrs, name, value string) bool {
+	name = strings.ToLower(strings.TrimSpace(name))
+	value = CaseFold(value)
+	for len(hdrs) > 0 {
+		line := hdrs
+		if i := strings.IndexByte(hdrs, '\n'); i >= 0 {
+			line, hdrs = hdrs[:i], hdrs[i+1:]
+		} else {
+			hdrs = ""
+		}
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok || k != name {
+			continue
+		}
+		if value == "" || strings.Contains(CaseFold(v), value) {
+			return true
+		}
+	}
+	return false
+}
+
+// Day is the calendar date of t as written (its own zone), in days since
+// 1970-01-01: the unit of SENTBEFORE, SENTON and SENTSINCE.
+func Day(t time.Time) int64 {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+}
+
+// SentDay is the day a message was sent for SENTBEFORE/SENTON/SENTSINCE:
+// the calendar date of its Date header in the header's own zone, or, when
+// the header is absent or unparsable, that of its internal date in UTC.
+func SentDay(date, internal time.Time) int64 {
+	if date.IsZero() {
+		return Day(internal.UTC())
+	}
+	return Day(date)
+}
+
+// DayStart is midnight, in zone (UTC if nil), of the calendar date of t.
+func DayStart(t time.Time, zone *time.Location) time.Time {
+	if zone == nil {
+		zone = time.UTC
+	}
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, zone)
+}
+
+// TextTerms splits SearchQuery.Text into its terms: control characters and
+// invalid UTF-8 separate terms; punctuation around a term (quotes, a
+// trailing star) is trimmed and terms without a letter or digit are dropped.
+func TextTerms(text string) []string {
+	text = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, text)
+	var out []string
+	for _, t := range strings.Fields(text) {
+		if t = strings.TrimFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
