@@ -88,7 +88,7 @@ storage:
   blobs: s3
   s3: {endpoint: %q, bucket: %q, access_key: %q, secret_key: %q, path_style: true, prefix: "cluster/"}
 listen: {smtp: "127.0.0.1:0", submission: "127.0.0.1:0", submissions: "", imap: "127.0.0.1:0", imaps: "", pop3: "127.0.0.1:0", pop3s: "", http: "127.0.0.1:0", managesieve: ""}
-limits: {smtp_rate_per_minute: 10000000, max_connections: 10000}
+limits: {smtp_rate_per_minute: 10000000, max_connections: 10000, max_connections_per_ip: 10000}
 outbound: {relay: %q, workers: 2, lease: %s}
 log: {level: warn}
 `, i+1, dsn, weed.Endpoint, s3test.Bucket, s3test.AccessKey, s3test.SecretKey, mx.addr, clusterLease)), 0o600)

@@ -305,13 +305,18 @@ func spamHeader(uv UserVerdict) []byte {
 }
 
 // headerSafe keeps a detail to printable ASCII without the header's own
-// separators, at most maxSignalDetailLen bytes.
+// separators (';' becomes ',', parentheses brackets), at most
+// maxSignalDetailLen bytes.
 func headerSafe(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
-		case r == ';' || r == '(' || r == ')':
-			b.WriteByte(' ')
+		case r == ';':
+			b.WriteByte(',')
+		case r == '(':
+			b.WriteByte('[')
+		case r == ')':
+			b.WriteByte(']')
 		case r < 0x20 || r == 0x7f:
 		case r >= utf8.RuneSelf:
 			b.WriteByte('?')
@@ -355,7 +360,7 @@ func ParseSpamHeader(v string) (uv UserVerdict, ok bool) {
 		case "threshold":
 			uv.Threshold = f
 		default:
-			detail = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(detail), "("), ")")
+			detail = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(detail), "("), ")"))
 			uv.Signals = append(uv.Signals, Signal{Name: name, Score: f, Detail: detail})
 		}
 	}

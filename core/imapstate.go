@@ -1,6 +1,10 @@
 package core
 
-import "context"
+import (
+	"context"
+
+	"github.com/stamp-mail/stamp/storage"
+)
 
 // ClaimRecent raises a mailbox's \Recent mark to high and returns the mark
 // before: the UIDs in between are \Recent for the caller's session only,
@@ -24,4 +28,12 @@ func (s *Service) NameSubscriptions(ctx context.Context, userID int64) ([]string
 // a mailbox.
 func (s *Service) SetNameSubscription(ctx context.Context, userID int64, name string, on bool) error {
 	return s.store.SetNameSubscription(ctx, userID, name, on)
+}
+
+// ViewRow is one message of a mailbox view: what IMAP keeps per message.
+type ViewRow = storage.ViewRow
+
+// MailboxView returns the view rows of a mailbox from UID first up.
+func (s *Service) MailboxView(ctx context.Context, userID, mailboxID int64, first uint32) ([]ViewRow, error) {
+	return s.store.MailboxView(ctx, userID, mailboxID, first)
 }

@@ -71,10 +71,6 @@ func (c *RoutingConfig) setDefaults() {
 // routeMaxDepth bounds alias expansion (alias to alias to ...).
 const routeMaxDepth = 8
 
-// ErrLoop is a message that has already passed through here on the way to
-// the same forwarding address, or has too many hops.
-var ErrLoop = &RejectedError{Code: 554, Enhanced: [3]int{5, 4, 6}, Message: "Routing loop detected"}
-
 // Alias is a routing alias (storage row type).
 type Alias = storage.Alias
 

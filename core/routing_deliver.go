@@ -165,6 +165,14 @@ func (s *Service) planDelivery(ctx context.Context, env Envelope, d *prepared, v
 				rr := &routed{}
 				switch err := s.resolve(ctx, to, "", u.Address, 0, map[string]bool{u.Address: true}, rr); {
 				case errors.Is(err, ErrRelayDenied):
+					// A redirect out is mail sent by the user: it counts
+					// against the user's sending limit, so a script cannot
+					// turn the server into an amplifier.
+					if !s.sends.allow(u.ID, 1, s.cfg.SendPerHour) {
+						s.log.Warn("sieve redirect over the sending limit; keeping", "user", u.Address, "to", to)
+						add(def, nil)
+						continue
+					}
 					forwards = append(forwards, forward{via: u.Address, targets: []string{to}})
 				case err != nil:
 					s.log.Info("sieve redirect failed; keeping", "user", u.Address, "to", to, "err", err)

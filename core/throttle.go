@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"strings"
@@ -58,6 +60,10 @@ func (f *AuthFree) setDefaults() {
 	}
 }
 
+// maxKeyAddress bounds the account name kept in a counter's key: the
+// longest forward-path (RFC 5321 section 4.5.3.1.3) is 256 octets.
+const maxKeyAddress = 256
+
 // loginKey is one counter an attempt is checked against.
 type loginKey struct {
 	key  string
@@ -68,6 +74,12 @@ type loginKey struct {
 // specific first (see the order argument above).
 func (s *Service) loginKeys(addr, host string) []loginKey {
 	f := s.cfg.AuthFree
+	if len(addr) > maxKeyAddress {
+		// No account has such a name (RFC 5321 section 4.5.3.1.3); keep
+		// the row small all the same.
+		sum := sha256.Sum256([]byte(addr))
+		addr = "sha256:" + hex.EncodeToString(sum[:])
+	}
 	keys := make([]loginKey, 0, 3)
 	ip := ipKey(host)
 	if ip != "" {

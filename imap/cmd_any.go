@@ -204,7 +204,7 @@ func cmdStartTLS(s *session, c *command, p *parser) error {
 		return &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Data after STARTTLS"}
 	}
 	s.tagged(c.tag, nil)
-	if s.w.err != nil {
+	if s.w.failed() != nil {
 		return nil
 	}
 	tc := tls.Server(s.conn, s.srv.opts.TLSConfig)

@@ -8,21 +8,25 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/stamp-mail/stamp/core"
 )
 
-// structCacheEntries bounds the cache of rendered BODYSTRUCTUREs.
-const structCacheEntries = 4096
+// structCacheBytes bounds the cache of rendered ENVELOPEs, BODYs and
+// BODYSTRUCTUREs (keys and values).
+const structCacheBytes = 64 << 20
 
-// structCache is an LRU of rendered body structures keyed by the message's
-// blob hashes: blobs are immutable, so entries never go stale.
+// structCache is an LRU of rendered ENVELOPE and BODYSTRUCTURE responses
+// keyed by the message's blob hashes: blobs are immutable, so entries never
+// go stale. It stands in for storing them at delivery (see the note).
 type structCache struct {
 	max int
 
 	mu    sync.Mutex
+	size  int
 	ll    *list.List
 	items map[string]*list.Element
 }
@@ -46,6 +50,13 @@ func (c *structCache) get(k string) ([]byte, bool) {
 	return nil, false
 }
 
+func (c *structCache) has(k string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.items[k]
+	return ok
+}
+
 func (c *structCache) put(k string, bs []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -53,10 +64,13 @@ func (c *structCache) put(k string, bs []byte) {
 		return
 	}
 	c.items[k] = c.ll.PushFront(&structEntry{k, bs})
-	for c.ll.Len() > c.max {
+	c.size += len(k) + len(bs) + 64
+	for c.size > c.max && c.ll.Len() > 1 {
 		e := c.ll.Back()
 		c.ll.Remove(e)
-		delete(c.items, e.Value.(*structEntry).key)
+		old := e.Value.(*structEntry)
+		c.size -= len(old.key) + len(old.bs) + 64
+		delete(c.items, old.key)
 	}
 }
 
@@ -95,6 +109,31 @@ type fetchReq struct {
 	items   []fetchItem
 	setSeen bool
 	has     [fiBinarySize + 1]bool
+}
+
+// envKey is the cache key of a message's rendered ENVELOPE: a message id
+// names immutable content.
+func envKey(id int64) string { return "e" + strconv.FormatInt(id, 10) }
+
+// envelopesCached reports whether the items are view items and ENVELOPE,
+// and every envelope is cached: then no row needs loading.
+func (r *fetchReq) envelopesCached(s *session, idxs []int) bool {
+	if !r.has[fiEnvelope] {
+		return false
+	}
+	for _, it := range r.items {
+		switch it.kind {
+		case fiUID, fiFlags, fiInternalDate, fiSize, fiEnvelope:
+		default:
+			return false
+		}
+	}
+	for _, i := range idxs {
+		if !s.srv.bs.has(envKey(s.sel.ids[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // viewOnly reports whether every item is answered by the view.
@@ -289,8 +328,11 @@ func (d *msgData) tree() (*part, error) {
 func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 	v := s.sel
 	idxs := s.resolve(set)
+	if r.viewOnly() && !r.setSeen {
+		return s.fetchView(idxs, r)
+	}
 	var ms []core.Message
-	if r.viewOnly() {
+	if r.viewOnly() || r.envelopesCached(s, idxs) {
 		// UID, FLAGS, INTERNALDATE and RFC822.SIZE come from the view.
 		ms = make([]core.Message, 0, len(idxs))
 		for _, i := range idxs {
@@ -338,8 +380,8 @@ func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 		if err := s.fetchOne(uint32(i+1), m, r); err != nil {
 			return err
 		}
-		if s.w.err != nil {
-			return s.w.err
+		if err := s.w.failed(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -369,17 +411,30 @@ type section struct {
 // connection (the literal has started).
 func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
 	d := &msgData{s: s, m: m}
-	var env []kv
+	var env []byte
 	secs := make([]section, len(r.items))
 	var bsBody, bsExt []byte
 	for k, it := range r.items {
 		switch it.kind {
 		case fiEnvelope:
-			h, err := d.header()
-			if err != nil {
-				return s.fail("fetch", err)
+			key := envKey(m.ID)
+			var ok bool
+			if env, ok = s.srv.bs.get(key); !ok {
+				if d.m.Segments == nil {
+					// Built from the view, and evicted since: load the row.
+					row, err := s.srv.opts.Core.GetMessage(s.ctx, s.user.ID, m.ID)
+					if err != nil {
+						return s.fail("fetch", err)
+					}
+					d.m = row
+				}
+				h, err := d.header()
+				if err != nil {
+					return s.fail("fetch", err)
+				}
+				env = render(func(w *respWriter) { w.writeEnvelope(fields(h)) })
+				s.srv.bs.put(key, env)
 			}
-			env = fields(h)
 		case fiBody, fiBodyStructure:
 			ext := it.kind == fiBodyStructure
 			key := blobKey(m)
@@ -392,12 +447,7 @@ func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
 				if err != nil {
 					return s.fail("fetch", err)
 				}
-				tw := &respWriter{bw: nil}
-				var buf bytes.Buffer
-				tw.bw = newBufWriter(&buf)
-				tw.writeBodyStructure(d.raw, root, ext)
-				tw.flush()
-				bs = buf.Bytes()
+				bs = render(func(w *respWriter) { w.writeBodyStructure(d.raw, root, ext) })
 				s.srv.bs.put(key, bs)
 			}
 			if ext {
@@ -456,7 +506,7 @@ func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
 			w.num64(uint64(m.Size))
 		case fiEnvelope:
 			w.raw("ENVELOPE ")
-			w.writeEnvelope(env)
+			w.bytes(env)
 		case fiBody:
 			w.raw("BODY ")
 			w.bytes(bsBody)
@@ -567,6 +617,73 @@ func (s *session) streamSection(d *msgData, skip, size int64) error {
 	}
 	if err := w.copyLiteral(size, r); err != nil {
 		return fmt.Errorf("imap: read message %d: %w", d.m.ID, err)
+	}
+	return nil
+}
+
+// render encodes a response fragment into bytes (for the cache). Strings
+// that need UTF-8 are written as literals, valid in either mode.
+func render(f func(w *respWriter)) []byte {
+	var buf bytes.Buffer
+	w := &respWriter{bw: newBufWriter(&buf)}
+	f(w)
+	w.flush()
+	return buf.Bytes()
+}
+
+// fetchView answers a FETCH of view items only (UID, FLAGS, INTERNALDATE,
+// RFC822.SIZE) straight from the view's arrays: no query, no per-message
+// allocation; the writer lock is taken once per batch of lines.
+func (s *session) fetchView(idxs []int, r *fetchReq) error {
+	v := s.sel
+	w := s.w
+	const batch = 256
+	for start := 0; start < len(idxs); start += batch {
+		w.lock()
+		for _, i := range idxs[start:min(start+batch, len(idxs))] {
+			w.raw("* ")
+			w.num(uint32(i + 1))
+			w.raw(" FETCH (")
+			for k, it := range r.items {
+				if k > 0 {
+					w.sp()
+				}
+				switch it.kind {
+				case fiUID:
+					w.raw("UID ")
+					w.num(v.uids[i])
+				case fiFlags:
+					w.raw("FLAGS (")
+					fs := v.flagsAt(i)
+					for j, f := range fs {
+						if j > 0 {
+							w.sp()
+						}
+						w.raw(f)
+					}
+					if !s.rev2 && v.recent.Contains(imap.UID(v.uids[i])) {
+						if len(fs) > 0 {
+							w.sp()
+						}
+						w.raw(string(flagRecent))
+					}
+					w.byte1(')')
+				case fiInternalDate:
+					w.raw(`INTERNALDATE "`)
+					w.raw(time.Unix(v.dates[i], 0).UTC().Format("_2-Jan-2006 15:04:05 -0700"))
+					w.byte1('"')
+				case fiSize:
+					w.raw("RFC822.SIZE ")
+					w.num64(uint64(v.sizes[i]))
+				}
+			}
+			w.raw(")\r\n")
+		}
+		err := w.err
+		w.unlock()
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -266,7 +266,7 @@ func (s *session) list(ref string, patterns []string, o *listOpts) error {
 			s.writeStatus(s.statusData(*e.mb, o.status))
 		}
 	}
-	return s.w.err
+	return s.w.failed()
 }
 
 // matchAny matches a name against LIST patterns; INBOX is case-insensitive

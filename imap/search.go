@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -19,10 +20,10 @@ const searchPage = 1000
 // keys than FROM/TO/CC/SUBJECT by the header section: never by bodies.
 type searcher struct {
 	s       *session
-	byUID   map[uint32]*core.Message
 	headers map[uint32][]kv
-	saved   map[uint32]bool // the SEARCHRES result, by UID
-	textUID uint32          // message whose body text is in text1
+	saved   map[uint32]bool            // the SEARCHRES result, by UID
+	hits    map[string]map[uint32]bool // indexed BODY ("b:") and TEXT ("t:") terms
+	textUID uint32                     // message whose body text is in text1
 	textOK  bool
 	text1   string
 	high    uint32 // largest UID in the view, for "*"
@@ -247,30 +248,35 @@ func laterOf(old, t time.Time, since bool) time.Time {
 func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	v := s.sel
 	criteria := &r.criteria
-	var ms []core.Message
-	if needsMeta(criteria) {
+	// rows[i] is the row of view index i when header keys need rows (one
+	// query); otherwise messages are made from the view as they are matched.
+	var rows []core.Message
+	subjects := subjectOnly(criteria) && len(v.subjects) == len(v.uids)
+	if needsMeta(criteria) && !subjects {
 		all := make([]int, len(v.uids))
 		for i := range all {
 			all[i] = i
 		}
-		var err error
-		if ms, err = s.load(all); err != nil {
+		ms, err := s.load(all)
+		if err != nil {
 			return s.fail("search", err)
 		}
-	} else {
-		// Flags, internal dates, sizes, UIDs and sequence numbers: the
-		// view answers; text keys load rows one by one when they get there.
-		ms = make([]core.Message, 0, len(v.uids))
-		for k, u := range v.uids {
-			if !v.gone[u] {
-				ms = append(ms, v.msg(k, v.mb.ID))
+		rows = make([]core.Message, len(v.uids))
+		j := 0
+		for i, uid := range v.uids {
+			for j < len(ms) && ms[j].UID < uid {
+				j++
+			}
+			if j < len(ms) && ms[j].UID == uid {
+				rows[i] = ms[j]
 			}
 		}
+		v.subjects = make([]string, len(rows))
+		for i := range rows {
+			v.subjects[i] = rows[i].Subject
+		}
 	}
-	sr := &searcher{s: s, byUID: make(map[uint32]*core.Message, len(ms)), headers: map[uint32][]kv{}, saved: map[uint32]bool{}, high: v.maxUID()}
-	for i := range ms {
-		sr.byUID[ms[i].UID] = &ms[i]
-	}
+	sr := &searcher{s: s, hits: map[string]map[uint32]bool{}, headers: map[uint32][]kv{}, saved: map[uint32]bool{}, high: v.maxUID()}
 	for _, u := range v.saved {
 		sr.saved[u] = true
 	}
@@ -279,10 +285,22 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	}
 	var nums []uint32
 	var matched []uint32
+	var cur core.Message
 	for i, uid := range v.uids {
-		m := sr.byUID[uid]
-		if m == nil {
-			continue // expunged meanwhile
+		if v.gone[uid] {
+			continue
+		}
+		m := &cur
+		if rows != nil {
+			if rows[i].UID != uid {
+				continue // expunged meanwhile
+			}
+			m = &rows[i]
+		} else {
+			cur = v.msg(i, v.mb.ID)
+			if subjects {
+				cur.Subject, cur.HeaderSize = v.subjects[i], -1 // -1: subject known, no row
+			}
 		}
 		ok := sr.match(m, uint32(i+1), criteria)
 		if sr.err != nil {
@@ -363,6 +381,30 @@ func writeSet(w *respWriter, nums []uint32) {
 	}
 }
 
+// subjectOnly reports whether the only row data the criteria need is the
+// subject (SUBJECT keys with a value).
+func subjectOnly(c *imap.SearchCriteria) bool {
+	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
+		return false
+	}
+	for _, h := range c.Header {
+		if !strings.EqualFold(h.Key, "subject") || h.Value == "" {
+			return false
+		}
+	}
+	for i := range c.Not {
+		if !subjectOnly(&c.Not[i]) {
+			return false
+		}
+	}
+	for i := range c.Or {
+		if !subjectOnly(&c.Or[i][0]) || !subjectOnly(&c.Or[i][1]) {
+			return false
+		}
+	}
+	return true
+}
+
 // needsMeta reports whether the criteria need the message rows (header
 // keys, sent dates) rather than the view alone.
 func needsMeta(c *imap.SearchCriteria) bool {
@@ -382,10 +424,51 @@ func needsMeta(c *imap.SearchCriteria) bool {
 	return false
 }
 
-// prepare is where index-backed criteria will be resolved up front; the
-// substring semantics of RFC 9051 section 6.4.4 are answered by the scan
-// in match until storage has a substring index.
-func (sr *searcher) prepare(c *imap.SearchCriteria) error { return nil }
+// prepare resolves BODY and TEXT terms of 3 or more characters up front
+// through storage's substring index (core.SearchUIDs, RFC 9051 section
+// 6.4.4 semantics); shorter needles are scanned in match.
+func (sr *searcher) prepare(c *imap.SearchCriteria) error {
+	for _, q := range []struct {
+		prefix string
+		terms  []string
+	}{{"b:", c.Body}, {"t:", c.Text}} {
+		for _, t := range q.terms {
+			key := q.prefix + t
+			if _, ok := sr.hits[key]; ok || utf8.RuneCountInString(t) < minIndexedRunes {
+				continue
+			}
+			sq := core.SearchQuery{MailboxID: sr.s.sel.mb.ID}
+			if q.prefix == "b:" {
+				sq.Body = []string{t}
+			} else {
+				sq.AnyText = []string{t}
+			}
+			uids, err := sr.s.srv.opts.Core.SearchUIDs(sr.s.ctx, sr.s.user.ID, sq)
+			if err != nil {
+				return err
+			}
+			set := make(map[uint32]bool, len(uids))
+			for _, u := range uids {
+				set[u] = true
+			}
+			sr.hits[key] = set
+		}
+	}
+	for i := range c.Not {
+		if err := sr.prepare(&c.Not[i]); err != nil {
+			return err
+		}
+	}
+	for i := range c.Or {
+		if err := sr.prepare(&c.Or[i][0]); err != nil {
+			return err
+		}
+		if err := sr.prepare(&c.Or[i][1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func dateOnly(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
@@ -455,12 +538,20 @@ func (sr *searcher) match(m *core.Message, seq uint32, c *imap.SearchCriteria) b
 		}
 	}
 	for _, t := range c.Body {
-		if !sr.matchText(m, t, false) {
+		if hits, ok := sr.hits["b:"+t]; ok {
+			if !hits[m.UID] {
+				return false
+			}
+		} else if !sr.matchText(m, t, false) {
 			return false
 		}
 	}
 	for _, t := range c.Text {
-		if !sr.matchText(m, t, true) {
+		if hits, ok := sr.hits["t:"+t]; ok {
+			if !hits[m.UID] {
+				return false
+			}
+		} else if !sr.matchText(m, t, true) {
 			return false
 		}
 	}
@@ -497,7 +588,7 @@ func (sr *searcher) header(m *core.Message) []kv {
 		return h
 	}
 	full := m
-	if full.HeaderSize == 0 {
+	if full.HeaderSize <= 0 {
 		// A view-only entry: load the row first.
 		ms, err := sr.s.srv.opts.Core.MessagesByUID(sr.s.ctx, sr.s.user.ID, sr.s.sel.mb.ID, m.UID, m.UID)
 		if err != nil || len(ms) == 0 {
@@ -526,7 +617,7 @@ func (sr *searcher) header(m *core.Message) []kv {
 // case-insensitive substring match of the decoded field (RFC 9051 section
 // 6.4.4). HEADER with an empty value matches any message with the field.
 func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
-	if strings.EqualFold(key, "subject") && value != "" && m.HeaderSize > 0 {
+	if strings.EqualFold(key, "subject") && value != "" && m.HeaderSize != 0 {
 		// The row holds the decoded Subject: no header read.
 		return containsFold(m.Subject, value)
 	}
@@ -584,7 +675,7 @@ func (sr *searcher) bodyText(m *core.Message) (string, error) {
 	if sr.textUID == m.UID && sr.textOK {
 		return sr.text1, nil
 	}
-	if m.HeaderSize == 0 {
+	if m.HeaderSize <= 0 {
 		sr.header(m) // loads the row
 		if sr.err != nil {
 			return "", sr.err
@@ -659,3 +750,7 @@ func uidContains(set imap.UIDSet, uid, high uint32) bool {
 	}
 	return false
 }
+
+// minIndexedRunes is the shortest needle storage's substring index finds
+// (storage.MinIndexedRunes); shorter ones are scanned here.
+const minIndexedRunes = 3

@@ -141,7 +141,7 @@ func cmdSelect(s *session, c *command, p *parser) error {
 		v.close()
 		return s.fail("select", err)
 	}
-	ms, err := svc.MessagesByUID(s.ctx, s.user.ID, mb.ID, 1, 0)
+	ms, err := svc.MailboxView(s.ctx, s.user.ID, mb.ID, 1)
 	if err != nil {
 		v.close()
 		return s.fail("select", err)
@@ -155,7 +155,7 @@ func cmdSelect(s *session, c *command, p *parser) error {
 	v.keywords = map[string]string{}
 	var firstUnseen uint32
 	for i, m := range ms {
-		v.add(m)
+		v.addRow(m)
 		seen := false
 		for _, f := range m.Flags {
 			if f == core.FlagSeen {
@@ -344,7 +344,7 @@ drain:
 		}
 	}
 	if hasNew {
-		ms, err := svc.MessagesByUID(s.ctx, s.user.ID, v.mb.ID, v.uidHigh+1, 0)
+		ms, err := svc.MailboxView(s.ctx, s.user.ID, v.mb.ID, v.uidHigh+1)
 		if err != nil {
 			return s.fail("poll", err)
 		}
@@ -352,7 +352,7 @@ drain:
 			for _, m := range ms {
 				if m.UID > v.uidHigh {
 					v.noteFlags(m.Flags)
-					v.add(m)
+					v.addRow(m)
 					v.uidHigh = m.UID
 				}
 			}

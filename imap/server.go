@@ -20,21 +20,23 @@
 // Behaviour worth knowing:
 //
 //   - Mailbox names use "/" as hierarchy delimiter (core.MailboxDelimiter).
-//   - SEARCH BODY and TEXT go through core's full-text index (svc.Search
-//     restricted to the selected mailbox), which matches whole words, not
-//     arbitrary substrings as RFC 9051 section 6.4.4 describes; BODY
-//     searches the body only (SearchQuery.BodyOnly), TEXT the subject,
-//     addresses and body. A BODY/TEXT string without any letter or digit
-//     matches every message. FROM, TO,
-//     CC, SUBJECT match substrings of the stored metadata; other HEADER keys
-//     read the header section only. No SEARCH ever scans message bodies.
-//   - \Recent (IMAP4rev1 only) is tracked in process: per mailbox, the
-//     highest UID already announced as recent to some session. A message is
-//     recent for the first session of this process that selects the mailbox
-//     (or learns about the message) after it arrived. With several nodes each
-//     node keeps its own mark, so a message can be recent once per node, and a
-//     restart makes the messages of a mailbox recent again for its first
-//     selection. RFC 9051 dropped \Recent, so this approximation is accepted.
+//   - SEARCH BODY and TEXT are case-insensitive substring matches (RFC 9051
+//     section 6.4.4) over the decoded text of the body parts (and, for TEXT,
+//     the decoded header), found by reading the messages: a bounded scan
+//     until storage offers a substring index. FROM/TO/CC/BCC match the
+//     decoded field or the parsed addresses; SUBJECT the stored decoded
+//     subject; other HEADER keys the decoded header. Flags, internal dates,
+//     sizes, UIDs and sequence numbers are answered from the view.
+//   - SENTBEFORE/SENTON/SENTSINCE use the Date header's own calendar date,
+//     BEFORE/ON/SINCE the internal date (UTC).
+//   - \Recent (IMAP4rev1 only) is claimed in storage: per mailbox, the
+//     highest UID already announced as recent to some session anywhere in
+//     the cluster (core.ClaimRecent, atomic). EXAMINE only peeks.
+//   - New folders made by CREATE are not subscribed; DELETE keeps the
+//     subscription (LIST (SUBSCRIBED) shows it \NonExistent).
+//   - ENVELOPE and BODYSTRUCTURE are rendered once per message content and
+//     cached (bounded LRU keyed by blob hashes); MIME nesting is walked to
+//     a depth of 100 at most.
 //   - A selected session learns about changes from core events (a wake-up)
 //     and then catches up from the change log by MODSEQ, so changes made by
 //     other sessions, the API, deliveries and other nodes all show up on the
@@ -121,7 +123,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		opts:     opts,
 		log:      opts.Logger.With("proto", "imap"),
-		bs:       newStructCache(structCacheEntries),
+		bs:       newStructCache(structCacheBytes),
 		sessions: map[*session]struct{}{},
 	}
 	s.ln = listener.New(listener.Options{

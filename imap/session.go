@@ -146,7 +146,7 @@ func (s *session) serve() {
 			return
 		}
 		s.run(c)
-		if s.logout || s.w.err != nil {
+		if s.logout || s.w.failed() != nil {
 			return
 		}
 		if s.badCmds >= maxBadCommands {
@@ -338,7 +338,7 @@ func (s *session) run(c *command) {
 	p := newParser(c.args)
 	p.utf8 = s.utf8
 	err := spec.run(s, c, p)
-	if s.w.err != nil || s.logout || err == errAlreadyAnswered {
+	if s.w.failed() != nil || s.logout || err == errAlreadyAnswered {
 		return
 	}
 	var ba badArgs

@@ -201,3 +201,25 @@ func TestUnterminatedLiteral(t *testing.T) {
 	fmt.Fprintf(conn, "a LOGIN {60000+}\r\nonly a few bytes")
 	alive(t, e.addr)
 }
+
+// TestSubjectSearchAfterNewMail: the subjects a SEARCH keeps in the view
+// are dropped when mail arrives, so the next SUBJECT search sees it.
+func TestSubjectSearchAfterNewMail(t *testing.T) {
+	e := newEnv(t, Options{AllowInsecureAuth: true})
+	coretest.User(t, e.svc, "bob@example.test")
+	e.deliver(t, "bob@example.test", "From: a@remote.example\r\nSubject: first quokka\r\n\r\nx\r\n")
+	rc := e.raw(t)
+	rc.ok("LOGIN bob@example.test %q", coretest.Password)
+	rc.ok("SELECT INBOX")
+	if l := rc.ok("SEARCH SUBJECT quokka"); len(l) != 1 || l[0] != "* SEARCH 1" {
+		t.Fatalf("first search: got %q, want * SEARCH 1", l)
+	}
+	e.deliver(t, "bob@example.test", "From: a@remote.example\r\nSubject: second QUOKKA\r\n\r\nx\r\n")
+	rc.ok("NOOP")
+	if l := grep(rc.ok("SEARCH SUBJECT quokka"), "* SEARCH"); len(l) != 1 || l[0] != "* SEARCH 1 2" {
+		t.Fatalf("after new mail: got %q, want * SEARCH 1 2", l)
+	}
+	if l := grep(rc.ok("SEARCH SUBJECT second"), "* SEARCH"); len(l) != 1 || l[0] != "* SEARCH 2" {
+		t.Fatalf("second subject search: got %q, want * SEARCH 2", l)
+	}
+}

@@ -44,6 +44,13 @@ func newRespWriter(c net.Conn) *respWriter {
 // newBufWriter buffers writes to w.
 func newBufWriter(w io.Writer) *bufio.Writer { return bufio.NewWriter(w) }
 
+// failed returns the sticky write error (taking the lock).
+func (w *respWriter) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
 func (w *respWriter) lock()   { w.mu.Lock() }
 func (w *respWriter) unlock() { w.mu.Unlock() }
 

@@ -112,11 +112,13 @@ type OutboundConfig struct {
 
 // FiltersConfig configures the checks of incoming mail.
 type FiltersConfig struct {
-	Clamd         string   `yaml:"clamd"`
-	ClamdFailMode string   `yaml:"clamd_fail_mode"`
-	SpamThreshold float64  `yaml:"spam_threshold"`
-	Bayes         bool     `yaml:"bayes"`
-	DNSBLs        []string `yaml:"dnsbls"`
+	Clamd         string  `yaml:"clamd"`
+	ClamdFailMode string  `yaml:"clamd_fail_mode"`
+	SpamThreshold float64 `yaml:"spam_threshold"`
+	// ContentBudget bounds the time content checks spend on one message.
+	ContentBudget time.Duration `yaml:"content_budget"`
+	Bayes         bool          `yaml:"bayes"`
+	DNSBLs        []string      `yaml:"dnsbls"`
 }
 
 // RoutingConfig configures aliases, subaddressing, forwarding and Sieve.
@@ -392,6 +394,9 @@ func (c *Config) validate() error {
 	}
 	if c.Filters.SpamThreshold <= 0 || c.Filters.SpamThreshold > 100 {
 		bad("filters.spam_threshold", "must be in (0, 100] points, not %g", c.Filters.SpamThreshold)
+	}
+	if c.Filters.ContentBudget < 10*time.Millisecond {
+		bad("filters.content_budget", "must be at least 10ms, not %s", c.Filters.ContentBudget)
 	}
 	if sep := c.Routing.SubaddressSeparator; len(sep) != 1 || strings.ContainsAny(sep, "@\" \t") {
 		bad("routing.subaddress_separator", "must be one character other than @, space or quote, not %q", sep)

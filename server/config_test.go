@@ -49,6 +49,7 @@ func TestLoadRejectsBadConfig(t *testing.T) {
 		{"tiny max message", "limits:\n  max_message_bytes: 10\n", "limits.max_message_bytes"},
 		{"bad fail mode", "filters:\n  clamd_fail_mode: ignore\n", "filters.clamd_fail_mode"},
 		{"bad threshold", "filters:\n  spam_threshold: -2\n", "filters.spam_threshold"},
+		{"tiny content budget", "filters:\n  content_budget: 1ms\n", "filters.content_budget"},
 		{"wrong type", "limits:\n  max_connections: many\n", "max_connections"},
 		{"bad duration", "outbound:\n  max_age: forever\n", "max_age"},
 		{"bad blobs", "storage:\n  blobs: nfs\n", "storage.blobs"},

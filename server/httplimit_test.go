@@ -21,7 +21,7 @@ import (
 func TestHTTPPerIPCap(t *testing.T) {
 	dir := t.TempDir()
 	cfgText := fmt.Sprintf("hostname: mail.test\ndata_dir: %q\nlisten:\n  smtp: \"\"\n  submission: \"\"\n  submissions: \"\"\n"+
-		"  imap: \"\"\n  imaps: \"\"\n  pop3: \"\"\n  pop3s: \"\"\n  http: 127.0.0.1:0\n  https: \"\"\n"+
+		"  imap: \"\"\n  imaps: \"\"\n  pop3: \"\"\n  pop3s: \"\"\n  http: 127.0.0.1:0\n  https: \"\"\n  managesieve: \"\"\n"+
 		"limits:\n  max_connections_per_ip: 1\n", filepath.Join(dir, "data"))
 	path := filepath.Join(dir, "stamp.yaml")
 	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {

@@ -58,7 +58,7 @@ func TestPlainHTTPWithCertificate(t *testing.T) {
 	dir := t.TempDir()
 	cert, key, pool := writeCert(t, dir)
 	cfgText := fmt.Sprintf("hostname: mail.test\ndata_dir: %q\nlisten:\n  smtp: \"\"\n  submission: \"\"\n  submissions: \"\"\n"+
-		"  imap: \"\"\n  imaps: \"\"\n  pop3: \"\"\n  pop3s: \"\"\n  http: 127.0.0.1:0\n  https: 127.0.0.1:0\n"+
+		"  imap: \"\"\n  imaps: \"\"\n  pop3: \"\"\n  pop3s: \"\"\n  http: 127.0.0.1:0\n  https: 127.0.0.1:0\n  managesieve: \"\"\n"+
 		"tls:\n  cert: %q\n  key: %q\n", filepath.Join(dir, "data"), cert, key)
 	path := filepath.Join(dir, "stamp.yaml")
 	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {

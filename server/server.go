@@ -89,7 +89,7 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 	judge, err := check.New(check.Config{
 		DNSServer: c.Outbound.DNSServer, Hostname: c.Hostname, Clamd: c.Filters.Clamd,
 		ClamdFailMode: c.Filters.ClamdFailMode, SpamThreshold: c.Filters.SpamThreshold, DNSBLs: c.Filters.DNSBLs,
-		NoBayes: !c.Filters.Bayes,
+		NoBayes: !c.Filters.Bayes, ContentBudget: c.Filters.ContentBudget,
 	}, st, log)
 	if err != nil {
 		st.Close()

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +48,11 @@ func TestSpamOwnCorpusOverSMTP(t *testing.T) {
 	s := startStamp(t, stampOptions{users: []string{reader}, smtpRate: 100000})
 	name := map[string]string{} // Message-ID -> file
 	spam := map[string]bool{}
+	type job struct {
+		file string
+		raw  []byte
+	}
+	var jobs []job
 	for _, kind := range []string{"ham", "spam"} {
 		files, _ := filepath.Glob(filepath.Join(corpusDir, "heldout", kind, "*.eml"))
 		if len(files) == 0 {
@@ -63,11 +69,33 @@ func TestSpamOwnCorpusOverSMTP(t *testing.T) {
 			}
 			name[string(id[1])] = kind + "/" + filepath.Base(f)
 			spam[string(id[1])] = kind == "spam"
-			from := fromOf(raw)
-			if err := send(s.addr["smtp"], "mail."+domainOf(from), nil, from, []string{reader}, raw); err != nil {
-				t.Fatalf("%s: reply to DATA: got %q, want 250", f, replyOf(err))
-			}
+			jobs = append(jobs, job{f, raw})
 		}
+	}
+	// Four senders at once, as several MTAs would deliver.
+	ch := make(chan job)
+	errs := make(chan error, len(jobs))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				from := fromOf(j.raw)
+				if err := send(s.addr["smtp"], "mail."+domainOf(from), nil, from, []string{reader}, j.raw); err != nil {
+					errs <- fmt.Errorf("%s: reply to DATA: got %q, want 250", j.file, replyOf(err))
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		ch <- j
+	}
+	close(ch)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 	c := s.imapLogin(t, reader)
 	defer c.Close()

@@ -544,3 +544,23 @@ func TestVacationPeriodAndSRSExpiry(t *testing.T) {
 		t.Errorf("bounce to the SRS address after 23 days: got %s, want 550 5.1.1 (expired)", got)
 	}
 }
+
+// TestRedirectRateLimited: redirects out count against the user's hourly
+// sending limit; over it the message is kept instead.
+func TestRedirectRateLimited(t *testing.T) {
+	svc := coretest.New(t, coretest.Options{Config: core.Config{SendPerHour: 2, SendPerDay: 2}})
+	a := coretest.User(t, svc, "a@example.test")
+	putScript(t, svc, a, `redirect "elsewhere@remote.example";`)
+	addr, _ := start(t, mxOpts(svc))
+	for i := range 3 {
+		if got := mxSend(t, addr, "x@origin.example", []string{"a@example.test"}, msg("x@origin.example", "a@example.test", fmt.Sprintf("r%d", i))); got != "ok" {
+			t.Fatal(got)
+		}
+	}
+	if got := len(queuedTo(t, svc, "elsewhere@remote.example")); got != 2 {
+		t.Errorf("redirected: got %d, want 2 (the limit)", got)
+	}
+	if got := len(inbox(t, svc, a)); got != 1 {
+		t.Errorf("INBOX: got %d, want the third message kept", got)
+	}
+}

@@ -1,6 +1,9 @@
 package storage
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // IMAPState is state only IMAP needs, kept in the database so that every
 // node of a cluster shares it.
@@ -17,4 +20,19 @@ type IMAPState interface {
 	NameSubscriptions(ctx context.Context, userID int64) ([]string, error)
 	// SetNameSubscription adds or removes such a subscription.
 	SetNameSubscription(ctx context.Context, userID int64, name string, on bool) error
+	// MailboxView returns the per-message state IMAP keeps for a selected
+	// mailbox, UID first and up, in UID order: the few columns of
+	// MessagesByUID a view needs, so that selecting a large folder is cheap.
+	// ErrNotFound when the mailbox is not the user's.
+	MailboxView(ctx context.Context, userID, mailboxID int64, first uint32) ([]ViewRow, error)
+}
+
+// ViewRow is one message as MailboxView returns it.
+type ViewRow struct {
+	ID           int64
+	UID          uint32
+	ModSeq       uint64
+	Flags        []string // sorted, as in Message
+	InternalDate time.Time
+	Size         int64
 }

@@ -20,6 +20,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -220,8 +221,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.isClosing() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if temporary(err) {
 				// Out of file descriptors and the like: back off as net/http does.
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 				s.log.Warn("accept failed; retrying", "err", err, "delay", backoff)
@@ -322,6 +322,17 @@ func (s *Server) closeConns() {
 	for c := range s.conns {
 		c.Close()
 	}
+}
+
+// temporary reports accept errors worth retrying: timeouts, and running
+// out of file descriptors or aborted handshakes (as net/http retries).
+func temporary(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // LimitListener wraps ln so that Accept only returns connections lim admits;

@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/stamp-mail/stamp/storage"
 )
 
 // ClaimRecent implements storage.IMAPState; the row lock serializes
@@ -64,4 +66,32 @@ func (s *Store) SetNameSubscription(ctx context.Context, userID int64, name stri
 		_, err = s.pool.Exec(ctx, `DELETE FROM name_subscriptions WHERE user_id = $1 AND name = $2`, userID, normName(name))
 	}
 	return mapErr("set name subscription", err)
+}
+
+// MailboxView implements storage.IMAPState.
+func (s *Store) MailboxView(ctx context.Context, userID, mailboxID int64, first uint32) ([]storage.ViewRow, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, uid, modseq, flags, internal_date, size FROM messages
+		WHERE user_id = $1 AND mailbox_id = $2 AND uid >= $3 ORDER BY uid`, userID, mailboxID, int64(first))
+	if err != nil {
+		return nil, mapErr("mailbox view", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (storage.ViewRow, error) {
+		var v storage.ViewRow
+		var uid, modseq int64
+		err := r.Scan(&v.ID, &uid, &modseq, &v.Flags, &v.InternalDate, &v.Size)
+		v.UID, v.ModSeq, v.InternalDate = uint32(uid), uint64(modseq), utc(v.InternalDate)
+		if v.Flags == nil {
+			v.Flags = []string{}
+		}
+		return v, err
+	})
+	if err != nil {
+		return nil, mapErr("mailbox view", err)
+	}
+	if len(out) == 0 {
+		if err := s.mailboxExists(ctx, s.pool, userID, mailboxID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

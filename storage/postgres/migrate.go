@@ -370,15 +370,17 @@ func routingTables(parts int) []string {
 		`CREATE INDEX alias_owners_address ON alias_owners (address)`,
 		`ALTER TABLE domains ADD COLUMN admin text NOT NULL DEFAULT ''`,
 	}
+	// Per-user tables carry no foreign keys (they could cross users and
+	// shards: TestSchemaDistributable); DeleteUser removes their rows.
 	out = append(out, partitioned("sieve_scripts", `
-		user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		user_id bigint NOT NULL,
 		name text NOT NULL,
 		script text NOT NULL,
 		active boolean NOT NULL DEFAULT false,
 		updated_at timestamptz NOT NULL DEFAULT now(),
 		PRIMARY KEY (user_id, name)`, parts)...)
 	out = append(out, partitioned("vacation_replies", `
-		user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		user_id bigint NOT NULL,
 		handle text NOT NULL,
 		sender text NOT NULL,
 		until timestamptz NOT NULL,

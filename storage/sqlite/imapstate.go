@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/stamp-mail/stamp/storage"
 )
 
 // ClaimRecent implements storage.IMAPState; the write transaction
@@ -80,4 +82,38 @@ func (s *Store) SetNameSubscription(ctx context.Context, userID int64, name stri
 		return fmt.Errorf("sqlite: set name subscription: %w", err)
 	}
 	return nil
+}
+
+// MailboxView implements storage.IMAPState.
+func (s *Store) MailboxView(ctx context.Context, userID, mailboxID int64, first uint32) ([]storage.ViewRow, error) {
+	if err := s.checkMailbox(ctx, userID, mailboxID); err != nil {
+		return nil, fmt.Errorf("sqlite: mailbox view: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, uid, modseq, flags, internal_date, size FROM messages
+		WHERE user_id = ? AND mailbox_id = ? AND uid >= ? ORDER BY uid`, userID, mailboxID, first)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: mailbox view: %w", err)
+	}
+	defer rows.Close()
+	out := []storage.ViewRow{}
+	var flags string
+	var prev string
+	var prevFlags []string
+	for rows.Next() {
+		var r storage.ViewRow
+		var idate int64
+		if err := rows.Scan(&r.ID, &r.UID, &r.ModSeq, &flags, &idate, &r.Size); err != nil {
+			return nil, fmt.Errorf("sqlite: mailbox view: %w", err)
+		}
+		if flags != prev || prevFlags == nil {
+			prev, prevFlags = flags, decodeFlags(flags)
+		}
+		r.Flags = prevFlags // shared between rows with the same flags: read-only
+		r.InternalDate = fromTS(idate)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: mailbox view: %w", err)
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -12,6 +13,36 @@ import (
 var imapStateCases = []testCase{
 	{"ClaimRecentOnce", testClaimRecentOnce},
 	{"NameSubscriptions", testNameSubscriptions},
+	{"MailboxView", testMailboxView},
+}
+
+// testMailboxView: the view rows agree with MessagesByUID, from a UID up.
+func testMailboxView(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	u, inbox := newUser(t, s, "view@example.test")
+	msgs := []*storage.NewMessage{newMsg(u.ID, inbox.ID, withFlags(storage.FlagSeen)), newMsg(u.ID, inbox.ID), newMsg(u.ID, inbox.ID, withFlags("$x", storage.FlagSeen))}
+	deliver(t, s, msgs...)
+	full, err := s.MessagesByUID(ctx, u.ID, inbox.ID, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.MailboxView(ctx, u.ID, inbox.ID, 1)
+	if err != nil || len(rows) != len(full) {
+		t.Fatalf("MailboxView: got %d rows, %v; want %d", len(rows), err, len(full))
+	}
+	for i, r := range rows {
+		m := full[i]
+		if r.ID != m.ID || r.UID != m.UID || r.ModSeq != m.ModSeq || !slices.Equal(r.Flags, m.Flags) || !r.InternalDate.Equal(m.InternalDate) || r.Size != m.Size {
+			t.Errorf("row %d: got %+v, want the fields of %+v", i, r, m)
+		}
+	}
+	if rows, _ := s.MailboxView(ctx, u.ID, inbox.ID, full[1].UID); len(rows) != 2 || rows[0].UID != full[1].UID {
+		t.Errorf("from UID %d: got %+v, want the last two", full[1].UID, rows)
+	}
+	other, _ := newUser(t, s, "view2@example.test")
+	if _, err := s.MailboxView(ctx, other.ID, inbox.ID, 1); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("another user's mailbox: got %v, want ErrNotFound", err)
+	}
 }
 
 // testClaimRecentOnce: concurrent claims hand each UID to exactly one caller.

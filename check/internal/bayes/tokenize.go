@@ -329,6 +329,9 @@ func headerTokens(ts *tokenSet, h *message.Header) {
 		if isDeliveryHeader(name) {
 			continue
 		}
+		if name == "content-transfer-encoding" {
+			continue // how the body is encoded is evidence of nothing
+		}
 		ts.add("hdr:", name)
 		if name == "received" {
 			v := fields.Value()
