@@ -229,10 +229,10 @@ func migrations(parts int) []migration {
 			`CREATE INDEX throttles_expiry ON throttles (expires_at)`,
 		}},
 		// 70: webmail settings and draft aliases (storage.WebmailStore).
-		{version: 70, stmts: append([]string{
-			`CREATE TABLE user_settings (user_id bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
-				data bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
-		}, partitioned("draft_aliases", `user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		// Per-user tables without foreign keys (DeleteUser removes their rows).
+		{version: 70, stmts: append(partitioned("user_settings", `user_id bigint NOT NULL,
+				data bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (user_id)`, parts),
+			partitioned("draft_aliases", `user_id bigint NOT NULL,
 				alias bigint NOT NULL, message_id bigint NOT NULL, PRIMARY KEY (user_id, alias)`, parts)...)},
 	}
 }

@@ -39,6 +39,9 @@ func testUserSettings(t *testing.T, s storage.Store) {
 	if _, err := s.DeleteUser(ctx, a.ID); err != nil {
 		t.Fatalf("DeleteUser with settings: %v", err)
 	}
+	if got, err := s.GetUserSettings(ctx, a.ID); err != nil || got != nil {
+		t.Errorf("GetUserSettings after DeleteUser: got %q, %v, want nil (the rows go with the user)", got, err)
+	}
 }
 
 func testUserSessions(t *testing.T, s storage.Store) {

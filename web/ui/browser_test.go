@@ -283,7 +283,8 @@ func rowsOf(n int) string {
 }
 
 // seedMore adds a newsletter, a conversation of three messages (joined by
-// References), a message with Cc, a junk message and an empty folder.
+// References), a message with Cc, a junk message, an empty folder and an
+// alias (a second From identity).
 func seedMore(t *testing.T, svc *core.Service, alice core.User) {
 	t.Helper()
 	ctx := context.Background()
@@ -334,6 +335,10 @@ func seedMore(t *testing.T, svc *core.Service, alice core.User) {
 	add(junk.ID, nil, now.Add(-2*time.Hour), "From: Prize <win@spam.example>\r\nTo: alice@example.test\r\nSubject: You have won a prize\r\n"+
 		"Date: "+now.Add(-2*time.Hour).Format(time.RFC1123Z)+"\r\nMessage-ID: <prize@spam.example>\r\n\r\nClick here to claim.\r\n")
 	if _, err := svc.CreateMailbox(ctx, alice.ID, "Projects", ""); err != nil {
+		t.Fatal(err)
+	}
+	// An alias Alice owns: a second From identity.
+	if _, err := svc.AddAlias(ctx, "sales@example.test", []string{alice.Address}, nil); err != nil {
 		t.Fatal(err)
 	}
 }

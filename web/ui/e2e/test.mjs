@@ -572,6 +572,7 @@ try {
   await page.locator('#reader [data-action="notspam"]').waitFor();
   assert.ok(await page.locator('#reader [data-action="spam"]').isHidden(), 'no Spam button on a Junk message');
   if (spamAPI.spam) await page.locator('.spam-panel summary', { hasText: 'score' }).waitFor();
+  await shot(page, 'junk-message');
   await page.click('#reader [data-action="notspam"]');
   await page.locator('#toast', { hasText: /[Nn]ot spam/ }).waitFor();
   assert.ok((await folderMessages(page, 'inbox')).some((m) => m.subject === 'You have won a prize'), 'Not spam moved it to the Inbox');
@@ -615,6 +616,9 @@ try {
     await page.fill('#vac-body', 'Back on Monday.');
     await page.click('#filters-save');
     await page.locator('#toast', { hasText: 'Rules saved' }).waitFor();
+    await page.locator('#rules').scrollIntoViewIfNeeded();
+    await shot(page, 'settings-rules');
+    assert.equal(await page.locator('#filters').evaluate((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() === 'null')), false, 'no stray text in the rules editor');
     const got = (await api(page, 'GET', '/v1/filters')).json;
     assert.ok(got.rules.some((r) => r.contains === 'newsletter@shop.example' && r.action === 'move' && r.target === 'Projects'), 'rule saved');
     assert.equal(got.vacation.enabled, true, 'vacation on');

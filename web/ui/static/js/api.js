@@ -105,11 +105,13 @@ export const api = {
   saveFilters: (body) => request('PUT', '/v1/filters', body),
   // Contract 3 (spam): Spam / Not spam.
   markSpam: (id, spam) => request('POST', `/v1/messages/${id}/spam`, { spam }),
-  // Contract 7 (ops): export; HEAD tells whether the server has it.
+  // Contract 7 (ops): export. The API's own description says whether the
+  // server has it (a probe of /v1/export itself would download everything).
   exportAvailable: async () => {
     try {
-      const r = await fetch('/v1/export', { method: 'HEAD', credentials: 'same-origin' });
-      return r.status !== 404;
+      const r = await fetch('/v1/openapi.json', { credentials: 'same-origin' });
+      const doc = await r.json();
+      return !!(doc.paths && doc.paths['/v1/export']);
     } catch { return false; }
   },
 };

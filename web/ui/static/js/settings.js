@@ -214,7 +214,7 @@ export class Settings {
         err.hidden = false;
       }
     };
-    box.replaceChildren(
+    box.replaceChildren(...[
       f.managed === false ? h('p', { class: 'notice' }, 'Your filters were written by hand (a Sieve script). Saving here will replace them.') : null,
       rules, folders,
       h('button', { type: 'button', onclick: () => addRule() }, '+ Add rule'),
@@ -224,6 +224,7 @@ export class Settings {
         h('label', { for: 'vac-body' }, 'Message'), vacBody,
         h('label', { for: 'vac-days' }, 'Answer each sender at most once every (days)'), vacDays),
       err,
-      h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'primary', id: 'filters-save', onclick: () => save(false) }, 'Save rules')));
+      h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'primary', id: 'filters-save', onclick: () => save(false) }, 'Save rules')),
+    ].filter(Boolean));
   }
 }
