@@ -61,6 +61,12 @@ echo "test.sh: go vet ./..."
 go vet ./...
 echo "test.sh: go test -race -shuffle=on ./..."
 go test -race -shuffle=on -timeout 40m -count=1 ./...
+# Under -race the corpus delivery test takes a sample (the transpiled SQLite
+# costs about 30x there); the whole corpus goes through delivery here.
+if [ -n "${STAMP_TEST_SPAMASSASSIN:-}" ]; then
+  echo "test.sh: the whole SpamAssassin corpus through delivery (without -race)"
+  go test -count=1 -timeout 20m -run '^TestSpamAssassinCorpusThroughDelivery$' ./core/
+fi
 
 # fuzz PKG TARGET: a found failing input fails the run (Go writes it under
 # testdata/fuzz, where it becomes a regular test case); a fuzzing engine that
