@@ -90,7 +90,7 @@ func deliver(t testing.TB, s *Store, ms ...*storage.NewMessage) {
 func TestPartitionedTables(t *testing.T) {
 	s := openTest(t, 4)
 	ctx := context.Background()
-	for _, table := range []string{"mailboxes", "messages", "threads", "thread_refs", "attachments", "search", "changes", "training"} {
+	for _, table := range []string{"mailboxes", "messages", "threads", "thread_refs", "attachments", "search_text", "changes", "training"} {
 		var strategy string
 		var parts int
 		err := s.pool.QueryRow(ctx, `SELECT pt.partstrat::text,
@@ -313,7 +313,9 @@ func TestThreadsAndSearch(t *testing.T) {
 		{"text", storage.SearchQuery{Text: "lunch"}, []int64{fw.ID, reply.ID, root.ID}},
 		{"all terms", storage.SearchQuery{Text: "quarterly body"}, []int64{other.ID}},
 		{"missing term", storage.SearchQuery{Text: "quarterly nothing"}, nil},
-		{"no prefix", storage.SearchQuery{Text: "quart"}, nil},
+		// Substring semantics (RFC 9051 section 6.4.4; the trigram index).
+		{"substring", storage.SearchQuery{Text: "uarter"}, []int64{other.ID}},
+		{"no such substring", storage.SearchQuery{Text: "quartz"}, nil},
 		{"syntax is text", storage.SearchQuery{Text: "lunch & !( | :* '"}, []int64{fw.ID, reply.ID, root.ID}},
 		{"punctuation only", storage.SearchQuery{Text: "&|!", Subject: "report"}, []int64{other.ID}},
 		{"address part", storage.SearchQuery{Text: "alice", Subject: "quarterly"}, []int64{other.ID}},
