@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -233,7 +232,6 @@ func (s *Store) ListSieveScripts(ctx context.Context, userID int64) ([]storage.S
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list sieve scripts: %w", err)
 	}
-	slices.SortFunc(out, func(a, b storage.SieveScript) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
