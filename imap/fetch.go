@@ -108,7 +108,10 @@ type fetchItem struct {
 type fetchReq struct {
 	items   []fetchItem
 	setSeen bool
-	has     [fiBinarySize + 1]bool
+	has     [fiKinds]bool
+
+	changedSince *uint64 // CHANGEDSINCE (RFC 7162 section 3.1.4)
+	vanished     bool    // VANISHED (RFC 7162 section 3.2.6)
 }
 
 // envKey is the cache key of a message's rendered ENVELOPE: a message id
@@ -125,7 +128,9 @@ func (r *fetchReq) envelopesCached(s *session, idxs []int) bool {
 		switch it.kind {
 		case fiUID, fiFlags, fiInternalDate, fiSize, fiEnvelope:
 		default:
-			return false
+			if !viewItem(it.kind) {
+				return false
+			}
 		}
 	}
 	for _, i := range idxs {
@@ -142,7 +147,9 @@ func (r *fetchReq) viewOnly() bool {
 		switch it.kind {
 		case fiUID, fiFlags, fiInternalDate, fiSize:
 		default:
-			return false
+			if !viewItem(it.kind) {
+				return false
+			}
 		}
 	}
 	return true
@@ -252,7 +259,9 @@ func (p *parser) fetchAtt(r *fetchReq) {
 		}
 		r.add(fetchItem{kind: kind, name: name, sec: sec})
 	default:
-		p.fail("Unknown FETCH item %q", clip([]byte(word)))
+		if !p.fetchAttExt(word, r) {
+			p.fail("Unknown FETCH item %q", clip([]byte(word)))
+		}
 	}
 }
 
@@ -271,10 +280,13 @@ func cmdFetch(s *session, c *command, p *parser) error {
 		p.fetchAtt(r)
 	}
 	if p.consume(' ') {
-		p.list(false, func() { p.fail("Unsupported FETCH modifier %q", p.atom()) })
+		p.fetchModifiers(r)
 	}
 	if p.end(); p.err != nil {
 		return p.err
+	}
+	if err := s.checkFetch(r, uid); err != nil {
+		return err
 	}
 	return s.fetch(set, r)
 }
@@ -327,7 +339,10 @@ func (d *msgData) tree() (*part, error) {
 
 func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 	v := s.sel
-	idxs := s.resolve(set)
+	idxs, err := s.condFetch(set, s.resolve(set), r)
+	if err != nil {
+		return err
+	}
 	if r.viewOnly() && !r.setSeen {
 		return s.fetchView(idxs, r)
 	}
@@ -363,13 +378,17 @@ func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 			for _, c := range changed {
 				v.own[c.ModSeq] = true
 				if k, ok := pos[c.ID]; ok {
-					ms[k].Flags = c.Flags
+					ms[k].Flags, ms[k].ModSeq = c.Flags, c.ModSeq
 				}
 				if i := v.index(c.UID); i >= 0 && v.ids[i] == c.ID {
 					v.update(i, c.Flags, c.ModSeq)
 				}
 			}
 			r.add(fetchItem{kind: fiFlags})
+			if s.cs.condstore { // RFC 7162 section 3.1: UID and MODSEQ with changed flags
+				r.add(fetchItem{kind: fiUID})
+				r.addExt(fiModSeq)
+			}
 		}
 	}
 	for _, m := range ms {
@@ -521,6 +540,8 @@ func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
 			} else {
 				w.num64(uint64(len(secs[k].data)))
 			}
+		case fiModSeq, fiEmailID, fiThreadID:
+			writeExtItem(w, it.kind, &m)
 		case fiSection, fiBinary:
 			w.raw(it.name)
 			w.sp()
@@ -675,6 +696,8 @@ func (s *session) fetchView(idxs []int, r *fetchReq) error {
 				case fiSize:
 					w.raw("RFC822.SIZE ")
 					w.num64(uint64(v.sizes[i]))
+				default:
+					v.writeExtItemView(w, it.kind, i)
 				}
 			}
 			w.raw(")\r\n")

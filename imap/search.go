@@ -83,6 +83,9 @@ func cmdSearch(s *session, c *command, p *parser) error {
 	if s.rev2 && !r.esearch {
 		r.esearch, r.all = true, true
 	}
+	if hasModSeq(&r.criteria) {
+		s.enableCondStore()
+	}
 	return s.search(c.tag, uid, r)
 }
 
@@ -199,6 +202,10 @@ func (p *parser) searchKey(c *imap.SearchCriteria) {
 		if n == 0 {
 			c.Smaller = -1 // matches nothing
 		}
+	case "MODSEQ":
+		p.searchModSeq(c)
+	case "EMAILID", "THREADID":
+		p.searchObjectID(c, key)
 	case "UID":
 		p.sp()
 		if set, ok := p.numSet(true).(imap.UIDSet); ok {
@@ -285,6 +292,8 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	}
 	var nums []uint32
 	var matched []uint32
+	var mods []uint64 // MODSEQs of the matches, for SEARCH MODSEQ (condstore.go)
+	withMod := hasModSeq(criteria)
 	var cur core.Message
 	for i, uid := range v.uids {
 		if v.gone[uid] {
@@ -310,6 +319,9 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 			continue
 		}
 		matched = append(matched, uid)
+		if withMod {
+			mods = append(mods, m.ModSeq)
+		}
 		if uidMode {
 			nums = append(nums, uid)
 		} else {
@@ -327,6 +339,11 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 		for _, n := range nums {
 			w.sp()
 			w.num(n)
+		}
+		if ms := searchResultModSeq(r, mods); ms > 0 {
+			w.raw(" (MODSEQ ")
+			w.num64(ms)
+			w.byte1(')')
 		}
 		w.crlf()
 		return nil
@@ -357,6 +374,10 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	if r.count {
 		w.raw(" COUNT ")
 		w.num(uint32(len(nums)))
+	}
+	if ms := searchResultModSeq(r, mods); ms > 0 {
+		w.raw(" MODSEQ ")
+		w.num64(ms)
 	}
 	w.crlf()
 	return nil
@@ -503,6 +524,9 @@ func (sr *searcher) match(m *core.Message, seq uint32, c *imap.SearchCriteria) b
 			return false
 		}
 	}
+	if !matchModSeq(m, c) {
+		return false
+	}
 	if c.Larger > 0 && m.Size <= c.Larger {
 		return false
 	}
@@ -617,6 +641,9 @@ func (sr *searcher) header(m *core.Message) []kv {
 // case-insensitive substring match of the decoded field (RFC 9051 section
 // 6.4.4). HEADER with an empty value matches any message with the field.
 func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
+	if ok, handled := matchObjectID(m, key, value); handled {
+		return ok
+	}
 	if strings.EqualFold(key, "subject") && value != "" && m.HeaderSize != 0 {
 		// The row holds the decoded Subject: no header read.
 		return containsFold(m.Subject, value)
