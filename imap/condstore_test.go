@@ -363,6 +363,9 @@ func TestVanished(t *testing.T) {
 		t.Fatalf("IDLE: %q", st)
 	}
 
+	if lines := ra.ok("SELECT INBOX"); len(lines) == 0 || lines[0] != "* OK [CLOSED] Previous mailbox closed" {
+		t.Errorf("SELECT with a mailbox selected: got %q, want * OK [CLOSED] first (RFC 7162 section 3.2.11)", lines)
+	}
 	ra.ok("UID STORE 3 +FLAGS.SILENT (\\Deleted)")
 	lines, st := ra.cmd("EXPUNGE")
 	if len(grep(lines, "* VANISHED 3")) != 1 || len(grep(lines, "EXPUNGE")) != 0 || !strings.Contains(st, "OK [HIGHESTMODSEQ ") {

@@ -128,7 +128,7 @@ func cmdSelect(s *session, c *command, p *parser) error {
 	if s.sel != nil {
 		s.sel.close()
 		s.sel = nil
-		if s.rev2 {
+		if s.rev2 || s.cs.qresync { // RFC 9051 section 7.1, RFC 7162 section 3.2.11
 			s.untagged("OK [CLOSED] Previous mailbox closed")
 		}
 	}
