@@ -214,6 +214,12 @@ func migrations(parts int) []migration {
 			name text COLLATE "C" NOT NULL,
 			value bytea NOT NULL,
 			PRIMARY KEY (user_id, mailbox_id, name)`, parts)},
+		// 24: the selected-mailbox view of IMAP (MailboxView) from one
+		// covering index: index-only scans instead of a heap look-up per
+		// message when a big folder is selected (QRESYNC included).
+		{version: 24, stmts: []string{
+			`CREATE INDEX messages_view ON messages (user_id, mailbox_id, uid) INCLUDE (id, modseq, flags, internal_date, size)`,
+		}},
 		// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
 		// the vacation reply memory.
 		{version: 30, stmts: routingTables(parts)},
