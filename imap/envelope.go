@@ -62,4 +62,3 @@ func (w *respWriter) addrList(as []structure.Addr) {
 	}
 	w.byte1(')')
 }
-
