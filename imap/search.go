@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/message/structure"
 )
 
 // searchPage is how many full-text hits one svc.Search call returns (the
@@ -628,7 +629,7 @@ func (sr *searcher) header(m *core.Message) []kv {
 	}
 	h := fields(raw)
 	for i := range h {
-		h[i].v = decodeWords(h[i].v)
+		h[i].V = decodeWords(h[i].V)
 	}
 	if len(sr.headers) > 1024 {
 		clear(sr.headers)
@@ -656,16 +657,16 @@ func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
 		addr = true
 	}
 	for _, f := range h {
-		if !strings.EqualFold(f.k, key) {
+		if !strings.EqualFold(f.K, key) {
 			continue
 		}
-		if want == "" || strings.Contains(foldKey(f.v), want) {
+		if want == "" || strings.Contains(foldKey(f.V), want) {
 			return true
 		}
 		if addr {
 			// Also the addresses as parsed, without comments or routes.
-			for _, a := range parseAddressList(f.v) {
-				if strings.Contains(foldKey(a.name), want) || strings.Contains(foldKey(a.mailbox+"@"+a.host), want) {
+			for _, a := range structure.ParseAddressList(f.V) {
+				if strings.Contains(foldKey(a.Name), want) || strings.Contains(foldKey(a.Mailbox+"@"+a.Host), want) {
 					return true
 				}
 			}
@@ -683,7 +684,7 @@ func (sr *searcher) matchText(m *core.Message, t string, withHeader bool) bool {
 	}
 	if withHeader {
 		for _, f := range sr.header(m) {
-			if strings.Contains(foldKey(f.v), want) || strings.Contains(foldKey(f.k), want) {
+			if strings.Contains(foldKey(f.V), want) || strings.Contains(foldKey(f.K), want) {
 				return true
 			}
 		}
@@ -720,19 +721,19 @@ func (sr *searcher) bodyText(m *core.Message) (string, error) {
 			return
 		}
 		switch {
-		case p.typ == "multipart" && len(p.children) > 0:
-			for _, c := range p.children {
+		case p.Type == "multipart" && len(p.Children) > 0:
+			for _, c := range p.Children {
 				walk(c, depth+1)
 			}
-		case p.msg != nil:
-			for _, f := range fields(raw[p.msg.hdr:p.msg.body]) {
-				b.WriteString(decodeWords(f.v))
+		case p.Msg != nil:
+			for _, f := range fields(raw[p.Msg.Hdr:p.Msg.Body]) {
+				b.WriteString(decodeWords(f.V))
 				b.WriteByte('\n')
 			}
-			walk(p.msg, depth+1)
+			walk(p.Msg, depth+1)
 		default:
 			if data, err := decodePartBody(raw, p); err == nil {
-				b.WriteString(toUTF8(data, paramValue(p.params, "charset")))
+				b.WriteString(toUTF8(data, paramValue(p.Params, "charset")))
 				b.WriteByte('\n')
 			}
 		}
