@@ -83,9 +83,7 @@ func (s *session) selectModSeq(v *selected) error {
 		return err
 	}
 	v.hms = max(hms, 1)
-	for _, m := range v.modseqs {
-		v.hms = max(v.hms, m)
-	}
+	v.hms = max(v.hms, v.modseqs.highest())
 	return nil
 }
 
@@ -256,8 +254,8 @@ func (s *session) qresyncSelect(q *qresyncParams) error {
 		return err
 	}
 	var idxs []int
-	for i, m := range v.modseqs {
-		if m > q.modseq && uidContains(known, v.uids[i], v.uidHigh) {
+	for i := range v.modseqs.len() {
+		if v.modseqs.at(i) > q.modseq && uidContains(known, v.uids[i], v.uidHigh) {
 			idxs = append(idxs, i)
 		}
 	}
@@ -409,7 +407,7 @@ func (s *session) writeChanged(idxs []int) error {
 			w.raw(" FLAGS ")
 			w.flagList(s.flags(v.msg(i, v.mb.ID), s.rev2))
 			w.raw(" MODSEQ (")
-			w.num64(v.modseqs[i])
+			w.num64(v.modseqs.at(i))
 			w.raw("))\r\n")
 		}
 		err := w.err
@@ -477,7 +475,7 @@ func (s *session) condFetch(set imap.NumSet, idxs []int, r *fetchReq) ([]int, er
 	}
 	out := idxs[:0]
 	for _, i := range idxs {
-		if v.modseqs[i] > n {
+		if v.modseqs.at(i) > n {
 			out = append(out, i)
 		}
 	}
@@ -556,7 +554,7 @@ func (s *session) writeStoreModSeq(w *respWriter, i int, uidWritten bool) {
 		w.num(v.uids[i])
 	}
 	w.raw(" MODSEQ (")
-	w.num64(v.modseqs[i])
+	w.num64(v.modseqs.at(i))
 	w.byte1(')')
 }
 
@@ -581,7 +579,7 @@ func (s *session) writeSilentModSeq(changed []core.Message) error {
 		w.raw(" FETCH (UID ")
 		w.num(m.UID)
 		w.raw(" MODSEQ (")
-		w.num64(v.modseqs[i])
+		w.num64(v.modseqs.at(i))
 		w.raw("))\r\n")
 	}
 	return w.err

@@ -578,3 +578,28 @@ func TestAbsentUIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestModSeqsColumn: the view's MODSEQ column keeps 32-bit values narrow
+// and widens, keeping every value, at the first one above 2^32-1.
+func TestModSeqsColumn(t *testing.T) {
+	var c modSeqs
+	c.grow(3)
+	for _, m := range []uint64{5, 7, 9} {
+		c.append(m)
+	}
+	c.delete(1)
+	c.set(0, 6)
+	if c.wide != nil || c.len() != 2 || c.at(0) != 6 || c.at(1) != 9 || c.highest() != 9 {
+		t.Fatalf("narrow column: got len %d [%d %d] wide=%v, want 2 [6 9] narrow", c.len(), c.at(0), c.at(1), c.wide != nil)
+	}
+	big := uint64(1) << 40
+	c.append(big)
+	c.set(0, big+1)
+	if c.wide == nil || c.len() != 3 || c.at(0) != big+1 || c.at(1) != 9 || c.at(2) != big || c.highest() != big+1 {
+		t.Fatalf("widened column: got len %d [%d %d %d], want [%d 9 %d]", c.len(), c.at(0), c.at(1), c.at(2), big+1, big)
+	}
+	c.delete(0)
+	if c.len() != 2 || c.at(0) != 9 {
+		t.Fatalf("after delete: got len %d, first %d; want 2, 9", c.len(), c.at(0))
+	}
+}

@@ -156,7 +156,7 @@ func cmdSelect(s *session, c *command, p *parser) error {
 	v.flags = make([]uint32, 0, len(ms))
 	v.sizes = make([]int64, 0, len(ms))
 	v.dates = make([]int64, 0, len(ms))
-	v.modseqs = make([]uint64, 0, len(ms))
+	v.modseqs.grow(len(ms))
 	v.keywords = map[string]string{}
 	var firstUnseen uint32
 	for i, m := range ms {
@@ -571,9 +571,9 @@ func (u updates) WriteMessageFlags(seq uint32, uid imap.UID, fs []imap.Flag) err
 	w.num(uint32(uid))
 	w.raw(" FLAGS ")
 	w.flagList(fs)
-	if u.s.cs.condstore && seq > 0 && int(seq) <= len(u.s.sel.modseqs) {
+	if u.s.cs.condstore && seq > 0 && int(seq) <= u.s.sel.modseqs.len() {
 		w.raw(" MODSEQ (")
-		w.num64(u.s.sel.modseqs[seq-1])
+		w.num64(u.s.sel.modseqs.at(int(seq) - 1))
 		w.byte1(')')
 	}
 	w.raw(")\r\n")
