@@ -19,8 +19,8 @@ type view struct {
 	ids     []int64  // message id
 	flags   []uint32 // index into fsets
 	sizes   []int64
-	dates   []int64  // internal date, Unix seconds (UTC)
-	modseqs modSeqs  // MODSEQ of the last change (RFC 7162, condstore.go), compact
+	dates   []int64 // internal date, Unix seconds (UTC)
+	modseqs modSeqs // MODSEQ of the last change (RFC 7162, condstore.go), compact
 	// subjects holds the decoded subjects once a SEARCH loaded rows (nil
 	// until then, and again when messages arrive): SUBJECT searches after
 	// the first need no query.
