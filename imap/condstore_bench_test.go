@@ -20,6 +20,7 @@ import (
 var (
 	benchResyncFolder  = flag.Int("imap.resync", 100000, "messages in the folder of BenchmarkQResync")
 	benchResyncChanges = flag.Int("imap.resync-changes", 100, "changes (4 in 5 flag changes, 1 in 5 expunges) before BenchmarkQResync's resync")
+	benchViewCache     = flag.Bool("imap.viewcache", true, "BenchmarkQResync: SELECT may start from the server's view cache (false: every SELECT lists the folder)")
 )
 
 // bulkFill stores n small messages in a mailbox straight through
@@ -96,6 +97,9 @@ func (e *env) countedLogin(b *testing.B, n *atomic.Int64) *raw {
 // start after login; wire-bytes is what the server sent from then on.
 func BenchmarkQResync(b *testing.B) {
 	e := newEnvIn(b, memDir(b), Options{AllowInsecureAuth: true})
+	if !*benchViewCache {
+		e.srv.views.min = 1 << 30
+	}
 	u := coretest.User(b, e.svc, "bob@example.test")
 	ctx := context.Background()
 	inbox, err := e.svc.GetMailboxByName(ctx, u.ID, "INBOX")
@@ -132,7 +136,7 @@ func BenchmarkQResync(b *testing.B) {
 	}
 	other.ok("LOGOUT")
 
-	b.Run(fmt.Sprintf("qresync/messages=%d/changes=%d", n, changes), func(b *testing.B) {
+	b.Run(fmt.Sprintf("qresync/messages=%d/changes=%d/viewcache=%v", n, changes, *benchViewCache), func(b *testing.B) {
 		b.StopTimer()
 		var wire atomic.Int64
 		var sent int64
@@ -155,7 +159,7 @@ func BenchmarkQResync(b *testing.B) {
 		b.ReportMetric(float64(sent), "wire-bytes")
 		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	})
-	b.Run(fmt.Sprintf("full/messages=%d", n), func(b *testing.B) {
+	b.Run(fmt.Sprintf("full/messages=%d/viewcache=%v", n, *benchViewCache), func(b *testing.B) {
 		b.StopTimer()
 		var wire atomic.Int64
 		var sent int64

@@ -603,3 +603,54 @@ func TestModSeqsColumn(t *testing.T) {
 		t.Fatalf("after delete: got len %d, first %d; want 2, 9", c.len(), c.at(0))
 	}
 }
+
+// TestViewCache: a SELECT served from the view cache, after flag changes,
+// expunges and new mail on other connections, shows exactly what a fresh
+// listing shows (EXISTS, UIDs, flags, MODSEQs, keywords, first unseen).
+func TestViewCache(t *testing.T) {
+	e := syncEnv(t, 12)
+	e.srv.views.min = 0
+	ra := e.login(t)
+	ra.ok("SELECT INBOX") // fills the cache
+	ra.ok("LOGOUT")
+	rb := e.login(t)
+	rb.ok("SELECT INBOX")
+	rb.ok("UID STORE 1:3 +FLAGS (\\Seen)")
+	rb.ok("UID STORE 5 +FLAGS (kw-new)")
+	rb.ok("UID STORE 4,9,12 +FLAGS (\\Deleted)")
+	rb.ok("UID EXPUNGE 4,9,12")
+	rb.ok("UID MOVE 6 Archive")
+	e.deliver(t, "bob@example.test", numbered(13))
+	rb.ok("LOGOUT")
+
+	look := func() ([]string, []string) {
+		rc := e.login(t)
+		rc.ok("ENABLE CONDSTORE")
+		sel := rc.ok("EXAMINE INBOX")
+		return sel, rc.ok("FETCH 1:* (UID FLAGS MODSEQ)")
+	}
+	hits := e.srv.views.hits.Load()
+	sel, fetched := look()
+	if e.srv.views.hits.Load() != hits+1 {
+		t.Fatalf("view cache hits: got %d, want %d", e.srv.views.hits.Load(), hits+1)
+	}
+	e.srv.views.min = 1 << 30 // the reference: a fresh listing
+	e.srv.views.mu.Lock()
+	clear(e.srv.views.items)
+	e.srv.views.ll.Init()
+	e.srv.views.size = 0
+	e.srv.views.mu.Unlock()
+	wantSel, wantFetched := look()
+	if e.srv.views.hits.Load() != hits+1 {
+		t.Fatal("reference SELECT was served from the cache")
+	}
+	if !slices.Equal(sel, wantSel) || !slices.Equal(fetched, wantFetched) {
+		t.Errorf("cached SELECT:\n%q\n%q\nwant (fresh listing):\n%q\n%q", sel, fetched, wantSel, wantFetched)
+	}
+	if got := fetchUIDs(fetched); !slices.Equal(got, []uint64{1, 2, 3, 5, 7, 8, 10, 11, 13}) {
+		t.Errorf("UIDs after the changes: got %v", got)
+	}
+	if len(grep(sel, "kw-new")) == 0 || len(grep(sel, "* OK [UNSEEN 4]")) != 1 {
+		t.Errorf("cached SELECT: got %q, want the new keyword in FLAGS and UNSEEN 4", sel)
+	}
+}

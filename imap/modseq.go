@@ -80,3 +80,12 @@ func (c *modSeqs) highest() uint64 {
 	}
 	return h
 }
+
+// truncate keeps the first n.
+func (c *modSeqs) truncate(n int) {
+	if c.wide != nil {
+		c.wide = c.wide[:n]
+		return
+	}
+	c.narrow = c.narrow[:n]
+}

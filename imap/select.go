@@ -146,19 +146,30 @@ func cmdSelect(s *session, c *command, p *parser) error {
 		v.close()
 		return s.fail("select", err)
 	}
-	ms, err := svc.MailboxView(s.ctx, s.user.ID, mb.ID, 1)
+	hit, err := s.viewFromCache(v) // viewcache.go
 	if err != nil {
 		v.close()
 		return s.fail("select", err)
 	}
-	v.uids = make([]uint32, 0, len(ms))
-	v.ids = make([]int64, 0, len(ms))
-	v.flags = make([]uint32, 0, len(ms))
-	v.sizes = make([]int64, 0, len(ms))
-	v.dates = make([]int64, 0, len(ms))
-	v.modseqs.grow(len(ms))
-	v.keywords = map[string]string{}
+	var ms []core.ViewRow
+	if !hit {
+		if ms, err = svc.MailboxView(s.ctx, s.user.ID, mb.ID, 1); err != nil {
+			v.close()
+			return s.fail("select", err)
+		}
+	}
 	var firstUnseen uint32
+	if hit {
+		firstUnseen, v.keywords = v.flagSummary()
+	} else {
+		v.uids = make([]uint32, 0, len(ms))
+		v.ids = make([]int64, 0, len(ms))
+		v.flags = make([]uint32, 0, len(ms))
+		v.sizes = make([]int64, 0, len(ms))
+		v.dates = make([]int64, 0, len(ms))
+		v.modseqs.grow(len(ms))
+		v.keywords = map[string]string{}
+	}
 	for i, m := range ms {
 		v.addRow(m)
 		seen := false
@@ -175,6 +186,7 @@ func cmdSelect(s *session, c *command, p *parser) error {
 		}
 	}
 	v.uidHigh = v.maxUID()
+	s.cacheView(v)
 	if err := s.selectModSeq(v); err != nil {
 		v.close()
 		return s.fail("select", err)
