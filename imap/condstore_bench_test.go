@@ -98,7 +98,7 @@ func (e *env) countedLogin(b *testing.B, n *atomic.Int64) *raw {
 func BenchmarkQResync(b *testing.B) {
 	e := newEnvIn(b, memDir(b), Options{AllowInsecureAuth: true})
 	if !*benchViewCache {
-		e.srv.views.min = 1 << 30
+		e.srv.views.min.Store(1 << 30)
 	}
 	u := coretest.User(b, e.svc, "bob@example.test")
 	ctx := context.Background()

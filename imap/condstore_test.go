@@ -609,7 +609,7 @@ func TestModSeqsColumn(t *testing.T) {
 // listing shows (EXISTS, UIDs, flags, MODSEQs, keywords, first unseen).
 func TestViewCache(t *testing.T) {
 	e := syncEnv(t, 12)
-	e.srv.views.min = 0
+	e.srv.views.min.Store(0)
 	ra := e.login(t)
 	ra.ok("SELECT INBOX") // fills the cache
 	ra.ok("LOGOUT")
@@ -634,7 +634,7 @@ func TestViewCache(t *testing.T) {
 	if e.srv.views.hits.Load() != hits+1 {
 		t.Fatalf("view cache hits: got %d, want %d", e.srv.views.hits.Load(), hits+1)
 	}
-	e.srv.views.min = 1 << 30 // the reference: a fresh listing
+	e.srv.views.min.Store(1 << 30) // the reference: a fresh listing
 	e.srv.views.mu.Lock()
 	clear(e.srv.views.items)
 	e.srv.views.ll.Init()

@@ -49,7 +49,7 @@ func TestImaptest(t *testing.T) {
 		t.Skip("SKIPPED LOUDLY: libdovecot missing (apt-get install dovecot-core); imaptest cannot run")
 	}
 	e := newEnvIn(t, memDir(t), Options{AllowInsecureAuth: true})
-	e.srv.views.min = 0 // every SELECT after the first goes through the view cache (viewcache.go)
+	e.srv.views.min.Store(0) // every SELECT after the first goes through the view cache (viewcache.go)
 	coretest.User(t, e.svc, "it1@example.test")
 	coretest.User(t, e.svc, "it2@example.test")
 	host, port, _ := net.SplitHostPort(e.addr)

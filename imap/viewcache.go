@@ -25,8 +25,8 @@ const (
 	// viewCacheAge is how long a cached view may be replayed from. Far
 	// below core.ChangeRetention: its cursor is always inside the log.
 	viewCacheAge = time.Hour
-	// viewCatchUpMax is how many change log entries a replay may read;
-	// further behind, listing the mailbox is cheaper.
+	// viewCatchUpMax is how many change log entries (of all the user's
+	// mailboxes) a replay may read; further behind, listing is cheaper.
 	viewCatchUpMax = 5000
 	// viewCacheMin is the smallest mailbox worth caching (tests lower
 	// viewCache.min to run every SELECT through the cache).
@@ -50,7 +50,7 @@ func (sn *viewSnap) bytes() int { return 64 + len(sn.view.uids)*32 }
 
 type viewCache struct {
 	max  int
-	min  int          // fewest messages cached
+	min  atomic.Int64 // fewest messages cached
 	hits atomic.Int64 // SELECTs served from the cache
 
 	mu    sync.Mutex
@@ -60,7 +60,9 @@ type viewCache struct {
 }
 
 func newViewCache(max int) *viewCache {
-	return &viewCache{max: max, min: viewCacheMin, ll: list.New(), items: map[viewKey]*list.Element{}}
+	c := &viewCache{max: max, ll: list.New(), items: map[viewKey]*list.Element{}}
+	c.min.Store(viewCacheMin)
+	return c
 }
 
 // get returns the cached view of key, if young enough.
@@ -122,7 +124,7 @@ func (v *view) clone() view {
 
 // cacheView stores the selected view for the next SELECT of its mailbox.
 func (s *session) cacheView(v *selected) {
-	if len(v.uids) < s.srv.views.min || len(v.gone) > 0 {
+	if int64(len(v.uids)) < s.srv.views.min.Load() || len(v.gone) > 0 {
 		return
 	}
 	s.srv.views.put(&viewSnap{
@@ -141,11 +143,13 @@ func (s *session) viewFromCache(v *selected) (bool, error) {
 	}
 	svc := s.srv.opts.Core
 	var cs []core.Change
+	read := 0
 	for from := sn.cursor; ; {
 		page, err := svc.ChangesSince(s.ctx, s.user.ID, from, changesPage)
 		if err != nil {
 			return false, err
 		}
+		read += len(page)
 		for _, c := range page {
 			from = max(from, c.ModSeq)
 			if c.MailboxID == v.mb.ID {
@@ -155,7 +159,7 @@ func (s *session) viewFromCache(v *selected) (bool, error) {
 		if len(page) < changesPage {
 			break
 		}
-		if len(cs) > viewCatchUpMax {
+		if read >= viewCatchUpMax {
 			return false, nil
 		}
 	}
