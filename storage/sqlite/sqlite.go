@@ -176,6 +176,9 @@ type wtx struct {
 	bound map[*sql.Stmt]*sql.Stmt
 	freed []string
 	seen  map[string]bool
+	// search holds the search rows of the messages delivered in this
+	// transaction, written by insertSearchRows (deliver.go).
+	search []searchRow
 }
 
 // write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it when

@@ -15,7 +15,7 @@ const msgCols = `m.user_id, m.id, m.mailbox_id, m.uid, m.thread_id, m.modseq, m.
 // every delivery, flag change or expunge runs.
 type stmts struct {
 	nextSeq, bumpModSeq, mailboxAdd, mailboxSub                      *sql.Stmt
-	insertMessage, insertAttachment, insertSearch, deleteSearch      *sql.Stmt
+	insertMessage, insertAttachment, deleteSearch                    *sql.Stmt
 	blobInc, blobDec, insertChange                                   *sql.Stmt
 	refLookup, refInsert, threadBySubject, threadInsert, insertQueue *sql.Stmt
 	all                                                              []*sql.Stmt
@@ -48,7 +48,6 @@ func (s *Store) prepare(ctx context.Context) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.st.insertAttachment, `INSERT INTO attachments (user_id, message_id, part, filename,
 			content_type, size, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`},
-		{&s.st.insertSearch, `INSERT INTO search (rowid, subject, addrs, hdrs, body) VALUES (?, ?, ?, ?, ?)`},
 		{&s.st.deleteSearch, `DELETE FROM search WHERE rowid = ?`},
 		{&s.st.blobInc, `INSERT INTO blobs (hash, size, refcount, zero_since) VALUES (?, ?, 1, NULL)
 			ON CONFLICT (hash) DO UPDATE SET refcount = refcount + 1, zero_since = NULL`},
