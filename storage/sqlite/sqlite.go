@@ -215,6 +215,19 @@ func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
 	return w.tx.ExecContext(w.ctx, q, args...)
 }
 
+// execOne runs a statement that must change a row: none changed is
+// storage.ErrNotFound.
+func (w *wtx) execOne(q string, args ...any) error {
+	res, err := w.exec(q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
 func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
 	return w.tx.QueryContext(w.ctx, q, args...)
 }
