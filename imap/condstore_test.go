@@ -635,11 +635,7 @@ func TestViewCache(t *testing.T) {
 		t.Fatalf("view cache hits: got %d, want %d", e.srv.views.hits.Load(), hits+1)
 	}
 	e.srv.views.min.Store(1 << 30) // the reference: a fresh listing
-	e.srv.views.mu.Lock()
-	clear(e.srv.views.items)
-	e.srv.views.ll.Init()
-	e.srv.views.size = 0
-	e.srv.views.mu.Unlock()
+	e.srv.views.clear()
 	wantSel, wantFetched := look()
 	if e.srv.views.hits.Load() != hits+1 {
 		t.Fatal("reference SELECT was served from the cache")

@@ -99,6 +99,15 @@ func (c *viewCache) put(sn *viewSnap) {
 	}
 }
 
+// clear empties the cache.
+func (c *viewCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.items)
+	c.ll.Init()
+	c.size = 0
+}
+
 func (c *viewCache) removeLocked(e *list.Element) {
 	sn := e.Value.(*viewSnap)
 	c.ll.Remove(e)
