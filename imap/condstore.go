@@ -63,7 +63,7 @@ func (s *session) writeHighestModSeq() {
 	w := s.w
 	w.lock()
 	w.raw("* OK [HIGHESTMODSEQ ")
-	w.num64(s.sel.hms)
+	w.num64(s.sel.reportedModSeq())
 	w.raw("] Highest\r\n")
 	w.unlock()
 }
@@ -71,6 +71,25 @@ func (s *session) writeHighestModSeq() {
 // noteModSeq records a change of the selected mailbox at modseq.
 func (v *selected) noteModSeq(modseq uint64) {
 	v.hms = max(v.hms, modseq)
+}
+
+// noteGone records the MODSEQ of an expunge held back in gone (called
+// before it is added).
+func (v *selected) noteGone(modseq uint64) {
+	if len(v.gone) == 0 || modseq < v.goneMod {
+		v.goneMod = modseq
+	}
+}
+
+// reportedModSeq is the HIGHESTMODSEQ the client may be told: below any
+// expunge it has not been told of yet (held back while EXPUNGE responses
+// are not allowed), so a client that stores it and goes away still hears
+// of that expunge from VANISHED (EARLIER) next time.
+func (v *selected) reportedModSeq() uint64 {
+	if len(v.gone) > 0 && v.goneMod > 0 && v.goneMod-1 < v.hms {
+		return max(v.goneMod-1, 1)
+	}
+	return v.hms
 }
 
 // selectModSeq sets the view's HIGHESTMODSEQ after SELECT read it: the
@@ -585,19 +604,19 @@ func (s *session) writeSilentModSeq(changed []core.Message) error {
 	return w.err
 }
 
-// expungeModSeq returns the tagged OK of EXPUNGE/UID EXPUNGE once QRESYNC
-// is enabled: "[HIGHESTMODSEQ n]", so the client's cached value covers the
-// expunges it was just told about (RFC 7162 section 3.2.10).
+// expungeModSeq returns the tagged OK of EXPUNGE/UID EXPUNGE once
+// CONDSTORE is enabled: "[HIGHESTMODSEQ n]", so the client's cached value
+// covers the expunges it was just told about (RFC 7162 section 3.2.10). The
+// change log is read first, and what it holds reported, so the value never
+// covers a change the client has not heard of.
 func (s *session) expungeModSeq() error {
 	if !s.cs.condstore || s.sel == nil {
 		return nil
 	}
-	hms, err := s.srv.opts.Core.MailboxHighestModSeq(s.ctx, s.user.ID, s.sel.mb.ID)
-	if err != nil {
-		return s.fail("expunge", err)
+	if err := s.sync(updates{s}, true, true); err != nil {
+		return err
 	}
-	s.sel.noteModSeq(hms)
-	return okCode(imap.ResponseCode("HIGHESTMODSEQ "+strconv.FormatUint(s.sel.hms, 10)), "Expunged")
+	return okCode(imap.ResponseCode("HIGHESTMODSEQ "+strconv.FormatUint(s.sel.reportedModSeq(), 10)), "Expunged")
 }
 
 // writeVanished reports expunged UIDs (ascending, all in the view) as

@@ -650,3 +650,25 @@ func TestViewCache(t *testing.T) {
 		t.Errorf("cached SELECT: got %q, want the new keyword in FLAGS and UNSEEN 4", sel)
 	}
 }
+
+// TestReportedModSeq: while expunges are held back (no EXPUNGE allowed
+// yet), the HIGHESTMODSEQ told to the client stays below them.
+func TestReportedModSeq(t *testing.T) {
+	v := &selected{gone: map[uint32]bool{}, hms: 15}
+	if got := v.reportedModSeq(); got != 15 {
+		t.Errorf("nothing held back: got %d, want 15", got)
+	}
+	v.noteGone(12)
+	v.gone[3] = true
+	v.noteGone(10)
+	v.gone[4] = true
+	if got := v.reportedModSeq(); got != 9 {
+		t.Errorf("expunges at 12 and 10 held back: got %d, want 9", got)
+	}
+	clear(v.gone)
+	v.noteGone(14)
+	v.gone[5] = true
+	if got := v.reportedModSeq(); got != 13 {
+		t.Errorf("after the first were reported, one at 14 held back: got %d, want 13", got)
+	}
+}

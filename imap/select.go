@@ -38,7 +38,9 @@ type selected struct {
 	gone   map[uint32]bool // expunged elsewhere, EXPUNGE not sent yet
 	recent imap.UIDSet     // UIDs that are \Recent for this session
 	modseq uint64          // change log cursor
-	hms    uint64          // the mailbox's HIGHESTMODSEQ as the client knows it (RFC 7162)
+	hms    uint64          // the mailbox's HIGHESTMODSEQ as far as the log was read (RFC 7162)
+	// goneMod is the lowest MODSEQ of the expunges in gone (not reported yet).
+	goneMod uint64
 	own    map[uint64]bool // MODSEQs of our own flag changes (already reported)
 	saved  []uint32        // SEARCHRES result (RFC 5182), by UID
 
@@ -338,6 +340,7 @@ drain:
 					hasNew = true
 				case core.ChangeExpunge:
 					if v.index(c.UID) >= 0 {
+						v.noteGone(c.ModSeq)
 						v.gone[c.UID] = true
 					}
 				case core.ChangeFlags:
