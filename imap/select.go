@@ -41,8 +41,8 @@ type selected struct {
 	hms    uint64          // the mailbox's HIGHESTMODSEQ as far as the log was read (RFC 7162)
 	// goneMod is the lowest MODSEQ of the expunges in gone (not reported yet).
 	goneMod uint64
-	own    map[uint64]bool // MODSEQs of our own flag changes (already reported)
-	saved  []uint32        // SEARCHRES result (RFC 5182), by UID
+	own     map[uint64]bool // MODSEQs of our own flag changes (already reported)
+	saved   []uint32        // SEARCHRES result (RFC 5182), by UID
 
 	keywords     map[string]string // keywords announced in FLAGS, lower case -> spelling
 	flagsChanged bool              // a new keyword needs a FLAGS update
