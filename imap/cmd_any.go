@@ -49,6 +49,8 @@ func capsText(s *session) string {
 		} else {
 			c += " LOGINDISABLED"
 		}
+	} else {
+		c += " " + extCaps(s)
 	}
 	return c + " APPENDLIMIT=" + strconv.FormatInt(s.srv.opts.AppendLimit, 10)
 }

@@ -1,0 +1,325 @@
+package imap
+
+import (
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/imap/internal/sortthread"
+	"github.com/stamp-mail/stamp/message"
+)
+
+// SORT and THREAD (RFC 5256), DISPLAYFROM/DISPLAYTO (RFC 5957) and ESORT
+// (RFC 5267 section 3). The search criteria are parsed and run by the
+// SEARCH code (search.go); the sort and thread keys come from the stored
+// message rows (subject, addresses, Date header, size, internal date,
+// Message-ID) and, for THREAD=REFERENCES, the References and In-Reply-To
+// ids (threadRefs), never from message bodies.
+
+// sortCaps are the capabilities of this file.
+const sortCaps = "SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
+
+// sortReq is a parsed SORT or THREAD.
+type sortReq struct {
+	esort                bool
+	min, max, all, count bool
+	crit                 []sortthread.Criterion
+	algorithm            string // THREAD: "ORDEREDSUBJECT" or "REFERENCES"
+	criteria             imap.SearchCriteria
+}
+
+// sortCriteria reads "(" sort-criterion *(SP sort-criterion) ")".
+func (p *parser) sortCriteria() []sortthread.Criterion {
+	var atoms []string
+	p.list(false, func() { atoms = append(atoms, p.atom()) })
+	if p.err != nil {
+		return nil
+	}
+	crit, err := sortthread.ParseCriteria(atoms)
+	if err != nil {
+		p.fail("Invalid sort criteria")
+		return nil
+	}
+	return crit
+}
+
+// searchCharset reads the charset SORT and THREAD require; only UTF-8 and
+// US-ASCII are known (RFC 5256 section 3: NO [BADCHARSET] otherwise).
+func (p *parser) searchCharset() (ok bool) {
+	cs := strings.ToUpper(p.astring())
+	return p.err != nil || cs == "UTF-8" || cs == "US-ASCII"
+}
+
+var errBadCharset = imapErr(imap.ResponseCode("BADCHARSET (UTF-8 US-ASCII)"), "Unsupported charset")
+
+// parseSort reads SORT's arguments: [RETURN (options)] (criteria) charset keys.
+func (p *parser) parseSort() (*sortReq, bool) {
+	r := &sortReq{}
+	if p.peekWord("RETURN") {
+		p.atom()
+		p.sp()
+		r.esort = true
+		p.list(true, func() {
+			switch strings.ToUpper(p.atom()) {
+			case "MIN":
+				r.min = true
+			case "MAX":
+				r.max = true
+			case "ALL":
+				r.all = true
+			case "COUNT":
+				r.count = true
+			default:
+				p.fail("Unknown SORT return option")
+			}
+		})
+		p.sp()
+		if !r.min && !r.max && !r.count {
+			r.all = true
+		}
+	}
+	r.crit = p.sortCriteria()
+	p.sp()
+	cs := p.searchCharset()
+	p.sp()
+	p.searchKeys(&r.criteria)
+	p.end()
+	return r, cs
+}
+
+// parseThread reads THREAD's arguments: algorithm charset keys.
+func (p *parser) parseThread() (*sortReq, bool) {
+	r := &sortReq{}
+	r.algorithm = strings.ToUpper(p.atom())
+	if p.err == nil && r.algorithm != "ORDEREDSUBJECT" && r.algorithm != "REFERENCES" {
+		p.fail("Unknown THREAD algorithm")
+	}
+	p.sp()
+	cs := p.searchCharset()
+	p.sp()
+	p.searchKeys(&r.criteria)
+	p.end()
+	return r, cs
+}
+
+// matchUIDs runs SEARCH criteria through the SEARCH code and returns the
+// matching UIDs, ascending. It uses SEARCHRES's save path (RFC 5182: SAVE
+// alone writes no response) and restores the saved result after.
+func (s *session) matchUIDs(tag string, criteria imap.SearchCriteria) ([]uint32, error) {
+	v := s.sel
+	prev := v.saved
+	defer func() { v.saved = prev }()
+	if err := s.search(tag, true, &searchReq{esearch: true, save: true, criteria: criteria}); err != nil {
+		return nil, err
+	}
+	return v.saved, nil
+}
+
+// needsAddrs reports whether a sort key compares addresses.
+func needsAddrs(crit []sortthread.Criterion) bool {
+	for _, c := range crit {
+		switch c.Key {
+		case sortthread.From, sortthread.To, sortthread.Cc, sortthread.DisplayFrom, sortthread.DisplayTo:
+			return true
+		}
+	}
+	return false
+}
+
+// sortInput returns the messages of uids as sortthread reads them (Num is
+// the UID or the sequence number), from the stored rows; with hdr, also
+// their References and In-Reply-To ids and their addresses as ENVELOPE
+// parses them (groups, comment names and bare local parts, which the
+// stored address lists leave out), from the header section.
+func (s *session) sortInput(uids []uint32, uidMode, hdr bool) ([]sortthread.Message, error) {
+	v := s.sel
+	idxs := make([]int, 0, len(uids))
+	for _, u := range uids {
+		if i := v.index(u); i >= 0 {
+			idxs = append(idxs, i)
+		}
+	}
+	rows, err := s.load(idxs)
+	if err != nil {
+		return nil, err
+	}
+	var ids map[int64]hdrKeys
+	if hdr {
+		if ids, err = s.headerKeys(rows); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]sortthread.Message, 0, len(rows))
+	for _, m := range rows {
+		i := v.index(m.UID)
+		if i < 0 || v.gone[m.UID] {
+			continue
+		}
+		num := m.UID
+		if !uidMode {
+			num = uint32(i + 1)
+		}
+		sm := sortthread.Message{
+			Num: num, Arrival: m.InternalDate, Date: m.Date, Size: m.Size,
+			Subject: m.Subject, MessageID: m.MessageIDHdr,
+			From: sortAddrs(m.From), To: sortAddrs(m.To), Cc: sortAddrs(m.Cc),
+		}
+		if r, ok := ids[m.ID]; ok {
+			sm.References, sm.InReplyTo = r.references, r.inReplyTo
+			sm.From, sm.To, sm.Cc = r.from, r.to, r.cc
+		}
+		out = append(out, sm)
+	}
+	return out, nil
+}
+
+func sortAddrs(as []core.Address) []sortthread.Address {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]sortthread.Address, len(as))
+	for i, a := range as {
+		out[i] = sortthread.Address{Name: a.Name, Address: a.Address}
+	}
+	return out
+}
+
+// hdrKeys are what SORT and THREAD read of a message's header section.
+type hdrKeys struct {
+	references, inReplyTo []string
+	from, to, cc          []sortthread.Address
+}
+
+// headerKeys reads the header sections of rows.
+func (s *session) headerKeys(rows []core.Message) (map[int64]hdrKeys, error) {
+	out := make(map[int64]hdrKeys, len(rows))
+	for _, m := range rows {
+		h, err := s.srv.opts.Core.ReadHeader(s.ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		fs := fields(h)
+		get := func(k string) string { v, _ := fieldValue(fs, k); return v }
+		p := message.Parse(h)
+		out[m.ID] = hdrKeys{
+			references: p.References, inReplyTo: p.InReplyTo,
+			from: envSortAddrs(get("From")), to: envSortAddrs(get("To")), cc: envSortAddrs(get("Cc")),
+		}
+	}
+	return out, nil
+}
+
+// envSortAddrs parses an address field as ENVELOPE does (envelope.go) into
+// sortthread's form: a group is its name alone, then its members.
+func envSortAddrs(v string) []sortthread.Address {
+	var out []sortthread.Address
+	for _, a := range parseAddressList(v) {
+		switch {
+		case a.groupEnd:
+		case a.groupStart:
+			out = append(out, sortthread.Address{Address: a.mailbox})
+		case a.host == "":
+			out = append(out, sortthread.Address{Name: decodeWords(a.name), Address: a.mailbox})
+		default:
+			out = append(out, sortthread.Address{Name: decodeWords(a.name), Address: a.mailbox + "@" + a.host})
+		}
+	}
+	return out
+}
+
+// cmdSort: SORT and UID SORT (RFC 5256 section 3), with RETURN (ESORT).
+func cmdSort(s *session, c *command, p *parser) error {
+	r, csOK := p.parseSort()
+	if p.err != nil {
+		return p.err
+	}
+	if !csOK {
+		return errBadCharset
+	}
+	uidMode := c.name == "UID SORT"
+	uids, err := s.matchUIDs(c.tag, r.criteria)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.sortInput(uids, uidMode, needsAddrs(r.crit))
+	if err != nil {
+		return s.fail("sort", err)
+	}
+	nums := sortthread.Sort(msgs, r.crit)
+	w := s.w
+	w.lock()
+	defer w.unlock()
+	if !r.esort {
+		w.raw("* SORT")
+		for _, n := range nums {
+			w.sp()
+			w.num(n)
+		}
+		w.crlf()
+		return nil
+	}
+	w.raw(`* ESEARCH (TAG "`)
+	w.raw(c.tag)
+	w.raw(`")`)
+	if uidMode {
+		w.raw(" UID")
+	}
+	if len(nums) > 0 {
+		// RFC 5267 section 3.2: MIN and MAX are the first and last in sort order.
+		if r.min {
+			w.raw(" MIN ")
+			w.num(nums[0])
+		}
+		if r.max {
+			w.raw(" MAX ")
+			w.num(nums[len(nums)-1])
+		}
+		if r.all {
+			w.raw(" ALL ")
+			writeSet(w, nums) // runs in sort order; ascending runs become ranges
+		}
+	}
+	if r.count {
+		w.raw(" COUNT ")
+		w.num(uint32(len(nums)))
+	}
+	w.crlf()
+	return nil
+}
+
+// cmdThread: THREAD and UID THREAD (RFC 5256 section 4).
+func cmdThread(s *session, c *command, p *parser) error {
+	r, csOK := p.parseThread()
+	if p.err != nil {
+		return p.err
+	}
+	if !csOK {
+		return errBadCharset
+	}
+	uidMode := c.name == "UID THREAD"
+	uids, err := s.matchUIDs(c.tag, r.criteria)
+	if err != nil {
+		return err
+	}
+	refs := r.algorithm == "REFERENCES"
+	msgs, err := s.sortInput(uids, uidMode, refs)
+	if err != nil {
+		return s.fail("thread", err)
+	}
+	var ts []*sortthread.Thread
+	if refs {
+		ts = sortthread.References(msgs)
+	} else {
+		ts = sortthread.OrderedSubject(msgs)
+	}
+	s.w.lock()
+	s.w.raw("* THREAD")
+	if len(ts) > 0 {
+		s.w.sp()
+		s.w.raw(sortthread.Format(ts))
+	}
+	s.w.crlf()
+	s.w.unlock()
+	return nil
+}
