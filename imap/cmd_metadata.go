@@ -137,6 +137,16 @@ func (p *parser) parseSetMetadata() (string, []core.MetadataEntry) {
 	return mailbox, es
 }
 
+// literalRefusal is the wire reader's answer to a literal over its limit
+// (maxLiteral, which is core.MetadataMaxValue) in a command of this file:
+// SETMETADATA says NO [METADATA MAXSIZE n] (RFC 5464 section 4.3).
+func literalRefusal(name string) (string, bool) {
+	if name != "SETMETADATA" {
+		return "", false
+	}
+	return "NO [METADATA MAXSIZE " + strconv.Itoa(core.MetadataMaxValue) + "] Value too large", true
+}
+
 // metadataMailbox resolves a METADATA mailbox argument: 0 for the server.
 func (s *session) metadataMailbox(name string) (int64, error) {
 	if name == "" {
@@ -183,7 +193,7 @@ func cmdGetMetadata(s *session, c *command, p *parser) error {
 			w.sp()
 		}
 		n++
-		w.str(name)
+		writeAtomOrString(w, name)
 		w.sp()
 		if nilValue {
 			w.raw("NIL")
@@ -210,6 +220,19 @@ func cmdGetMetadata(s *session, c *command, p *parser) error {
 		return okCode(imap.ResponseCode("METADATA LONGENTRIES "+strconv.FormatInt(long, 10)), "Some values were left out")
 	}
 	return nil
+}
+
+// writeAtomOrString writes an entry name as an atom when it can be one.
+func writeAtomOrString(w *respWriter, s string) {
+	atom := s != "" && !strings.EqualFold(s, "NIL")
+	for i := 0; i < len(s) && atom; i++ {
+		atom = isAtomChar(s[i])
+	}
+	if atom {
+		w.raw(s)
+		return
+	}
+	w.str(s)
 }
 
 // writeMetadataValue writes a value as a string, a literal, or a literal8
