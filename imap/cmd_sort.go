@@ -2,6 +2,7 @@ package imap
 
 import (
 	"strings"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -128,86 +129,127 @@ func needsAddrs(crit []sortthread.Criterion) bool {
 }
 
 // sortInput returns the messages of uids as sortthread reads them (Num is
-// the UID or the sequence number), from the stored rows; with hdr, also
-// their References and In-Reply-To ids and their addresses as ENVELOPE
-// parses them (groups, comment names and bare local parts, which the
-// stored address lists leave out), from the header section.
-func (s *session) sortInput(uids []uint32, uidMode, hdr bool) ([]sortthread.Message, error) {
+// the UID or the sequence number): size and arrival from the view,
+// subject, Date and Message-ID from the stored rows (core.SortRows) and,
+// with keys, the first addresses as ENVELOPE parses them (groups, comment
+// names and bare local parts, which the rows' address lists leave out) and
+// the References parents. Those keys are stored per message: only messages
+// without them yet have their header read, once (storeSortKeys).
+func (s *session) sortInput(uids []uint32, uidMode, keys bool) ([]sortthread.Message, error) {
 	v := s.sel
-	idxs := make([]int, 0, len(uids))
-	for _, u := range uids {
-		if i := v.index(u); i >= 0 {
-			idxs = append(idxs, i)
-		}
-	}
-	rows, err := s.load(idxs)
+	rows, err := s.srv.opts.Core.SortRows(s.ctx, s.user.ID, v.mb.ID)
 	if err != nil {
 		return nil, err
 	}
-	var ids map[int64]hdrKeys
-	if hdr {
-		if ids, err = s.headerKeys(rows); err != nil {
+	want := make(map[uint32]bool, len(uids))
+	for _, u := range uids {
+		want[u] = true
+	}
+	if keys {
+		if err := s.storeSortKeys(rows, want); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]sortthread.Message, 0, len(rows))
-	for _, m := range rows {
-		i := v.index(m.UID)
-		if i < 0 || v.gone[m.UID] {
+	out := make([]sortthread.Message, 0, len(uids))
+	for _, r := range rows {
+		if !want[r.UID] {
 			continue
 		}
-		num := m.UID
+		i := v.index(r.UID)
+		if i < 0 || v.gone[r.UID] {
+			continue
+		}
+		num := r.UID
 		if !uidMode {
 			num = uint32(i + 1)
 		}
 		sm := sortthread.Message{
-			Num: num, Arrival: m.InternalDate, Date: m.Date, Size: m.Size,
-			Subject: m.Subject, MessageID: m.MessageIDHdr,
-			From: sortAddrs(m.From), To: sortAddrs(m.To), Cc: sortAddrs(m.Cc),
+			Num: num, Arrival: time.Unix(v.dates[i], 0), Date: r.Date, Size: v.sizes[i],
+			Subject: r.Subject, MessageID: r.MessageIDHdr,
 		}
-		if r, ok := ids[m.ID]; ok {
-			sm.References, sm.InReplyTo = r.references, r.inReplyTo
-			sm.From, sm.To, sm.Cc = r.from, r.to, r.cc
+		if k := r.Keys; k != nil {
+			sm.From = oneAddr(k.FromName, k.FromAddr)
+			sm.To = oneAddr(k.ToName, k.ToAddr)
+			sm.Cc = oneAddr("", k.CcAddr)
+			sm.References = k.Parents
 		}
 		out = append(out, sm)
 	}
 	return out, nil
 }
 
-func sortAddrs(as []core.Address) []sortthread.Address {
-	if len(as) == 0 {
+func oneAddr(name, addr string) []sortthread.Address {
+	if name == "" && addr == "" {
 		return nil
 	}
-	out := make([]sortthread.Address, len(as))
-	for i, a := range as {
-		out[i] = sortthread.Address{Name: a.Name, Address: a.Address}
+	return []sortthread.Address{{Name: name, Address: addr}}
+}
+
+// sortKeysBatch is how many computed keys one PutSortKeys stores.
+const sortKeysBatch = 2000
+
+// storeSortKeys computes the keys of the wanted rows that have none from
+// their header sections, stores them and sets them in rows.
+func (s *session) storeSortKeys(rows []core.SortRow, want map[uint32]bool) error {
+	v := s.sel
+	var idxs []int
+	at := map[int64]int{} // message id -> index in rows
+	for j, r := range rows {
+		if r.Keys != nil || !want[r.UID] {
+			continue
+		}
+		if i := v.index(r.UID); i >= 0 && !v.gone[r.UID] {
+			idxs = append(idxs, i)
+			at[r.ID] = j
+		}
 	}
-	return out
-}
-
-// hdrKeys are what SORT and THREAD read of a message's header section.
-type hdrKeys struct {
-	references, inReplyTo []string
-	from, to, cc          []sortthread.Address
-}
-
-// headerKeys reads the header sections of rows.
-func (s *session) headerKeys(rows []core.Message) (map[int64]hdrKeys, error) {
-	out := make(map[int64]hdrKeys, len(rows))
-	for _, m := range rows {
-		h, err := s.srv.opts.Core.ReadHeader(s.ctx, m)
+	for len(idxs) > 0 {
+		n := min(len(idxs), sortKeysBatch)
+		msgs, err := s.load(idxs[:n])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		fs := fields(h)
-		get := func(k string) string { v, _ := fieldValue(fs, k); return v }
-		p := message.Parse(h)
-		out[m.ID] = hdrKeys{
-			references: p.References, inReplyTo: p.InReplyTo,
-			from: envSortAddrs(get("From")), to: envSortAddrs(get("To")), cc: envSortAddrs(get("Cc")),
+		idxs = idxs[n:]
+		batch := make([]core.SortKeys, 0, len(msgs))
+		for _, m := range msgs {
+			h, err := s.srv.opts.Core.ReadHeader(s.ctx, m)
+			if err != nil {
+				return err
+			}
+			k := sortKeysOf(m.ID, h)
+			batch = append(batch, k)
+			if j, ok := at[m.ID]; ok {
+				rows[j].Keys = &batch[len(batch)-1]
+			}
+		}
+		if err := s.srv.opts.Core.PutSortKeys(s.ctx, s.user.ID, batch); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// sortKeysOf computes a message's SORT/THREAD keys from its header: the
+// first From, To and Cc address as ENVELOPE parses them, and the parents
+// THREAD=REFERENCES links it to (RFC 5256 section 3: References, or else
+// the first In-Reply-To id).
+func sortKeysOf(id int64, h []byte) core.SortKeys {
+	fs := fields(h)
+	first := func(k string) sortthread.Address {
+		v, _ := fieldValue(fs, k)
+		if as := envSortAddrs(v); len(as) > 0 {
+			return as[0]
+		}
+		return sortthread.Address{}
+	}
+	from, to, cc := first("From"), first("To"), first("Cc")
+	p := message.Parse(h)
+	parents := p.References
+	if len(parents) == 0 && len(p.InReplyTo) > 0 {
+		parents = p.InReplyTo[:1]
+	}
+	return core.SortKeys{MessageID: id, FromName: from.Name, FromAddr: from.Address,
+		ToName: to.Name, ToAddr: to.Address, CcAddr: cc.Address, Parents: parents}
 }
 
 // envSortAddrs parses an address field as ENVELOPE does (envelope.go) into

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -226,15 +227,24 @@ func chainMsg(id, subject, from, date string, refs ...string) string {
 // reply chain nests it.
 func TestSortThread(t *testing.T) {
 	e := newEnv(t, Options{AllowInsecureAuth: true})
-	coretest.User(t, e.svc, "bob@example.test")
-	for _, m := range []string{
+	u := coretest.User(t, e.svc, "bob@example.test")
+	inbox, err := e.svc.GetMailboxByName(context.Background(), u.ID, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range []string{
 		chainMsg("a@x", "Plans", "Carol <carol@example.test>", "Mon, 1 Jan 2024 10:00:00 +0000"),
 		chainMsg("z@x", "Zebra news", "Alice <alice@example.test>", "Sun, 31 Dec 2023 09:00:00 +0000"),
 		chainMsg("b@x", "Re: Plans", "Dave <dave@example.test>", "Mon, 1 Jan 2024 11:00:00 +0000", "a@x"),
 		chainMsg("c@x", "Re: Re: Plans", "Carol <carol@example.test>", "Mon, 1 Jan 2024 12:00:00 +0000", "a@x", "b@x"),
 		chainMsg("d@x", "Re: Plans", "Bob <bob@example.test>", "Mon, 1 Jan 2024 13:00:00 +0000", "a@x"),
 	} {
-		e.deliver(t, "bob@example.test", m)
+		// Arrival a minute apart: ARRIVAL compares the internal date's
+		// seconds, ties go by sequence number (RFC 5256 section 3).
+		arrival := time.Date(2024, 2, 1, 0, i, 0, 0, time.UTC)
+		if _, err := e.svc.Append(context.Background(), u.ID, inbox.ID, nil, arrival, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c := e.client(t, "bob@example.test", nil)
 	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
@@ -251,14 +261,15 @@ func TestSortThread(t *testing.T) {
 		{"subject", []imapclient.SortCriterion{{Key: imapclient.SortKeySubject}, {Key: imapclient.SortKeyDate}}, []uint32{1, 3, 4, 5, 2}},
 		{"reverse arrival", []imapclient.SortCriterion{{Key: imapclient.SortKeyArrival, Reverse: true}}, []uint32{5, 4, 3, 2, 1}},
 	}
+	var got []uint32
 	for _, tc := range sortCases {
-		got, err := c.Sort(&imapclient.SortOptions{SearchCriteria: &imap.SearchCriteria{}, SortCriteria: tc.crit}).Wait()
+		got, err = c.Sort(&imapclient.SortOptions{SearchCriteria: &imap.SearchCriteria{}, SortCriteria: tc.crit}).Wait()
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("SORT %s: got %v, %v; want %v", tc.name, got, err, tc.want)
 		}
 	}
 	// Search criteria through the SEARCH code, UID form.
-	got, err := c.UIDSort(&imapclient.SortOptions{
+	got, err = c.UIDSort(&imapclient.SortOptions{
 		SearchCriteria: &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "From", Value: "carol"}}},
 		SortCriteria:   []imapclient.SortCriterion{{Key: imapclient.SortKeyDate, Reverse: true}},
 	}).Wait()
@@ -277,6 +288,20 @@ func TestSortThread(t *testing.T) {
 	}
 	if !reflect.DeepEqual(th, want) {
 		t.Errorf("THREAD REFERENCES: got %+v, want %+v", th, want)
+	}
+
+	// The keys THREAD and SORT FROM needed are stored now, once per message.
+	rows, err := e.svc.SortRows(context.Background(), u.ID, inbox.ID)
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("SortRows: got %d rows, %v", len(rows), err)
+	}
+	for _, r := range rows {
+		if r.Keys == nil {
+			t.Fatalf("message %d: no stored sort keys after SORT and THREAD", r.UID)
+		}
+	}
+	if k := rows[3].Keys; !reflect.DeepEqual(k.Parents, []string{"a@x", "b@x"}) || k.FromName != "Carol" || k.FromAddr != "carol@example.test" {
+		t.Errorf("stored keys of c: got %+v", k)
 	}
 
 	rc := e.raw(t)
