@@ -1,6 +1,8 @@
 package imap
 
 import (
+	"strings"
+
 	"github.com/emersion/go-imap/v2"
 )
 
@@ -95,13 +97,7 @@ func cmdGetQuota(s *session, c *command, p *parser) error {
 // cmdSetQuota: SETQUOTA (RFC 9208 section 4.1) is the operator's: the
 // arguments are checked, then refused.
 func cmdSetQuota(s *session, c *command, p *parser) error {
-	p.astring()
-	p.sp()
-	p.list(true, func() {
-		p.atom()
-		p.sp()
-		p.number64()
-	})
+	p.setQuotaArgs()
 	if p.end(); p.err != nil {
 		return p.err
 	}
@@ -118,4 +114,17 @@ func (s *session) overQuotaNotice() {
 	s.w.lock()
 	s.writeQuotaLocked(used, limit)
 	s.w.unlock()
+}
+
+// setQuotaArgs reads SETQUOTA's quota root and "(" resource limit ... ")".
+func (p *parser) setQuotaArgs() (root string, limits map[string]uint64) {
+	root = p.astring()
+	p.sp()
+	limits = map[string]uint64{}
+	p.list(true, func() {
+		name := strings.ToUpper(p.atom())
+		p.sp()
+		limits[name] = p.number64()
+	})
+	return root, limits
 }
