@@ -7,19 +7,19 @@ import (
 )
 
 // QUOTA (RFC 9208). Each user has one quota root, named quotaRoot, that
-// covers all its mailboxes: the STORAGE resource is core's per-user
-// storage limit (core.Service.Quota) in units of 1024 octets. Stamp has no
-// limit on the number of messages, so the MESSAGE resource is not offered
-// (RFC 9208 section 5: only resources with a limit are listed), and a
-// user without a storage limit has no quota root at all. Users cannot set
-// their own limits: SETQUOTA answers NO (no QUOTASET capability); the
-// operator sets them with "stamp user quota".
+// covers all its mailboxes, with two resources: STORAGE, core's per-user
+// storage limit in units of 1024 octets (core.Service.Quota), and MESSAGE,
+// the server's limit on the number of messages (core.Service.MessageLimit).
+// Only resources with a limit are listed (RFC 9208 section 5), so a user
+// with neither has no quota root at all. Users cannot set their own
+// limits: SETQUOTA answers NO [NOPERM] (no QUOTASET capability); the
+// operator sets them with "stamp user quota" and limits.quota_messages.
 
 // quotaRoot is the name of every user's single quota root.
 const quotaRoot = ""
 
 // quotaCaps are the capabilities of this file (RFC 9208 sections 3.1, 5.1).
-const quotaCaps = "QUOTA QUOTA=RES-STORAGE"
+const quotaCaps = "QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE"
 
 // kib rounds a byte count up to the 1024-octet units of STORAGE.
 func kib(n int64) uint64 {
@@ -29,21 +29,43 @@ func kib(n int64) uint64 {
 	return uint64((n + 1023) / 1024)
 }
 
-// writeQuotaLocked writes "* QUOTA root (STORAGE used limit)" when the
-// user has a storage limit (lock held). It reports whether it wrote one.
-func (s *session) writeQuotaLocked(used, limit int64) bool {
-	if limit <= 0 {
-		return false
+// quotaUsage is a user's usage and limits (0: none).
+type quotaUsage struct{ bytes, byteLimit, msgs, msgLimit int64 }
+
+func (q quotaUsage) limited() bool { return q.byteLimit > 0 || q.msgLimit > 0 }
+
+func (s *session) quotaUsage() (quotaUsage, error) {
+	svc := s.srv.opts.Core
+	used, limit, msgs, err := svc.Quota(s.ctx, s.user.ID)
+	return quotaUsage{used, limit, msgs, svc.MessageLimit()}, err
+}
+
+// writeQuotaLocked writes "* QUOTA root (STORAGE used limit MESSAGE n
+// limit)" with the resources that have a limit (lock held).
+func (s *session) writeQuotaLocked(q quotaUsage) {
+	if !q.limited() {
+		return
 	}
 	w := s.w
 	w.raw("* QUOTA ")
 	w.str(quotaRoot)
-	w.raw(" (STORAGE ")
-	w.num64(kib(used))
-	w.sp()
-	w.num64(kib(limit))
+	w.raw(" (")
+	if q.byteLimit > 0 {
+		w.raw("STORAGE ")
+		w.num64(kib(q.bytes))
+		w.sp()
+		w.num64(kib(q.byteLimit))
+	}
+	if q.msgLimit > 0 {
+		if q.byteLimit > 0 {
+			w.sp()
+		}
+		w.raw("MESSAGE ")
+		w.num64(uint64(max(q.msgs, 0)))
+		w.sp()
+		w.num64(uint64(q.msgLimit))
+	}
 	w.raw(")\r\n")
-	return true
 }
 
 // cmdGetQuotaRoot: GETQUOTAROOT mailbox (RFC 9208 section 4.3).
@@ -57,7 +79,7 @@ func cmdGetQuotaRoot(s *session, c *command, p *parser) error {
 	if err != nil {
 		return s.fail("getquotaroot", err)
 	}
-	used, limit, _, err := svc.Quota(s.ctx, s.user.ID)
+	q, err := s.quotaUsage()
 	if err != nil {
 		return s.fail("getquotaroot", err)
 	}
@@ -66,12 +88,12 @@ func cmdGetQuotaRoot(s *session, c *command, p *parser) error {
 	defer w.unlock()
 	w.raw("* QUOTAROOT ")
 	w.mailbox(mb.Name)
-	if limit > 0 {
+	if q.limited() {
 		w.sp()
 		w.str(quotaRoot)
 	}
 	w.crlf()
-	s.writeQuotaLocked(used, limit)
+	s.writeQuotaLocked(q)
 	return nil
 }
 
@@ -81,15 +103,15 @@ func cmdGetQuota(s *session, c *command, p *parser) error {
 	if p.end(); p.err != nil {
 		return p.err
 	}
-	used, limit, _, err := s.srv.opts.Core.Quota(s.ctx, s.user.ID)
+	q, err := s.quotaUsage()
 	if err != nil {
 		return s.fail("getquota", err)
 	}
-	if root != quotaRoot || limit <= 0 {
+	if root != quotaRoot || !q.limited() {
 		return imapErr(imap.ResponseCodeNonExistent, "No such quota root")
 	}
 	s.w.lock()
-	s.writeQuotaLocked(used, limit)
+	s.writeQuotaLocked(q)
 	s.w.unlock()
 	return nil
 }
@@ -107,12 +129,15 @@ func cmdSetQuota(s *session, c *command, p *parser) error {
 // overQuotaNotice sends the untagged QUOTA response before a NO [OVERQUOTA]
 // (RFC 9208 section 4.3: the server may tell the client its usage).
 func (s *session) overQuotaNotice() {
-	used, limit, _, err := s.srv.opts.Core.Quota(s.ctx, s.user.ID)
-	if err != nil || s.user.ID == 0 {
+	if s.user.ID == 0 {
+		return
+	}
+	q, err := s.quotaUsage()
+	if err != nil {
 		return
 	}
 	s.w.lock()
-	s.writeQuotaLocked(used, limit)
+	s.writeQuotaLocked(q)
 	s.w.unlock()
 }
 

@@ -3,8 +3,11 @@ package imap
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/core/coretest"
+	"github.com/stamp-mail/stamp/storage/sqlite"
 )
 
 // TestExtCapabilities: after login CAPABILITY lists the extensions wired
@@ -439,4 +443,84 @@ func TestCompressPython(t *testing.T) {
 		t.Fatalf("python client: %v\nstdout %q\nstderr %s", err, last, out.String())
 	}
 	t.Logf("python: %s (last response bytes, compressed bytes received)", last)
+}
+
+// newEnvConfig is newEnv over a core with cfg.
+func newEnvConfig(t *testing.T, cfg core.Config) *env {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "stamp.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := coretest.New(t, coretest.Options{Dir: dir, Config: cfg, Deps: core.Deps{Store: st}})
+	srv := New(Options{Core: svc, AllowInsecureAuth: true})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		srv.Close()
+		if err := <-done; err != nil {
+			t.Errorf("Serve returned %v, want nil", err)
+		}
+	})
+	return &env{svc: svc, store: st, srv: srv, addr: ln.Addr().String()}
+}
+
+// TestQuotaMessages: with limits.quota_messages the MESSAGE resource is
+// listed, APPEND past it and a COPY that would pass it answer NO
+// [OVERQUOTA], and SMTP-style delivery is refused too; nothing stored is
+// touched.
+func TestQuotaMessages(t *testing.T) {
+	e := newEnvConfig(t, core.Config{QuotaMessages: 2})
+	coretest.User(t, e.svc, "bob@example.test")
+	e.deliver(t, "bob@example.test", "From: a@example.test\r\nSubject: one\r\n\r\nhi\r\n")
+	c := e.client(t, "bob@example.test", nil)
+	roots, err := c.GetQuotaRoot("INBOX").Wait()
+	if err != nil || len(roots) != 1 {
+		t.Fatalf("GETQUOTAROOT: got %+v, %v", roots, err)
+	}
+	if m, ok := roots[0].Resources[imap.QuotaResourceMessage]; !ok || m.Usage != 1 || m.Limit != 2 {
+		t.Errorf("MESSAGE: got %+v (%v), want 1 of 2", m, roots[0].Resources)
+	}
+	if _, ok := roots[0].Resources[imap.QuotaResourceStorage]; ok {
+		t.Errorf("STORAGE listed without a storage limit: %+v", roots[0].Resources)
+	}
+	appendMsg := func() error {
+		msg := "From: bob@example.test\r\nSubject: q\r\n\r\nx\r\n"
+		cmd := c.Append("INBOX", int64(len(msg)), nil)
+		cmd.Write([]byte(msg))
+		cmd.Close()
+		_, err := cmd.Wait()
+		return err
+	}
+	if err := appendMsg(); err != nil {
+		t.Fatalf("second APPEND: %v", err)
+	}
+	if err := appendMsg(); !isCode(err, imap.ResponseCodeOverQuota) {
+		t.Errorf("third APPEND: got %v, want NO [OVERQUOTA]", err)
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Copy(imap.SeqSetNum(1), "Archive").Wait(); !isCode(err, imap.ResponseCodeOverQuota) {
+		t.Errorf("COPY over the message limit: got %v, want NO [OVERQUOTA]", err)
+	}
+	err = e.svc.Deliver(context.Background(), core.Envelope{MailFrom: "s@remote.example", Recipients: []string{"bob@example.test"},
+		RemoteIP: net.ParseIP("192.0.2.1"), Helo: "remote.example"}, []byte("From: s@remote.example\r\nSubject: x\r\n\r\nx\r\n"))
+	if !errors.Is(err, core.ErrOverQuota) {
+		t.Errorf("delivery over the message limit: got %v, want ErrOverQuota", err)
+	}
+	// MOVE needs no room.
+	if _, err := c.Move(imap.SeqSetNum(1), "Archive").Wait(); err != nil {
+		t.Errorf("MOVE at the limit: %v", err)
+	}
+	st, err := c.Status("Archive", &imap.StatusOptions{NumMessages: true}).Wait()
+	if err != nil || st.NumMessages == nil || *st.NumMessages != 1 {
+		t.Errorf("Archive after MOVE: got %+v, %v", st, err)
+	}
 }
