@@ -52,6 +52,9 @@ func capsText(s *session) string {
 	} else {
 		c += " " + extCaps(s)
 	}
+	c += " CONDSTORE"
+	c += " QRESYNC"
+	c += " OBJECTID"
 	return c + " APPENDLIMIT=" + strconv.FormatInt(s.srv.opts.AppendLimit, 10)
 }
 
@@ -155,6 +158,8 @@ func cmdEnable(s *session, c *command, p *parser) error {
 				on = append(on, "IMAP4rev2")
 			}
 			s.utf8 = true
+		case "CONDSTORE", "QRESYNC":
+			on = s.enableSync(cp, on)
 		case "UTF8=ACCEPT":
 			if !s.utf8 || !contains(on, "UTF8=ACCEPT") {
 				on = append(on, "UTF8=ACCEPT")

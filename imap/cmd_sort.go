@@ -9,6 +9,7 @@ import (
 	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/imap/internal/sortthread"
 	"github.com/stamp-mail/stamp/message"
+	"github.com/stamp-mail/stamp/message/structure"
 )
 
 // SORT and THREAD (RFC 5256), DISPLAYFROM/DISPLAYTO (RFC 5957) and ESORT
@@ -256,15 +257,15 @@ func sortKeysOf(id int64, h []byte) core.SortKeys {
 // sortthread's form: a group is its name alone, then its members.
 func envSortAddrs(v string) []sortthread.Address {
 	var out []sortthread.Address
-	for _, a := range parseAddressList(v) {
+	for _, a := range structure.ParseAddressList(v) {
 		switch {
-		case a.groupEnd:
-		case a.groupStart:
-			out = append(out, sortthread.Address{Address: a.mailbox})
-		case a.host == "":
-			out = append(out, sortthread.Address{Name: decodeWords(a.name), Address: a.mailbox})
+		case a.GroupEnd:
+		case a.GroupStart:
+			out = append(out, sortthread.Address{Address: a.Mailbox})
+		case a.Host == "":
+			out = append(out, sortthread.Address{Name: decodeWords(a.Name), Address: a.Mailbox})
 		default:
-			out = append(out, sortthread.Address{Name: decodeWords(a.name), Address: a.mailbox + "@" + a.host})
+			out = append(out, sortthread.Address{Name: decodeWords(a.Name), Address: a.Mailbox + "@" + a.Host})
 		}
 	}
 	return out
