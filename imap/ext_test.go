@@ -524,3 +524,57 @@ func TestQuotaMessages(t *testing.T) {
 		t.Errorf("Archive after MOVE: got %+v, %v", st, err)
 	}
 }
+
+// imaplibPeer drives SORT, THREAD, QUOTA and METADATA with python's
+// imaplib (its sort, thread, getquotaroot and getquota methods and raw
+// GETMETADATA/SETMETADATA) and prints what it got, one result a line.
+const imaplibPeer = `
+import imaplib, sys
+imaplib.Commands["SETMETADATA"] = imaplib.Commands["GETMETADATA"] = ("AUTH", "SELECTED")
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+m.login("bob@example.test", sys.argv[2])
+m.select("INBOX")
+print("sort", m.sort("(REVERSE DATE)", "UTF-8", "ALL")[1][0].decode())
+print("thread", m.thread("REFERENCES", "UTF-8", "ALL")[1][0].decode())
+typ, data = m.getquotaroot("INBOX")
+print("quotaroot", typ, [d.decode() for d in data[0] + data[1]])
+print("setmetadata", m._simple_command("SETMETADATA", "INBOX", '(/private/comment "hello")')[0])
+typ, data = m._simple_command("GETMETADATA", "INBOX", "/private/comment")
+print("getmetadata", typ, m.untagged_responses.get("METADATA"))
+m.logout()
+`
+
+// TestImaplib: python's imaplib as an independent client of SORT, THREAD,
+// QUOTA and METADATA.
+func TestImaplib(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("SKIPPED LOUDLY: python3 not installed: the imaplib client cannot run")
+	}
+	e := newEnv(t, Options{AllowInsecureAuth: true})
+	coretest.User(t, e.svc, "bob@example.test")
+	if err := e.svc.SetQuota(context.Background(), "bob@example.test", 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver(t, "bob@example.test", chainMsg("p@x", "Lunch", "Ann <ann@example.test>", "Tue, 2 Jan 2024 10:00:00 +0000"))
+	e.deliver(t, "bob@example.test", chainMsg("q@x", "Re: Lunch", "Ben <ben@example.test>", "Tue, 2 Jan 2024 11:00:00 +0000", "p@x"))
+	e.deliver(t, "bob@example.test", chainMsg("r@x", "Re: Lunch", "Ann <ann@example.test>", "Tue, 2 Jan 2024 12:00:00 +0000", "p@x", "q@x"))
+	out, err := exec.Command("python3", "-c", imaplibPeer, strings.Split(e.addr, ":")[1], coretest.Password).CombinedOutput()
+	if err != nil {
+		t.Fatalf("imaplib: %v\n%s", err, out)
+	}
+	got := strings.Split(strings.TrimSpace(string(out)), "\n")
+	used, _, _, err := e.svc.Quota(context.Background(), mustUser(t, e, "bob@example.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"sort 3 2 1",
+		"thread (1 2 3)", // the reply chain nested: 3 under 2 under 1
+		fmt.Sprintf("quotaroot OK ['INBOX \"\"', '\"\" (STORAGE %d 1024)']", (used+1023)/1024),
+		"setmetadata OK",
+		"getmetadata OK [b'INBOX (/private/comment \"hello\")']",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("imaplib:\ngot  %q\nwant %q", got, want)
+	}
+}
