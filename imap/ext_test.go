@@ -32,7 +32,14 @@ func TestExtCapabilities(t *testing.T) {
 	if strings.Contains(before, "QUOTA") || strings.Contains(before, "COMPRESS") {
 		t.Errorf("before login: %q offers post-login extensions", before)
 	}
+	// COMPRESS only once logged in, so always after any STARTTLS.
+	if _, st := rc.cmd("COMPRESS DEFLATE"); !strings.Contains(st, "BAD") {
+		t.Errorf("COMPRESS before login: got %q, want BAD", st)
+	}
 	rc.ok("LOGIN bob@example.test %q", coretest.Password)
+	if _, st := rc.cmd("COMPRESS LZW"); !strings.Contains(st, "BAD") {
+		t.Errorf("COMPRESS LZW: got %q, want BAD", st)
+	}
 	caps := strings.Fields(strings.Join(rc.ok("CAPABILITY"), " "))
 	for _, want := range []string{"QUOTA", "QUOTA=RES-STORAGE", "METADATA", "METADATA-SERVER", "SORT", "SORT=DISPLAY", "ESORT",
 		"THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "COMPRESS=DEFLATE", "ID"} {
