@@ -41,8 +41,9 @@ func TestExtCapabilities(t *testing.T) {
 		t.Errorf("COMPRESS LZW: got %q, want BAD", st)
 	}
 	caps := strings.Fields(strings.Join(rc.ok("CAPABILITY"), " "))
-	for _, want := range []string{"QUOTA", "QUOTA=RES-STORAGE", "METADATA", "METADATA-SERVER", "SORT", "SORT=DISPLAY", "ESORT",
-		"THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "COMPRESS=DEFLATE", "ID"} {
+	// Issue 10's list, then the extras of this branch.
+	for _, want := range []string{"CONDSTORE", "QRESYNC", "QUOTA", "METADATA", "SORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
+		"OBJECTID", "COMPRESS=DEFLATE", "ID", "QUOTA=RES-STORAGE", "QUOTA=RES-MESSAGE", "METADATA-SERVER", "SORT=DISPLAY", "ESORT"} {
 		if !contains(caps, want) {
 			t.Errorf("CAPABILITY after login: %q lacks %s", caps, want)
 		}
