@@ -77,10 +77,11 @@ const (
 // the user id and never returns another user's rows. Implementations are
 // safe for concurrent use.
 type Store interface {
-	Searcher  // substring search for IMAP (storage/search.go)
-	Quotas    // per-user quotas (storage/quota.go)
-	ChangeLog // CONDSTORE/QRESYNC (storage/changelog.go)
-	Metadata  // METADATA (storage/metadata.go)
+	Searcher     // substring search for IMAP (storage/search.go)
+	Quotas       // per-user quotas (storage/quota.go)
+	ChangeLog    // CONDSTORE/QRESYNC (storage/changelog.go)
+	Metadata     // METADATA (storage/metadata.go)
+	SortKeyStore // SORT/THREAD keys (storage/sortkeys.go)
 	IMAPState
 	Structures
 	Throttles // throttle.go: shared login slow-down and rate counters

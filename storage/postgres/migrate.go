@@ -227,6 +227,18 @@ func migrations(parts int) []migration {
 		{version: 24, stmts: []string{
 			`CREATE INDEX messages_view ON messages (user_id, mailbox_id, uid) INCLUDE (id, modseq, flags, internal_date, size)`,
 		}},
+		// 27: SORT/THREAD keys computed once per message by the IMAP engine
+		// (storage/sortkeys.go), keyed by the never reused message id.
+		{version: 27, stmts: partitioned("sort_keys", `
+			user_id bigint NOT NULL,
+			message_id bigint NOT NULL,
+			from_name text NOT NULL,
+			from_addr text NOT NULL,
+			to_name text NOT NULL,
+			to_addr text NOT NULL,
+			cc_addr text NOT NULL,
+			parents text NOT NULL,
+			PRIMARY KEY (user_id, message_id)`, parts)},
 		// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
 		// the vacation reply memory.
 		{version: 30, stmts: routingTables(parts)},
