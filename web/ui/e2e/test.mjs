@@ -38,8 +38,8 @@ console.log(`artifacts: ${artifacts}`);
 const axeSource = await readFile(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
 
 const input = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function deliverLive(subject) {
-  console.log(`STAMP-DELIVER ${subject}`);
+async function deliverLive(subject, { replyTo = '' } = {}) {
+  console.log(replyTo ? `STAMP-REPLY ${replyTo} ${subject}` : `STAMP-DELIVER ${subject}`);
   const { value, done } = await input.next();
   assert.ok(!done && value === 'ok', `the Go side did not deliver ${subject}: ${value}`);
 }
@@ -184,8 +184,13 @@ try {
   await page.locator('#me', { hasText: 'alice@example.test' }).waitFor();
   const inboxButton = folderButton(page, 'Inbox');
   assert.match(await inboxButton.innerText(), /Inbox\s*6/, 'inbox shows 6 unread');
-  assert.equal(await rows.count(), 11, 'eleven messages in the inbox');
-  await page.locator('#list-count', { hasText: '11 messages' }).waitFor();
+  // Listed by conversation: the three messages of "Trip in May" make one row.
+  assert.equal(await rows.count(), 9, 'eleven messages in nine conversations');
+  await page.locator('#list-count', { hasText: '9 conversations, 11 messages' }).waitFor();
+  const tripRow = rows.filter({ hasText: 'Great, May it is' });
+  assert.equal(await tripRow.locator('.thread-n').innerText(), '3', 'the conversation row counts its messages');
+  assert.match(await tripRow.locator('.msg-from').innerText(), /^Dan, me/, 'the row names the people of the conversation');
+  assert.equal(await rows.filter({ hasText: 'Trip in May' }).count(), 1, 'one row for the thread');
   await shot(page, 'inbox');
   await axeCheck(page, 'list');
 
@@ -279,6 +284,8 @@ try {
   await shot(page, 'conversation');
 
   step('replying to my own sent message answers its recipient');
+  await page.fill('#search-input', '"first week of May"');
+  await page.keyboard.press('Enter');
   await rows.filter({ hasText: 'first week of May' }).locator('.msg-button').click();
   await page.locator('#message-view .card.current .message-text', { hasText: 'first week of May' }).waitFor();
   await page.keyboard.press('r');
@@ -288,6 +295,8 @@ try {
   await page.locator('#confirm-dialog[open]').waitFor();
   await page.click('#confirm-ok');
   await page.locator('#compose-dialog').waitFor({ state: 'hidden' });
+  await inboxButton.click();
+  await rows.filter({ hasText: 'Great, May it is' }).waitFor();
 
   step('flag with the keyboard, help overlay');
   await page.keyboard.press('Escape');
@@ -422,6 +431,12 @@ try {
   await page.locator('body[data-live="socket"]').waitFor();
   await deliverLive('Live over WebSocket');
   await rows.filter({ hasText: 'Live over WebSocket' }).waitFor();
+
+  step('a reply arriving live joins its conversation row, on top and unread');
+  await deliverLive('Re: Trip in May', { replyTo: 'trip2@remote.test' });
+  await rows.first().filter({ hasText: 'Trip in May' }).locator('.thread-n', { hasText: '4' }).waitFor();
+  assert.ok(await rows.first().evaluate((e) => e.classList.contains('unread')), 'the conversation is unread again');
+  assert.equal(await rows.filter({ hasText: 'Trip in May' }).count(), 1, 'still one row for the thread');
 
   step('new mail arrives live over long polling when the socket fails');
   await page.routeWebSocket(/\/v1\/events/, (ws) => ws.close());
@@ -654,6 +669,23 @@ try {
   await page.locator('#toast', { hasText: 'Settings saved' }).waitFor();
   await page.keyboard.press('Escape');
 
+  step('settings: single messages instead of conversations, and back');
+  await page.click('#settings-button');
+  await page.uncheck('#set-conversations');
+  await page.click('#settings-save');
+  await page.locator('#toast', { hasText: 'Settings saved' }).waitFor();
+  await page.keyboard.press('Escape');
+  await rows.filter({ hasText: 'first week of May' }).waitFor();
+  assert.equal(await rows.filter({ hasText: 'Trip in May' }).count(), 4, 'each message of the thread on its own row');
+  assert.equal(await page.locator('#message-list .thread-n').count(), 0, 'no conversation counts');
+  assert.equal((await api(page, 'GET', '/v1/settings')).json.conversations, false);
+  await page.click('#settings-button');
+  await page.check('#set-conversations');
+  await page.click('#settings-save');
+  await page.locator('#toast', { hasText: 'Settings saved' }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('#message-list > li', { hasText: 'first week of May' }).waitFor({ state: 'detached' });
+
   step('a session ending mid-message keeps the message for after signing in');
   await page.keyboard.press('c');
   await page.locator('#compose-dialog[open]').waitFor();
@@ -739,7 +771,7 @@ try {
   assert.ok(!/\/message\//.test(phone.url()), 'the URL is the list again');
 
   step('phone: conversation, compose, settings, search, empty folder');
-  await prows.filter({ hasText: 'Great, May it is' }).locator('.msg-button').click();
+  await prows.filter({ hasText: 'Booked: the cabin' }).locator('.msg-button').click();
   await phone.locator('#message-view .card').nth(2).waitFor();
   await shot(phone, 'conversation');
   await phone.click('#back-button');

@@ -57,6 +57,7 @@ export class Settings {
     for (const r of document.querySelectorAll('#settings-form input[name=theme]')) r.checked = r.value === (s.theme || 'auto');
     for (const r of document.querySelectorAll('#settings-form input[name=density]')) r.checked = r.value === (s.density || 'comfortable');
     $('set-undo').value = String(s.undo_send_seconds ?? 5);
+    $('set-conversations').checked = s.conversations !== false;
     if (!$('set-undo').value) $('set-undo').value = '5';
   }
 
@@ -66,6 +67,7 @@ export class Settings {
       display_name: $('set-name').value, signature: $('set-signature').value,
       theme: radio('theme') || 'auto', density: radio('density') || 'comfortable',
       undo_send_seconds: Number($('set-undo').value),
+      conversations: $('set-conversations').checked,
     };
   }
 
