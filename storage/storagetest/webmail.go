@@ -134,6 +134,14 @@ func testSubjectJoin(t *testing.T, s storage.Store) {
 	d2 := msg("Re: quick question", "eve@x.example", []string{"a@example.com", "f@x.example"}, 2)
 	d3 := msg("Re: quick question", "a@example.com", []string{"eve@x.example"}, 3)
 	deliver(t, s, d2, d3) // one batch: d3 may join d2's (and d1's) thread
+	// References decide before the subject: a reply in b's thread titled
+	// like a's, from a's sender, stays in b's thread; a message whose
+	// References name no known message does not fall back to the subject.
+	e1 := newMsg(u.ID, inbox.ID, withSubject("Lunch?"), withFrom("", "dan@x.example"), withTo("a@example.com"), at(1), withMsgID("e1@x.example"))
+	deliver(t, s, e1)
+	e2 := newMsg(u.ID, inbox.ID, withSubject("Invoice"), withFrom("", "shop@one.example"), withTo("a@example.com"), at(2), withInReplyTo("e1@x.example"))
+	e3 := newMsg(u.ID, inbox.ID, withSubject("Invoice"), withFrom("", "shop@one.example"), withTo("a@example.com"), at(2), withRefs("unknown@x.example"))
+	deliver(t, s, e2, e3)
 	for _, tc := range []struct {
 		name string
 		a, b *storage.NewMessage
@@ -144,6 +152,9 @@ func testSubjectJoin(t *testing.T, s storage.Store) {
 		{"the same subject a week apart", c1, c2, false},
 		{"same people within hours", d1, d2, true},
 		{"in one batch", d2, d3, true},
+		{"In-Reply-To before the subject", e1, e2, true},
+		{"not joined by subject despite it", a1, e2, false},
+		{"unknown References, no subject fallback", a1, e3, false},
 	} {
 		if got := tc.a.ThreadID == tc.b.ThreadID; got != tc.same {
 			t.Errorf("%s: got same thread %v (%d, %d), want %v", tc.name, got, tc.a.ThreadID, tc.b.ThreadID, tc.same)
