@@ -13,6 +13,36 @@ var webmailCases = []testCase{
 	{"UserSessions", testUserSessions},
 	{"DraftAliases", testDraftAliases},
 	{"SubjectJoin", testSubjectJoin},
+	{"InlineNotAttachment", testInlineNotAttachment},
+}
+
+// testInlineNotAttachment: parts marked Inline (cid: images of the HTML
+// body) are stored but do not make HasAttachments; one real attachment does.
+func testInlineNotAttachment(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	u, inbox := newUser(t, s, "a@example.com")
+	logo := storage.Attachment{Part: "2", Filename: "logo.png", ContentType: "image/png", Size: 4, Hash: "h1", Inline: true}
+	only := newMsg(u.ID, inbox.ID, withSubject("inline only"))
+	only.Attachments = []storage.Attachment{logo}
+	both := newMsg(u.ID, inbox.ID, withSubject("inline and a file"))
+	both.Attachments = []storage.Attachment{logo, {Part: "3", Filename: "report.pdf", ContentType: "application/pdf", Size: 9, Hash: "h2"}}
+	deliver(t, s, only, both)
+	for _, c := range []struct {
+		m    *storage.NewMessage
+		want bool
+		n    int
+	}{{only, false, 1}, {both, true, 2}} {
+		got, err := s.GetMessage(ctx, u.ID, c.m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.HasAttachments != c.want {
+			t.Errorf("%s: HasAttachments %v, want %v", c.m.Subject, got.HasAttachments, c.want)
+		}
+		if atts, err := s.ListAttachments(ctx, u.ID, c.m.ID); err != nil || len(atts) != c.n {
+			t.Errorf("%s: ListAttachments got %d, %v; want %d (inline parts are stored too)", c.m.Subject, len(atts), err, c.n)
+		}
+	}
 }
 
 func testUserSettings(t *testing.T, s storage.Store) {

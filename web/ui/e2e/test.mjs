@@ -191,6 +191,7 @@ try {
   assert.equal(await tripRow.locator('.thread-n').innerText(), '3', 'the conversation row counts its messages');
   assert.match(await tripRow.locator('.msg-from').innerText(), /^Dan, me/, 'the row names the people of the conversation');
   assert.equal(await rows.filter({ hasText: 'Trip in May' }).count(), 1, 'one row for the thread');
+  assert.equal(await rows.filter({ hasText: 'Quarterly report' }).locator('.clip').count(), 1, 'a paperclip for a real attachment');
   await shot(page, 'inbox');
   await axeCheck(page, 'list');
 
@@ -525,6 +526,9 @@ try {
   await logo.evaluate((img) => img.complete || new Promise((ok) => { img.onload = ok; img.onerror = ok; }));
   assert.equal(await logo.evaluate((img) => img.naturalWidth), 4, 'inline image decoded');
   assert.equal(await page.locator('#message-view .attachments').count(), 0, 'no attachment list for an inline image');
+  assert.equal(await rows.filter({ hasText: 'Inline picture' }).locator('.clip').count(), 0, 'no paperclip for an inline image');
+  const inlineMsg = (await folderMessages(page, 'archive')).find((m) => m.subject === 'Inline picture');
+  assert.equal(inlineMsg.has_attachments, false, 'the API: has_attachments false for an inline image');
   await shot(page, 'inline-image');
 
   step('folders: an empty folder shows an empty state');
