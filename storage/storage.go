@@ -264,6 +264,10 @@ type Session struct {
 	UserID    int64
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// UserAgent and IP describe the client that signed in (set by
+	// WebmailStore.SetSessionClient; read by ListUserSessions).
+	UserAgent string
+	IP        string
 }
 
 // Mailbox is a folder with its IMAP state and counts.

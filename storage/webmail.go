@@ -24,6 +24,9 @@ type WebmailStore interface {
 	// SetDraftAlias makes alias (the id a draft was first saved under) name
 	// messageID, the draft's current version.
 	SetDraftAlias(ctx context.Context, userID, alias, messageID int64) error
+	// SetSessionClient records the client of one of the user's sessions
+	// (its User-Agent and address); ErrNotFound if there is no such session.
+	SetSessionClient(ctx context.Context, userID int64, tokenHash, userAgent, ip string) error
 	// DraftAlias returns the message an alias names; ErrNotFound if none.
 	DraftAlias(ctx context.Context, userID, alias int64) (int64, error)
 }

@@ -129,6 +129,11 @@ type sessionJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 	Current   bool      `json:"current"`
+	// Device summarises the User-Agent that signed in ("Chrome on Linux"),
+	// "" if unknown; IP is the address it signed in from.
+	Device    string `json:"device"`
+	IP        string `json:"ip"`
+	UserAgent string `json:"user_agent"`
 }
 
 func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +145,8 @@ func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]sessionJSON, 0, len(list))
 	for _, l := range list {
-		out = append(out, sessionJSON{ID: l.ID, CreatedAt: l.CreatedAt.UTC(), ExpiresAt: l.ExpiresAt.UTC(), Current: l.Current})
+		out = append(out, sessionJSON{ID: l.ID, CreatedAt: l.CreatedAt.UTC(), ExpiresAt: l.ExpiresAt.UTC(), Current: l.Current,
+			Device: deviceOf(l.UserAgent), IP: l.IP, UserAgent: l.UserAgent})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
 }

@@ -234,6 +234,11 @@ func migrations(parts int) []migration {
 				data bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (user_id)`, parts),
 			partitioned("draft_aliases", `user_id bigint NOT NULL,
 				alias bigint NOT NULL, message_id bigint NOT NULL, PRIMARY KEY (user_id, alias)`, parts)...)},
+		// 71: the client of each session (User-Agent and address at login).
+		{version: 71, stmts: []string{
+			`ALTER TABLE sessions ADD COLUMN user_agent text NOT NULL DEFAULT ''`,
+			`ALTER TABLE sessions ADD COLUMN ip text NOT NULL DEFAULT ''`,
+		}},
 	}
 }
 

@@ -43,7 +43,7 @@ func (s *Store) PutUserSettings(ctx context.Context, userID int64, data []byte) 
 
 // ListUserSessions returns the user's sessions unexpired at now, newest first.
 func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Time) ([]storage.Session, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT token_hash, user_id, created_at, expires_at FROM sessions
+	rows, err := s.r.QueryContext(ctx, `SELECT token_hash, user_id, created_at, expires_at, user_agent, ip FROM sessions
 		WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, token_hash`, userID, ts(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list sessions of %d: %w", userID, err)
@@ -53,7 +53,7 @@ func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Tim
 	for rows.Next() {
 		var sess storage.Session
 		var c, e int64
-		if err := rows.Scan(&sess.TokenHash, &sess.UserID, &c, &e); err != nil {
+		if err := rows.Scan(&sess.TokenHash, &sess.UserID, &c, &e, &sess.UserAgent, &sess.IP); err != nil {
 			return nil, fmt.Errorf("sqlite: list sessions of %d: %w", userID, err)
 		}
 		sess.CreatedAt, sess.ExpiresAt = fromTS(c), fromTS(e)
@@ -63,6 +63,26 @@ func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Tim
 		return nil, fmt.Errorf("sqlite: list sessions of %d: %w", userID, err)
 	}
 	return out, nil
+}
+
+// SetSessionClient records a session's User-Agent and address.
+func (s *Store) SetSessionClient(ctx context.Context, userID int64, tokenHash, userAgent, ip string) error {
+	err := s.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`UPDATE sessions SET user_agent = ?, ip = ? WHERE user_id = ? AND token_hash = ?`, userAgent, ip, userID, tokenHash)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return storage.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set session client of %d: %w", userID, err)
+	}
+	return nil
 }
 
 // DeleteUserSession removes one of the user's sessions; ErrNotFound if it has none with that hash.

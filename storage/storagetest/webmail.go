@@ -96,6 +96,22 @@ func testUserSessions(t *testing.T, s storage.Store) {
 	if len(got) != 2 || got[0].TokenHash != "a-new" || got[1].TokenHash != "a-old" || !got[1].CreatedAt.Equal(now.Add(-2*time.Hour)) {
 		t.Fatalf("ListUserSessions: got %+v, want a-new then a-old (expired and other users' left out)", got)
 	}
+	if got[0].UserAgent != "" || got[0].IP != "" {
+		t.Errorf("a session without a recorded client: got %q %q, want empty", got[0].UserAgent, got[0].IP)
+	}
+	ua := "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+	if err := s.SetSessionClient(ctx, a.ID, "a-new", ua, "192.0.2.7"); err != nil {
+		t.Fatalf("SetSessionClient: %v", err)
+	}
+	if err := s.SetSessionClient(ctx, a.ID, "b-1", ua, "192.0.2.8"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("SetSessionClient(another user's): got %v, want ErrNotFound", err)
+	}
+	if got, _ := s.ListUserSessions(ctx, a.ID, now); len(got) != 2 || got[0].UserAgent != ua || got[0].IP != "192.0.2.7" || got[1].IP != "" {
+		t.Errorf("ListUserSessions after SetSessionClient: got %+v, want a-new with its client", got)
+	}
+	if got, _ := s.ListUserSessions(ctx, b.ID, now); len(got) != 1 || got[0].IP != "" {
+		t.Errorf("b's session after the refused SetSessionClient: %+v", got)
+	}
 	if err := s.DeleteUserSession(ctx, a.ID, "b-1"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("DeleteUserSession(another user's): got %v, want ErrNotFound", err)
 	}

@@ -103,9 +103,10 @@ export class Settings {
       const list = r.sessions || [];
       $('sessions-others').hidden = list.filter((s) => !s.current).length === 0;
       ul.replaceChildren(...list.map((s) => h('li', { class: 'session' },
-        h('span', {}, s.current ? 'This browser' : 'Another session', h('span', { class: 'muted' }, ` · signed in ${fullDate(s.created_at)}`)),
-        s.current ? h('span', { class: 'tag' }, 'current') : h('button', {
-          type: 'button', 'aria-label': `Sign out the session signed in ${fullDate(s.created_at)}`,
+        h('span', { class: 'session-what' }, h('span', { class: 'session-device' }, s.device || 'Unknown device'),
+          h('span', { class: 'muted session-where' }, `${s.ip ? `${s.ip} · ` : ''}signed in ${fullDate(s.created_at)}`)),
+        s.current ? h('span', { class: 'tag' }, 'this browser') : h('button', {
+          type: 'button', 'aria-label': `Sign out ${s.device || 'the session'}${s.ip ? ` at ${s.ip}` : ''}, signed in ${fullDate(s.created_at)}`,
           onclick: async () => { await this.end(s.id); },
         }, 'Sign out'))));
     } catch (e) {
