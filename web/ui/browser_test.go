@@ -62,7 +62,10 @@ func TestBrowser(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	svc := coretest.New(t, coretest.Options{})
+	// The login slow-down at the scale of the hardening tests: 40 wrong
+	// passwords for one account settle in about a second.
+	svc := coretest.New(t, coretest.Options{Config: core.Config{AuthFailDelay: 20 * time.Millisecond,
+		AuthMaxDelay: 200 * time.Millisecond, AuthMaxWait: time.Second}})
 	alice := coretest.User(t, svc, "alice@example.test")
 	bob := coretest.User(t, svc, "bob@example.test")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

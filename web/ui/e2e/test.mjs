@@ -44,7 +44,8 @@ async function deliverLive(subject, { replyTo = '' } = {}) {
   assert.ok(!done && value === 'ok', `the Go side did not deliver ${subject}: ${value}`);
 }
 
-const step = (name) => console.log(`step: ${name}`);
+const started = Date.now();
+const step = (name) => console.log(`step: ${name} (at ${((Date.now() - started) / 1000).toFixed(1)} s)`);
 const skipped = (what) => console.log(`SKIPPED: ${what}`);
 const TIMEOUT = 15_000;
 const PASSWORD = 'correct horse battery';
@@ -71,7 +72,8 @@ function watch(page) {
     // wrong current password, 404s of
     // other helpers' endpoints not on this branch, the refused loads of the seeded tracker image (port 9), and
     // the offline reload.
-    const expected = text.includes('status of 401') || text.includes('status of 404') || text.includes('status of 400') || text.includes('status of 403') || text.includes('ERR_UNSAFE_PORT')
+    // 429s: the login slow-down refusing the attacked account's guesses.
+    const expected = text.includes('status of 401') || text.includes('status of 429') || text.includes('status of 404') || text.includes('status of 400') || text.includes('status of 403') || text.includes('ERR_UNSAFE_PORT')
       || text.includes('127.0.0.1:9') || text.includes('ERR_INTERNET_DISCONNECTED')
       || (text.startsWith(`Blocked script execution in '${base}/v1/messages/`) && text.includes("the 'allow-scripts' permission is not set"));
     if (m.type() === 'error' && !expected) problems.push(`console: ${text}`);
@@ -176,6 +178,19 @@ try {
   await page.fill('#login-pass', 'wrong password');
   await page.click('#login-form button[type=submit]');
   await page.locator('#login-error', { hasText: 'Wrong email address or password' }).waitFor();
+
+  step('40 failed logins for another account from this browser do not stop this account\'s login');
+  const guesses = await page.evaluate(async () => {
+    const tries = Array.from({ length: 40 }, (_, i) => fetch('/v1/auth/login', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'bob@example.test', password: `guess ${i}` }),
+    }).then((r) => r.status));
+    const statuses = await Promise.all(tries);
+    return statuses.reduce((n, s) => ({ ...n, [s]: (n[s] || 0) + 1 }), {});
+  });
+  console.log(`40 parallel wrong passwords for bob from the browser: ${JSON.stringify(guesses)}`);
+  assert.equal((guesses[401] || 0) + (guesses[429] || 0), 40, `only 401 and 429 for the guesses: ${JSON.stringify(guesses)}`);
+  assert.ok(guesses[429] > 0, `the attacked account is slowed down (429): ${JSON.stringify(guesses)}`);
 
   step('login');
   await page.fill('#login-pass', PASSWORD);
@@ -602,9 +617,16 @@ try {
   step('settings: display name, signature, theme, password, sessions');
   await inboxButton.click();
   await rows.first().waitFor();
+  // Another device signs in (an iPhone's Safari, over the API).
+  const iphone = await browser.newContext({ userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1' });
+  assert.equal((await iphone.request.post(`${base}/v1/auth/login`, { data: { username: 'alice@example.test', password: PASSWORD } })).status(), 200);
+  assert.equal((await iphone.request.get(`${base}/v1/me`)).status(), 200, 'the iPhone is signed in');
   await page.click('#settings-button');
   await page.locator('#settings-dialog[open]').waitFor();
-  await page.locator('#sessions li', { hasText: 'This browser' }).waitFor();
+  const thisSession = page.locator('#sessions li', { hasText: 'this browser' });
+  await thisSession.locator('.session-device', { hasText: 'Chrome on Linux' }).waitFor();
+  assert.match(await thisSession.locator('.session-where').innerText(), /^127\.0\.0\.1 · signed in /, 'the session shows its IP');
+  await page.locator('#sessions li .session-device', { hasText: 'Safari on iPhone' }).waitFor();
   await shot(page, 'settings');
   await axeCheck(page, 'settings');
   await page.fill('#set-name', 'Alice Liddell');
@@ -620,6 +642,14 @@ try {
   await page.fill('#pw-new', 'another long password');
   await page.click('#password-form button[type=submit]');
   await page.locator('#password-error', { hasText: 'current password is wrong' }).waitFor();
+  await page.click('#sessions-others');
+  await page.locator('#confirm-dialog[open]').waitFor();
+  await page.click('#confirm-ok');
+  await page.locator('#toast', { hasText: 'Other sessions signed out' }).waitFor();
+  await page.locator('#sessions li .session-device', { hasText: 'Safari on iPhone' }).waitFor({ state: 'detached' });
+  assert.equal(await page.locator('#sessions li').count(), 1, 'only this browser is left');
+  assert.equal((await iphone.request.get(`${base}/v1/me`)).status(), 401, 'the iPhone was signed out');
+  await iphone.close();
   const filters = await api(page, 'GET', '/v1/filters');
   if (filters.status === 404) {
     skipped('rules and vacation editor: GET /v1/filters answers 404 on this branch (the routing API of contract 2)');
