@@ -617,8 +617,16 @@ function renderList() {
   else if (!n) status.replaceChildren(emptyState());
   else status.replaceChildren();
   const total = state.total ?? (state.next === null ? n : null);
-  const conversations = n && state.messages[0].conversation && state.next === null ? h('span', { class: 'count-conv' }, `${n} conversation${n === 1 ? '' : 's'}, `) : '';
-  $('list-count').replaceChildren(conversations, state.loading && !n ? '' : total !== null ? `${total} message${total === 1 ? '' : 's'}` : `${n}+ messages`);
+  const messages = total !== null ? `${total} message${total === 1 ? '' : 's'}` : `${n}+ messages`;
+  const count = $('list-count');
+  if (n && state.messages[0].conversation && state.next === null) {
+    // Every conversation is listed: count them; the messages go in the title.
+    count.textContent = `${n} conversation${n === 1 ? '' : 's'}`;
+    count.title = `${messages} in ${count.textContent}`;
+  } else {
+    count.textContent = state.loading && !n ? '' : messages;
+    count.title = '';
+  }
   renderChecks();
 }
 
