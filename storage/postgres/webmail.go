@@ -68,6 +68,17 @@ func (s *Store) SetSessionClient(ctx context.Context, userID int64, tokenHash, u
 	return nil
 }
 
+// ClearHasAttachments sets has_attachments false on the user's messages of ids.
+func (s *Store) ClearHasAttachments(ctx context.Context, userID int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE messages SET has_attachments = false WHERE user_id = $1 AND id = ANY($2)`, userID, ids); err != nil {
+		return mapErr("clear has_attachments", err)
+	}
+	return nil
+}
+
 // DeleteUserSession removes one of the user's sessions; ErrNotFound if it has none with that hash.
 func (s *Store) DeleteUserSession(ctx context.Context, userID int64, tokenHash string) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash = $2`, userID, tokenHash)

@@ -85,6 +85,25 @@ func (s *Store) SetSessionClient(ctx context.Context, userID int64, tokenHash, u
 	return nil
 }
 
+// ClearHasAttachments sets has_attachments false on the user's messages of ids.
+func (s *Store) ClearHasAttachments(ctx context.Context, userID int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(w *wtx) error {
+		for _, id := range ids {
+			if _, err := w.exec(`UPDATE messages SET has_attachments = 0 WHERE user_id = ? AND id = ?`, userID, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: clear has_attachments of %d: %w", userID, err)
+	}
+	return nil
+}
+
 // DeleteUserSession removes one of the user's sessions; ErrNotFound if it has none with that hash.
 func (s *Store) DeleteUserSession(ctx context.Context, userID int64, tokenHash string) error {
 	err := s.write(ctx, func(w *wtx) error {

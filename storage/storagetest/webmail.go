@@ -43,6 +43,20 @@ func testInlineNotAttachment(t *testing.T, s storage.Store) {
 			t.Errorf("%s: ListAttachments got %d, %v; want %d (inline parts are stored too)", c.m.Subject, len(atts), err, c.n)
 		}
 	}
+	// The repair of old flags clears only the user's own messages.
+	v, vInbox := newUser(t, s, "v@example.com")
+	theirs := newMsg(v.ID, vInbox.ID, withSubject("theirs"))
+	theirs.Attachments = both.Attachments
+	deliver(t, s, theirs)
+	if err := s.ClearHasAttachments(ctx, u.ID, []int64{both.ID, theirs.ID, 1 << 40}); err != nil {
+		t.Fatalf("ClearHasAttachments: %v", err)
+	}
+	if got, _ := s.GetMessage(ctx, u.ID, both.ID); got.HasAttachments {
+		t.Errorf("after ClearHasAttachments: HasAttachments still true")
+	}
+	if got, _ := s.GetMessage(ctx, v.ID, theirs.ID); !got.HasAttachments {
+		t.Errorf("another user's message was cleared")
+	}
 }
 
 func testUserSettings(t *testing.T, s storage.Store) {
