@@ -22,7 +22,7 @@ type SessionInfo struct {
 	ID        string
 	CreatedAt time.Time
 	ExpiresAt time.Time
-	Current   bool // the session of the token the list was asked with
+	Current   bool   // the session of the token the list was asked with
 	UserAgent string // the User-Agent that signed in, "" if not recorded
 	IP        string // the address it signed in from, "" if not recorded
 }
