@@ -348,6 +348,16 @@ func seedMore(t *testing.T, svc *core.Service, alice core.User) {
 	if _, err := svc.CreateMailbox(ctx, alice.ID, "Projects", ""); err != nil {
 		t.Fatal(err)
 	}
+	// Two strangers write "Invoice" an hour apart: two conversations.
+	receipts, err := svc.CreateMailbox(ctx, alice.ID, "Receipts", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, from := range []string{"Shop One <billing@one.example>", "Shop Two <billing@two.example>"} {
+		at := now.Add(time.Duration(-26+i) * time.Hour)
+		add(receipts.ID, []string{storage.FlagSeen}, at, "From: "+from+"\r\nTo: alice@example.test\r\nSubject: Invoice\r\nDate: "+at.Format(time.RFC1123Z)+
+			"\r\nMessage-ID: <invoice"+fmt.Sprint(i)+"@shops.example>\r\n\r\nYour invoice is attached.\r\n")
+	}
 	// An alias Alice owns: a second From identity.
 	if _, err := svc.AddAlias(ctx, "sales@example.test", []string{alice.Address}, nil); err != nil {
 		t.Fatal(err)

@@ -100,7 +100,13 @@ async function axeCheck(page, name) {
     });
     console.log(`axe ${name} ${sizeOf(page)} ${scheme}: ${violations.length} violations`);
     for (const v of violations) axeProblems.push(`axe ${name} ${sizeOf(page)} ${scheme}: ${v}`);
-    if (scheme === 'dark') await shot(page, `${name}-dark`);
+    if (scheme === 'dark') {
+      // The default theme follows the system's colour scheme.
+      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const [r, g, b] = bg.match(/\d+/g).map(Number);
+      if (r + g + b > 3 * 100) axeProblems.push(`${name} ${sizeOf(page)}: dark colour scheme, but the page background is ${bg}`);
+      await shot(page, `${name}-dark`);
+    }
   }
   await page.emulateMedia({ colorScheme: 'light' });
 }
@@ -210,6 +216,29 @@ try {
   assert.equal(await rows.filter({ hasText: 'Quarterly report' }).locator('.clip').count(), 1, 'a paperclip for a real attachment');
   await shot(page, 'inbox');
   await axeCheck(page, 'list');
+
+  step('API: future cursor, malformed ids, human errors, folder names, totals (with the browser\'s session)');
+  {
+    const inboxId = await folderId(page, 'inbox');
+    const t0 = Date.now();
+    const future = await api(page, 'GET', '/v1/events/poll?cursor=999999999');
+    assert.equal(future.status, 400, 'a cursor from the future is 400');
+    assert.ok(Date.now() - t0 < 5000, 'answered at once, not after the long-poll wait');
+    const bad = await api(page, 'GET', '/v1/messages/abc');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.code, 'bad_request');
+    const human = await api(page, 'POST', '/v1/messages', { to: 'bob@example.test', text: 'x' });
+    assert.equal(human.status, 400);
+    assert.match(human.json.error.message, /"to"/);
+    assert.doesNotMatch(human.json.error.message, /Go struct|composeRequest|\[\]string|json: /, 'no Go internals');
+    const blank = await api(page, 'POST', '/v1/folders', { name: '   ' });
+    assert.equal(blank.status, 400, 'a blank folder name is refused');
+    const dots = await api(page, 'POST', '/v1/folders', { name: 'a/../b' });
+    assert.equal(dots.status, 400, 'a/../b is refused');
+    const pageOf = await api(page, 'GET', `/v1/folders/${inboxId}/messages?limit=2`);
+    assert.equal(pageOf.json.total, 11, 'folder pages carry totals');
+    assert.equal(pageOf.json.folder_unread, 6);
+  }
 
   step('read a plain text message');
   await rows.filter({ hasText: 'Welcome to Stamp' }).locator('.msg-button').click();
@@ -494,6 +523,19 @@ try {
   await shot(page, 'search-empty');
   await search('from:');
   await page.locator('.error-state', { hasText: 'needs a value' }).waitFor();
+  await search('*');
+  await page.locator('.error-state').waitFor();
+  await search('filename:report.csv');
+  await rows.filter({ hasText: 'Quarterly report' }).waitFor();
+  assert.equal(await rows.count(), 1, 'attachment names are searchable');
+  // before: follows the Date header: only the newsletter dated two days ago
+  // is before yesterday in the Inbox.
+  const yesterday = new Date(Date.now() - 24 * 3600 * 1000).toISOString().slice(0, 10);
+  await search(`before:${yesterday} in:inbox`);
+  await rows.filter({ hasText: 'Old newsletter' }).waitFor();
+  assert.equal(await rows.count(), 1, 'before: on the Date header');
+  await search(`after:${yesterday} to:dan`);
+  assert.deepEqual(await page.locator('#message-list .msg-subject').allInnerTexts(), ['Re: Trip in May'], 'after: and to:');
 
   step('unread filter');
   await inboxButton.click();
@@ -551,6 +593,12 @@ try {
   await folderButton(page, 'Projects').click();
   await page.locator('.empty-state', { hasText: 'This folder is empty' }).waitFor();
   await shot(page, 'empty-folder');
+
+  step('unrelated mail with the same subject stays apart in the list by conversation');
+  await folderButton(page, 'Receipts').click();
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.filter({ hasText: 'Invoice' }).count(), 2, 'two strangers writing "Invoice" are two conversations');
+  assert.equal(await page.locator('#message-list .thread-n').count(), 0, 'neither is a conversation of two');
 
   step('drag a message to a folder');
   await inboxButton.click();
