@@ -865,6 +865,9 @@ try {
   await phone.click('#compose-button');
   await phone.locator('#compose-dialog[open]').waitFor();
   await phone.fill('#compose-subject', 'From the phone');
+  const fromBox = await phone.locator('#compose-from').boundingBox();
+  const dialogBox = await phone.locator('#compose-dialog').boundingBox();
+  assert.ok(fromBox.x + fromBox.width <= dialogBox.x + dialogBox.width, `the From choice fits the phone's dialog (${JSON.stringify(fromBox)} in ${JSON.stringify(dialogBox)})`);
   await shot(phone, 'compose');
   await axeCheck(phone, 'compose');
   await phone.click('#compose-discard');
