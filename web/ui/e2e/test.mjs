@@ -856,7 +856,9 @@ try {
   assert.ok(await phone.locator('#reader').isHidden(), 'Back closed the message');
   assert.ok(!/\/message\//.test(phone.url()), 'the URL is the list again');
 
-  step('phone: conversation, compose, settings, search, empty folder');
+  step('phone: the list by conversation, conversation, compose, settings, search, folders');
+  assert.equal(await prows.filter({ hasText: 'Booked: the cabin' }).locator('.thread-n').innerText(), '4', 'one row for the conversation of four on the phone');
+  assert.equal(await prows.filter({ hasText: 'Quarterly report' }).locator('.clip').count(), 1, 'paperclip on the phone');
   await prows.filter({ hasText: 'Booked: the cabin' }).locator('.msg-button').click();
   await phone.locator('#message-view .card').nth(2).waitFor();
   await shot(phone, 'conversation');
