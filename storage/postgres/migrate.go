@@ -271,6 +271,11 @@ func migrations(parts int) []migration {
 				EXECUTE format('CREATE INDEX search_text_keys ON search_text USING gin (subject %1$I.gin_trgm_ops, addrs %1$I.gin_trgm_ops, hdrs %1$I.gin_trgm_ops, body_keys)', ns);
 			END $$`,
 		}},
+		// 71: the client of each session (User-Agent and address at login).
+		{version: 71, stmts: []string{
+			`ALTER TABLE sessions ADD COLUMN user_agent text NOT NULL DEFAULT ''`,
+			`ALTER TABLE sessions ADD COLUMN ip text NOT NULL DEFAULT ''`,
+		}},
 	}
 }
 

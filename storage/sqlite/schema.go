@@ -363,6 +363,12 @@ CREATE TABLE draft_aliases (
 	PRIMARY KEY (user_id, alias)
 ) WITHOUT ROWID;
 `},
+	// 71: the client of each session (User-Agent and address at login), for
+	// the webmail's list of sessions.
+	{71, `
+ALTER TABLE sessions ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN ip TEXT NOT NULL DEFAULT '';
+`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE
