@@ -94,6 +94,7 @@ package check
 
 import (
 	"net"
+	"time"
 )
 
 // Input is what the judge sees of one incoming message.
@@ -111,6 +112,9 @@ type Input struct {
 	// EarlyTalker: the client sent commands before our greeting (RFC 5321
 	// section 4.3.1: the client waits for it; spam software often does not).
 	EarlyTalker bool
+	// Arrived is when the message reached us (the content rules compare
+	// its Date with it); zero means now.
+	Arrived time.Time
 }
 
 // Verdict is the judgement of one message.

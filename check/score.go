@@ -48,7 +48,7 @@ type Signal struct {
 
 // content reports whether a signal judges the message's content (as
 // opposed to its sender or its way here).
-func (s Signal) content() bool { return s.Name == "bayes" }
+func (s Signal) content() bool { return s.Name == "bayes" || s.Name == "rules" }
 
 // facts is what the judge may ask storage about a recipient and a sender;
 // storage.Store satisfies it. Without it (a bare KV), lists, correspondents

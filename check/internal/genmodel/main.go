@@ -41,11 +41,26 @@ func main() {
 	cv := flag.Bool("cv", false, "cross-validate the parameter grid on the training groups instead of writing a model")
 	folds := flag.Int("k", 5, "folds for -cv")
 	maxHamJunk := flag.Float64("fp", 0.003, "for -cv: the share of ham allowed into Junk when choosing the threshold")
+	rulesOut := flag.String("rules", "", "cross-validate the rules' Scale, MaxRule and MaxTotal with Bayes and write the rules' points table to this file")
 	flag.Parse()
 	dir, err := CorpusDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genmodel:", err)
 		os.Exit(1)
+	}
+	if *rulesOut != "" {
+		ex, err := loadRuleTraining(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "genmodel:", err)
+			os.Exit(1)
+		}
+		scale, maxRule, maxTotal := crossValidateRules(os.Stdout, ex, *folds, *maxHamJunk)
+		fmt.Printf("best: scale %.2f, maxrule %.1f, maxtotal %.1f (copy into rules.Scale, MaxRule, MaxTotal)\n", scale, maxRule, maxTotal)
+		if err := writeRuleTable(*rulesOut, ex, scale, maxRule, maxTotal); err != nil {
+			fmt.Fprintln(os.Stderr, "genmodel:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if *cv {
 		ex, err := loadTraining(dir)
