@@ -37,7 +37,7 @@ var trainGroups = map[string]bool{"easy-ham-1": false, "hard-ham-1": false, "spa
 
 func main() {
 	out := flag.String("out", "spammodel.bin", "output file")
-	minCount := flag.Uint("min", 2, "drop tokens seen in fewer messages than this")
+	minCount := flag.Uint("min", 1, "drop tokens seen in fewer messages than this")
 	cv := flag.Bool("cv", false, "cross-validate the parameter grid on the training groups instead of writing a model")
 	folds := flag.Int("k", 5, "folds for -cv")
 	maxHamJunk := flag.Float64("fp", 0.003, "for -cv: the share of ham allowed into Junk when choosing the threshold")
@@ -54,7 +54,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "genmodel:", err)
 			os.Exit(1)
 		}
-		scale, maxRule, maxTotal := crossValidateRules(os.Stdout, ex, *folds, *maxHamJunk)
+		scale, maxRule, maxTotal := crossValidateRules(os.Stdout, ex, *folds, int(*minCount), *maxHamJunk)
 		fmt.Printf("best: scale %.2f, maxrule %.1f, maxtotal %.1f (copy into rules.Scale, MaxRule, MaxTotal)\n", scale, maxRule, maxTotal)
 		if err := writeRuleTable(*rulesOut, ex, scale, maxRule, maxTotal); err != nil {
 			fmt.Fprintln(os.Stderr, "genmodel:", err)

@@ -21,10 +21,8 @@ var noDeadline time.Time
 
 // ruleExample is one training message with its tokens and rule hits.
 type ruleExample struct {
-	group  string
-	spam   bool
-	tokens []uint64
-	hits   []string
+	example
+	hits []string
 }
 
 // loadRuleTraining is loadTraining plus the rules each message fires; a
@@ -48,15 +46,16 @@ func loadRuleTraining(dir string) ([]ruleExample, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, ruleExample{group: g, spam: trainGroups[g],
-				tokens: bayes.TokenizeFiltered(raw, bayes.GeneralTokens),
-				hits:   rules.Check(raw, rules.TraceTime(raw), noDeadline)})
+			out = append(out, ruleExample{example{group: g, spam: trainGroups[g],
+				tokens: bayes.TokenizeFiltered(raw, bayes.GeneralTokens), topic: topicOf(raw)},
+				rules.Check(raw, rules.TraceTime(raw), noDeadline)})
 		}
 	}
 	for _, m := range corpus.Generate() {
 		if !m.HeldOut {
-			out = append(out, ruleExample{group: "own-ham", spam: m.Spam, tokens: bayes.TokenizeFiltered(m.Raw, bayes.GeneralTokens),
-				hits: rules.Check(m.Raw, time.Time{}, noDeadline)})
+			out = append(out, ruleExample{example{group: "own-ham", spam: m.Spam,
+				tokens: bayes.TokenizeFiltered(m.Raw, bayes.GeneralTokens), topic: topicOf(m.Raw)},
+				rules.Check(m.Raw, time.Time{}, noDeadline)})
 			if m.Spam {
 				out[len(out)-1].group = "own-spam"
 			}
@@ -106,7 +105,7 @@ func ruleWeights(ex []ruleExample, use func(i int) bool, scale, maxRule float64)
 // 5 points, junk alone from bayesJunkAt, ham evidence at most -4, at least
 // 5 telling words).
 func bayesPointsCV(p float64, clues int) float64 {
-	const junkAt, threshold = 0.6, 5.0
+	const junkAt, threshold = 0.6083, 5.0
 	if clues < 5 {
 		return 0
 	}
@@ -119,13 +118,12 @@ func bayesPointsCV(p float64, clues int) float64 {
 // crossValidateRules finds Scale, MaxRule and MaxTotal: 5-fold
 // cross-validation in which each fold's Bayes model and rule points come
 // from the other folds only.
-func crossValidateRules(w io.Writer, ex []ruleExample, k int, maxHamJunk float64) (scale, maxRule, maxTotal float64) {
-	fold := make([]int, len(ex))
-	idx := map[string]int{}
+func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk float64) (scale, maxRule, maxTotal float64) {
+	plain := make([]example, len(ex))
 	for i, e := range ex {
-		fold[i] = idx[e.group] % k
-		idx[e.group]++
+		plain[i] = e.example
 	}
+	fold := assignFolds(plain, k)
 	bayesPts := make([]float64, len(ex))
 	for f := 0; f < k; f++ {
 		c := bayes.NewCounts()
@@ -134,7 +132,7 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k int, maxHamJunk float64
 				c.Add(e.tokens, e.spam)
 			}
 		}
-		c.Prune(2)
+		c.Prune(uint32(minCount))
 		m := bayes.Model{Shared: c, SharedWeight: 1}
 		for i, e := range ex {
 			if fold[i] == f {
@@ -146,7 +144,7 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k int, maxHamJunk float64
 	type res struct {
 		scale, maxRule, maxTotal   float64
 		recall, hamJunk, own, hard float64
-		recallBayes                float64
+		recallBayes, hamJunkBayes  float64
 	}
 	var all []res
 	for _, sc := range []float64{0.5, 0.75, 1, 1.25, 1.5, 2} {
@@ -156,7 +154,7 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k int, maxHamJunk float64
 				weights[f] = ruleWeights(ex, func(i int) bool { return fold[i] != f }, sc, mr)
 			}
 			for _, mt := range []float64{3, 4, 5, 6, 8} {
-				var tp, tpB, nS, fp, nH, fpOwn, nOwn, fpHard, nHard int
+				var tp, tpB, nS, fp, fpB, nH, fpOwn, nOwn, fpHard, nHard int
 				for i, e := range ex {
 					pts, _ := rules.Score(e.hits, weights[fold[i]], mt)
 					junk := bayesPts[i]+pts >= 5
@@ -174,6 +172,9 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k int, maxHamJunk float64
 					if junk {
 						fp++
 					}
+					if bayesPts[i] >= 5 {
+						fpB++
+					}
 					switch e.group {
 					case "own-ham":
 						nOwn++
@@ -188,12 +189,14 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k int, maxHamJunk float64
 					}
 				}
 				all = append(all, res{sc, mr, mt, float64(tp) / float64(nS), float64(fp) / float64(nH),
-					float64(fpOwn) / float64(max(nOwn, 1)), float64(fpHard) / float64(max(nHard, 1)), float64(tpB) / float64(nS)})
+					float64(fpOwn) / float64(max(nOwn, 1)), float64(fpHard) / float64(max(nHard, 1)), float64(tpB) / float64(nS), float64(fpB) / float64(nH)})
 			}
 		}
 	}
 	sort.SliceStable(all, func(a, b int) bool {
-		okA, okB := all[a].hamJunk <= maxHamJunk && all[a].own <= maxHamJunk, all[b].hamJunk <= maxHamJunk && all[b].own <= maxHamJunk
+		// Within the ham budget, or adding no ham to Junk beyond Bayes alone.
+		ok := func(r res) bool { return r.hamJunk <= math.Max(maxHamJunk, r.hamJunkBayes) && r.own <= maxHamJunk }
+		okA, okB := ok(all[a]), ok(all[b])
 		if okA != okB {
 			return okA
 		}
@@ -202,10 +205,10 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k int, maxHamJunk float64
 		}
 		return all[a].hamJunk < all[b].hamJunk
 	})
-	fmt.Fprintf(w, "%d-fold cross-validation of the rules with Bayes, %d training messages (ham to Junk at most %.4f overall and on the own set):\n", k, len(ex), maxHamJunk)
-	fmt.Fprintln(w, "scale maxrule maxtotal | recall (bayes alone) ham-junk own-ham hard-ham")
+	fmt.Fprintf(w, "%d-fold cross-validation of the rules with Bayes, %d training messages (ham to Junk at most %.4f, or no more than Bayes alone, overall; at most that on the own set):\n", k, len(ex), maxHamJunk)
+	fmt.Fprintln(w, "scale maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham")
 	for _, r := range all[:min(12, len(all))] {
-		fmt.Fprintf(w, "%5.2f %7.1f %8.1f | %.4f (%.4f) %.4f %.4f %.4f\n", r.scale, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.own, r.hard)
+		fmt.Fprintf(w, "%5.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f\n", r.scale, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard)
 	}
 	b := all[0]
 	return b.scale, b.maxRule, b.maxTotal

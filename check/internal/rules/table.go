@@ -4,46 +4,46 @@ package rules
 
 // Chosen by cross-validation (see Points).
 const (
-	Scale    = 1.25
-	MaxRule  = 3
-	MaxTotal = 3
+	Scale    = 2
+	MaxRule  = 2.5
+	MaxTotal = 6
 )
 
 // Points: see points.go.
 var Points = map[string]float64{
-	"DATE_IN_PAST":   0.9,
-	"DATE_IN_FUTURE": 1.9,
+	"DATE_IN_PAST":   1.4,
+	"DATE_IN_FUTURE": 2.5,
 	// DATE_MISSING: 0 (as common in legitimate mail)
-	"DATE_MALFORMED": 2.1,
+	"DATE_MALFORMED": 2.5,
 	// MSGID_MISSING: 0 (as common in legitimate mail)
-	"MSGID_MALFORMED": 1.9,
+	"MSGID_MALFORMED": 2.5,
 	// TO_MISSING: 0 (as common in legitimate mail)
-	"TO_UNDISCLOSED": 2.0,
+	"TO_UNDISCLOSED": 2.5,
 	// FROM_NAME_ADDRESS: 0 (as common in legitimate mail)
 	"SUBJECT_ALL_CAPS": 2.5,
-	"SUBJECT_SHOUTS":   1.4,
+	"SUBJECT_SHOUTS":   2.2,
 	"SUBJECT_TAG_ID":   0.1,
 	// MIME_VERSION_MISSING: 0 (as common in legitimate mail)
 	// HTML_ONLY: 0 (as common in legitimate mail)
-	"HTML_IMAGE_TEXT": 3.0,
+	"HTML_IMAGE_TEXT": 2.5,
 	// HTML_FORM: 0 (as common in legitimate mail)
 	// HTML_SCRIPT: 0 (as common in legitimate mail)
-	"HTML_COMMENT_SPLIT": 0.7,
-	"HTML_FONT_LARGE":    0.3,
+	"HTML_COMMENT_SPLIT": 1.1,
+	"HTML_FONT_LARGE":    0.5,
 	// HTML_HIDDEN_TEXT: 0 (as common in legitimate mail)
-	"URL_IP_HOST": 3.0,
+	"URL_IP_HOST": 2.5,
 	// URL_TEXT_MISMATCH: 0 (as common in legitimate mail)
-	"URL_USERINFO": 1.9,
-	"URL_ODD_PORT": 1.3,
+	"URL_USERINFO": 2.5,
+	"URL_ODD_PORT": 2.0,
 	// URL_SHORTENER: 0 (as common in legitimate mail)
 	"URL_NUMERIC_NAME": 0.1,
 	// URL_MANY_DOMAINS: 0 (as common in legitimate mail)
-	"URL_ESCAPED_HOST": 0.3,
+	"URL_ESCAPED_HOST": 0.5,
 	"BODY_MOSTLY_CAPS": 0.1,
 	// BODY_OBFUSCATED: 0 (as common in legitimate mail)
-	"SPAM_PHRASE":       1.2,
-	"SPAM_PHRASES":      0.9,
-	"REMOVE_TO_OPT_OUT": 1.6,
-	"PRIORITY_HIGH":     3.0,
+	"SPAM_PHRASE":       1.9,
+	"SPAM_PHRASES":      1.5,
+	"REMOVE_TO_OPT_OUT": 2.5,
+	"PRIORITY_HIGH":     2.5,
 	// REPLY_TO_ELSEWHERE: 0 (as common in legitimate mail)
 }
