@@ -13,6 +13,7 @@
 package rules
 
 import (
+	"mime"
 	"net"
 	"net/mail"
 	"net/url"
@@ -64,6 +65,11 @@ const (
 	RemovePhrase    = "REMOVE_TO_OPT_OUT"  // "reply with remove", "this is not spam"
 	PriorityHigh    = "PRIORITY_HIGH"      // X-Priority 1 or X-MSMail-Priority High
 	ReplyToElsewise = "REPLY_TO_ELSEWHERE" // Reply-To at another domain than From, no mailing list
+	SubjPadded      = "SUBJECT_PADDED"     // a run of six or more spaces in the subject
+	FromMissing     = "FROM_MISSING"       // no From, or one that does not parse
+	FromRandomLocal = "FROM_RANDOM_LOCAL"  // a local part of letters and digits interleaved (x63rlfp4)
+	FromNameGlued   = "FROM_NAME_GLUED"    // a display name word glued to random letters (hetfTurn)
+	CTMalformed     = "CONTENT_TYPE_BAD"   // a top-level Content-Type that does not parse
 )
 
 // Names lists every rule, in report order.
@@ -74,6 +80,7 @@ var Names = []string{
 	HTMLBigFont, HTMLHidden, URLIP, URLMismatch, URLUserinfo, URLPort,
 	URLShortener, URLNumericHost, URLManyDomains, URLEscapedHost, BodyCaps,
 	BodyObfuscated, PhraseOne, PhraseMany, RemovePhrase, PriorityHigh, ReplyToElsewise,
+	SubjPadded, FromMissing, FromRandomLocal, FromNameGlued, CTMalformed,
 }
 
 // Limits of the work one message costs.
@@ -166,8 +173,18 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 		r.hit(ToUndisclosed)
 	}
 	fromDomain := ""
-	if a := parseAddr(get("From")); a != nil {
+	a := parseAddr(get("From"))
+	if a == nil {
+		r.hit(FromMissing)
+	}
+	if a != nil {
 		fromDomain = regDomain(domainOf(a.Address))
+		if local, _, _ := strings.Cut(a.Address, "@"); randomLocal(local) {
+			r.hit(FromRandomLocal)
+		}
+		if gluedName(a.Name) {
+			r.hit(FromNameGlued)
+		}
 		if n := strings.Trim(a.Name, `"' `); strings.Contains(n, "@") {
 			if nd := regDomain(domainOf(strings.Trim(n, "<>"))); nd != "" && fromDomain != "" && nd != fromDomain {
 				r.hit(FromNameAddr)
@@ -190,6 +207,14 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 	}
 	if uniqTag(subj) {
 		r.hit(SubjUniqID)
+	}
+	if strings.Contains(strings.ReplaceAll(subj, "\t", " "), "      ") {
+		r.hit(SubjPadded)
+	}
+	if ct := h.Get("Content-Type"); ct != "" {
+		if _, _, err := mime.ParseMediaType(ct); err != nil {
+			r.hit(CTMalformed)
+		}
 	}
 	if h.Has("Content-Type") && !h.Has("Mime-Version") {
 		r.hit(MimeMissing)
@@ -700,7 +725,7 @@ func uniqTag(s string) bool {
 		return false
 	}
 	w := strings.Trim(s[i+1:], "[]()#-_.:")
-	if len(w) < 5 || len(w) > 20 {
+	if len(w) < 5 || len(w) > 40 {
 		return false
 	}
 	var up, low, dig bool
@@ -725,6 +750,58 @@ func uniqTag(s string) bool {
 		return true
 	}
 	return up && low && dig && !dateLike(w)
+}
+
+// randomLocal reports a local part whose letters and digits interleave
+// as generated names do: digits, letters, digits (63rlfplk4, 20143p85), or
+// letters, three or more digits, letters (jnoqpe9783l); or eight digits.
+func randomLocal(l string) bool {
+	var runs []bool // true: a digit run
+	digits := 0
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		var d bool
+		switch {
+		case c >= '0' && c <= '9':
+			d = true
+			digits++
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		default:
+			return false // dots, dashes: a name someone chose
+		}
+		if len(runs) == 0 || runs[len(runs)-1] != d {
+			runs = append(runs, d)
+		}
+	}
+	if digits >= 8 {
+		return true
+	}
+	if len(runs) >= 3 && runs[0] && !runs[1] && runs[2] {
+		return true
+	}
+	return len(runs) >= 3 && !runs[0] && digits >= 3 && !runs[len(runs)-1]
+}
+
+// gluedName reports a display name with a word that starts with three or
+// more lower-case letters glued to a capitalised word (igvAndrea).
+func gluedName(n string) bool {
+	for _, w := range strings.Fields(n) {
+		low := 0
+		for i, c := range w {
+			switch {
+			case c >= 'a' && c <= 'z':
+				low++
+			case c >= 'A' && c <= 'Z' && low == i && low >= 3:
+				if rest := w[i+1:]; len(rest) >= 2 && rest[0] >= 'a' && rest[0] <= 'z' {
+					return true
+				}
+			}
+			if c < 'a' || c > 'z' {
+				break
+			}
+		}
+	}
+	return false
 }
 
 func dateLike(w string) bool {

@@ -5,35 +5,35 @@ package rules
 // Chosen by cross-validation (see Points).
 const (
 	Scale    = 2
-	MaxRule  = 2.5
-	MaxTotal = 6
+	MaxRule  = 3
+	MaxTotal = 8
 )
 
 // Points: see points.go.
 var Points = map[string]float64{
 	"DATE_IN_PAST":   1.4,
-	"DATE_IN_FUTURE": 2.5,
+	"DATE_IN_FUTURE": 3.0,
 	// DATE_MISSING: 0 (as common in legitimate mail)
-	"DATE_MALFORMED": 2.5,
+	"DATE_MALFORMED": 3.0,
 	// MSGID_MISSING: 0 (as common in legitimate mail)
-	"MSGID_MALFORMED": 2.5,
+	"MSGID_MALFORMED": 3.0,
 	// TO_MISSING: 0 (as common in legitimate mail)
-	"TO_UNDISCLOSED": 2.5,
+	"TO_UNDISCLOSED": 3.0,
 	// FROM_NAME_ADDRESS: 0 (as common in legitimate mail)
-	"SUBJECT_ALL_CAPS": 2.5,
+	"SUBJECT_ALL_CAPS": 3.0,
 	"SUBJECT_SHOUTS":   2.2,
-	"SUBJECT_TAG_ID":   0.1,
+	"SUBJECT_TAG_ID":   1.1,
 	// MIME_VERSION_MISSING: 0 (as common in legitimate mail)
 	// HTML_ONLY: 0 (as common in legitimate mail)
-	"HTML_IMAGE_TEXT": 2.5,
+	"HTML_IMAGE_TEXT": 3.0,
 	// HTML_FORM: 0 (as common in legitimate mail)
 	// HTML_SCRIPT: 0 (as common in legitimate mail)
 	"HTML_COMMENT_SPLIT": 1.1,
 	"HTML_FONT_LARGE":    0.5,
 	// HTML_HIDDEN_TEXT: 0 (as common in legitimate mail)
-	"URL_IP_HOST": 2.5,
+	"URL_IP_HOST": 3.0,
 	// URL_TEXT_MISMATCH: 0 (as common in legitimate mail)
-	"URL_USERINFO": 2.5,
+	"URL_USERINFO": 3.0,
 	"URL_ODD_PORT": 2.0,
 	// URL_SHORTENER: 0 (as common in legitimate mail)
 	"URL_NUMERIC_NAME": 0.1,
@@ -44,6 +44,11 @@ var Points = map[string]float64{
 	"SPAM_PHRASE":       1.9,
 	"SPAM_PHRASES":      1.5,
 	"REMOVE_TO_OPT_OUT": 2.5,
-	"PRIORITY_HIGH":     2.5,
+	"PRIORITY_HIGH":     3.0,
 	// REPLY_TO_ELSEWHERE: 0 (as common in legitimate mail)
+	"SUBJECT_PADDED":    3.0,
+	"FROM_MISSING":      3.0,
+	"FROM_RANDOM_LOCAL": 3.0,
+	"FROM_NAME_GLUED":   2.3,
+	// CONTENT_TYPE_BAD: 0 (as common in legitimate mail)
 }
