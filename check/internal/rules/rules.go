@@ -70,6 +70,10 @@ const (
 	FromRandomLocal = "FROM_RANDOM_LOCAL"  // a local part of letters and digits interleaved (x63rlfp4)
 	FromNameGlued   = "FROM_NAME_GLUED"    // a display name word glued to random letters (hetfTurn)
 	CTMalformed     = "CONTENT_TYPE_BAD"   // a top-level Content-Type that does not parse
+	FromLocalNoise  = "FROM_LOCAL_NOISE"   // a local part with six consonants in a row or no vowel in six letters
+	MUAForged       = "MUA_OUTLOOK_FORGED" // X-Mailer says Outlook Express (or Outlook 5-2003) without the X-MimeOLE it adds
+	ToIsFrom        = "TO_IS_FROM"         // sent to its own From address, nobody else
+	SubjMissing     = "SUBJECT_MISSING"    // no Subject field at all
 )
 
 // Names lists every rule, in report order.
@@ -81,6 +85,7 @@ var Names = []string{
 	URLShortener, URLNumericHost, URLManyDomains, URLEscapedHost, BodyCaps,
 	BodyObfuscated, PhraseOne, PhraseMany, RemovePhrase, PriorityHigh, ReplyToElsewise,
 	SubjPadded, FromMissing, FromRandomLocal, FromNameGlued, CTMalformed,
+	FromLocalNoise, MUAForged, ToIsFrom, SubjMissing,
 }
 
 // Limits of the work one message costs.
@@ -179,8 +184,15 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 	}
 	if a != nil {
 		fromDomain = regDomain(domainOf(a.Address))
-		if local, _, _ := strings.Cut(a.Address, "@"); randomLocal(local) {
+		local, _, _ := strings.Cut(a.Address, "@")
+		if randomLocal(local) {
 			r.hit(FromRandomLocal)
+		}
+		if noiseLocal(local) {
+			r.hit(FromLocalNoise)
+		}
+		if t := parseAddr(to); t != nil && cc == "" && !strings.Contains(to, ",") && strings.EqualFold(t.Address, a.Address) {
+			r.hit(ToIsFrom)
 		}
 		if gluedName(a.Name) {
 			r.hit(FromNameGlued)
@@ -195,6 +207,14 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 		if d := regDomain(domainOf(a.Address)); d != "" && d != fromDomain {
 			r.hit(ReplyToElsewise)
 		}
+	}
+	if !h.Has("Subject") {
+		r.hit(SubjMissing)
+	}
+	if m := strings.ToLower(get("X-Mailer")); !h.Has("X-Mimeole") && (strings.Contains(m, "outlook express") ||
+		strings.Contains(m, "microsoft outlook, build 10") || strings.Contains(m, "microsoft outlook imo") ||
+		strings.Contains(m, "microsoft outlook 8.5") || strings.Contains(m, "microsoft outlook 11.0")) {
+		r.hit(MUAForged)
 	}
 	subj := get("Subject")
 	if caseWords(subj) >= 3 {
@@ -780,6 +800,31 @@ func randomLocal(l string) bool {
 		return true
 	}
 	return len(runs) >= 3 && !runs[0] && digits >= 3 && !runs[len(runs)-1]
+}
+
+// noiseLocal reports a local part of letters only that no one typed: six
+// consonants in a row, or six or more letters without a vowel (a, e, i,
+// o, u, y). (Bounce addresses of mailing services, with digits and
+// punctuation, are not looked at.)
+func noiseLocal(l string) bool {
+	run, letters, vowels := 0, 0, 0
+	for i := 0; i < len(l); i++ {
+		c := l[i] | 0x20
+		if c < 'a' || c > 'z' {
+			return false
+		}
+		letters++
+		if strings.IndexByte("aeiouy", c) >= 0 {
+			vowels++
+			run = 0
+			continue
+		}
+		run++
+		if run >= 6 {
+			return true
+		}
+	}
+	return letters >= 6 && vowels == 0
 }
 
 // gluedName reports a display name with a word that starts with three or

@@ -51,4 +51,8 @@ var Points = map[string]float64{
 	"FROM_RANDOM_LOCAL": 3.0,
 	"FROM_NAME_GLUED":   2.3,
 	// CONTENT_TYPE_BAD: 0 (as common in legitimate mail)
+	"FROM_LOCAL_NOISE":   3.0,
+	"MUA_OUTLOOK_FORGED": 3.0,
+	// TO_IS_FROM: 0 (as common in legitimate mail)
+	// SUBJECT_MISSING: 0 (as common in legitimate mail)
 }
