@@ -22,6 +22,9 @@ type Part struct {
 	Text string
 	// Size is the part's raw body size.
 	Size int
+	// Raw is the part's body as it is in the message (still
+	// transfer-encoded); it aliases the message.
+	Raw []byte
 }
 
 // Parts calls top with the message's top-level header and fn with every
@@ -53,7 +56,7 @@ func Parts(raw []byte, deadline time.Time, top func(h *message.Header), fn func(
 		if ct == "" {
 			ct = "text/plain"
 		}
-		p := Part{Header: &mp.header, Top: mp.depth == 0, ContentType: ct, Depth: mp.depth, Size: len(mp.body),
+		p := Part{Header: &mp.header, Top: mp.depth == 0, ContentType: ct, Depth: mp.depth, Size: len(mp.body), Raw: mp.body,
 			Encoding: strings.ToLower(strings.TrimSpace(mp.header.Get("Content-Transfer-Encoding")))}
 		if disp, dp, err := mp.header.ContentDisposition(); err == nil && (disp == "attachment" || dp["filename"] != "") {
 			p.Attachment = true

@@ -74,6 +74,9 @@ const (
 	MUAForged       = "MUA_OUTLOOK_FORGED" // X-Mailer says Outlook Express (or Outlook 5-2003) without the X-MimeOLE it adds
 	ToIsFrom        = "TO_IS_FROM"         // sent to its own From address, nobody else
 	SubjMissing     = "SUBJECT_MISSING"    // no Subject field at all
+	HTMLNoMime      = "HTML_WITHOUT_MIME"  // HTML or multipart content without MIME-Version
+	HTMLOnlyNoList  = "HTML_ONLY_UNLISTED" // HTML only, and no List-Unsubscribe or List-Id
+	QPObfuscated    = "QP_HIDES_ASCII"     // quoted-printable that encodes letters, digits or tags
 )
 
 // Names lists every rule, in report order.
@@ -85,7 +88,7 @@ var Names = []string{
 	URLShortener, URLNumericHost, URLManyDomains, URLEscapedHost, BodyCaps,
 	BodyObfuscated, PhraseOne, PhraseMany, RemovePhrase, PriorityHigh, ReplyToElsewise,
 	SubjPadded, FromMissing, FromRandomLocal, FromNameGlued, CTMalformed,
-	FromLocalNoise, MUAForged, ToIsFrom, SubjMissing,
+	FromLocalNoise, MUAForged, ToIsFrom, SubjMissing, HTMLNoMime, HTMLOnlyNoList, QPObfuscated,
 }
 
 // Limits of the work one message costs.
@@ -238,6 +241,9 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 	}
 	if h.Has("Content-Type") && !h.Has("Mime-Version") {
 		r.hit(MimeMissing)
+		if ct, _, _ := h.ContentType(); ct == "text/html" || strings.HasPrefix(ct, "multipart/") {
+			r.hit(HTMLNoMime)
+		}
 	}
 	if p := get("X-Priority"); strings.HasPrefix(p, "1") {
 		r.hit(PriorityHigh)
@@ -251,6 +257,9 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 func (r *result) part(p bayes.Part) bool {
 	if p.Attachment || !strings.HasPrefix(p.ContentType, "text/") {
 		return true
+	}
+	if p.Encoding == "quoted-printable" && qpHidesASCII(p.Raw) {
+		r.hit(QPObfuscated)
 	}
 	text := p.Text
 	if p.ContentType == "text/html" || (p.ContentType == "text/plain" && looksHTML(text)) {
@@ -278,6 +287,9 @@ func (r *result) part(p bayes.Part) bool {
 func (r *result) finish() {
 	if r.hasHTML && !r.hasPlain {
 		r.hit(HTMLOnly)
+		if !r.listMail {
+			r.hit(HTMLOnlyNoList)
+		}
 	}
 	if r.hasHTML && r.imgs > 0 && r.htmlText+r.plainText < 200 { // text in a picture
 		r.hit(HTMLTinyText)
@@ -800,6 +812,52 @@ func randomLocal(l string) bool {
 		return true
 	}
 	return len(runs) >= 3 && !runs[0] && digits >= 3 && !runs[len(runs)-1]
+}
+
+// qpHidesASCII reports quoted-printable that encodes, ten times or more,
+// characters that never need it: letters, digits and the characters of
+// HTML tags and links (< > / :). Encoders encode "=", spaces and bytes
+// outside ASCII, and some the characters EBCDIC lacks; only a message
+// that wants to be unreadable to a filter encodes "<html>".
+func qpHidesASCII(b []byte) bool {
+	if len(b) > 256<<10 {
+		b = b[:256<<10]
+	}
+	n := 0
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] != '=' {
+			continue
+		}
+		v, ok := unhex2(b[i+1], b[i+2])
+		if !ok {
+			continue
+		}
+		if v >= '0' && v <= '9' || v >= 'A' && v <= 'Z' || v >= 'a' && v <= 'z' || v == '<' || v == '>' || v == '/' || v == ':' {
+			n++
+			if n >= 10 {
+				return true
+			}
+		}
+		i += 2
+	}
+	return false
+}
+
+func unhex2(a, b byte) (byte, bool) {
+	h := func(c byte) (byte, bool) {
+		switch {
+		case c >= '0' && c <= '9':
+			return c - '0', true
+		case c >= 'A' && c <= 'F':
+			return c - 'A' + 10, true
+		case c >= 'a' && c <= 'f':
+			return c - 'a' + 10, true
+		}
+		return 0, false
+	}
+	x, ok1 := h(a)
+	y, ok2 := h(b)
+	return x<<4 | y, ok1 && ok2
 }
 
 // noiseLocal reports a local part of letters only that no one typed: six

@@ -55,4 +55,7 @@ var Points = map[string]float64{
 	"MUA_OUTLOOK_FORGED": 3.0,
 	// TO_IS_FROM: 0 (as common in legitimate mail)
 	// SUBJECT_MISSING: 0 (as common in legitimate mail)
+	"HTML_WITHOUT_MIME":  2.3,
+	"HTML_ONLY_UNLISTED": 0.2,
+	"QP_HIDES_ASCII":     1.8,
 }
