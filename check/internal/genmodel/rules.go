@@ -147,13 +147,13 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJu
 		recallBayes, hamJunkBayes  float64
 	}
 	var all []res
-	for _, sc := range []float64{0.5, 0.75, 1, 1.25, 1.5, 2} {
-		for _, mr := range []float64{1, 1.5, 2, 2.5, 3} {
+	for _, sc := range []float64{0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3} {
+		for _, mr := range []float64{1, 1.5, 2, 2.5, 3, 4} {
 			weights := make([]map[string]float64, k)
 			for f := range k {
 				weights[f] = ruleWeights(ex, func(i int) bool { return fold[i] != f }, sc, mr)
 			}
-			for _, mt := range []float64{3, 4, 5, 6, 8} {
+			for _, mt := range []float64{3, 4, 5, 6, 8, 10, 12} {
 				var tp, tpB, nS, fp, fpB, nH, fpOwn, nOwn, fpHard, nHard int
 				for i, e := range ex {
 					pts, _ := rules.Score(e.hits, weights[fold[i]], mt)

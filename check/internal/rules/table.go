@@ -4,14 +4,14 @@ package rules
 
 // Chosen by cross-validation (see Points).
 const (
-	Scale    = 2
+	Scale    = 2.5
 	MaxRule  = 3
 	MaxTotal = 8
 )
 
 // Points: see points.go.
 var Points = map[string]float64{
-	"DATE_IN_PAST":   1.4,
+	"DATE_IN_PAST":   1.8,
 	"DATE_IN_FUTURE": 3.0,
 	// DATE_MISSING: 0 (as common in legitimate mail)
 	"DATE_MALFORMED": 3.0,
@@ -21,41 +21,41 @@ var Points = map[string]float64{
 	"TO_UNDISCLOSED": 3.0,
 	// FROM_NAME_ADDRESS: 0 (as common in legitimate mail)
 	"SUBJECT_ALL_CAPS": 3.0,
-	"SUBJECT_SHOUTS":   2.2,
-	"SUBJECT_TAG_ID":   1.1,
+	"SUBJECT_SHOUTS":   2.8,
+	"SUBJECT_TAG_ID":   1.4,
 	// MIME_VERSION_MISSING: 0 (as common in legitimate mail)
 	// HTML_ONLY: 0 (as common in legitimate mail)
 	"HTML_IMAGE_TEXT": 3.0,
 	// HTML_FORM: 0 (as common in legitimate mail)
 	// HTML_SCRIPT: 0 (as common in legitimate mail)
-	"HTML_COMMENT_SPLIT": 1.1,
-	"HTML_FONT_LARGE":    0.5,
+	"HTML_COMMENT_SPLIT": 1.4,
+	"HTML_FONT_LARGE":    0.6,
 	// HTML_HIDDEN_TEXT: 0 (as common in legitimate mail)
-	"URL_IP_HOST": 3.0,
-	// URL_TEXT_MISMATCH: 0 (as common in legitimate mail)
-	"URL_USERINFO": 3.0,
-	"URL_ODD_PORT": 2.0,
+	"URL_IP_HOST":       3.0,
+	"URL_TEXT_MISMATCH": 0.1,
+	"URL_USERINFO":      3.0,
+	"URL_ODD_PORT":      2.5,
 	// URL_SHORTENER: 0 (as common in legitimate mail)
 	"URL_NUMERIC_NAME": 0.1,
 	// URL_MANY_DOMAINS: 0 (as common in legitimate mail)
-	"URL_ESCAPED_HOST": 0.5,
+	"URL_ESCAPED_HOST": 0.6,
 	"BODY_MOSTLY_CAPS": 0.1,
 	// BODY_OBFUSCATED: 0 (as common in legitimate mail)
-	"SPAM_PHRASE":       1.9,
-	"SPAM_PHRASES":      1.5,
-	"REMOVE_TO_OPT_OUT": 2.5,
+	"SPAM_PHRASE":       2.3,
+	"SPAM_PHRASES":      1.8,
+	"REMOVE_TO_OPT_OUT": 3.0,
 	"PRIORITY_HIGH":     3.0,
 	// REPLY_TO_ELSEWHERE: 0 (as common in legitimate mail)
 	"SUBJECT_PADDED":    3.0,
 	"FROM_MISSING":      3.0,
 	"FROM_RANDOM_LOCAL": 3.0,
-	"FROM_NAME_GLUED":   2.3,
+	"FROM_NAME_GLUED":   2.9,
 	// CONTENT_TYPE_BAD: 0 (as common in legitimate mail)
 	"FROM_LOCAL_NOISE":   3.0,
 	"MUA_OUTLOOK_FORGED": 3.0,
 	// TO_IS_FROM: 0 (as common in legitimate mail)
 	// SUBJECT_MISSING: 0 (as common in legitimate mail)
-	"HTML_WITHOUT_MIME":  2.3,
-	"HTML_ONLY_UNLISTED": 0.2,
-	"QP_HIDES_ASCII":     1.8,
+	"HTML_WITHOUT_MIME":  2.9,
+	"HTML_ONLY_UNLISTED": 0.3,
+	"QP_HIDES_ASCII":     2.3,
 }
