@@ -62,8 +62,9 @@ func contentScore(ctx context.Context, j *Judge, raw []byte) float64 {
 	return j.bayesSignal(ctx, 1, tokenize(raw)).Score + rulesSignal(raw, rules.TraceTime(raw), time.Time{}).Score
 }
 
-// TestSpamHeldOut evaluates the shared starting model on the held-out
-// groups easy-ham-2 and spam-2, which the model never trained on.
+// TestSpamHeldOut evaluates the content signals of a fresh account (the
+// shared starting model and the rules) on the held-out groups easy-ham-2
+// and spam-2, which neither was trained or tuned on.
 func TestSpamHeldOut(t *testing.T) {
 	dir := corpusDir(t)
 	j, err := New(Config{}, nil, nil)
@@ -95,14 +96,12 @@ func TestSpamHeldOut(t *testing.T) {
 	hamJunk := float64(fp) / float64(nHam)
 	t.Logf("held-out: %d spam, %d ham; precision %.4f, recall %.4f, ham-to-junk %.4f (%d messages)",
 		nSpam, nHam, precision, recall, hamJunk, fp)
-	// Floors just under what the model reached when it was measured
-	// (recall 0.8489, ham-to-junk 0.0007, precision 0.9992; BENCHMARKS.md).
-	// The aim is 95% recall at <= 0.3% ham to Junk: Bayes votes
-	// only from a score of bayesJunkAt (weakly known mail stays in INBOX)
-	// and no token is about the charset or the corpus's own recipients, and
-	// at that the 2003 spam-2 group is caught at 85%, not 95%.
-	if recall < 0.83 {
-		t.Errorf("recall: got %.4f, want >= 0.83 (aim 0.95)", recall)
+	// Floors just under what was reached when measured (bayes + rules:
+	// recall 0.9140, ham-to-junk 0.0014, precision 0.9984; BENCHMARKS.md).
+	// The aim is 95% recall at <= 0.3% ham to Junk; it is not
+	// met: see BENCHMARKS.md for what stands in the way.
+	if recall < 0.90 {
+		t.Errorf("recall: got %.4f, want >= 0.90 (aim 0.95)", recall)
 	}
 	if hamJunk > 0.003 {
 		t.Errorf("ham-to-junk rate: got %.4f, want <= 0.003", hamJunk)
