@@ -5,7 +5,8 @@
 // (check/internal/corpus); easy-ham-2, spam-2 and the own set's held-out
 // part are what check's tests measure on. Tokens are filtered by
 // bayes.GeneralTokens (nothing that names the corpus's recipients, relays
-// or correspondents) and pruned to those seen in -min messages.
+// or correspondents) and pruned to those seen in -min messages (1, the
+// cross-validated choice: none pruned).
 //
 // Run it through `go generate ./check` (see check/spam.go); the output is
 // deterministic. With -cv it writes no model: it runs stratified k-fold
@@ -13,7 +14,13 @@
 // parameters (bayes.Params and the pruning count), picks for each the
 // lowest threshold (at least 0.6) that keeps ham-to-junk within -fp, and
 // prints the best settings. bayes.DefaultParams and check's bayesJunkAt
-// are copied from its output; the held-out groups are never read.
+// are copied from its output; the held-out groups are never read. The
+// folds keep each topic (subject) in one fold (assignFolds).
+//
+// With -rules FILE it cross-validates the content rules' points
+// (check/internal/rules) together with the Bayes signal on the same
+// training data and folds, and writes the rules' points table to FILE
+// (check/internal/rules/table.go).
 //
 // The corpus is
 // found in $STAMP_TEST_SPAMASSASSIN (the package directory or its data/
