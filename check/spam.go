@@ -16,6 +16,7 @@ import (
 
 //go:generate go run ./internal/corpus/gen -out testdata/corpus
 //go:generate go run ./internal/genmodel -out spammodel.bin
+//go:generate go run ./internal/genmodel -rules internal/rules/table.go
 
 // spamModel is the shared starting model, trained by internal/genmodel on
 // the SpamAssassin public corpus groups easy-ham-1, hard-ham-1 and spam-1.

@@ -77,6 +77,7 @@ const (
 	HTMLNoMime      = "HTML_WITHOUT_MIME"  // HTML or multipart content without MIME-Version
 	HTMLOnlyNoList  = "HTML_ONLY_UNLISTED" // HTML only, and no List-Unsubscribe or List-Id
 	QPObfuscated    = "QP_HIDES_ASCII"     // quoted-printable that encodes letters, digits or tags
+	ReplyToFreemail = "REPLY_TO_FREEMAIL"  // replies go to a free mailbox, the From is elsewhere
 )
 
 // Names lists every rule, in report order.
@@ -89,6 +90,7 @@ var Names = []string{
 	BodyObfuscated, PhraseOne, PhraseMany, RemovePhrase, PriorityHigh, ReplyToElsewise,
 	SubjPadded, FromMissing, FromRandomLocal, FromNameGlued, CTMalformed,
 	FromLocalNoise, MUAForged, ToIsFrom, SubjMissing, HTMLNoMime, HTMLOnlyNoList, QPObfuscated,
+	ReplyToFreemail,
 }
 
 // Limits of the work one message costs.
@@ -209,6 +211,9 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 	if a := parseAddr(get("Reply-To")); a != nil && fromDomain != "" && !r.listMail {
 		if d := regDomain(domainOf(a.Address)); d != "" && d != fromDomain {
 			r.hit(ReplyToElsewise)
+			if freemail[d] && !freemail[fromDomain] {
+				r.hit(ReplyToFreemail)
+			}
 		}
 	}
 	if !h.Has("Subject") {
@@ -514,6 +519,19 @@ var shorteners = map[string]bool{
 	"rb.gy": true, "v.gd": true, "x.co": true, "tr.im": true, "snipurl.com": true, "shorl.com": true,
 	"qr.net": true, "0rz.tw": true, "s.id": true, "u.to": true, "clck.ru": true,
 	"rd.yahoo.com": true,
+}
+
+// freemail are registered domains where anyone gets a mailbox for free:
+// replies sent there from mail that claims to be from elsewhere go to
+// someone who need not be that sender (advance-fee and phishing mail).
+var freemail = map[string]bool{
+	"gmail.com": true, "googlemail.com": true, "yahoo.com": true, "yahoo.co.uk": true, "yahoo.co.jp": true,
+	"yahoo.fr": true, "yahoo.de": true, "yahoo.es": true, "hotmail.com": true, "hotmail.fr": true,
+	"outlook.com": true, "live.com": true, "msn.com": true, "aol.com": true, "mail.com": true,
+	"gmx.com": true, "gmx.de": true, "gmx.net": true, "web.de": true, "mail.ru": true, "yandex.ru": true,
+	"yandex.com": true, "qq.com": true, "163.com": true, "126.com": true, "sina.com": true, "naver.com": true,
+	"daum.net": true, "hanmail.net": true, "proton.me": true, "protonmail.com": true, "icloud.com": true,
+	"zoho.com": true, "rediffmail.com": true, "libero.it": true, "laposte.net": true,
 }
 
 // phrases are money and urgency phrases that spam uses in each of seven

@@ -77,6 +77,19 @@ func TestRulesFire(t *testing.T) {
 		{RemovePhrase, "", "To be removed from this list reply with REMOVE"},
 		{PriorityHigh, "X-Priority: 1 (Highest)", "hi"},
 		{ReplyToElsewise, "Reply-To: <collect@other.example>", "hi"},
+		{ReplyToFreemail, "Reply-To: <claims.dept@gmail.com>", "hi"},
+		{SubjPadded, "Subject: Info you requested                    KCC", "hi"},
+		{FromMissing, "From:", "hi"},
+		{FromRandomLocal, "From: <63rlfplk4@shop.example>", "hi"},
+		{FromNameGlued, "From: igvAndrea Madison <a@shop.example>", "hi"},
+		{CTMalformed, "Content-Type: text/html;;;;;;charset", "hi"},
+		{FromLocalNoise, "From: <nwgpnkm@shop.example>", "hi"},
+		{MUAForged, "X-Mailer: Microsoft Outlook Express 6.00.2600.0000", "hi"},
+		{ToIsFrom, "To: Ana <ana@example.com>", "hi"},
+		{SubjMissing, "Subject:", "hi"},
+		{HTMLNoMime, "MIME-Version:\nContent-Type: text/html", "<html>hi</html>"},
+		{HTMLOnlyNoList, html, "<html><body><p>hello there friend</p></body></html>"},
+		{QPObfuscated, "Content-Type: text/html\nContent-Transfer-Encoding: quoted-printable", "=3Chtml=3E=3Cbody=3E=48=65=6C=6C=6F=3C/body=3E=3C/html=3E"},
 	} {
 		got := Check(msg(c.header, c.body), arrived, time.Time{})
 		if !slices.Contains(got, c.rule) {

@@ -58,4 +58,5 @@ var Points = map[string]float64{
 	"HTML_WITHOUT_MIME":  2.9,
 	"HTML_ONLY_UNLISTED": 0.3,
 	"QP_HIDES_ASCII":     2.3,
+	"REPLY_TO_FREEMAIL":  2.9,
 }
