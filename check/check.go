@@ -111,14 +111,15 @@
 //     points are linear in log-odds and reach the threshold alone only from
 //     a score of 0.608 (0.5 means "no evidence"), so unknown or weakly known
 //     mail stays in INBOX. Ham evidence weighs less than spam evidence
-//     (at most -4) so that it cannot hide a block or a listing.
+//     (at most -3, the cap cross-validated with the rules) so that it
+//     cannot hide a block or a listing.
 //
 // Why a sum: each signal's points stand for log-odds of spam, so adding
 // them is combining independent evidence (as SpamAssassin adds rule
 // scores and a naive-Bayes model adds log likelihood ratios), and one
 // threshold reads the total. Evidence is not quite independent (Bayes sees
 // some of what the rules see: a shouting subject's words), which is why
-// each content signal is capped (rules at 8, Bayes at 8 and at -4) and
+// each content signal is capped (rules at 8, Bayes at 8 and at -3) and
 // why the rules' weights are chosen together with Bayes rather than on
 // their own. What is not content (lists, correspondents, DMARC, DNSBLs,
 // SMTP) can overrule content; content cannot overrule a trusted sender.

@@ -61,8 +61,8 @@ func main() {
 			fmt.Fprintln(os.Stderr, "genmodel:", err)
 			os.Exit(1)
 		}
-		scale, maxRule, maxTotal := crossValidateRules(os.Stdout, ex, *folds, int(*minCount), *maxHamJunk)
-		fmt.Printf("best: scale %.2f, maxrule %.1f, maxtotal %.1f (copy into rules.Scale, MaxRule, MaxTotal)\n", scale, maxRule, maxTotal)
+		scale, maxRule, maxTotal, hamCap := crossValidateRules(os.Stdout, ex, *folds, int(*minCount), *maxHamJunk)
+		fmt.Printf("best: scale %.2f, maxrule %.1f, maxtotal %.1f (written to the table), ham evidence at most %.0f points (copy into check's minBayesPoints)\n", scale, maxRule, maxTotal, hamCap)
 		if err := writeRuleTable(*rulesOut, ex, scale, maxRule, maxTotal); err != nil {
 			fmt.Fprintln(os.Stderr, "genmodel:", err)
 			os.Exit(1)

@@ -104,27 +104,29 @@ func ruleWeights(ex []ruleExample, use func(i int) bool, scale, maxRule float64)
 // bayesPointsCV mirrors check's bayesPoints and bayesSignal (threshold
 // 5 points, junk alone from bayesJunkAt, ham evidence at most -4, at least
 // 5 telling words).
-func bayesPointsCV(p float64, clues int) float64 {
+func bayesPointsCV(p float64, clues int, hamCap float64) float64 {
 	const junkAt, threshold = 0.6083, 5.0
 	if clues < 5 {
 		return 0
 	}
 	if p < 0.5 {
-		return math.Max(-4, -4*logit(p)/logit(0.01))
+		return math.Max(hamCap, hamCap*logit(p)/logit(0.01))
 	}
 	return math.Min(8, threshold*logit(p)/logit(junkAt))
 }
 
-// crossValidateRules finds Scale, MaxRule and MaxTotal: 5-fold
+// crossValidateRules finds Scale, MaxRule and MaxTotal, and how far
+// Bayes's evidence of ham may go (hamCap): 5-fold
 // cross-validation in which each fold's Bayes model and rule points come
 // from the other folds only.
-func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk float64) (scale, maxRule, maxTotal float64) {
+func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk float64) (scale, maxRule, maxTotal, hamCap float64) {
 	plain := make([]example, len(ex))
 	for i, e := range ex {
 		plain[i] = e.example
 	}
 	fold := assignFolds(plain, k)
-	bayesPts := make([]float64, len(ex))
+	probs := make([]float64, len(ex))
+	nclues := make([]int, len(ex))
 	for f := 0; f < k; f++ {
 		c := bayes.NewCounts()
 		for i, e := range ex {
@@ -137,59 +139,65 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJu
 		for i, e := range ex {
 			if fold[i] == f {
 				p, clues := m.Score(e.tokens)
-				bayesPts[i] = bayesPointsCV(p, len(clues))
+				probs[i], nclues[i] = p, len(clues)
 			}
 		}
 	}
 	type res struct {
-		scale, maxRule, maxTotal   float64
-		recall, hamJunk, own, hard float64
-		recallBayes, hamJunkBayes  float64
+		scale, maxRule, maxTotal, hamCap float64
+		recall, hamJunk, own, hard       float64
+		recallBayes, hamJunkBayes        float64
 	}
 	var all []res
-	for _, sc := range []float64{0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3} {
-		for _, mr := range []float64{1, 1.5, 2, 2.5, 3, 4} {
-			weights := make([]map[string]float64, k)
-			for f := range k {
-				weights[f] = ruleWeights(ex, func(i int) bool { return fold[i] != f }, sc, mr)
-			}
-			for _, mt := range []float64{3, 4, 5, 6, 8, 10, 12} {
-				var tp, tpB, nS, fp, fpB, nH, fpOwn, nOwn, fpHard, nHard int
-				for i, e := range ex {
-					pts, _ := rules.Score(e.hits, weights[fold[i]], mt)
-					junk := bayesPts[i]+pts >= 5
-					if e.spam {
-						nS++
+	bayesPts := make([]float64, len(ex))
+	for _, hc := range []float64{-4, -3, -2} {
+		for i := range ex {
+			bayesPts[i] = bayesPointsCV(probs[i], nclues[i], hc)
+		}
+		for _, sc := range []float64{0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3} {
+			for _, mr := range []float64{1, 1.5, 2, 2.5, 3, 4} {
+				weights := make([]map[string]float64, k)
+				for f := range k {
+					weights[f] = ruleWeights(ex, func(i int) bool { return fold[i] != f }, sc, mr)
+				}
+				for _, mt := range []float64{3, 4, 5, 6, 8, 10, 12} {
+					var tp, tpB, nS, fp, fpB, nH, fpOwn, nOwn, fpHard, nHard int
+					for i, e := range ex {
+						pts, _ := rules.Score(e.hits, weights[fold[i]], mt)
+						junk := bayesPts[i]+pts >= 5
+						if e.spam {
+							nS++
+							if junk {
+								tp++
+							}
+							if bayesPts[i] >= 5 {
+								tpB++
+							}
+							continue
+						}
+						nH++
 						if junk {
-							tp++
+							fp++
 						}
 						if bayesPts[i] >= 5 {
-							tpB++
+							fpB++
 						}
-						continue
-					}
-					nH++
-					if junk {
-						fp++
-					}
-					if bayesPts[i] >= 5 {
-						fpB++
-					}
-					switch e.group {
-					case "own-ham":
-						nOwn++
-						if junk {
-							fpOwn++
-						}
-					case "hard-ham-1":
-						nHard++
-						if junk {
-							fpHard++
+						switch e.group {
+						case "own-ham":
+							nOwn++
+							if junk {
+								fpOwn++
+							}
+						case "hard-ham-1":
+							nHard++
+							if junk {
+								fpHard++
+							}
 						}
 					}
+					all = append(all, res{sc, mr, mt, hc, float64(tp) / float64(nS), float64(fp) / float64(nH),
+						float64(fpOwn) / float64(max(nOwn, 1)), float64(fpHard) / float64(max(nHard, 1)), float64(tpB) / float64(nS), float64(fpB) / float64(nH)})
 				}
-				all = append(all, res{sc, mr, mt, float64(tp) / float64(nS), float64(fp) / float64(nH),
-					float64(fpOwn) / float64(max(nOwn, 1)), float64(fpHard) / float64(max(nHard, 1)), float64(tpB) / float64(nS), float64(fpB) / float64(nH)})
 			}
 		}
 	}
@@ -206,12 +214,12 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJu
 		return all[a].hamJunk < all[b].hamJunk
 	})
 	fmt.Fprintf(w, "%d-fold cross-validation of the rules with Bayes, %d training messages (ham to Junk at most %.4f, or no more than Bayes alone, overall; at most that on the own set):\n", k, len(ex), maxHamJunk)
-	fmt.Fprintln(w, "scale maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham")
+	fmt.Fprintln(w, "hamcap scale maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham")
 	for _, r := range all[:min(12, len(all))] {
-		fmt.Fprintf(w, "%5.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f\n", r.scale, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard)
+		fmt.Fprintf(w, "%4.1f %5.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f\n", r.hamCap, r.scale, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard)
 	}
 	b := all[0]
-	return b.scale, b.maxRule, b.maxTotal
+	return b.scale, b.maxRule, b.maxTotal, b.hamCap
 }
 
 // writeRuleTable writes rules' Points table from all the training data.
