@@ -159,3 +159,17 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheck: the rules on every message of the own set in turn.
+func BenchmarkCheck(b *testing.B) {
+	ms := corpus.Generate()
+	size := 0
+	for _, m := range ms {
+		size += len(m.Raw)
+	}
+	b.SetBytes(int64(size / len(ms)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Check(ms[i%len(ms)].Raw, arrived, time.Time{})
+	}
+}
