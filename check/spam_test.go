@@ -77,7 +77,10 @@ func TestSpamHeldOut(t *testing.T) {
 		if len(files) == 0 {
 			t.Fatalf("no messages in %s", group)
 		}
-		for _, f := range files {
+		for i, f := range files {
+			if raceEnabled && i%10 != 0 {
+				continue // a tenth under -race; the figures are from the whole set
+			}
 			raw, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
@@ -100,14 +103,18 @@ func TestSpamHeldOut(t *testing.T) {
 	// recall 0.9140, ham-to-junk 0.0014, precision 0.9984; BENCHMARKS.md).
 	// The aim is 95% recall at <= 0.3% ham to Junk; it is not
 	// met: see BENCHMARKS.md for what stands in the way.
-	if recall < 0.90 {
-		t.Errorf("recall: got %.4f, want >= 0.90 (aim 0.95)", recall)
+	minRecall, maxHamJunk, minPrecision := 0.90, 0.003, 0.995
+	if raceEnabled { // 140 messages of each kind: one more or less moves the rate 0.7%
+		minRecall, maxHamJunk, minPrecision = 0.85, 0.015, 0.98
 	}
-	if hamJunk > 0.003 {
-		t.Errorf("ham-to-junk rate: got %.4f, want <= 0.003", hamJunk)
+	if recall < minRecall {
+		t.Errorf("recall: got %.4f, want >= %.2f (aim 0.95)", recall, minRecall)
 	}
-	if precision < 0.995 {
-		t.Errorf("precision: got %.4f, want >= 0.995", precision)
+	if hamJunk > maxHamJunk {
+		t.Errorf("ham-to-junk rate: got %.4f, want <= %.3f", hamJunk, maxHamJunk)
+	}
+	if precision < minPrecision {
+		t.Errorf("precision: got %.4f, want >= %.3f", precision, minPrecision)
 	}
 }
 
