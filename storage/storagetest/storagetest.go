@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, queueCases...)
 	cases = append(cases, routingCases...)
 	cases = append(cases, imapStateCases...)
+	cases = append(cases, structureCases...)
 	cases = append(cases, spamCases...)
 	cases = append(cases, throttleCases...)
 	cases = append(cases, webmailCases...)
