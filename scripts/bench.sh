@@ -14,6 +14,7 @@
 #   scripts/bench.sh [messages-10KB] [messages-100KB] [messages-submission]
 #   STAMP_BENCH_ONLY="sqlite postgres peer" ...   choose runs (default all)
 #   STAMP_BENCH_PROFILE=DIR ...   also write a CPU profile of each server to DIR/NAME.pprof
+#   STAMP_BENCH_BIN=path ...      run that stamp binary instead of building this tree (before/after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n10=${1:-5000}
@@ -23,7 +24,7 @@ only=" ${STAMP_BENCH_ONLY:-sqlite sqlite-nobayes postgres peer} "
 conns=${STAMP_BENCH_CONNECTIONS:-8}
 work=$(mktemp -d /tmp/stamp-bench.XXXXXX)
 bin=$work/stamp
-go build -o "$bin" .
+if [ -n "${STAMP_BENCH_BIN:-}" ]; then cp "$STAMP_BENCH_BIN" "$bin"; else go build -o "$bin" .; fi
 
 pg_dir=""
 cleanup() {
