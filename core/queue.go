@@ -110,7 +110,7 @@ func (s *Service) Bounce(ctx context.Context, it QueueItem, failed []BounceRecip
 		if f.Action == "delayed" {
 			kind = NotifyDelay
 		}
-		if dsn.wants(f.Address, kind) {
+		if dsnWants(dsn, f.Address, kind) {
 			report = append(report, f)
 		}
 	}

@@ -152,7 +152,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		qi = &storage.QueueItem{UserID: u.ID, Sender: sender, Recipients: remote, Segments: segs, Size: size,
 			State: storage.QueueQueued, NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}}
 		if env.DSN != nil {
-			setQueueDSN(qi, *env.DSN)
+			qi.DSN = *env.DSN
 		}
 		batch.Queue = append(batch.Queue, qi)
 	}
