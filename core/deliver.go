@@ -34,6 +34,9 @@ type Envelope struct {
 	Proto       string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
 	ReceivedAt  time.Time
 	DSN         *DSNParams // RFC 3461 parameters given by the client, nil if none
+	// RequireTLS is RFC 8689 REQUIRETLS, given on MAIL FROM: remote
+	// delivery only over TLS with a verified certificate.
+	RequireTLS bool
 }
 
 // CheckRecipient says whether mail for addr is accepted from an

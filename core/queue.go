@@ -80,7 +80,7 @@ type BounceRecipient struct {
 	Address    string
 	Status     string // enhanced status, e.g. "5.1.1"
 	Diagnostic string // "smtp; 550 5.1.1 no such user"
-	RemoteMTA  string
+	RemoteMTA  string // host name; the DSN says "dns; host"
 	Action     string // "failed" (default) or "delayed"
 }
 
@@ -121,8 +121,10 @@ func (s *Service) Bounce(ctx context.Context, it QueueItem, failed []BounceRecip
 	if err != nil {
 		return err
 	}
+	// RFC 8689 section 5: the notice about REQUIRETLS mail carries only
+	// the original header and is itself sent with REQUIRETLS.
 	d := message.DSN{ReportingMTA: s.cfg.Hostname, OriginalSender: it.Sender, Original: orig, Arrival: it.CreatedAt,
-		EnvelopeID: dsn.EnvID, ReturnFull: strings.EqualFold(dsn.Ret, "FULL")}
+		EnvelopeID: dsn.EnvID, ReturnFull: strings.EqualFold(dsn.Ret, "FULL") && !it.RequireTLS}
 	for _, f := range report {
 		action := f.Action
 		if action == "" {
@@ -147,7 +149,8 @@ func (s *Service) Bounce(ctx context.Context, it QueueItem, failed []BounceRecip
 		}
 		now := time.Now()
 		qi := &storage.QueueItem{Sender: "", Recipients: []string{remote}, Segments: []storage.Segment{s.segment(raw)},
-			Size: int64(len(raw)), State: storage.QueueQueued, NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}}
+			Size: int64(len(raw)), State: storage.QueueQueued, NextAttemptAt: now, CreatedAt: now, Results: map[string]string{},
+			RequireTLS: it.RequireTLS}
 		if err := s.store2(ctx, storage.Batch{Queue: []*storage.QueueItem{qi}}, [][]byte{raw}); err != nil {
 			return err
 		}

@@ -154,6 +154,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		if env.DSN != nil {
 			qi.DSN = *env.DSN
 		}
+		qi.RequireTLS = env.RequireTLS
 		batch.Queue = append(batch.Queue, qi)
 	}
 	if err := s.checkBatchRoom(ctx, batch.Messages); err != nil {

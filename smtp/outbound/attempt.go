@@ -82,7 +82,7 @@ func (w *Worker) attempt(ctx context.Context, log *slog.Logger, it core.QueueIte
 			byDomain[d] = append(byDomain[d], r)
 		}
 		for _, d := range order {
-			for r, res := range w.deliverDomain(ctx, log, d, it.Sender, byDomain[d], raw) {
+			for r, res := range w.deliverDomain(ctx, log, d, it.Sender, byDomain[d], raw, it.RequireTLS) {
 				results[r] = res
 			}
 		}
@@ -195,7 +195,7 @@ func anyFailed(it core.QueueItem) bool {
 func bounceOf(rcpt string, res result, action string) core.BounceRecipient {
 	b := core.BounceRecipient{Address: rcpt, Status: res.status(), Diagnostic: "smtp; " + fmt.Sprintf("%d %s %s", res.code, res.enh, res.text), Action: action}
 	if res.remote != "" {
-		b.RemoteMTA = "dns; " + res.remote
+		b.RemoteMTA = res.remote // BuildDSN writes "dns; host"
 	}
 	return b
 }
