@@ -118,6 +118,11 @@ type OutboundConfig struct {
 	MaxAge        time.Duration `yaml:"max_age"`
 	Workers       int           `yaml:"workers"`
 	Lease         time.Duration `yaml:"lease"` // claim of a queue item; default 35m
+	// MTASTS applies recipient domains' MTA-STS policies (RFC 8461); default true.
+	MTASTS bool `yaml:"mta_sts"`
+	// CACert is a PEM file of extra roots for verifying remote servers
+	// (MTA-STS, REQUIRETLS, relay), beside the system's.
+	CACert string `yaml:"ca_cert"`
 }
 
 // FiltersConfig configures the checks of incoming mail.
@@ -401,6 +406,9 @@ func (c *Config) validate() error {
 	}
 	if c.Outbound.Workers < 1 || c.Outbound.Workers > 256 {
 		bad("outbound.workers", "must be between 1 and 256")
+	}
+	if _, err := outboundRoots(c.Outbound.CACert); err != nil {
+		bad("outbound.ca_cert", "%v", err)
 	}
 	if c.Outbound.Lease != 0 && c.Outbound.Lease < time.Second {
 		bad("outbound.lease", "must be at least 1s, not %v", c.Outbound.Lease)
