@@ -129,6 +129,7 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 	s.publishNew(ctx, plan.batch.Messages)
 	s.afterDelivery(ctx, env, d, plan)
 	s.noteFeedback(ctx, d.parsed, full, users)
+	s.notifyDelivered(ctx, env, full) // NOTIFY=SUCCESS (dsnsuccess.go)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/stamp-mail/stamp/storage"
@@ -34,11 +35,26 @@ type RcptDSN = storage.RcptDSN
 // delays are reported (RFC 3461 section 4.1 leaves the default to the MTA;
 // this is what Postfix and Exim do).
 func dsnWants(p DSNParams, rcpt, kind string) bool {
-	r, ok := p.Rcpts[rcpt]
+	r, ok := RcptDSNOf(p, rcpt)
 	if !ok || len(r.Notify) == 0 {
 		return kind == NotifyFailure || kind == NotifyDelay
 	}
 	return slices.Contains(r.Notify, kind)
+}
+
+// RcptDSNOf returns the NOTIFY and ORCPT given for rcpt. Queued
+// recipients are lower case while the parameters are keyed as given in
+// RCPT, so the match ignores case when no key is exactly rcpt.
+func RcptDSNOf(p DSNParams, rcpt string) (RcptDSN, bool) {
+	if r, ok := p.Rcpts[rcpt]; ok {
+		return r, true
+	}
+	for k, r := range p.Rcpts {
+		if strings.EqualFold(k, rcpt) {
+			return r, true
+		}
+	}
+	return RcptDSN{}, false
 }
 
 // QueueDSN returns the DSN parameters stored with a queue item.

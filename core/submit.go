@@ -174,6 +174,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 	s.publishNew(ctx, batch.Messages)
 	s.afterDelivery(ctx, env, d, plan)
 	s.recordCorrespondents(ctx, u.ID, env.Recipients, now)
+	s.notifyDelivered(ctx, env, full) // NOTIFY=SUCCESS for local recipients (dsnsuccess.go)
 	return res, nil
 }
 

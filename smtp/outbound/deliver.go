@@ -18,6 +18,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/stamp-mail/stamp/core"
 )
 
 // security is what one transaction demands of the connection.
@@ -37,7 +39,7 @@ type security struct {
 
 // deliverDomain sends raw to the recipients of one domain and returns a
 // result per recipient. requireTLS is the item's REQUIRETLS (RFC 8689).
-func (w *Worker) deliverDomain(ctx context.Context, log *slog.Logger, domain, from string, rcpts []string, raw []byte, requireTLS bool) map[string]result {
+func (w *Worker) deliverDomain(ctx context.Context, log *slog.Logger, domain, from string, rcpts []string, raw []byte, requireTLS bool, dsn core.DSNParams) map[string]result {
 	all := func(r result) map[string]result {
 		m := make(map[string]result, len(rcpts))
 		for _, rc := range rcpts {
@@ -99,10 +101,10 @@ func (w *Worker) deliverDomain(ctx context.Context, log *slog.Logger, domain, fr
 		for _, ip := range addrs {
 			tried = true
 			addr := net.JoinHostPort(ip.Unmap().String(), strconv.Itoa(port))
-			res, err := w.transaction(ctx, host, addr, ip.IsLoopback(), from, rcpts, raw, true, sec)
+			res, err := w.transaction(ctx, host, addr, ip.IsLoopback(), from, rcpts, raw, true, sec, dsn)
 			if errors.Is(err, errTLSFailed) && !sec.verify {
 				log.Info("STARTTLS failed; retrying in clear", "mta", host, "addr", addr)
-				res, err = w.transaction(ctx, host, addr, ip.IsLoopback(), from, rcpts, raw, false, sec)
+				res, err = w.transaction(ctx, host, addr, ip.IsLoopback(), from, rcpts, raw, false, sec, dsn)
 			}
 			if err == nil {
 				return res
@@ -187,7 +189,7 @@ var errTLSFailed = errors.New("STARTTLS handshake failed")
 // transaction runs one SMTP session with the server at addr for the
 // recipients. An error means "try the next server"; otherwise every
 // recipient has a result.
-func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bool, from string, rcpts []string, raw []byte, useTLS bool, sec security) (map[string]result, error) {
+func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bool, from string, rcpts []string, raw []byte, useTLS bool, sec security, dsn core.DSNParams) (map[string]result, error) {
 	d := net.Dialer{Timeout: connectTimeout}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -244,6 +246,15 @@ func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bo
 		}
 		opts.UTF8 = true
 	}
+	// RFC 3461 section 6.2.1: a next hop that supports DSN gets the
+	// parameters and reports itself; otherwise we report "relayed".
+	passDSN, _ := c.Extension("DSN")
+	if passDSN {
+		opts.Return = gosmtp.DSNReturn(strings.ToUpper(dsn.Ret))
+		if isPrintable(dsn.EnvID) {
+			opts.EnvelopeID = dsn.EnvID
+		}
+	}
 	if err := c.Mail(from, opts); err != nil {
 		var se *gosmtp.SMTPError
 		if errors.As(err, &se) {
@@ -256,7 +267,11 @@ func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bo
 	}
 	var accepted []string
 	for i, r := range rcpts {
-		err := c.Rcpt(r, nil)
+		var ro *gosmtp.RcptOptions
+		if passDSN {
+			ro = rcptDSN(dsn, r)
+		}
+		err := c.Rcpt(r, ro)
 		var se *gosmtp.SMTPError
 		switch {
 		case err == nil:
@@ -282,7 +297,7 @@ func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bo
 		}
 		return results, nil
 	}
-	setAll(accepted, result{code: 250, enh: "2.0.0", text: "ok"})
+	setAll(accepted, result{code: 250, enh: "2.0.0", text: "ok", dsnPassed: passDSN})
 	c.Quit()
 	return results, nil
 }
@@ -467,6 +482,31 @@ func fromSMTP(se *gosmtp.SMTPError) result {
 		r.enh = fmt.Sprintf("%d.0.0", se.Code/100)
 	}
 	return r
+}
+
+// rcptDSN is the RCPT options passing on a recipient's NOTIFY and ORCPT.
+func rcptDSN(dsn core.DSNParams, rcpt string) *gosmtp.RcptOptions {
+	r, ok := core.RcptDSNOf(dsn, rcpt)
+	if !ok {
+		return nil
+	}
+	o := &gosmtp.RcptOptions{}
+	for _, n := range r.Notify {
+		o.Notify = append(o.Notify, gosmtp.DSNNotify(n))
+	}
+	if typ, addr, ok := strings.Cut(r.ORcpt, ";"); ok && isPrintable(addr) && strings.EqualFold(typ, "rfc822") {
+		o.OriginalRecipientType, o.OriginalRecipient = gosmtp.DSNAddressTypeRFC822, addr
+	}
+	return o
+}
+
+func isPrintable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func isASCII(s string) bool {

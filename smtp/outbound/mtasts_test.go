@@ -171,6 +171,7 @@ func listenMX(t *testing.T, addr string, cfg *tls.Config, requireTLS bool) (*fak
 		return &fakeSession{m: m, tls: isTLS}, nil
 	}))
 	s.Domain, s.TLSConfig, s.ErrorLog, s.EnableREQUIRETLS = "mx.test", cfg, nopLog{}, requireTLS
+	s.EnableDSN = true
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Close() })
 	return m, nil

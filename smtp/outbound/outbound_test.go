@@ -40,6 +40,8 @@ type fakeMX struct {
 	tls      []bool   // per transaction
 	froms    []string // reverse-path per transaction
 	reqTLS   []bool   // REQUIRETLS on MAIL, per transaction
+	mailOpts []gosmtp.MailOptions
+	rcptOpts map[string]gosmtp.RcptOptions // by recipient, when given
 	txs      int
 }
 
@@ -92,12 +94,23 @@ func (s *fakeSession) Reset()        { s.rcpts = nil }
 func (s *fakeSession) Logout() error { return nil }
 func (s *fakeSession) Mail(from string, o *gosmtp.MailOptions) error {
 	s.from, s.reqTLS = from, o != nil && o.RequireTLS
+	if o != nil {
+		s.m.mu.Lock()
+		s.m.mailOpts = append(s.m.mailOpts, *o)
+		s.m.mu.Unlock()
+	}
 	return nil
 }
 
-func (s *fakeSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+func (s *fakeSession) Rcpt(to string, o *gosmtp.RcptOptions) error {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
+	if o != nil {
+		if s.m.rcptOpts == nil {
+			s.m.rcptOpts = map[string]gosmtp.RcptOptions{}
+		}
+		s.m.rcptOpts[to] = *o
+	}
 	local := to[:strings.IndexByte(to, '@')]
 	switch {
 	case strings.HasPrefix(local, "bad"):
