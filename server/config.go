@@ -88,12 +88,15 @@ type TLSConfig struct {
 }
 
 // ACMEConfig turns on automatic certificates (RFC 8555, TLS-ALPN-01 on the
-// https listener) for the hostname and each domain's mail., autoconfig. and
+// https listener or HTTP-01 on the http one) for the hostname and each domain's mail., autoconfig. and
 // mta-sts. names; empty directory means off.
 type ACMEConfig struct {
 	Email     string `yaml:"email"`     // account contact
 	Directory string `yaml:"directory"` // e.g. https://acme-v02.api.letsencrypt.org/directory
 	CACert    string `yaml:"ca_cert"`   // PEM file to trust for the directory's HTTPS (a test CA such as Pebble's)
+	// Challenge is "tls-alpn-01" (default; on listen.https, port 443) or
+	// "http-01" (RFC 8555 section 8.3; on listen.http, port 80).
+	Challenge string `yaml:"challenge"`
 }
 
 // LimitsConfig bounds sizes, connections and rates.
@@ -360,8 +363,17 @@ func (c *Config) validate() error {
 		if !strings.HasPrefix(c.TLS.ACME.Directory, "https://") {
 			bad("tls.acme.directory", "must be an https:// URL, not %q", c.TLS.ACME.Directory)
 		}
-		if c.Listen.HTTPS == "" {
-			bad("tls.acme", "needs listen.https (the TLS-ALPN-01 challenge is answered there, port 443)")
+		switch c.TLS.ACME.Challenge {
+		case "", acmeTLSALPN01:
+			if c.Listen.HTTPS == "" {
+				bad("tls.acme", "needs listen.https (the TLS-ALPN-01 challenge is answered there, port 443)")
+			}
+		case acmeHTTP01:
+			if c.Listen.HTTP == "" {
+				bad("tls.acme", "challenge http-01 needs listen.http (answered there, port 80)")
+			}
+		default:
+			bad("tls.acme.challenge", "must be tls-alpn-01 or http-01, not %q", c.TLS.ACME.Challenge)
 		}
 	}
 	if c.Limits.MaxMessageBytes < 1024 || c.Limits.MaxMessageBytes > 1<<30 {

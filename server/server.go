@@ -198,6 +198,9 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 	webF := func(implicit bool) frontend {
 		o := web.Options{Core: svc, Logger: log.With("proto", "http"), Hostname: c.Hostname,
 			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac, MetricsToken: c.Webmail.MetricsToken}
+		if acmeMgr != nil {
+			o.ACMEChallenge = acmeMgr // HTTP-01 tokens
+		}
 		if !devTLS {
 			o.HSTS = implicit
 			if !implicit {
