@@ -12,6 +12,7 @@ import (
 
 	"github.com/stamp-mail/stamp/check"
 	"github.com/stamp-mail/stamp/message"
+	"github.com/stamp-mail/stamp/message/structure"
 	"github.com/stamp-mail/stamp/storage"
 	"github.com/stamp-mail/stamp/storage/blob"
 )
@@ -201,6 +202,7 @@ type prepared struct {
 	segments []storage.Segment
 	blobs    [][]byte
 	attach   []storage.Attachment
+	root     *structure.Part // built on first use (structure.go)
 }
 
 func (s *Service) prepare(raw []byte, minSize int) *prepared {
@@ -239,7 +241,7 @@ func (d *prepared) newMessage(userID int64, mailboxID int64, flags []string, dat
 		From: addrs(p.From), To: addrs(p.To), Cc: addrs(p.Cc), Date: p.Date,
 		MessageIDHdr: p.MessageID, InReplyTo: p.InReplyTo, References: p.References,
 		Snippet: p.Snippet, Attachments: slices.Clone(d.attach), SearchText: p.Text,
-		SearchHeader: message.HeaderText(p),
+		SearchHeader: message.HeaderText(p), Structure: d.structureOf(head),
 	}
 }
 

@@ -9,74 +9,81 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/stamp-mail/stamp/message/structure"
 )
 
 // writeBodyStructure writes BODY (ext false) or BODYSTRUCTURE of p (RFC
-// 9051 section 7.5.2). Recursion follows the part tree, which parseMIME
-// bounds at maxMIMEDepth.
-func (w *respWriter) writeBodyStructure(raw []byte, p *part, ext bool) {
-	if p.typ == "multipart" {
+// 9051 section 7.5.2), a tree from structure.Build or the stored one: no
+// message bytes are read. Recursion follows the part tree, which the
+// parser bounds at maxMIMEDepth.
+func (w *respWriter) writeBodyStructure(p *part, ext bool) {
+	if p.Type == "multipart" {
 		w.byte1('(')
-		if len(p.children) == 0 {
+		if len(p.Children) == 0 {
 			// RFC 9051 requires at least one part: show an empty text part.
 			w.raw(`("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0)`)
 		}
-		for _, c := range p.children {
-			w.writeBodyStructure(raw, c, ext)
+		for _, c := range p.Children {
+			w.writeBodyStructure(c, ext)
 		}
 		w.sp()
-		w.str(p.sub)
+		w.str(p.Sub)
 		if ext {
 			w.sp()
-			w.params(p.params)
+			w.params(p.Params)
 			w.sp()
 			w.disposition(p)
 			w.sp()
-			w.lang(p.lang)
+			w.lang(p.Lang)
 			w.sp()
-			w.nstr(p.location)
+			w.nstr(p.Location)
 		}
 		w.byte1(')')
 		return
 	}
 	w.byte1('(')
-	w.str(p.typ)
+	w.str(p.Type)
 	w.sp()
-	w.str(p.sub)
+	w.str(p.Sub)
 	w.sp()
-	w.params(p.params)
+	w.params(p.Params)
 	w.sp()
-	w.nstr(p.id)
+	w.nstr(p.ID)
 	w.sp()
-	w.nstr(p.desc)
+	w.nstr(p.Desc)
 	w.sp()
-	enc := p.enc
+	enc := p.Enc
 	if enc == "" {
 		enc = "7bit"
 	}
 	w.str(enc)
 	w.sp()
-	w.num64(uint64(p.end - p.body))
-	if p.msg != nil {
+	w.num64(uint64(p.End - p.Body))
+	if p.Msg != nil {
 		w.sp()
-		w.writeEnvelope(fields(raw[p.msg.hdr:p.msg.body]))
+		env := p.Msg.Env
+		if env == nil {
+			env = &structure.Envelope{}
+		}
+		w.writeEnvelope(env)
 		w.sp()
-		w.writeBodyStructure(raw, p.msg, ext)
+		w.writeBodyStructure(p.Msg, ext)
 		w.sp()
-		w.num64(uint64(p.lines))
-	} else if p.typ == "text" {
+		w.num64(uint64(p.Lines))
+	} else if p.Type == "text" {
 		w.sp()
-		w.num64(uint64(p.lines))
+		w.num64(uint64(p.Lines))
 	}
 	if ext {
 		w.sp()
-		w.nstr(p.md5)
+		w.nstr(p.MD5)
 		w.sp()
 		w.disposition(p)
 		w.sp()
-		w.lang(p.lang)
+		w.lang(p.Lang)
 		w.sp()
-		w.nstr(p.location)
+		w.nstr(p.Location)
 	}
 	w.byte1(')')
 }
@@ -91,22 +98,22 @@ func (w *respWriter) params(ps []kv) {
 		if i > 0 {
 			w.sp()
 		}
-		w.str(p.k)
+		w.str(p.K)
 		w.sp()
-		w.str(p.v)
+		w.str(p.V)
 	}
 	w.byte1(')')
 }
 
 func (w *respWriter) disposition(p *part) {
-	if p.disp == "" {
+	if p.Disp == "" {
 		w.raw("NIL")
 		return
 	}
 	w.byte1('(')
-	w.str(p.disp)
+	w.str(p.Disp)
 	w.sp()
-	w.params(p.dispParams)
+	w.params(p.DispParams)
 	w.byte1(')')
 }
 
@@ -133,7 +140,7 @@ func (w *respWriter) lang(l []string) {
 func bodySection(raw []byte, root *part, item *imap.FetchItemBodySection) []byte {
 	p := root
 	if len(item.Part) > 0 {
-		if p = root.find(item.Part); p == nil {
+		if p = root.Find(item.Part); p == nil {
 			return nil
 		}
 	}
@@ -141,23 +148,23 @@ func bodySection(raw []byte, root *part, item *imap.FetchItemBodySection) []byte
 	// message (message/rfc822); of the top level, to the message.
 	msg := p
 	if len(item.Part) > 0 && item.Specifier != imap.PartSpecifierMIME && item.Specifier != imap.PartSpecifierNone {
-		if p.msg == nil {
+		if p.Msg == nil {
 			return nil
 		}
-		msg = p.msg
+		msg = p.Msg
 	}
 	switch item.Specifier {
 	case imap.PartSpecifierNone:
 		if len(item.Part) == 0 {
 			return raw
 		}
-		return raw[p.body:p.end]
+		return raw[p.Body:p.End]
 	case imap.PartSpecifierMIME:
-		return raw[p.hdr:p.body]
+		return raw[p.Hdr:p.Body]
 	case imap.PartSpecifierText:
-		return raw[msg.body:msg.end]
+		return raw[msg.Body:msg.End]
 	case imap.PartSpecifierHeader:
-		h := raw[msg.hdr:msg.body]
+		h := raw[msg.Hdr:msg.Body]
 		if item.HeaderFields == nil && item.HeaderFieldsNot == nil {
 			return h
 		}
@@ -221,12 +228,12 @@ func binarySection(raw []byte, root *part, path []int) ([]byte, bool, error) {
 	if len(path) == 0 {
 		return raw, true, nil
 	}
-	p := root.find(path)
+	p := root.Find(path)
 	if p == nil {
 		return nil, false, nil
 	}
-	if p.typ == "multipart" {
-		return raw[p.body:p.end], true, nil
+	if p.Type == "multipart" {
+		return raw[p.Body:p.End], true, nil
 	}
 	out, err := decodePartBody(raw, p)
 	return out, true, err
@@ -234,8 +241,8 @@ func binarySection(raw []byte, root *part, path []int) ([]byte, bool, error) {
 
 // decodePartBody undoes a leaf part's content transfer encoding.
 func decodePartBody(raw []byte, p *part) ([]byte, error) {
-	body := raw[p.body:p.end]
-	switch strings.ToLower(strings.TrimSpace(p.enc)) {
+	body := raw[p.Body:p.End]
+	switch strings.ToLower(strings.TrimSpace(p.Enc)) {
 	case "", "7bit", "8bit", "binary":
 		return body, nil
 	case "base64":
@@ -280,14 +287,14 @@ func convertBinary(raw []byte) []byte {
 	var walk func(p *part)
 	walk = func(p *part) {
 		switch {
-		case p.typ == "multipart" && len(p.children) > 0:
-			for _, c := range p.children {
+		case p.Type == "multipart" && len(p.Children) > 0:
+			for _, c := range p.Children {
 				walk(c)
 			}
-		case p.msg != nil:
-			walk(p.msg)
+		case p.Msg != nil:
+			walk(p.Msg)
 		default:
-			if bytes.IndexByte(raw[p.body:p.end], 0) >= 0 {
+			if bytes.IndexByte(raw[p.Body:p.End], 0) >= 0 {
 				leaves = append(leaves, p)
 			}
 		}
@@ -298,11 +305,11 @@ func convertBinary(raw []byte) []byte {
 	for _, p := range leaves {
 		body, err := decodePartBody(raw, p)
 		if err != nil {
-			body = raw[p.body:p.end]
+			body = raw[p.Body:p.End]
 		}
 		// The header without its Content-Transfer-Encoding, then ours.
-		hdr := raw[p.hdr:p.body]
-		out = append(out, raw[at:p.hdr]...)
+		hdr := raw[p.Hdr:p.Body]
+		out = append(out, raw[at:p.Hdr]...)
 		out = append(out, dropField(hdr, "Content-Transfer-Encoding")...)
 		out = append(out, "Content-Transfer-Encoding: base64\r\n\r\n"...)
 		enc := base64.StdEncoding.EncodeToString(body)
@@ -313,7 +320,7 @@ func convertBinary(raw []byte) []byte {
 		}
 		out = append(out, enc...)
 		out = append(out, '\r', '\n')
-		at = p.end
+		at = p.End
 	}
 	return append(out, raw[at:]...)
 }

@@ -2,86 +2,17 @@ package imap
 
 import (
 	"bytes"
-	"container/list"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/message/structure"
 )
-
-// structCacheBytes bounds the cache of rendered ENVELOPEs, BODYs and
-// BODYSTRUCTUREs (keys and values).
-const structCacheBytes = 64 << 20
-
-// structCache is an LRU of rendered ENVELOPE and BODYSTRUCTURE responses
-// keyed by the message's blob hashes: blobs are immutable, so entries never
-// go stale. It stands in for storing them at delivery (see the note).
-type structCache struct {
-	max int
-
-	mu    sync.Mutex
-	size  int
-	ll    *list.List
-	items map[string]*list.Element
-}
-
-type structEntry struct {
-	key string
-	bs  []byte
-}
-
-func newStructCache(n int) *structCache {
-	return &structCache{max: n, ll: list.New(), items: map[string]*list.Element{}}
-}
-
-func (c *structCache) get(k string) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.items[k]; ok {
-		c.ll.MoveToFront(e)
-		return e.Value.(*structEntry).bs, true
-	}
-	return nil, false
-}
-
-func (c *structCache) has(k string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.items[k]
-	return ok
-}
-
-func (c *structCache) put(k string, bs []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.items[k]; ok {
-		return
-	}
-	c.items[k] = c.ll.PushFront(&structEntry{k, bs})
-	c.size += len(k) + len(bs) + 64
-	for c.size > c.max && c.ll.Len() > 1 {
-		e := c.ll.Back()
-		c.ll.Remove(e)
-		old := e.Value.(*structEntry)
-		c.size -= len(old.key) + len(old.bs) + 64
-		delete(c.items, old.key)
-	}
-}
-
-func blobKey(m core.Message) string {
-	var b strings.Builder
-	for _, s := range m.Segments {
-		b.WriteString(s.Hash)
-		b.WriteByte(',')
-	}
-	return b.String()
-}
 
 // fetch item kinds.
 const (
@@ -108,32 +39,10 @@ type fetchItem struct {
 type fetchReq struct {
 	items   []fetchItem
 	setSeen bool
-	has     [fiBinarySize + 1]bool
-}
+	has     [fiKinds]bool
 
-// envKey is the cache key of a message's rendered ENVELOPE: a message id
-// names immutable content.
-func envKey(id int64) string { return "e" + strconv.FormatInt(id, 10) }
-
-// envelopesCached reports whether the items are view items and ENVELOPE,
-// and every envelope is cached: then no row needs loading.
-func (r *fetchReq) envelopesCached(s *session, idxs []int) bool {
-	if !r.has[fiEnvelope] {
-		return false
-	}
-	for _, it := range r.items {
-		switch it.kind {
-		case fiUID, fiFlags, fiInternalDate, fiSize, fiEnvelope:
-		default:
-			return false
-		}
-	}
-	for _, i := range idxs {
-		if !s.srv.bs.has(envKey(s.sel.ids[i])) {
-			return false
-		}
-	}
-	return true
+	changedSince *uint64 // CHANGEDSINCE (RFC 7162 section 3.1.4)
+	vanished     bool    // VANISHED (RFC 7162 section 3.2.6)
 }
 
 // viewOnly reports whether every item is answered by the view.
@@ -142,7 +51,9 @@ func (r *fetchReq) viewOnly() bool {
 		switch it.kind {
 		case fiUID, fiFlags, fiInternalDate, fiSize:
 		default:
-			return false
+			if !viewItem(it.kind) {
+				return false
+			}
 		}
 	}
 	return true
@@ -252,7 +163,9 @@ func (p *parser) fetchAtt(r *fetchReq) {
 		}
 		r.add(fetchItem{kind: kind, name: name, sec: sec})
 	default:
-		p.fail("Unknown FETCH item %q", clip([]byte(word)))
+		if !p.fetchAttExt(word, r) {
+			p.fail("Unknown FETCH item %q", clip([]byte(word)))
+		}
 	}
 }
 
@@ -271,10 +184,13 @@ func cmdFetch(s *session, c *command, p *parser) error {
 		p.fetchAtt(r)
 	}
 	if p.consume(' ') {
-		p.list(false, func() { p.fail("Unsupported FETCH modifier %q", p.atom()) })
+		p.fetchModifiers(r)
 	}
 	if p.end(); p.err != nil {
 		return p.err
+	}
+	if err := s.checkFetch(r, uid); err != nil {
+		return err
 	}
 	return s.fetch(set, r)
 }
@@ -327,13 +243,17 @@ func (d *msgData) tree() (*part, error) {
 
 func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 	v := s.sel
-	idxs := s.resolve(set)
+	idxs, err := s.condFetch(set, s.resolve(set), r)
+	if err != nil {
+		return err
+	}
 	if r.viewOnly() && !r.setSeen {
 		return s.fetchView(idxs, r)
 	}
 	var ms []core.Message
-	if r.viewOnly() || r.envelopesCached(s, idxs) {
-		// UID, FLAGS, INTERNALDATE and RFC822.SIZE come from the view.
+	if r.structOnly() {
+		// UID, FLAGS, INTERNALDATE and RFC822.SIZE come from the view,
+		// ENVELOPE and BODY[STRUCTURE] from the stored structures.
 		ms = make([]core.Message, 0, len(idxs))
 		for _, i := range idxs {
 			ms = append(ms, v.msg(i, v.mb.ID))
@@ -363,25 +283,39 @@ func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 			for _, c := range changed {
 				v.own[c.ModSeq] = true
 				if k, ok := pos[c.ID]; ok {
-					ms[k].Flags = c.Flags
+					ms[k].Flags, ms[k].ModSeq = c.Flags, c.ModSeq
 				}
 				if i := v.index(c.UID); i >= 0 && v.ids[i] == c.ID {
 					v.update(i, c.Flags, c.ModSeq)
 				}
 			}
 			r.add(fetchItem{kind: fiFlags})
+			if s.cs.condstore { // RFC 7162 section 3.1: UID and MODSEQ with changed flags
+				r.add(fetchItem{kind: fiUID})
+				r.addExt(fiModSeq)
+			}
 		}
 	}
-	for _, m := range ms {
-		i := v.index(m.UID)
-		if i < 0 {
-			continue
+	for start := 0; start < len(ms); start += structChunk {
+		chunk := ms[start:min(start+structChunk, len(ms))]
+		var trees map[int64]*part
+		if r.needsStruct() {
+			var err error
+			if trees, err = s.loadStructures(chunk); err != nil {
+				return s.fail("fetch", err)
+			}
 		}
-		if err := s.fetchOne(uint32(i+1), m, r); err != nil {
-			return err
-		}
-		if err := s.w.failed(); err != nil {
-			return err
+		for _, m := range chunk {
+			i := v.index(m.UID)
+			if i < 0 {
+				continue
+			}
+			if err := s.fetchOne(uint32(i+1), m, r, trees[m.ID]); err != nil {
+				return err
+			}
+			if err := s.w.failed(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -406,55 +340,30 @@ type section struct {
 	bin    bool  // literal8
 }
 
-// fetchOne reads what the items need, then writes one FETCH response. A
+// fetchOne reads what the items need, then writes one FETCH response;
+// tree is the message's stored structure (nil: built from its bytes). A
 // storage error before writing becomes NO; one while streaming ends the
 // connection (the literal has started).
-func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
+func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq, tree *part) error {
 	d := &msgData{s: s, m: m}
-	var env []byte
 	secs := make([]section, len(r.items))
-	var bsBody, bsExt []byte
+	if tree == nil && r.needsStruct() {
+		if d.m.Segments == nil {
+			// Built from the view: load the row.
+			row, err := s.srv.opts.Core.GetMessage(s.ctx, s.user.ID, m.ID)
+			if err != nil {
+				return s.fail("fetch", err)
+			}
+			d.m = row
+		}
+		raw, err := d.full()
+		if err != nil {
+			return s.fail("fetch", err)
+		}
+		tree = structure.Build(raw)
+	}
 	for k, it := range r.items {
 		switch it.kind {
-		case fiEnvelope:
-			key := envKey(m.ID)
-			var ok bool
-			if env, ok = s.srv.bs.get(key); !ok {
-				if d.m.Segments == nil {
-					// Built from the view, and evicted since: load the row.
-					row, err := s.srv.opts.Core.GetMessage(s.ctx, s.user.ID, m.ID)
-					if err != nil {
-						return s.fail("fetch", err)
-					}
-					d.m = row
-				}
-				h, err := d.header()
-				if err != nil {
-					return s.fail("fetch", err)
-				}
-				env = render(func(w *respWriter) { w.writeEnvelope(fields(h)) })
-				s.srv.bs.put(key, env)
-			}
-		case fiBody, fiBodyStructure:
-			ext := it.kind == fiBodyStructure
-			key := blobKey(m)
-			if ext {
-				key += "x"
-			}
-			bs, ok := s.srv.bs.get(key)
-			if !ok {
-				root, err := d.tree()
-				if err != nil {
-					return s.fail("fetch", err)
-				}
-				bs = render(func(w *respWriter) { w.writeBodyStructure(d.raw, root, ext) })
-				s.srv.bs.put(key, bs)
-			}
-			if ext {
-				bsExt = bs
-			} else {
-				bsBody = bs
-			}
 		case fiSection:
 			sec, err := s.prepareSection(d, it.sec)
 			if err != nil {
@@ -506,13 +415,13 @@ func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
 			w.num64(uint64(m.Size))
 		case fiEnvelope:
 			w.raw("ENVELOPE ")
-			w.bytes(env)
+			w.writeEnvelope(tree.Env)
 		case fiBody:
 			w.raw("BODY ")
-			w.bytes(bsBody)
+			w.writeBodyStructure(tree, false)
 		case fiBodyStructure:
 			w.raw("BODYSTRUCTURE ")
-			w.bytes(bsExt)
+			w.writeBodyStructure(tree, true)
 		case fiBinarySize:
 			w.raw(it.name)
 			w.sp()
@@ -521,6 +430,8 @@ func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq) error {
 			} else {
 				w.num64(uint64(len(secs[k].data)))
 			}
+		case fiModSeq, fiEmailID, fiThreadID:
+			writeExtItem(w, it.kind, &m)
 		case fiSection, fiBinary:
 			w.raw(it.name)
 			w.sp()
@@ -566,7 +477,7 @@ func (s *session) prepareSection(d *msgData, item *imap.FetchItemBodySection) (s
 		if err != nil {
 			return sec, err
 		}
-		root := &part{hdr: 0, body: len(h), end: len(h)}
+		root := &part{Hdr: 0, Body: len(h), End: len(h)}
 		sec.data = bodySection(h, root, item)
 	default:
 		root, err := d.tree()
@@ -675,6 +586,8 @@ func (s *session) fetchView(idxs []int, r *fetchReq) error {
 				case fiSize:
 					w.raw("RFC822.SIZE ")
 					w.num64(uint64(v.sizes[i]))
+				default:
+					v.writeExtItemView(w, it.kind, i)
 				}
 			}
 			w.raw(")\r\n")

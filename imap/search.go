@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/message/structure"
 )
 
 // searchPage is how many full-text hits one svc.Search call returns (the
@@ -82,6 +83,9 @@ func cmdSearch(s *session, c *command, p *parser) error {
 	}
 	if s.rev2 && !r.esearch {
 		r.esearch, r.all = true, true
+	}
+	if hasModSeq(&r.criteria) {
+		s.enableCondStore()
 	}
 	return s.search(c.tag, uid, r)
 }
@@ -199,6 +203,10 @@ func (p *parser) searchKey(c *imap.SearchCriteria) {
 		if n == 0 {
 			c.Smaller = -1 // matches nothing
 		}
+	case "MODSEQ":
+		p.searchModSeq(c)
+	case "EMAILID", "THREADID":
+		p.searchObjectID(c, key)
 	case "UID":
 		p.sp()
 		if set, ok := p.numSet(true).(imap.UIDSet); ok {
@@ -285,6 +293,8 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	}
 	var nums []uint32
 	var matched []uint32
+	var mods []uint64 // MODSEQs of the matches, for SEARCH MODSEQ (condstore.go)
+	withMod := hasModSeq(criteria)
 	var cur core.Message
 	for i, uid := range v.uids {
 		if v.gone[uid] {
@@ -310,6 +320,9 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 			continue
 		}
 		matched = append(matched, uid)
+		if withMod {
+			mods = append(mods, m.ModSeq)
+		}
 		if uidMode {
 			nums = append(nums, uid)
 		} else {
@@ -327,6 +340,11 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 		for _, n := range nums {
 			w.sp()
 			w.num(n)
+		}
+		if ms := searchResultModSeq(r, mods); ms > 0 {
+			w.raw(" (MODSEQ ")
+			w.num64(ms)
+			w.byte1(')')
 		}
 		w.crlf()
 		return nil
@@ -357,6 +375,10 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	if r.count {
 		w.raw(" COUNT ")
 		w.num(uint32(len(nums)))
+	}
+	if ms := searchResultModSeq(r, mods); ms > 0 {
+		w.raw(" MODSEQ ")
+		w.num64(ms)
 	}
 	w.crlf()
 	return nil
@@ -503,6 +525,9 @@ func (sr *searcher) match(m *core.Message, seq uint32, c *imap.SearchCriteria) b
 			return false
 		}
 	}
+	if !matchModSeq(m, c) {
+		return false
+	}
 	if c.Larger > 0 && m.Size <= c.Larger {
 		return false
 	}
@@ -604,7 +629,7 @@ func (sr *searcher) header(m *core.Message) []kv {
 	}
 	h := fields(raw)
 	for i := range h {
-		h[i].v = decodeWords(h[i].v)
+		h[i].V = decodeWords(h[i].V)
 	}
 	if len(sr.headers) > 1024 {
 		clear(sr.headers)
@@ -617,6 +642,9 @@ func (sr *searcher) header(m *core.Message) []kv {
 // case-insensitive substring match of the decoded field (RFC 9051 section
 // 6.4.4). HEADER with an empty value matches any message with the field.
 func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
+	if ok, handled := matchObjectID(m, key, value); handled {
+		return ok
+	}
 	if strings.EqualFold(key, "subject") && value != "" && m.HeaderSize != 0 {
 		// The row holds the decoded Subject: no header read.
 		return containsFold(m.Subject, value)
@@ -629,16 +657,16 @@ func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
 		addr = true
 	}
 	for _, f := range h {
-		if !strings.EqualFold(f.k, key) {
+		if !strings.EqualFold(f.K, key) {
 			continue
 		}
-		if want == "" || strings.Contains(foldKey(f.v), want) {
+		if want == "" || strings.Contains(foldKey(f.V), want) {
 			return true
 		}
 		if addr {
 			// Also the addresses as parsed, without comments or routes.
-			for _, a := range parseAddressList(f.v) {
-				if strings.Contains(foldKey(a.name), want) || strings.Contains(foldKey(a.mailbox+"@"+a.host), want) {
+			for _, a := range structure.ParseAddressList(f.V) {
+				if strings.Contains(foldKey(a.Name), want) || strings.Contains(foldKey(a.Mailbox+"@"+a.Host), want) {
 					return true
 				}
 			}
@@ -656,7 +684,7 @@ func (sr *searcher) matchText(m *core.Message, t string, withHeader bool) bool {
 	}
 	if withHeader {
 		for _, f := range sr.header(m) {
-			if strings.Contains(foldKey(f.v), want) || strings.Contains(foldKey(f.k), want) {
+			if strings.Contains(foldKey(f.V), want) || strings.Contains(foldKey(f.K), want) {
 				return true
 			}
 		}
@@ -693,19 +721,19 @@ func (sr *searcher) bodyText(m *core.Message) (string, error) {
 			return
 		}
 		switch {
-		case p.typ == "multipart" && len(p.children) > 0:
-			for _, c := range p.children {
+		case p.Type == "multipart" && len(p.Children) > 0:
+			for _, c := range p.Children {
 				walk(c, depth+1)
 			}
-		case p.msg != nil:
-			for _, f := range fields(raw[p.msg.hdr:p.msg.body]) {
-				b.WriteString(decodeWords(f.v))
+		case p.Msg != nil:
+			for _, f := range fields(raw[p.Msg.Hdr:p.Msg.Body]) {
+				b.WriteString(decodeWords(f.V))
 				b.WriteByte('\n')
 			}
-			walk(p.msg, depth+1)
+			walk(p.Msg, depth+1)
 		default:
 			if data, err := decodePartBody(raw, p); err == nil {
-				b.WriteString(toUTF8(data, paramValue(p.params, "charset")))
+				b.WriteString(toUTF8(data, paramValue(p.Params, "charset")))
 				b.WriteByte('\n')
 			}
 		}

@@ -95,7 +95,6 @@ type Options struct {
 type Server struct {
 	opts   Options
 	log    *slog.Logger
-	bs     *structCache
 	ln     *listener.Server
 	nextID atomic.Uint64
 
@@ -123,7 +122,6 @@ func New(opts Options) *Server {
 	s := &Server{
 		opts:     opts,
 		log:      opts.Logger.With("proto", "imap"),
-		bs:       newStructCache(structCacheBytes),
 		sessions: map[*session]struct{}{},
 	}
 	s.ln = listener.New(listener.Options{

@@ -82,6 +82,7 @@ type Store interface {
 	ChangeLog // CONDSTORE/QRESYNC (storage/changelog.go)
 	Metadata  // METADATA (storage/metadata.go)
 	IMAPState
+	Structures
 	Throttles // throttle.go: shared login slow-down and rate counters
 
 	// Close releases the store's connections.
@@ -353,6 +354,7 @@ type NewMessage struct {
 	Attachments  []Attachment // MessageID is filled by Deliver
 	SearchText   string       // body text to index (subject and addresses are indexed too)
 	SearchHeader string       // header lines to index for substring search (message.HeaderText)
+	Structure    []byte       // message/structure encoding of its MIME tree and envelope (nil: none)
 
 	// Set by Deliver.
 	ID       int64

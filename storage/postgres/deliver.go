@@ -229,6 +229,7 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		mIDate, mDate                               []pgtype.Timestamptz
 		sAddr, sBody, sHdrs                         []string
 		mSent                                       []int64
+		mStruct                                     [][]byte
 		aU, aMsg, aSize                             []int64
 		aPart, aName, aType, aHash                  []string
 		cU, cModseq, cMB, cMsg, cUID                []int64
@@ -314,6 +315,7 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		sAddr = append(sAddr, addrText(from, to, cc))
 		sHdrs = append(sHdrs, truncateUTF8(clean(m.SearchHeader), maxSearchText))
 		mSent = append(mSent, storage.SentDay(m.Date, idate))
+		mStruct = append(mStruct, nilBytes(m.Structure))
 		sBody = append(sBody, truncateUTF8(clean(m.SearchText), maxSearchText))
 		for _, at := range m.Attachments {
 			aU, aMsg, aSize = append(aU, m.UserID), append(aMsg, a.id), append(aSize, at.Size)
@@ -375,17 +377,17 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	if len(mID) > 0 {
 		rt2.Queue(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq, flags, seen,
 				internal_date, size, header_size, segments, subject, from_addrs, to_addrs, cc_addrs,
-				from_text, to_text, date, message_id_hdr, snippet, has_attachments, sent_day)
+				from_text, to_text, date, message_id_hdr, snippet, has_attachments, sent_day, structure)
 			SELECT u, id, mb, uid, th, ms, ARRAY(SELECT jsonb_array_elements_text(fl::jsonb)), seen,
 				idate, sz, hs, segs::jsonb, subj, fa::jsonb, ta::jsonb, ca::jsonb,
-				ft, tt, d, mid, snip, att, sd
+				ft, tt, d, mid, snip, att, sd, st
 			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
 				$7::text[], $8::bool[], $9::timestamptz[], $10::bigint[], $11::bigint[], $12::text[],
 				$13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
-				$19::timestamptz[], $20::text[], $21::text[], $22::bool[], $23::bigint[])
-			AS t(u, id, mb, uid, th, ms, fl, seen, idate, sz, hs, segs, subj, fa, ta, ca, ft, tt, d, mid, snip, att, sd)`,
+				$19::timestamptz[], $20::text[], $21::text[], $22::bool[], $23::bigint[], $24::bytea[])
+			AS t(u, id, mb, uid, th, ms, fl, seen, idate, sz, hs, segs, subj, fa, ta, ca, ft, tt, d, mid, snip, att, sd, st)`,
 			mU, mID, mMB, mUID, mThread, mModseq, mFlags, mSeen, mIDate, mSize, mHdr, mSegs,
-			mSubj, mFrom, mTo, mCc, mFromT, mToT, mDate, mMsgID, mSnippet, mAtt, mSent)
+			mSubj, mFrom, mTo, mCc, mFromT, mToT, mDate, mMsgID, mSnippet, mAtt, mSent, mStruct)
 		rt2.Queue(`INSERT INTO search_text (user_id, message_id, subject, addrs, hdrs, body)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])`,
 			mU, mID, mSubj, sAddr, sHdrs, sBody)

@@ -491,10 +491,10 @@ func (s *Store) transfer(ctx context.Context, userID, from int64, ids []int64, t
 		} else {
 			b.Queue(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq, flags, seen,
 					internal_date, size, header_size, segments, subject, from_addrs, to_addrs, cc_addrs,
-					from_text, to_text, date, message_id_hdr, snippet, has_attachments, sent_day)
+					from_text, to_text, date, message_id_hdr, snippet, has_attachments, sent_day, structure)
 				SELECT m.user_id, t.nid, $2, $3 + t.o - 1, m.thread_id, $4 + t.o - 1, m.flags, m.seen,
 					m.internal_date, m.size, m.header_size, m.segments, m.subject, m.from_addrs, m.to_addrs, m.cc_addrs,
-					m.from_text, m.to_text, m.date, m.message_id_hdr, m.snippet, m.has_attachments, m.sent_day
+					m.from_text, m.to_text, m.date, m.message_id_hdr, m.snippet, m.has_attachments, m.sent_day, m.structure
 				FROM unnest($5::bigint[], $6::bigint[]) WITH ORDINALITY AS t(id, nid, o)
 				JOIN messages m ON m.user_id = $1 AND m.id = t.id`, userID, to, firstUID, firstNew, srcIDs, newIDs)
 			b.Queue(`INSERT INTO attachments (user_id, message_id, part, filename, content_type, size, hash)

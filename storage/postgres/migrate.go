@@ -194,6 +194,10 @@ func migrations(parts int) []migration {
 		user_id bigint NOT NULL,
 		name text NOT NULL,
 		PRIMARY KEY (user_id, name)`, parts)...)},
+		// 11: each message's MIME structure and envelope (storage.Structures),
+		// NULL for mail stored before: core backfills it in small batches
+		// after start (a nullable column without default rewrites nothing).
+		{version: 11, stmts: []string{`ALTER TABLE messages ADD COLUMN structure bytea`}},
 		// 20: substring search (RFC 9051 section 6.4.4) on pg_trgm; see migration20.
 		{version: 20, stmts: migration20(parts)},
 		// 21: per-user storage quota in bytes (-1: the server default, 0: none).

@@ -195,7 +195,7 @@ func (w *wtx) deliverOne(m *storage.NewMessage) (delivered, error) {
 		encodeFlags(flags), b2i(seen), ts(idate), m.Size, m.HeaderSize, string(segs), m.Subject,
 		string(from), string(to), string(cc), ts(m.Date), m.MessageIDHdr, m.Snippet, b2i(len(m.Attachments) > 0),
 		strings.ToLower(m.Subject), addrText(m.From), addrText(append(slicesClone(m.To), m.Cc...)),
-		storage.SentDay(m.Date, idate))
+		storage.SentDay(m.Date, idate), nilBlob(m.Structure))
 	if err != nil {
 		return d, fmt.Errorf("insert message: %w", err)
 	}

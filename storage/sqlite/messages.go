@@ -352,10 +352,10 @@ func (s *Store) Copy(ctx context.Context, userID, fromMailboxID int64, ids []int
 		}
 		if _, err := w.exec(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq,
 			flags, seen, internal_date, size, header_size, segments, subject, from_addrs, to_addrs,
-			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc, sent_day)
+			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc, sent_day, structure)
 			SELECT user_id, ?, ?, ?, thread_id, ?, flags, seen, internal_date, size, header_size,
 			segments, subject, from_addrs, to_addrs, cc_addrs, date, msgid, snippet, has_attachments,
-			subject_lc, from_lc, rcpt_lc, sent_day FROM messages WHERE user_id = ? AND id = ?`,
+			subject_lc, from_lc, rcpt_lc, sent_day, structure FROM messages WHERE user_id = ? AND id = ?`,
 			nid, toMailboxID, uid, modseq, userID, id); err != nil {
 			return storage.Moved{}, err
 		}

@@ -212,6 +212,11 @@ CREATE TABLE name_subscriptions (
 	PRIMARY KEY (user_id, name)
 );
 `},
+	// 11: each message's MIME structure and envelope (storage.Structures),
+	// NULL for mail stored before: core backfills it in small batches after
+	// start, and FETCH computes what is still missing (adding a nullable
+	// column rewrites nothing, so this is instant on a big database).
+	{11, `ALTER TABLE messages ADD COLUMN structure BLOB;`},
 	// 20: substring search (RFC 9051 section 6.4.4): the full-text table is
 	// rebuilt with the trigram tokenizer and a column of header lines (empty
 	// for mail stored before, whose subject, addresses and body are copied);

@@ -44,8 +44,8 @@ func (s *Store) prepare(ctx context.Context) error {
 			highest_modseq = max(highest_modseq, ?) WHERE user_id = ? AND id = ?`},
 		{&s.st.insertMessage, `INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq,
 			flags, seen, internal_date, size, header_size, segments, subject, from_addrs, to_addrs,
-			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc, sent_day)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			cc_addrs, date, msgid, snippet, has_attachments, subject_lc, from_lc, rcpt_lc, sent_day, structure)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.st.insertAttachment, `INSERT INTO attachments (user_id, message_id, part, filename,
 			content_type, size, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&s.st.insertSearch, `INSERT INTO search (rowid, subject, addrs, hdrs, body) VALUES (?, ?, ?, ?, ?)`},

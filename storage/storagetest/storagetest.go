@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, queueDSNCases...)
 	cases = append(cases, routingCases...)
 	cases = append(cases, imapStateCases...)
+	cases = append(cases, structureCases...)
 	cases = append(cases, spamCases...)
 	cases = append(cases, throttleCases...)
 	cases = append(cases, webmailCases...)
