@@ -70,6 +70,13 @@ func (ca *testCA) issue(t *testing.T, names ...string) tls.Certificate {
 // for the names in validMX; other names get a self-signed certificate.
 var validMX = []string{"mx.sts.test", "mx.wrongmx.test", "mx.plain.test", "mx.norequire.test"}
 
+// bogusPolicyDomains' policy hosts redirect (to a valid enforce policy),
+// answer text/html, or send more than 64 KiB: RFC 8461 section 3.3 makes
+// each a failed fetch, so the domain is as without a policy.
+var bogusPolicyDomains = []string{"redirect.test", "html.test", "huge.test"}
+
+const enforceAnyMX = "version: STSv1\nmode: enforce\nmx: mx.redirect.test\nmx: mx.html.test\nmx: mx.huge.test\nmax_age: 86400\n"
+
 // policies are served by the HTTPS policy host, by domain.
 var policies = map[string]string{
 	"sts.test":     "version: STSv1\r\nmode: enforce\r\nmx: mx.sts.test\r\nmax_age: 86400\r\n",
@@ -85,6 +92,12 @@ func dnsRecords() []string {
 	}
 	for _, d := range []string{"sts.test", "badcert.test", "wrongmx.test", "testing.test", "nopolicy.test", "plain.test"} {
 		mx(d, "127.0.0.1")
+	}
+	// Policy hosts that answer wrongly; each would enforce a policy that
+	// its MX (self-signed certificate) fails, were the answer taken.
+	for _, d := range bogusPolicyDomains {
+		mx(d, "127.0.0.1")
+		a = append(a, "--txt-record=_mta-sts."+d+",v=STSv1; id=1", "--host-record=mta-sts."+d+",127.0.0.1")
 	}
 	mx("norequire.test", "127.0.0.2")
 	for _, d := range []string{"sts.test", "badcert.test", "wrongmx.test", "testing.test", "nopolicy.test"} {
@@ -137,6 +150,24 @@ func newSTSWorld(t *testing.T) *stsWorld {
 		w.mu.Lock()
 		w.fetches[domain]++
 		w.mu.Unlock()
+		switch domain {
+		case "redirect.test":
+			if r.URL.Path == "/.well-known/mta-sts.txt" {
+				http.Redirect(rw, r, "/policy.txt", http.StatusMovedPermanently)
+				return
+			}
+			rw.Header().Set("Content-Type", "text/plain")
+			rw.Write([]byte(enforceAnyMX))
+			return
+		case "html.test":
+			rw.Header().Set("Content-Type", "text/html")
+			rw.Write([]byte(enforceAnyMX))
+			return
+		case "huge.test":
+			rw.Header().Set("Content-Type", "text/plain")
+			rw.Write([]byte(enforceAnyMX + strings.Repeat("x: y\n", 70<<10/5)))
+			return
+		}
 		p, ok := policies[domain]
 		if !ok || r.URL.Path != "/.well-known/mta-sts.txt" {
 			http.NotFound(rw, r)
@@ -149,7 +180,11 @@ func newSTSWorld(t *testing.T) *stsWorld {
 	for d := range policies {
 		names = append(names, "mta-sts."+d)
 	}
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{w.ca.issue(t, append(names, "mta-sts.nopolicy.test")...)}}
+	names = append(names, "mta-sts.nopolicy.test")
+	for _, d := range bogusPolicyDomains {
+		names = append(names, "mta-sts."+d)
+	}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{w.ca.issue(t, names...)}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	_, p, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -312,9 +347,9 @@ func TestMTASTSEnforceBounces(t *testing.T) {
 }
 
 // TestMTASTSTestingAndNone: mode testing delivers despite an invalid
-// certificate; a domain whose policy cannot be fetched (404) is treated as
-// without policy; "TLS-Required: No" (RFC 8689 section 3) makes an enforce
-// policy be ignored.
+// certificate; a domain whose policy cannot be fetched (404, a redirect,
+// text/html, over 64 KiB) is treated as without policy; "TLS-Required: No"
+// (RFC 8689 section 3) makes an enforce policy be ignored.
 func TestMTASTSTestingAndNone(t *testing.T) {
 	w := newSTSWorld(t)
 	run(t, w.options())
@@ -322,6 +357,9 @@ func TestMTASTSTestingAndNone(t *testing.T) {
 		{"t@testing.test", ""},
 		{"n@nopolicy.test", ""},
 		{"x@badcert.test", "TLS-Required: No\r\n"},
+		{"r@redirect.test", ""},
+		{"h@html.test", ""},
+		{"b@huge.test", ""},
 	} {
 		id := w.send(t, c.rcpt, c.header, false)
 		waitState(t, w.svc, id, storage.QueueDelivered, 1)
@@ -331,6 +369,11 @@ func TestMTASTSTestingAndNone(t *testing.T) {
 	}
 	if n := w.fetched("nopolicy.test"); n != 1 {
 		t.Errorf("nopolicy.test fetches: got %d, want 1", n)
+	}
+	for _, d := range append([]string{"nopolicy.test"}, bogusPolicyDomains...) {
+		if b, err := w.svc.CachedSTSPolicy(context.Background(), d); b != nil || err != nil {
+			t.Errorf("%s: cached policy %s, %v; want none", d, b, err)
+		}
 	}
 }
 
