@@ -35,6 +35,15 @@ func pebbleBinary(t *testing.T) string {
 
 // startResolver runs dnsmasq answering 127.0.0.1 for the test's names.
 func startResolver(t *testing.T, domains ...string) string {
+	var records []string
+	for _, d := range domains {
+		records = append(records, "--address=/"+d+"/127.0.0.1")
+	}
+	return startDNSMasq(t, records...)
+}
+
+// startDNSMasq runs dnsmasq with the given record options on a free port.
+func startDNSMasq(t *testing.T, records ...string) string {
 	bin, err := exec.LookPath("dnsmasq")
 	if err != nil {
 		if _, err := os.Stat("/usr/sbin/dnsmasq"); err != nil {
@@ -47,9 +56,7 @@ func startResolver(t *testing.T, domains ...string) string {
 		_, port, _ := net.SplitHostPort(addr)
 		args := []string{"--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
 			"--listen-address=127.0.0.1", "--port=" + port, "--user=root", "--pid-file="}
-		for _, d := range domains {
-			args = append(args, "--address=/"+d+"/127.0.0.1")
-		}
+		args = append(args, records...)
 		cmd := exec.Command(bin, args...)
 		var out bytes.Buffer
 		cmd.Stderr = &out
