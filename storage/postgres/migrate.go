@@ -221,6 +221,24 @@ func migrations(parts int) []migration {
 			name text COLLATE "C" NOT NULL,
 			value bytea NOT NULL,
 			PRIMARY KEY (user_id, mailbox_id, name)`, parts)},
+		// 24: the selected-mailbox view of IMAP (MailboxView) from one
+		// covering index: index-only scans instead of a heap look-up per
+		// message when a big folder is selected (QRESYNC included).
+		{version: 24, stmts: []string{
+			`CREATE INDEX messages_view ON messages (user_id, mailbox_id, uid) INCLUDE (id, modseq, flags, internal_date, size)`,
+		}},
+		// 27: SORT/THREAD keys computed once per message by the IMAP engine
+		// (storage/sortkeys.go), keyed by the never reused message id.
+		{version: 27, stmts: partitioned("sort_keys", `
+			user_id bigint NOT NULL,
+			message_id bigint NOT NULL,
+			from_name text NOT NULL,
+			from_addr text NOT NULL,
+			to_name text NOT NULL,
+			to_addr text NOT NULL,
+			cc_addr text NOT NULL,
+			parents text NOT NULL,
+			PRIMARY KEY (user_id, message_id)`, parts)},
 		// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
 		// the vacation reply memory.
 		{version: 30, stmts: routingTables(parts)},
@@ -253,6 +271,11 @@ func migrations(parts int) []migration {
 				data bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (user_id)`, parts),
 			partitioned("draft_aliases", `user_id bigint NOT NULL,
 				alias bigint NOT NULL, message_id bigint NOT NULL, PRIMARY KEY (user_id, alias)`, parts)...)},
+		// 71: the client of each session (User-Agent and address at login).
+		{version: 71, stmts: []string{
+			`ALTER TABLE sessions ADD COLUMN user_agent text NOT NULL DEFAULT ''`,
+			`ALTER TABLE sessions ADD COLUMN ip text NOT NULL DEFAULT ''`,
+		}},
 	}
 }
 
