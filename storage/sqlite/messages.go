@@ -48,23 +48,8 @@ func scanMessage(sc scanner) (storage.Message, error) {
 }
 
 // queryMessages runs q on db (the reader pool or a write transaction).
-func queryMessages(ctx context.Context, db interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, q string, args ...any) ([]storage.Message, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []storage.Message{}
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+func queryMessages(ctx context.Context, db querier, q string, args ...any) ([]storage.Message, error) {
+	return collect(ctx, db, scanMessage, q, args...)
 }
 
 // checkMailbox returns ErrNotFound unless the user owns the mailbox.
