@@ -246,6 +246,18 @@ func migrations(parts int) []migration {
 		// (storage/spam.go): correspondents, senders moved into or out of
 		// Junk, and the allow/block lists of users and of local domains.
 		{version: 40, stmts: spamTables(parts)},
+		// 50: the body's search keys made in Go (bodykeys.go), backfilled for
+		// the mail already stored; 51: the GIN index takes them instead of
+		// pg_trgm's trigrams of the body.
+		{version: 50, stmts: []string{`ALTER TABLE search_text ADD COLUMN body_keys bigint[] NOT NULL DEFAULT '{}'`},
+			fn: backfillBodyKeys},
+		{version: 51, stmts: []string{
+			`DROP INDEX search_text_trgm`,
+			`DO $$ DECLARE ns text; BEGIN
+				SELECT n.nspname INTO ns FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+				EXECUTE format('CREATE INDEX search_text_keys ON search_text USING gin (subject %1$I.gin_trgm_ops, addrs %1$I.gin_trgm_ops, hdrs %1$I.gin_trgm_ops, body_keys)', ns);
+			END $$`,
+		}},
 		// 60: shared throttle counters (login slow-down, SMTP rates), seen
 		// alike by every node. A small global table, not per user.
 		{version: 60, stmts: []string{
@@ -259,18 +271,6 @@ func migrations(parts int) []migration {
 				data bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (user_id)`, parts),
 			partitioned("draft_aliases", `user_id bigint NOT NULL,
 				alias bigint NOT NULL, message_id bigint NOT NULL, PRIMARY KEY (user_id, alias)`, parts)...)},
-		// 50: the body's search keys made in Go (bodykeys.go), backfilled for
-		// the mail already stored; 51: the GIN index takes them instead of
-		// pg_trgm's trigrams of the body.
-		{version: 50, stmts: []string{`ALTER TABLE search_text ADD COLUMN body_keys bigint[] NOT NULL DEFAULT '{}'`},
-			fn: backfillBodyKeys},
-		{version: 51, stmts: []string{
-			`DROP INDEX search_text_trgm`,
-			`DO $$ DECLARE ns text; BEGIN
-				SELECT n.nspname INTO ns FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
-				EXECUTE format('CREATE INDEX search_text_keys ON search_text USING gin (subject %1$I.gin_trgm_ops, addrs %1$I.gin_trgm_ops, hdrs %1$I.gin_trgm_ops, body_keys)', ns);
-			END $$`,
-		}},
 		// 71: the client of each session (User-Agent and address at login).
 		{version: 71, stmts: []string{
 			`ALTER TABLE sessions ADD COLUMN user_agent text NOT NULL DEFAULT ''`,
