@@ -35,6 +35,15 @@ func pebbleBinary(t *testing.T) string {
 
 // startResolver runs dnsmasq answering 127.0.0.1 for the test's names.
 func startResolver(t *testing.T, domains ...string) string {
+	var records []string
+	for _, d := range domains {
+		records = append(records, "--address=/"+d+"/127.0.0.1")
+	}
+	return startDNSMasq(t, records...)
+}
+
+// startDNSMasq runs dnsmasq with the given record options on a free port.
+func startDNSMasq(t *testing.T, records ...string) string {
 	bin, err := exec.LookPath("dnsmasq")
 	if err != nil {
 		if _, err := os.Stat("/usr/sbin/dnsmasq"); err != nil {
@@ -47,9 +56,7 @@ func startResolver(t *testing.T, domains ...string) string {
 		_, port, _ := net.SplitHostPort(addr)
 		args := []string{"--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
 			"--listen-address=127.0.0.1", "--port=" + port, "--user=root", "--pid-file="}
-		for _, d := range domains {
-			args = append(args, "--address=/"+d+"/127.0.0.1")
-		}
+		args = append(args, records...)
 		cmd := exec.Command(bin, args...)
 		var out bytes.Buffer
 		cmd.Stderr = &out
@@ -75,22 +82,35 @@ func startResolver(t *testing.T, domains ...string) string {
 
 // TestACMEWithPebble obtains a certificate from Pebble (Let's Encrypt's
 // test CA, run on loopback) with TLS-ALPN-01 answered on the https
-// listener, for the hostname and each domain's mail./autoconfig./mta-sts.
+// listener (the http listener is open too, for its redirect), for the hostname and each domain's mail./autoconfig./mta-sts.
 // names; then the IMAPS and SMTP STARTTLS listeners present it, and it
 // verifies against Pebble's root.
-func TestACMEWithPebble(t *testing.T) {
+func TestACMEWithPebble(t *testing.T) { testACME(t, "tls-alpn-01") }
+
+// TestACMEHTTP01WithPebble is TestACMEWithPebble with the HTTP-01
+// challenge (RFC 8555 section 8.3) answered on the plain-HTTP listener,
+// which otherwise only redirects to HTTPS; there is no https listener, so
+// TLS-ALPN-01 could not have been used.
+func TestACMEHTTP01WithPebble(t *testing.T) { testACME(t, "http-01") }
+
+func testACME(t *testing.T, challenge string) {
 	pebble := pebbleBinary(t)
 	dns := startResolver(t, "acme.test", "example.test")
 	dir := t.TempDir()
-	httpsAddr, imapsAddr, smtpAddr := freePort(t), freePort(t), freePort(t)
+	httpsAddr, httpAddr, imapsAddr, smtpAddr := freePort(t), freePort(t), freePort(t), freePort(t)
 	_, tlsPort, _ := net.SplitHostPort(httpsAddr)
+	_, httpPort, _ := net.SplitHostPort(httpAddr)
+	listenHTTPS := httpsAddr
+	if challenge == "http-01" {
+		listenHTTPS = ""
+	}
 	dirAddr, mgmtAddr := freePort(t), freePort(t)
 	certs := pebble + "-certs"
 	pcfg := filepath.Join(dir, "pebble.json")
 	os.WriteFile(pcfg, []byte(fmt.Sprintf(`{"pebble": {"listenAddress": %q, "managementListenAddress": %q,
-  "certificate": %q, "privateKey": %q, "httpPort": 5002, "tlsPort": %s, "ocspResponderURL": "",
+  "certificate": %q, "privateKey": %q, "httpPort": %s, "tlsPort": %s, "ocspResponderURL": "",
   "externalAccountBindingRequired": false}}`, dirAddr, mgmtAddr,
-		filepath.Join(certs, "localhost", "cert.pem"), filepath.Join(certs, "localhost", "key.pem"), tlsPort)), 0o600)
+		filepath.Join(certs, "localhost", "cert.pem"), filepath.Join(certs, "localhost", "key.pem"), httpPort, tlsPort)), 0o600)
 	pc := exec.Command(pebble, "-config", pcfg, "-dnsserver", dns)
 	pc.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
 	var plog bytes.Buffer
@@ -102,10 +122,10 @@ func TestACMEWithPebble(t *testing.T) {
 
 	cfg := filepath.Join(dir, "stamp.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`hostname: mx.acme.test
-listen: {smtp: %q, submission: "", submissions: "", imap: "", imaps: %q, pop3: "", pop3s: "", http: "", https: %q, managesieve: ""}
+listen: {smtp: %q, submission: "", submissions: "", imap: "", imaps: %q, pop3: "", pop3s: "", http: %q, https: %q, managesieve: ""}
 tls:
-  acme: {email: "admin@example.test", directory: "https://%s/dir", ca_cert: %q}
-`, smtpAddr, imapsAddr, httpsAddr, dirAddr, filepath.Join(certs, "pebble.minica.pem"))), 0o600)
+  acme: {email: "admin@example.test", directory: "https://%s/dir", ca_cert: %q, challenge: %q}
+`, smtpAddr, imapsAddr, httpAddr, listenHTTPS, dirAddr, filepath.Join(certs, "pebble.minica.pem"), challenge)), 0o600)
 	stamp(t, dir, "", "domain", "add", "example.test", "--config", cfg)
 	r := serve(t, dir, "--config", cfg)
 

@@ -37,6 +37,12 @@ func fetchFolder(t *testing.T, addr, user, pass, folder string) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return readFolder(t, c, user, pass, folder)
+}
+
+// readFolder logs in on c and returns the full bytes of every message of a folder.
+func readFolder(t *testing.T, c *imapclient.Client, user, pass, folder string) [][]byte {
+	t.Helper()
 	defer c.Close()
 	if err := c.Login(user, pass).Wait(); err != nil {
 		t.Fatalf("imap login: %v", err)

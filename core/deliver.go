@@ -35,6 +35,9 @@ type Envelope struct {
 	Proto       string // RFC 3848 "with" keyword: ESMTP, ESMTPS, ESMTPSA, HTTP...
 	ReceivedAt  time.Time
 	DSN         *DSNParams // RFC 3461 parameters given by the client, nil if none
+	// RequireTLS is RFC 8689 REQUIRETLS, given on MAIL FROM: remote
+	// delivery only over TLS with a verified certificate.
+	RequireTLS bool
 }
 
 // CheckRecipient says whether mail for addr is accepted from an
@@ -127,6 +130,7 @@ func (s *Service) Deliver(ctx context.Context, env Envelope, raw []byte) error {
 	s.publishNew(ctx, plan.batch.Messages)
 	s.afterDelivery(ctx, env, d, plan)
 	s.noteFeedback(ctx, d.parsed, full, users)
+	s.notifyDelivered(ctx, env, full) // NOTIFY=SUCCESS (dsnsuccess.go)
 	return nil
 }
 

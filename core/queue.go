@@ -80,12 +80,13 @@ type BounceRecipient struct {
 	Address    string
 	Status     string // enhanced status, e.g. "5.1.1"
 	Diagnostic string // "smtp; 550 5.1.1 no such user"
-	RemoteMTA  string
+	RemoteMTA  string // host name; the DSN says "dns; host"
 	Action     string // "failed" (default) or "delayed"
 }
 
 // Bounce sends an RFC 3464 delivery status notification about failed
-// recipients to the item's sender: into the sender's INBOX when local, else
+// recipients (or, by their Action, delayed or relayed ones) to the item's
+// sender, to those whose NOTIFY asks for it: into the sender's INBOX when local, else
 // queued to the sender's domain with the null reverse-path. Hard failures
 // (5.x.x) put the recipient on the sender domain's suppression list. Mail
 // with the null sender is never bounced (RFC 5321 section 6.1).
@@ -103,58 +104,94 @@ func (s *Service) Bounce(ctx context.Context, it QueueItem, failed []BounceRecip
 	}
 	// RFC 3461: only the recipients whose NOTIFY asks for this kind of
 	// notice are reported; RET and ENVID shape the notice.
-	dsn := QueueDSN(it)
-	var report []BounceRecipient
-	for _, f := range failed {
-		kind := NotifyFailure
-		if f.Action == "delayed" {
-			kind = NotifyDelay
-		}
-		if dsn.wants(f.Address, kind) {
-			report = append(report, f)
-		}
-	}
-	if len(report) == 0 {
+	if !s.wantsAny(it.DSN, failed) {
 		return nil
 	}
 	orig, err := s.ReadQueueMessage(ctx, it)
 	if err != nil {
 		return err
 	}
-	d := message.DSN{ReportingMTA: s.cfg.Hostname, OriginalSender: it.Sender, Original: orig, Arrival: it.CreatedAt,
-		EnvelopeID: dsn.EnvID, ReturnFull: strings.EqualFold(dsn.Ret, "FULL")}
+	return s.notify(ctx, it.Sender, it.CreatedAt, it.DSN, it.RequireTLS, orig, failed)
+}
+
+func orcptOf(dsn DSNParams, rcpt string) string {
+	r, _ := RcptDSNOf(dsn, rcpt)
+	return r.ORcpt
+}
+
+// noticeKind is the NOTIFY keyword (RFC 3461 section 4.1) that asks for a
+// notice with the recipient's action.
+func noticeKind(action string) string {
+	switch action {
+	case "delayed":
+		return NotifyDelay
+	case "delivered", "relayed", "expanded":
+		return NotifySuccess
+	}
+	return NotifyFailure
+}
+
+// wantsAny reports whether some recipient's NOTIFY asks for its notice.
+func (s *Service) wantsAny(dsn DSNParams, rcpts []BounceRecipient) bool {
+	for _, f := range rcpts {
+		if dsnWants(dsn, f.Address, noticeKind(f.Action)) {
+			return true
+		}
+	}
+	return false
+}
+
+// notify sends sender an RFC 3464 notification about the recipients whose
+// NOTIFY asks for it (bounces, delay notices, success notices alike).
+func (s *Service) notify(ctx context.Context, sender string, arrival time.Time, dsn DSNParams, requireTLS bool, orig []byte, rcpts []BounceRecipient) error {
+	var report []BounceRecipient
+	for _, f := range rcpts {
+		if dsnWants(dsn, f.Address, noticeKind(f.Action)) {
+			report = append(report, f)
+		}
+	}
+	if len(report) == 0 || sender == "" {
+		return nil
+	}
+	// RFC 8689 section 5: the notice about REQUIRETLS mail carries only
+	// the original header and is itself sent with REQUIRETLS.
+	d := message.DSN{ReportingMTA: s.cfg.Hostname, OriginalSender: sender, Original: orig, Arrival: arrival,
+		EnvelopeID: dsn.EnvID, ReturnFull: strings.EqualFold(dsn.Ret, "FULL") && !requireTLS}
 	for _, f := range report {
 		action := f.Action
 		if action == "" {
 			action = "failed"
 		}
 		d.Recipients = append(d.Recipients, message.DSNRecipient{Address: f.Address, Action: action, Status: f.Status,
-			DiagnosticCode: f.Diagnostic, RemoteMTA: f.RemoteMTA, OriginalRecipient: dsn.Rcpts[f.Address].ORcpt})
+			DiagnosticCode: f.Diagnostic, RemoteMTA: f.RemoteMTA, OriginalRecipient: orcptOf(dsn, f.Address)})
 	}
 	raw, err := message.BuildDSN(d, s.cfg.Hostname)
 	if err != nil {
 		return fmt.Errorf("build DSN: %w", err)
 	}
-	s.metrics.Bounced.Add(1)
-	u, remote, err := s.bounceTarget(ctx, it.Sender)
+	if noticeKind(report[0].Action) != NotifySuccess {
+		s.metrics.Bounced.Add(1)
+	}
+	u, remote, err := s.bounceTarget(ctx, sender)
 	switch {
 	case err == nil && remote == "":
 		return s.deliverTo(ctx, u.ID, storage.RoleInbox, raw)
 	case err == nil || errors.Is(err, ErrRelayDenied):
 		// A remote sender, or the original sender of a forward (SRS decoded).
 		if remote == "" {
-			remote = it.Sender
+			remote = sender
 		}
 		now := time.Now()
 		qi := &storage.QueueItem{Sender: "", Recipients: []string{remote}, Segments: []storage.Segment{s.segment(raw)},
-			Size: int64(len(raw)), State: storage.QueueQueued, NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}}
+			Size: int64(len(raw)), State: storage.QueueQueued, NextAttemptAt: now, CreatedAt: now, Results: map[string]string{},
+			RequireTLS: requireTLS}
 		if err := s.store2(ctx, storage.Batch{Queue: []*storage.QueueItem{qi}}, [][]byte{raw}); err != nil {
 			return err
 		}
 		s.WakeQueue()
 		return nil
 	default:
-		s.log.Info("bounce dropped: sender is not deliverable", "sender", it.Sender, "err", err)
+		s.log.Info("bounce dropped: sender is not deliverable", "sender", sender, "err", err)
 		return nil
 	}
 }

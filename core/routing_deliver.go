@@ -217,7 +217,7 @@ func (s *Service) planDelivery(ctx context.Context, env Envelope, d *prepared, v
 			sender := codec.forward(env.MailFrom, domainOf(f.via), srsNow)
 			p.batch.Queue = append(p.batch.Queue, &storage.QueueItem{Sender: sender, Recipients: f.targets,
 				Segments: []storage.Segment{seg}, Size: int64(len(msg)), State: storage.QueueQueued,
-				NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}})
+				NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}, RequireTLS: env.RequireTLS})
 		}
 	}
 	return p, nil

@@ -152,8 +152,9 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 		qi = &storage.QueueItem{UserID: u.ID, Sender: sender, Recipients: remote, Segments: segs, Size: size,
 			State: storage.QueueQueued, NextAttemptAt: now, CreatedAt: now, Results: map[string]string{}}
 		if env.DSN != nil {
-			setQueueDSN(qi, *env.DSN)
+			qi.DSN = *env.DSN
 		}
+		qi.RequireTLS = env.RequireTLS
 		batch.Queue = append(batch.Queue, qi)
 	}
 	if err := s.checkBatchRoom(ctx, batch.Messages); err != nil {
@@ -173,6 +174,7 @@ func (s *Service) Submit(ctx context.Context, u User, env Envelope, raw []byte) 
 	s.publishNew(ctx, batch.Messages)
 	s.afterDelivery(ctx, env, d, plan)
 	s.recordCorrespondents(ctx, u.ID, env.Recipients, now)
+	s.notifyDelivered(ctx, env, full) // NOTIFY=SUCCESS for local recipients (dsnsuccess.go)
 	return res, nil
 }
 

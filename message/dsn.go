@@ -53,7 +53,7 @@ type DSNReport struct {
 // statusRe matches an RFC 3463 status code.
 var statusRe = regexp.MustCompile(`^[245]\.[0-9]{1,3}\.[0-9]{1,3}$`)
 
-// BuildDSN builds an RFC 3464 bounce or delay notice from MAILER-DAEMON@hostname
+// BuildDSN builds an RFC 3464 bounce, delay or success notice from MAILER-DAEMON@hostname
 // to d.OriginalSender: a multipart/report (RFC 6522) with a human readable
 // text part, a message/delivery-status part with the per-message and
 // per-recipient fields, and the original header as text/rfc822-headers. It
@@ -79,12 +79,15 @@ func BuildDSN(d DSN, hostname string) ([]byte, error) {
 	if hasCRLF(mta) || hasCRLF(hostname) {
 		return bad("line break in host name")
 	}
-	allDelayed := true
+	allDelayed, allSuccess := true, true
 	for _, r := range d.Recipients {
 		switch r.Action {
-		case "failed", "delivered", "relayed", "expanded":
+		case "delivered", "relayed", "expanded":
 			allDelayed = false
+		case "failed":
+			allDelayed, allSuccess = false, false
 		case "delayed":
+			allSuccess = false
 		default:
 			return bad("recipient %q: unknown action %q", r.Address, r.Action)
 		}
@@ -103,8 +106,11 @@ func BuildDSN(d DSN, hostname string) ([]byte, error) {
 	h.SetMessageID(newMessageID(hostname))
 	h.SetDate(time.Now())
 	subject := "Undelivered Mail Returned to Sender"
-	if allDelayed {
+	switch {
+	case allDelayed:
 		subject = "Delayed Mail (still being retried)"
+	case allSuccess:
+		subject = "Successful Mail Delivery Report"
 	}
 	h.SetSubject(subject)
 	h.SetAddressList("To", []*mail.Address{{Address: d.OriginalSender}})
@@ -119,9 +125,14 @@ func BuildDSN(d DSN, hostname string) ([]byte, error) {
 	// Human readable part.
 	var human strings.Builder
 	fmt.Fprintf(&human, "This is the mail system at %s.\r\n\r\n", hostname)
-	if allDelayed {
+	switch {
+	case allDelayed:
 		human.WriteString("Your message has not been delivered yet to the recipients below.\r\nDelivery will be retried; no action is needed.\r\n\r\n")
-	} else {
+	case allSuccess:
+		human.WriteString("Your message was successfully delivered to the recipients below\r\n" +
+			"(\"relayed\": handed to a server that sends no further notices;\r\n" +
+			"\"expanded\": delivered to an alias or forwarding address).\r\n\r\n")
+	default:
 		human.WriteString("Your message could not be delivered to one or more recipients.\r\n\r\n")
 	}
 	for _, r := range d.Recipients {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -27,14 +28,18 @@ import (
 )
 
 // ACME (RFC 8555) with the TLS-ALPN-01 challenge (RFC 8737), on the https
-// listener (port 443 in production). Account key, certificate and the
-// pending challenge certificates live in the database's key-value table, so
-// every node of a cluster serves the same certificate and answers a
+// listener (port 443 in production), or HTTP-01 (RFC 8555 section 8.3) on
+// the http listener (port 80). Account key, certificate and the pending
+// challenge certificates and tokens live in the database's key-value table,
+// so every node of a cluster serves the same certificate and answers a
 // challenge that another node started.
 const (
+	acmeTLSALPN01    = "tls-alpn-01"
+	acmeHTTP01       = "http-01"
 	acmeAccountKey   = "acme/account"
 	acmeCertKey      = "acme/cert"
 	acmeChallengeKey = "acme/challenge/" // + name
+	acmeHTTPTokenKey = "acme/http-01/"   // + token: the key authorization
 	acmeLockKey      = "acme/lock"
 	// acmeRenewBefore: renew when less than this is left (Let's Encrypt
 	// certificates last 90 days; it advises renewing at 60).
@@ -274,25 +279,21 @@ func (m *acmeManager) obtain(ctx context.Context, names []string) error {
 		if z.Status == acme.StatusValid {
 			continue
 		}
+		want := cmp.Or(m.cfg.Challenge, acmeTLSALPN01)
 		var chal *acme.Challenge
 		for _, ch := range z.Challenges {
-			if ch.Type == "tls-alpn-01" {
+			if ch.Type == want {
 				chal = ch
 			}
 		}
 		if chal == nil {
-			return fmt.Errorf("acme: %s offers no tls-alpn-01 challenge", z.Identifier.Value)
+			return fmt.Errorf("acme: %s offers no %s challenge", z.Identifier.Value, want)
 		}
-		cert, err := c.TLSALPN01ChallengeCert(chal.Token, z.Identifier.Value)
+		key, val, err := m.challengeResponse(c, chal, z.Identifier.Value)
 		if err != nil {
 			return err
 		}
-		sc, err := encodeCert(cert)
-		if err != nil {
-			return err
-		}
-		key := acmeChallengeKey + strings.ToLower(z.Identifier.Value)
-		if err := m.store.PutKV(ctx, key, sc); err != nil {
+		if err := m.store.PutKV(ctx, key, val); err != nil {
 			return err
 		}
 		defer m.store.DeleteKV(context.WithoutCancel(ctx), key)
@@ -347,6 +348,43 @@ func (m *acmeManager) obtain(ctx context.Context, names []string) error {
 	}
 	return m.store.PutKV(ctx, acmeCertKey, b)
 }
+
+// challengeResponse returns what answers chal for name and the key it is
+// kept under: the TLS-ALPN-01 certificate by name, or the HTTP-01 key
+// authorization by token.
+func (m *acmeManager) challengeResponse(c *acme.Client, chal *acme.Challenge, name string) (string, []byte, error) {
+	if chal.Type == acmeHTTP01 {
+		ka, err := c.HTTP01ChallengeResponse(chal.Token)
+		return acmeHTTPTokenKey + chal.Token, []byte(ka), err
+	}
+	cert, err := c.TLSALPN01ChallengeCert(chal.Token, name)
+	if err != nil {
+		return "", nil, err
+	}
+	sc, err := encodeCert(cert)
+	return acmeChallengeKey + strings.ToLower(name), sc, err
+}
+
+// ServeHTTP answers HTTP-01 validation requests (RFC 8555 section 8.3),
+// GET /.well-known/acme-challenge/{token}, with the key authorization as
+// text (whichever node started the challenge).
+func (m *acmeManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	token := strings.TrimPrefix(r.URL.Path, acmeHTTPPath)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || token == "" || strings.Contains(token, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	ka, err := m.store.GetKV(r.Context(), acmeHTTPTokenKey+token)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	w.Write(ka)
+}
+
+// acmeHTTPPath is where HTTP-01 tokens are asked for (RFC 8555 section 8.3).
+const acmeHTTPPath = "/.well-known/acme-challenge/"
 
 func encodeCert(c tls.Certificate) ([]byte, error) {
 	var certPEM []byte

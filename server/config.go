@@ -88,12 +88,15 @@ type TLSConfig struct {
 }
 
 // ACMEConfig turns on automatic certificates (RFC 8555, TLS-ALPN-01 on the
-// https listener) for the hostname and each domain's mail., autoconfig. and
+// https listener or HTTP-01 on the http one) for the hostname and each domain's mail., autoconfig. and
 // mta-sts. names; empty directory means off.
 type ACMEConfig struct {
 	Email     string `yaml:"email"`     // account contact
 	Directory string `yaml:"directory"` // e.g. https://acme-v02.api.letsencrypt.org/directory
 	CACert    string `yaml:"ca_cert"`   // PEM file to trust for the directory's HTTPS (a test CA such as Pebble's)
+	// Challenge is "tls-alpn-01" (default; on listen.https, port 443) or
+	// "http-01" (RFC 8555 section 8.3; on listen.http, port 80).
+	Challenge string `yaml:"challenge"`
 }
 
 // LimitsConfig bounds sizes, connections and rates.
@@ -119,6 +122,11 @@ type OutboundConfig struct {
 	MaxAge        time.Duration `yaml:"max_age"`
 	Workers       int           `yaml:"workers"`
 	Lease         time.Duration `yaml:"lease"` // claim of a queue item; default 35m
+	// MTASTS applies recipient domains' MTA-STS policies (RFC 8461); default true.
+	MTASTS bool `yaml:"mta_sts"`
+	// CACert is a PEM file of extra roots for verifying remote servers
+	// (MTA-STS, REQUIRETLS, relay), beside the system's.
+	CACert string `yaml:"ca_cert"`
 }
 
 // FiltersConfig configures the checks of incoming mail.
@@ -356,8 +364,17 @@ func (c *Config) validate() error {
 		if !strings.HasPrefix(c.TLS.ACME.Directory, "https://") {
 			bad("tls.acme.directory", "must be an https:// URL, not %q", c.TLS.ACME.Directory)
 		}
-		if c.Listen.HTTPS == "" {
-			bad("tls.acme", "needs listen.https (the TLS-ALPN-01 challenge is answered there, port 443)")
+		switch c.TLS.ACME.Challenge {
+		case "", acmeTLSALPN01:
+			if c.Listen.HTTPS == "" {
+				bad("tls.acme", "needs listen.https (the TLS-ALPN-01 challenge is answered there, port 443)")
+			}
+		case acmeHTTP01:
+			if c.Listen.HTTP == "" {
+				bad("tls.acme", "challenge http-01 needs listen.http (answered there, port 80)")
+			}
+		default:
+			bad("tls.acme.challenge", "must be tls-alpn-01 or http-01, not %q", c.TLS.ACME.Challenge)
 		}
 	}
 	if c.Limits.MaxMessageBytes < 1024 || c.Limits.MaxMessageBytes > 1<<30 {
@@ -405,6 +422,9 @@ func (c *Config) validate() error {
 	}
 	if c.Outbound.Workers < 1 || c.Outbound.Workers > 256 {
 		bad("outbound.workers", "must be between 1 and 256")
+	}
+	if _, err := outboundRoots(c.Outbound.CACert); err != nil {
+		bad("outbound.ca_cert", "%v", err)
 	}
 	if c.Outbound.Lease != 0 && c.Outbound.Lease < time.Second {
 		bad("outbound.lease", "must be at least 1s, not %v", c.Outbound.Lease)

@@ -198,6 +198,9 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 	webF := func(implicit bool) frontend {
 		o := web.Options{Core: svc, Logger: log.With("proto", "http"), Hostname: c.Hostname,
 			Secure: implicit, MaxUploadBytes: c.Limits.MaxMessageBytes, Autoconfig: ac, MetricsToken: c.Webmail.MetricsToken}
+		if acmeMgr != nil {
+			o.ACMEChallenge = acmeMgr // HTTP-01 tokens
+		}
 		if !devTLS {
 			o.HSTS = implicit
 			if !implicit {
@@ -274,11 +277,16 @@ func Run(ctx context.Context, c Config, log *slog.Logger, ready func([]Listening
 		log.Info("listening", "listener", sp.name, "addr", ln.Addr().String(), "tls", tlsMode(sp.implicit))
 	}
 
+	roots, err := outboundRoots(c.Outbound.CACert) // checked by Validate
+	if err != nil {
+		log.Warn("outbound.ca_cert unreadable; using the system roots", "err", err)
+	}
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	worker := outbound.New(outbound.Options{Core: svc, Logger: log.With("proto", "outbound"), Hostname: c.Hostname,
 		DNSServer: c.Outbound.DNSServer, Port: c.Outbound.Port, Relay: c.Outbound.Relay,
 		RelayUsername: c.Outbound.RelayUsername, RelayPassword: c.Outbound.RelayPassword,
-		MaxAge: c.Outbound.MaxAge, Workers: c.Outbound.Workers, Lease: c.Outbound.Lease})
+		MaxAge: c.Outbound.MaxAge, Workers: c.Outbound.Workers, Lease: c.Outbound.Lease,
+		RootCAs: roots, DisableMTASTS: !c.Outbound.MTASTS})
 	var workerWG sync.WaitGroup
 	workerWG.Add(1)
 	go func() {

@@ -48,6 +48,9 @@ except smtplib.SMTPAuthenticationError as e:
 s.login("a@example.test", password)
 s.sendmail("a@example.test", ["b@example.test"], "From: a@example.test\r\nTo: b@example.test\r\nSubject: py submit\r\n\r\nhi\r\n")
 out.append("submitted")
+out.append("sub-tls-features " + ",".join(sorted(k for k in s.esmtp_features)))
+s.sendmail("a@example.test", ["far@remote.example"], "From: a@example.test\r\nTo: far@remote.example\r\nSubject: py requiretls\r\n\r\nhi\r\n", mail_options=["REQUIRETLS"])
+out.append("submitted-requiretls")
 s.quit()
 print("\n".join(out))
 `
@@ -76,7 +79,8 @@ func TestPythonSmtplib(t *testing.T) {
 	}
 	got := string(out)
 	for _, want := range []string{"8bitmime", "enhancedstatuscodes", "pipelining", "smtputf8", "size", "starttls", "mx-delivered",
-		"refused nobody@example.test 550 5.1.1", "refused x@elsewhere.example 554 5.7.1", "auth-refused 535", "submitted"} {
+		"refused nobody@example.test 550 5.1.1", "refused x@elsewhere.example 554 5.7.1", "auth-refused 535", "submitted",
+		"requiretls,", "submitted-requiretls"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("python output: missing %q in:\n%s", want, got)
 		}
@@ -87,8 +91,15 @@ func TestPythonSmtplib(t *testing.T) {
 	if n := len(inbox(t, svc, us[1])); n != 1 {
 		t.Errorf("INBOX of b: got %d, want 1", n)
 	}
-	if n := len(mailbox(t, svc, us[0], storage.RoleSent)); n != 1 {
-		t.Errorf("Sent of a: got %d, want 1", n)
+	if n := len(mailbox(t, svc, us[0], storage.RoleSent)); n != 2 {
+		t.Errorf("Sent of a: got %d, want 2", n)
+	}
+	if strings.Contains(got[:strings.Index(got, "mx-delivered")], "requiretls") {
+		t.Errorf("MX EHLO in clear offers REQUIRETLS:\n%s", got)
+	}
+	// RFC 8689: the REQUIRETLS submission is queued with it.
+	if q, err := svc.ListQueue(context.Background()); err != nil || len(q) != 1 || !q[0].RequireTLS {
+		t.Errorf("queue after MAIL FROM ... REQUIRETLS: got %+v, %v, want one item with RequireTLS", q, err)
 	}
 }
 

@@ -16,6 +16,9 @@ var (
 	errAuthRequired = &gosmtp.SMTPError{Code: 530, EnhancedCode: gosmtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
 	// errEncryptionRequired: AUTH before STARTTLS (RFC 4954 section 4, RFC 3207 section 4).
 	errEncryptionRequired = &gosmtp.SMTPError{Code: 538, EnhancedCode: gosmtp.EnhancedCode{5, 7, 11}, Message: "Encryption required for requested authentication mechanism"}
+	// errRequireTLSNoTLS: MAIL FROM ... REQUIRETLS outside TLS (RFC 8689
+	// section 4.1: the option is only valid once STARTTLS was negotiated).
+	errRequireTLSNoTLS = &gosmtp.SMTPError{Code: 530, EnhancedCode: gosmtp.EnhancedCode{5, 7, 10}, Message: "REQUIRETLS needs a TLS session: say STARTTLS first"}
 	// errRateLimited: the per-IP message rate was exceeded.
 	errRateLimited = &gosmtp.SMTPError{Code: 450, EnhancedCode: gosmtp.EnhancedCode{4, 7, 1}, Message: "Too many messages from your address, try again later"}
 	// errTempAuth: the account store failed during AUTH (RFC 4954 section 6, 454 4.7.0).

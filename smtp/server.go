@@ -12,6 +12,7 @@
 //     RFC 2034/3463 enhanced status codes, RFC 6531 SMTPUTF8
 //   - RFC 3848 "with" keywords in the Received field (ESMTP, ESMTPS, ESMTPSA)
 //   - RFC 3461 DSN parameters (RET, ENVID, NOTIFY, ORCPT), kept with queued mail
+//   - RFC 8689 REQUIRETLS (after TLS only), kept with queued mail
 //
 // AUTH is offered only in the submission role: on the MX port every client
 // is an unauthenticated stranger limited to local recipients.
@@ -177,6 +178,9 @@ func New(opts Options) *Server {
 	// RFC 3461 DSN: RET, ENVID, NOTIFY and ORCPT are honoured in the
 	// bounces and delay notices of mail we queue (core.DSNParams).
 	gs.EnableDSN = true
+	// RFC 8689 REQUIRETLS, advertised by go-smtp after STARTTLS only: such
+	// mail is relayed only over verified TLS (smtp/outbound).
+	gs.EnableREQUIRETLS = true
 	gs.ErrorLog = errorLog{s.log}
 	s.gs = gs
 	return s

@@ -70,11 +70,12 @@ type session struct {
 	resolved []core.User // CheckRecipient's answers for rcpts (MX sessions only)
 	sizeHint int64
 	dsn      *core.DSNParams // RFC 3461 parameters of this transaction, nil if none
+	reqTLS   bool            // RFC 8689 REQUIRETLS on MAIL
 }
 
 // Reset discards the current transaction (RSET, or after DATA).
 func (s *session) Reset() {
-	s.from, s.hasFrom, s.rcpts, s.resolved, s.sizeHint, s.dsn = "", false, nil, nil, 0, nil
+	s.from, s.hasFrom, s.rcpts, s.resolved, s.sizeHint, s.dsn, s.reqTLS = "", false, nil, nil, 0, nil, false
 }
 
 // Logout ends the session.
@@ -97,6 +98,9 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 			return reply(s.log, stageMail, core.ErrSenderNotAllowed)
 		}
 	}
+	if opts != nil && opts.RequireTLS && !s.tls {
+		return errRequireTLSNoTLS
+	}
 	if s.tc.ip != nil && !s.srv.svc.AllowRate(s.ctx, "smtp:"+s.tc.ip.String(), s.srv.opts.RatePerMinute, time.Minute) {
 		s.log.Info("message rate exceeded")
 		return errRateLimited
@@ -108,6 +112,7 @@ func (s *session) Mail(from string, opts *gosmtp.MailOptions) error {
 		if opts.Return != "" || opts.EnvelopeID != "" {
 			s.dsn = &core.DSNParams{Ret: string(opts.Return), EnvID: opts.EnvelopeID}
 		}
+		s.reqTLS = opts.RequireTLS
 	}
 	return nil
 }
@@ -174,6 +179,7 @@ func (s *session) Data(r io.Reader) error {
 		EarlyTalker: s.tc.earlyTalker(),
 		ReceivedAt:  time.Now(),
 		DSN:         s.dsn,
+		RequireTLS:  s.reqTLS,
 	}
 	raw := buf.Bytes()
 	if s.user != nil {

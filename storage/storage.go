@@ -498,6 +498,11 @@ type QueueItem struct {
 	LastError     string
 	// Results holds per-recipient outcomes after attempts, e.g. "ok", "4xx ...", "5xx ...".
 	Results map[string]string
+	// DSN holds the submitter's RFC 3461 parameters (queuedsn.go).
+	DSN QueueDSN
+	// RequireTLS is RFC 8689 REQUIRETLS: relay only over TLS with a
+	// verified certificate, else bounce.
+	RequireTLS bool
 }
 
 // Training is a spam-training event.

@@ -96,6 +96,10 @@ type Options struct {
 	// MetricsToken, when set, is the bearer token GET /metrics requires;
 	// when empty, /metrics answers loopback clients only (404 to others).
 	MetricsToken string
+	// ACMEChallenge, when set, answers /.well-known/acme-challenge/ (ACME
+	// HTTP-01, RFC 8555 section 8.3) ahead of everything else, also on
+	// the plain-HTTP listener that otherwise only redirects (acme.go).
+	ACMEChallenge http.Handler
 }
 
 // Server is the HTTP frontend. Create it with New.
@@ -148,6 +152,9 @@ func New(o Options) *Server {
 	}
 	if o.HTTPSPort != "" {
 		s.handler = plainOnly(o.HTTPSPort, s.handler)
+	}
+	if o.ACMEChallenge != nil {
+		s.handler = withACMEChallenge(o.ACMEChallenge, s.handler)
 	}
 	s.http = &http.Server{
 		Handler:           s.handler,

@@ -21,6 +21,9 @@ type result struct {
 	enh    string // enhanced status code, e.g. "5.1.1"
 	text   string
 	remote string // the MTA that answered, "" when none did
+	// dsnPassed: the MTA that accepted supports DSN and got the NOTIFY
+	// parameters, so it, not we, reports success (RFC 3461 section 6.2.1).
+	dsnPassed bool
 }
 
 func (r result) ok() bool        { return r.code/100 == 2 }
@@ -82,7 +85,7 @@ func (w *Worker) attempt(ctx context.Context, log *slog.Logger, it core.QueueIte
 			byDomain[d] = append(byDomain[d], r)
 		}
 		for _, d := range order {
-			for r, res := range w.deliverDomain(ctx, log, d, it.Sender, byDomain[d], raw) {
+			for r, res := range w.deliverDomain(ctx, log, d, it.Sender, byDomain[d], raw, it.RequireTLS, it.DSN) {
 				results[r] = res
 			}
 		}
@@ -96,7 +99,7 @@ func (w *Worker) attempt(ctx context.Context, log *slog.Logger, it core.QueueIte
 func (w *Worker) finish(ctx context.Context, log *slog.Logger, it core.QueueItem, pending []string, results map[string]result) {
 	now := time.Now()
 	it.Attempts++
-	var failed []core.BounceRecipient
+	var failed, relayed []core.BounceRecipient
 	var temp []string
 	it.LastError = ""
 	for _, r := range pending {
@@ -111,6 +114,10 @@ func (w *Worker) finish(ctx context.Context, log *slog.Logger, it core.QueueItem
 		switch {
 		case res.ok():
 			log.Info("delivered", "rcpt", r, "mta", res.remote)
+			if !res.dsnPassed {
+				relayed = append(relayed, core.BounceRecipient{Address: r, Status: "2.0.0", Action: "relayed",
+					Diagnostic: "smtp; " + fmt.Sprintf("%d %s %s", res.code, res.enh, res.text), RemoteMTA: res.remote})
+			}
 		case res.permanent():
 			log.Info("delivery failed", "rcpt", r, "mta", res.remote, "reply", res.String())
 			failed = append(failed, bounceOf(r, res, "failed"))
@@ -143,6 +150,13 @@ func (w *Worker) finish(ctx context.Context, log *slog.Logger, it core.QueueItem
 				temp = append(temp, f.Address)
 			}
 			failed = nil
+		}
+	}
+	if len(relayed) > 0 {
+		// RFC 3461 section 6.2.1: NOTIFY=SUCCESS through a next hop without
+		// DSN: we say "relayed" (Bounce sends only what NOTIFY asks for).
+		if err := w.svc.Bounce(ctx, it, relayed); err != nil {
+			log.Warn("success notice (relayed) failed", "err", err)
 		}
 	}
 	if len(temp) > 0 && !interrupted && now.Sub(it.CreatedAt) >= w.o.DelayNotice {
@@ -195,7 +209,7 @@ func anyFailed(it core.QueueItem) bool {
 func bounceOf(rcpt string, res result, action string) core.BounceRecipient {
 	b := core.BounceRecipient{Address: rcpt, Status: res.status(), Diagnostic: "smtp; " + fmt.Sprintf("%d %s %s", res.code, res.enh, res.text), Action: action}
 	if res.remote != "" {
-		b.RemoteMTA = "dns; " + res.remote
+		b.RemoteMTA = res.remote // BuildDSN writes "dns; host"
 	}
 	return b
 }

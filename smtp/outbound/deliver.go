@@ -1,8 +1,10 @@
 package outbound
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -16,11 +18,28 @@ import (
 
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/stamp-mail/stamp/core"
 )
 
+// security is what one transaction demands of the connection.
+type security struct {
+	// verify: STARTTLS is required, with a certificate valid for the MX
+	// name; no fallback to cleartext.
+	verify bool
+	// requireTLS: RFC 8689 REQUIRETLS is passed on, which the next hop
+	// must advertise after TLS.
+	requireTLS bool
+	// why names what demands verify, for the DSN text.
+	why string
+	// report, when set (MTA-STS testing mode), receives what would have
+	// failed under enforce; delivery goes on as opportunistic TLS.
+	report func(problem string)
+}
+
 // deliverDomain sends raw to the recipients of one domain and returns a
-// result per recipient.
-func (w *Worker) deliverDomain(ctx context.Context, log *slog.Logger, domain, from string, rcpts []string, raw []byte) map[string]result {
+// result per recipient. requireTLS is the item's REQUIRETLS (RFC 8689).
+func (w *Worker) deliverDomain(ctx context.Context, log *slog.Logger, domain, from string, rcpts []string, raw []byte, requireTLS bool, dsn core.DSNParams) map[string]result {
 	all := func(r result) map[string]result {
 		m := make(map[string]result, len(rcpts))
 		for _, rc := range rcpts {
@@ -32,8 +51,45 @@ func (w *Worker) deliverDomain(ctx context.Context, log *slog.Logger, domain, fr
 	if fail != nil {
 		return all(*fail)
 	}
+	pol := w.stsPolicy(ctx, log, domain)
+	if pol != nil && !requireTLS && tlsRequiredNo(raw) {
+		// RFC 8689 section 3: "TLS-Required: No" asks that recipient
+		// policies (MTA-STS) be ignored; REQUIRETLS takes precedence.
+		log.Info("TLS-Required: No; MTA-STS policy not applied", "domain", domain, "mode", pol.Mode)
+		pol = nil
+	}
 	last := tempResult("4.4.1", "no mail server reachable")
+	tried := false
 	for _, host := range hosts {
+		sec := security{requireTLS: requireTLS}
+		if requireTLS {
+			sec.verify, sec.why = true, "REQUIRETLS"
+		}
+		if pol != nil && pol.Mode != stsNone && w.o.Relay == "" {
+			if !pol.matches(host) {
+				problem := fmt.Sprintf("MTA-STS policy of %s (mode %s, id %s) does not list MX host %s (it lists %s)",
+					domain, pol.Mode, pol.ID, host, strings.Join(pol.MX, ", "))
+				if pol.Mode == stsEnforce || requireTLS {
+					// RFC 8461 section 4.1: only hosts the policy lists.
+					log.Info("MX host skipped", "mta", host, "reason", problem)
+					if !tried {
+						last = tempResult("4.7.5", "%s", problem)
+						last.remote = host
+					}
+					continue
+				}
+				log.Warn("MTA-STS testing: would refuse", "domain", domain, "mta", host, "problem", problem)
+			}
+			switch {
+			case pol.Mode == stsEnforce:
+				sec.verify = true
+				sec.why = fmt.Sprintf("the MTA-STS policy of %s (mode enforce)", domain)
+			case !sec.verify:
+				sec.report = func(problem string) {
+					log.Warn("MTA-STS testing: would refuse", "domain", domain, "mta", host, "problem", problem)
+				}
+			}
+		}
 		addrs, err := w.res.LookupNetIP(ctx, "ip", host)
 		if err != nil {
 			last = dnsFailure(host, err, false)
@@ -43,11 +99,12 @@ func (w *Worker) deliverDomain(ctx context.Context, log *slog.Logger, domain, fr
 			continue
 		}
 		for _, ip := range addrs {
+			tried = true
 			addr := net.JoinHostPort(ip.Unmap().String(), strconv.Itoa(port))
-			res, err := w.transaction(ctx, host, addr, ip.IsLoopback(), from, rcpts, raw, true)
-			if errors.Is(err, errTLSFailed) {
+			res, err := w.transaction(ctx, host, addr, ip.IsLoopback(), from, rcpts, raw, true, sec, dsn)
+			if errors.Is(err, errTLSFailed) && !sec.verify {
 				log.Info("STARTTLS failed; retrying in clear", "mta", host, "addr", addr)
-				res, err = w.transaction(ctx, host, addr, ip.IsLoopback(), from, rcpts, raw, false)
+				res, err = w.transaction(ctx, host, addr, ip.IsLoopback(), from, rcpts, raw, false, sec, dsn)
 			}
 			if err == nil {
 				return res
@@ -132,7 +189,7 @@ var errTLSFailed = errors.New("STARTTLS handshake failed")
 // transaction runs one SMTP session with the server at addr for the
 // recipients. An error means "try the next server"; otherwise every
 // recipient has a result.
-func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bool, from string, rcpts []string, raw []byte, useTLS bool) (map[string]result, error) {
+func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bool, from string, rcpts []string, raw []byte, useTLS bool, sec security, dsn core.DSNParams) (map[string]result, error) {
 	d := net.Dialer{Timeout: connectTimeout}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -142,13 +199,24 @@ func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bo
 	defer stop()
 	defer conn.Close()
 
-	c, secure, err := w.open(ctx, conn, host, useTLS)
+	c, secure, err := w.open(ctx, conn, host, useTLS, sec)
 	if err != nil {
 		return nil, err
 	}
 	c.CommandTimeout, c.SubmissionTimeout = commandTimeout, dataEndTimeout
 	if err := c.Hello(w.o.Hostname); err != nil {
 		return nil, hostFailure(host, "EHLO", err)
+	}
+	if sec.requireTLS {
+		// RFC 8689 section 4.2.1: TLS first (open ensured a verified
+		// certificate), then the server must advertise REQUIRETLS.
+		if !secure {
+			return nil, &hostError{tempResult("4.7.5", "%s: no TLS, but the message requires it (REQUIRETLS)", host)}
+		}
+		if ok, _ := c.Extension("REQUIRETLS"); !ok {
+			c.Quit()
+			return nil, &hostError{permResult(550, "5.7.30", "%s does not support REQUIRETLS, which the message requires (RFC 8689)", host)}
+		}
 	}
 	if w.o.Relay != "" && w.o.RelayUsername != "" {
 		if !secure && !loopback {
@@ -169,7 +237,7 @@ func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bo
 		}
 	}
 	raw = foldLongLines(raw)
-	opts := &gosmtp.MailOptions{Size: int64(len(raw))}
+	opts := &gosmtp.MailOptions{Size: int64(len(raw)), RequireTLS: sec.requireTLS}
 	if !isASCII(from) || !allASCII(rcpts) {
 		if ok, _ := c.Extension("SMTPUTF8"); !ok {
 			// RFC 6531 section 3.2: without SMTPUTF8 the message cannot be sent.
@@ -177,6 +245,15 @@ func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bo
 			return results, nil
 		}
 		opts.UTF8 = true
+	}
+	// RFC 3461 section 6.2.1: a next hop that supports DSN gets the
+	// parameters and reports itself; otherwise we report "relayed".
+	passDSN, _ := c.Extension("DSN")
+	if passDSN {
+		opts.Return = gosmtp.DSNReturn(strings.ToUpper(dsn.Ret))
+		if isPrintable(dsn.EnvID) {
+			opts.EnvelopeID = dsn.EnvID
+		}
 	}
 	if err := c.Mail(from, opts); err != nil {
 		var se *gosmtp.SMTPError
@@ -190,7 +267,11 @@ func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bo
 	}
 	var accepted []string
 	for i, r := range rcpts {
-		err := c.Rcpt(r, nil)
+		var ro *gosmtp.RcptOptions
+		if passDSN {
+			ro = rcptDSN(dsn, r)
+		}
+		err := c.Rcpt(r, ro)
 		var se *gosmtp.SMTPError
 		switch {
 		case err == nil:
@@ -216,7 +297,7 @@ func (w *Worker) transaction(ctx context.Context, host, addr string, loopback bo
 		}
 		return results, nil
 	}
-	setAll(accepted, result{code: 250, enh: "2.0.0", text: "ok"})
+	setAll(accepted, result{code: 250, enh: "2.0.0", text: "ok", dsnPassed: passDSN})
 	c.Quit()
 	return results, nil
 }
@@ -239,7 +320,7 @@ func (w *Worker) data(c *gosmtp.Client, raw []byte) error {
 // hostname, so the greeting and first EHLO are done here and the greeting
 // is replayed to the client, which then says EHLO again (as RFC 3207
 // section 4.2 requires after TLS).
-func (w *Worker) open(ctx context.Context, conn net.Conn, host string, useTLS bool) (*gosmtp.Client, bool, error) {
+func (w *Worker) open(ctx context.Context, conn net.Conn, host string, useTLS bool, sec security) (*gosmtp.Client, bool, error) {
 	conn.SetDeadline(time.Now().Add(greetingTimeout))
 	tp := textproto.NewConn(conn)
 	_, greeting, err := tp.ReadResponse(220)
@@ -256,7 +337,16 @@ func (w *Worker) open(ctx context.Context, conn net.Conn, host string, useTLS bo
 		tp.StartResponse(id)
 		_, ext, err := tp.ReadResponse(250)
 		tp.EndResponse(id)
-		if err == nil && offersStartTLS(ext) {
+		offered := err == nil && offersStartTLS(ext)
+		if !offered {
+			if sec.verify {
+				return nil, false, &hostError{tempResult("4.7.5", "%s does not offer STARTTLS, which %s requires", host, sec.why)}
+			}
+			if sec.report != nil {
+				sec.report(host + " does not offer STARTTLS")
+			}
+		}
+		if offered {
 			id, err := tp.Cmd("STARTTLS")
 			if err != nil {
 				return nil, false, hostFailure(host, "STARTTLS", err)
@@ -264,10 +354,23 @@ func (w *Worker) open(ctx context.Context, conn net.Conn, host string, useTLS bo
 			tp.StartResponse(id)
 			_, _, err = tp.ReadResponse(220)
 			tp.EndResponse(id)
+			if err != nil && sec.verify {
+				return nil, false, &hostError{tempResult("4.7.5", "%s refused STARTTLS, which %s requires: %v", host, sec.why, err)}
+			}
 			if err == nil {
-				tc := tls.Client(conn, w.tlsConfig(host))
+				tc := tls.Client(conn, w.tlsConfig(host, sec))
 				if err := tc.HandshakeContext(ctx); err != nil {
+					if sec.verify {
+						// RFC 8461 section 4.2 / RFC 8689 section 4.2.1: a
+						// certificate not valid for the MX name stops delivery.
+						return nil, false, &hostError{tempResult("4.7.5", "%s requires a valid certificate for %s: %v", sec.why, host, err)}
+					}
 					return nil, false, fmt.Errorf("%w: %s: %v", errTLSFailed, host, err)
+				}
+				if sec.report != nil {
+					if err := w.verifyPeer(tc.ConnectionState(), host); err != nil {
+						sec.report(fmt.Sprintf("certificate of %s not valid: %v", host, err))
+					}
 				}
 				conn, secure = tc, true
 			}
@@ -285,8 +388,9 @@ func (w *Worker) open(ctx context.Context, conn net.Conn, host string, useTLS bo
 }
 
 // tlsConfig is the STARTTLS configuration for host: verified towards a
-// relay, opportunistic (unverified) towards MX hosts.
-func (w *Worker) tlsConfig(host string) *tls.Config {
+// relay and where sec demands it (MTA-STS enforce, REQUIRETLS),
+// opportunistic (unverified) towards other MX hosts.
+func (w *Worker) tlsConfig(host string, sec security) *tls.Config {
 	cfg := &tls.Config{}
 	if w.o.TLS != nil {
 		cfg = w.o.TLS.Clone()
@@ -294,10 +398,48 @@ func (w *Worker) tlsConfig(host string) *tls.Config {
 	if cfg.ServerName == "" {
 		cfg.ServerName = host
 	}
-	if w.o.Relay == "" {
+	if w.o.RootCAs != nil {
+		cfg.RootCAs = w.o.RootCAs
+	}
+	switch {
+	case sec.verify:
+		cfg.InsecureSkipVerify = false
+		cfg.ServerName = host
+		cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12) // RFC 8461 section 4.2: TLS 1.2 or later
+	case w.o.Relay == "":
 		cfg.InsecureSkipVerify = true
 	}
 	return cfg
+}
+
+// verifyPeer checks the certificate of an unverified connection as a
+// verified one would have (for MTA-STS testing-mode reports).
+func (w *Worker) verifyPeer(cs tls.ConnectionState, host string) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("no certificate")
+	}
+	opts := x509.VerifyOptions{DNSName: host, Roots: w.o.RootCAs, Intermediates: x509.NewCertPool()}
+	for _, c := range cs.PeerCertificates[1:] {
+		opts.Intermediates.AddCert(c)
+	}
+	_, err := cs.PeerCertificates[0].Verify(opts)
+	return err
+}
+
+// tlsRequiredNo reports whether the message's header has "TLS-Required: No"
+// (RFC 8689 section 3).
+func tlsRequiredNo(raw []byte) bool {
+	hdr := raw
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+		hdr = raw[:i+2]
+	}
+	for _, line := range bytes.Split(hdr, []byte("\r\n")) {
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if ok && strings.EqualFold(string(bytes.TrimSpace(k)), "TLS-Required") {
+			return strings.EqualFold(string(bytes.TrimSpace(v)), "No")
+		}
+	}
+	return false
 }
 
 func offersStartTLS(ehlo string) bool {
@@ -340,6 +482,31 @@ func fromSMTP(se *gosmtp.SMTPError) result {
 		r.enh = fmt.Sprintf("%d.0.0", se.Code/100)
 	}
 	return r
+}
+
+// rcptDSN is the RCPT options passing on a recipient's NOTIFY and ORCPT.
+func rcptDSN(dsn core.DSNParams, rcpt string) *gosmtp.RcptOptions {
+	r, ok := core.RcptDSNOf(dsn, rcpt)
+	if !ok {
+		return nil
+	}
+	o := &gosmtp.RcptOptions{}
+	for _, n := range r.Notify {
+		o.Notify = append(o.Notify, gosmtp.DSNNotify(n))
+	}
+	if typ, addr, ok := strings.Cut(r.ORcpt, ";"); ok && isPrintable(addr) && strings.EqualFold(typ, "rfc822") {
+		o.OriginalRecipientType, o.OriginalRecipient = gosmtp.DSNAddressTypeRFC822, addr
+	}
+	return o
+}
+
+func isPrintable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func isASCII(s string) bool {

@@ -39,6 +39,9 @@ type fakeMX struct {
 	bodies   []string
 	tls      []bool   // per transaction
 	froms    []string // reverse-path per transaction
+	reqTLS   []bool   // REQUIRETLS on MAIL, per transaction
+	mailOpts []gosmtp.MailOptions
+	rcptOpts map[string]gosmtp.RcptOptions // by recipient, when given
 	txs      int
 }
 
@@ -80,19 +83,34 @@ func (nopLog) Printf(string, ...any) {}
 func (nopLog) Println(...any)        {}
 
 type fakeSession struct {
-	m     *fakeMX
-	tls   bool
-	from  string
-	rcpts []string
+	m      *fakeMX
+	tls    bool
+	from   string
+	reqTLS bool
+	rcpts  []string
 }
 
-func (s *fakeSession) Reset()                                        { s.rcpts = nil }
-func (s *fakeSession) Logout() error                                 { return nil }
-func (s *fakeSession) Mail(from string, _ *gosmtp.MailOptions) error { s.from = from; return nil }
+func (s *fakeSession) Reset()        { s.rcpts = nil }
+func (s *fakeSession) Logout() error { return nil }
+func (s *fakeSession) Mail(from string, o *gosmtp.MailOptions) error {
+	s.from, s.reqTLS = from, o != nil && o.RequireTLS
+	if o != nil {
+		s.m.mu.Lock()
+		s.m.mailOpts = append(s.m.mailOpts, *o)
+		s.m.mu.Unlock()
+	}
+	return nil
+}
 
-func (s *fakeSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+func (s *fakeSession) Rcpt(to string, o *gosmtp.RcptOptions) error {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
+	if o != nil {
+		if s.m.rcptOpts == nil {
+			s.m.rcptOpts = map[string]gosmtp.RcptOptions{}
+		}
+		s.m.rcptOpts[to] = *o
+	}
 	local := to[:strings.IndexByte(to, '@')]
 	switch {
 	case strings.HasPrefix(local, "bad"):
@@ -120,6 +138,7 @@ func (s *fakeSession) Data(r io.Reader) error {
 	s.m.bodies = append(s.m.bodies, string(b))
 	s.m.tls = append(s.m.tls, s.tls)
 	s.m.froms = append(s.m.froms, s.from)
+	s.m.reqTLS = append(s.m.reqTLS, s.reqTLS)
 	s.m.txs++
 	return nil
 }
@@ -138,14 +157,14 @@ func selfSigned(t *testing.T) *tls.Config {
 // startDNS runs dnsmasq on a free loopback port, answering for the test
 // domains: remote.test (MX mx.remote.test), aonly.test (A only, implicit
 // MX) and nullmx.test (RFC 7505 null MX); other .test names do not exist.
-func startDNS(t *testing.T) string {
+func startDNS(t *testing.T, extra ...string) string {
 	t.Helper()
 	bin, err := exec.LookPath("dnsmasq")
 	if err != nil {
 		t.Skip("SKIPPING: dnsmasq not installed (apt-get install -y dnsmasq-base)")
 	}
 	for try := 0; try < 5; try++ {
-		if addr, ok := tryDNS(t, bin); ok {
+		if addr, ok := tryDNS(t, bin, extra); ok {
 			return addr
 		}
 	}
@@ -155,7 +174,7 @@ func startDNS(t *testing.T) string {
 
 // tryDNS starts dnsmasq on a port that was free a moment ago; it reports
 // false if dnsmasq exits (the port was taken meanwhile, for TCP or UDP).
-func tryDNS(t *testing.T, bin string) (string, bool) {
+func tryDNS(t *testing.T, bin string, extra []string) (string, bool) {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -164,10 +183,11 @@ func tryDNS(t *testing.T, bin string) (string, bool) {
 	_, port, _ := net.SplitHostPort(addr)
 	pc.Close()
 	var out bytes.Buffer
-	cmd := exec.Command(bin, "--no-daemon", "--port="+port, "--listen-address=127.0.0.1", "--bind-interfaces",
+	args := append([]string{"--no-daemon", "--port=" + port, "--listen-address=127.0.0.1", "--bind-interfaces",
 		"--no-resolv", "--no-hosts", "--local=/test/", "--pid-file=",
 		"--mx-host=remote.test,mx.remote.test,10", "--host-record=mx.remote.test,127.0.0.1",
-		"--host-record=aonly.test,127.0.0.1", "--mx-host=nullmx.test,.,0")
+		"--host-record=aonly.test,127.0.0.1", "--mx-host=nullmx.test,.,0"}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dnsmasq: %v", err)

@@ -12,7 +12,15 @@
 //     (reply classes, the null reverse-path of bounces), 3.6.2 (relaying).
 //   - RFC 7505 null MX ("." means the domain accepts no mail).
 //   - RFC 3207 STARTTLS; opportunistic as in RFC 7435: a bad certificate of a
-//     remote MX does not stop delivery.
+//     remote MX does not stop delivery, unless a policy says otherwise:
+//   - RFC 8461 MTA-STS (mtasts.go): policies fetched over HTTPS, cached in
+//     the database for every node; mode enforce restricts delivery to the
+//     listed MX hosts over TLS with a valid certificate (else the mail is
+//     deferred, then bounced), testing only logs what would have failed.
+//   - RFC 8689 REQUIRETLS: such mail goes only over TLS with a verified
+//     certificate to MX hosts that advertise REQUIRETLS (else 5.7.30), and
+//     to hosts an MTA-STS policy lists when there is one; "TLS-Required: No"
+//     makes MTA-STS policies be ignored for a message.
 //   - RFC 3463 enhanced status codes, RFC 3464 DSNs (built by core).
 //   - RFC 4954 AUTH PLAIN towards a smarthost (Options.Relay).
 //   - RFC 6531 SMTPUTF8 for internationalised addresses.
@@ -21,8 +29,10 @@ package outbound
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"log/slog"
 	"net"
+	"net/http"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -94,6 +104,15 @@ type Options struct {
 	// Towards MX hosts certificates are not verified (opportunistic TLS);
 	// towards Relay they are, unless TLS.InsecureSkipVerify.
 	TLS *tls.Config
+	// RootCAs verifies remote certificates where verification is required
+	// (MX hosts under an MTA-STS policy in mode enforce or for REQUIRETLS
+	// mail, MTA-STS policy hosts, Relay); nil uses the system roots.
+	RootCAs *x509.CertPool
+	// DisableMTASTS ignores MTA-STS policies (RFC 8461) of recipient domains.
+	DisableMTASTS bool
+	// STSPort is the HTTPS port of MTA-STS policy hosts; default 443
+	// (other ports are for tests).
+	STSPort int
 	// MinBackoff and MaxBackoff bound the retry delay (1m, 2m, 4m... capped); default 1m and 1h.
 	MinBackoff, MaxBackoff time.Duration
 	// Lease is how long a claimed item is reserved for this worker; default
@@ -109,6 +128,7 @@ type Worker struct {
 	svc  *core.Service
 	log  *slog.Logger
 	res  *net.Resolver
+	sts  *http.Client // MTA-STS policy fetches
 	poll time.Duration
 }
 
@@ -144,6 +164,9 @@ func New(o Options) *Worker {
 	if o.Lease <= 0 {
 		o.Lease = DefaultLease
 	}
+	if o.STSPort <= 0 {
+		o.STSPort = DefaultSTSPort
+	}
 	w := &Worker{o: o, svc: o.Core, log: o.Logger.With("proto", "smtp-out"), res: net.DefaultResolver, poll: min(o.MinBackoff, maxPoll, o.Lease/2)}
 	if o.DNSServer != "" {
 		server := o.DNSServer
@@ -152,6 +175,7 @@ func New(o Options) *Worker {
 			return d.DialContext(ctx, network, server)
 		}}
 	}
+	w.sts = w.newSTSClient()
 	return w
 }
 

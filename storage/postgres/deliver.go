@@ -330,14 +330,21 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 
 	var qID, qUser, qSize, qAttempts []int64
 	var qSender, qRcpts, qSegs, qState, qErr, qResults []string
+	var qRet, qEnvID, qDSNRcpts []string
+	var qDelayed, qReqTLS []bool
 	var qNext, qCreated []pgtype.Timestamptz
 	for i, q := range b.Queue {
 		rc, _ := jsonText(nonNil(q.Recipients))
 		sg, _ := jsonText(nonNil(q.Segments))
-		res := ""
+		res, dr := "", ""
 		if q.Results != nil {
 			res, _ = jsonText(q.Results)
 		}
+		if q.DSN.Rcpts != nil {
+			dr, _ = jsonText(q.DSN.Rcpts)
+		}
+		qRet, qEnvID, qDSNRcpts = append(qRet, clean(q.DSN.Ret)), append(qEnvID, clean(q.DSN.EnvID)), append(qDSNRcpts, dr)
+		qDelayed, qReqTLS = append(qDelayed, q.DSN.DelayNotified), append(qReqTLS, q.RequireTLS)
 		state := cmp.Or(q.State, storage.QueueQueued)
 		next, created := q.NextAttemptAt, q.CreatedAt
 		if next.IsZero() {
@@ -408,12 +415,16 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	}
 	if len(qID) > 0 {
 		rt2.Queue(`INSERT INTO queue (id, user_id, sender, recipients, segments, size, state, attempts,
-				next_attempt_at, created_at, last_error, results)
-			SELECT id, u, snd, rc::jsonb, sg::jsonb, sz, st, att, nx, cr, le, nullif(res, '')::jsonb
+				next_attempt_at, created_at, last_error, results,
+				dsn_ret, dsn_envid, dsn_rcpts, delay_notified, require_tls)
+			SELECT id, u, snd, rc::jsonb, sg::jsonb, sz, st, att, nx, cr, le, nullif(res, '')::jsonb,
+				ret, envid, nullif(dr, '')::jsonb, dn, rt
 			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-				$7::text[], $8::bigint[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[])
-			AS t(id, u, snd, rc, sg, sz, st, att, nx, cr, le, res)`,
-			qID, qUser, qSender, qRcpts, qSegs, qSize, qState, qAttempts, qNext, qCreated, qErr, qResults)
+				$7::text[], $8::bigint[], $9::timestamptz[], $10::timestamptz[], $11::text[], $12::text[],
+				$13::text[], $14::text[], $15::text[], $16::bool[], $17::bool[])
+			AS t(id, u, snd, rc, sg, sz, st, att, nx, cr, le, res, ret, envid, dr, dn, rt)`,
+			qID, qUser, qSender, qRcpts, qSegs, qSize, qState, qAttempts, qNext, qCreated, qErr, qResults,
+			qRet, qEnvID, qDSNRcpts, qDelayed, qReqTLS)
 	}
 	if len(refs) > 0 {
 		h, sz, n := refs.arrays()

@@ -276,6 +276,23 @@ func migrations(parts int) []migration {
 			`ALTER TABLE sessions ADD COLUMN user_agent text NOT NULL DEFAULT ''`,
 			`ALTER TABLE sessions ADD COLUMN ip text NOT NULL DEFAULT ''`,
 		}},
+		// 80: the DSN parameters (RFC 3461) and REQUIRETLS (RFC 8689) of
+		// queued mail become columns; items queued before keep theirs, moved
+		// out of the "=dsn" key of results (a JSON string holding JSON).
+		{version: 80, stmts: []string{
+			`ALTER TABLE queue ADD COLUMN dsn_ret text NOT NULL DEFAULT '',
+				ADD COLUMN dsn_envid text NOT NULL DEFAULT '',
+				ADD COLUMN dsn_rcpts jsonb,
+				ADD COLUMN delay_notified boolean NOT NULL DEFAULT false,
+				ADD COLUMN require_tls boolean NOT NULL DEFAULT false`,
+			`UPDATE queue SET
+				dsn_ret = coalesce((results->>'=dsn')::jsonb->>'ret', ''),
+				dsn_envid = coalesce((results->>'=dsn')::jsonb->>'envid', ''),
+				dsn_rcpts = (results->>'=dsn')::jsonb->'rcpts',
+				delay_notified = coalesce(((results->>'=dsn')::jsonb->>'delay_notified')::boolean, false),
+				results = results - '=dsn'
+			WHERE jsonb_typeof(results->'=dsn') = 'string'`,
+		}},
 	}
 }
 

@@ -13,12 +13,14 @@ import (
 	"github.com/stamp-mail/stamp/storage"
 )
 
-const queueCols = `id, user_id, sender, recipients, segments, size, state, attempts, next_attempt_at, created_at, last_error, results`
+const queueCols = `id, user_id, sender, recipients, segments, size, state, attempts, next_attempt_at, created_at, last_error, results,
+	dsn_ret, dsn_envid, dsn_rcpts, delay_notified, require_tls`
 
 func scanQueue(row pgx.Row) (storage.QueueItem, error) {
 	var q storage.QueueItem
 	err := row.Scan(&q.ID, &q.UserID, &q.Sender, &q.Recipients, &q.Segments, &q.Size, &q.State,
-		&q.Attempts, &q.NextAttemptAt, &q.CreatedAt, &q.LastError, &q.Results)
+		&q.Attempts, &q.NextAttemptAt, &q.CreatedAt, &q.LastError, &q.Results,
+		&q.DSN.Ret, &q.DSN.EnvID, &q.DSN.Rcpts, &q.DSN.DelayNotified, &q.RequireTLS)
 	q.NextAttemptAt, q.CreatedAt = utc(q.NextAttemptAt), utc(q.CreatedAt)
 	return q, err
 }
@@ -56,8 +58,8 @@ func (s *Store) UpdateQueue(ctx context.Context, item storage.QueueItem) error {
 		}
 	}
 	ct, err := s.pool.Exec(ctx, `UPDATE queue SET state = $2, attempts = $3, next_attempt_at = $4,
-		last_error = $5, results = $6::jsonb WHERE id = $1`,
-		item.ID, item.State, item.Attempts, item.NextAttemptAt, clean(item.LastError), nullJSON(results))
+		last_error = $5, results = $6::jsonb, delay_notified = $7 WHERE id = $1`,
+		item.ID, item.State, item.Attempts, item.NextAttemptAt, clean(item.LastError), nullJSON(results), item.DSN.DelayNotified)
 	if err != nil {
 		return mapErr("update queue", err)
 	}

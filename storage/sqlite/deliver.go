@@ -338,9 +338,11 @@ func (w *wtx) insertQueue(q *storage.QueueItem) (int64, error) {
 	rcpts, _ := json.Marshal(q.Recipients)
 	segs, _ := json.Marshal(nonNil(q.Segments))
 	res, _ := json.Marshal(nonNilMap(q.Results))
+	dsnRcpts, _ := json.Marshal(nonNilMap(q.DSN.Rcpts))
 	var id int64
 	err := w.stmt(w.s.st.insertQueue).QueryRowContext(w.ctx, q.UserID, q.Sender, string(rcpts), string(segs), q.Size,
-		state, q.Attempts, ts(next), ts(created), q.LastError, string(res)).Scan(&id)
+		state, q.Attempts, ts(next), ts(created), q.LastError, string(res),
+		q.DSN.Ret, q.DSN.EnvID, string(dsnRcpts), q.DSN.DelayNotified, q.RequireTLS).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert queue: %w", err)
 	}
@@ -381,9 +383,9 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func nonNilMap(m map[string]string) map[string]string {
+func nonNilMap[V any](m map[string]V) map[string]V {
 	if m == nil {
-		return map[string]string{}
+		return map[string]V{}
 	}
 	return m
 }

@@ -80,19 +80,21 @@ func (s *Store) CollectBlobs(ctx context.Context, olderThan time.Time, remove fu
 	return n, nil
 }
 
-const queueCols = `id, user_id, sender, recipients, segments, size, state, attempts, next_attempt_at, created_at, last_error, results`
+const queueCols = `id, user_id, sender, recipients, segments, size, state, attempts, next_attempt_at, created_at, last_error, results,
+	dsn_ret, dsn_envid, dsn_rcpts, delay_notified, require_tls`
 
 func scanQueue(sc scanner) (storage.QueueItem, error) {
 	var q storage.QueueItem
-	var rcpts, segs, res string
+	var rcpts, segs, res, dsnRcpts string
 	var next, created int64
-	err := sc.Scan(&q.ID, &q.UserID, &q.Sender, &rcpts, &segs, &q.Size, &q.State, &q.Attempts, &next, &created, &q.LastError, &res)
+	err := sc.Scan(&q.ID, &q.UserID, &q.Sender, &rcpts, &segs, &q.Size, &q.State, &q.Attempts, &next, &created, &q.LastError, &res,
+		&q.DSN.Ret, &q.DSN.EnvID, &dsnRcpts, &q.DSN.DelayNotified, &q.RequireTLS)
 	if err != nil {
 		return q, err
 	}
 	q.NextAttemptAt, q.CreatedAt = fromTS(next), fromTS(created)
 	if err := errors.Join(json.Unmarshal([]byte(rcpts), &q.Recipients), json.Unmarshal([]byte(segs), &q.Segments),
-		json.Unmarshal([]byte(res), &q.Results)); err != nil {
+		json.Unmarshal([]byte(res), &q.Results), json.Unmarshal([]byte(dsnRcpts), &q.DSN.Rcpts)); err != nil {
 		return q, fmt.Errorf("queue item %d: %w", q.ID, err)
 	}
 	return q, nil
@@ -142,7 +144,8 @@ func (s *Store) ClaimQueue(ctx context.Context, now time.Time, limit int, lease 
 }
 
 // UpdateQueue records the outcome of an attempt: state, attempts,
-// next_attempt_at, last_error and results.
+// next_attempt_at, last_error, results and DSN.DelayNotified (the other
+// DSN parameters and RequireTLS are fixed at submission).
 func (s *Store) UpdateQueue(ctx context.Context, item storage.QueueItem) error {
 	switch item.State {
 	case storage.QueueQueued, storage.QueueDelivered, storage.QueueFailed:
@@ -151,8 +154,9 @@ func (s *Store) UpdateQueue(ctx context.Context, item storage.QueueItem) error {
 	}
 	res, _ := json.Marshal(nonNilMap(item.Results))
 	err := s.write(ctx, func(w *wtx) error {
-		r, err := w.exec(`UPDATE queue SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, results = ?
-			WHERE id = ?`, item.State, item.Attempts, ts(item.NextAttemptAt), item.LastError, string(res), item.ID)
+		r, err := w.exec(`UPDATE queue SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, results = ?,
+			delay_notified = ? WHERE id = ?`, item.State, item.Attempts, ts(item.NextAttemptAt), item.LastError, string(res),
+			item.DSN.DelayNotified, item.ID)
 		if err != nil {
 			return err
 		}

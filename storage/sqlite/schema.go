@@ -369,6 +369,23 @@ CREATE TABLE draft_aliases (
 ALTER TABLE sessions ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN ip TEXT NOT NULL DEFAULT '';
 `},
+	// 80: the DSN parameters (RFC 3461) and REQUIRETLS (RFC 8689) of queued
+	// mail become columns; items queued before keep theirs, moved out of
+	// the "=dsn" key of results (JSON text in a JSON object).
+	{80, `
+ALTER TABLE queue ADD COLUMN dsn_ret TEXT NOT NULL DEFAULT '';
+ALTER TABLE queue ADD COLUMN dsn_envid TEXT NOT NULL DEFAULT '';
+ALTER TABLE queue ADD COLUMN dsn_rcpts TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE queue ADD COLUMN delay_notified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queue ADD COLUMN require_tls INTEGER NOT NULL DEFAULT 0;
+UPDATE queue SET
+	dsn_ret = coalesce(json_extract(json_extract(results, '$."=dsn"'), '$.ret'), ''),
+	dsn_envid = coalesce(json_extract(json_extract(results, '$."=dsn"'), '$.envid'), ''),
+	dsn_rcpts = coalesce(json_extract(json_extract(results, '$."=dsn"'), '$.rcpts'), '{}'),
+	delay_notified = coalesce(json_extract(json_extract(results, '$."=dsn"'), '$.delay_notified'), 0),
+	results = json_remove(results, '$."=dsn"')
+WHERE json_valid(results) AND json_type(results, '$."=dsn"') = 'text';
+`},
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE

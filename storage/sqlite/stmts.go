@@ -61,8 +61,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.st.threadBySubject, threadBySubjectSQL},
 		{&s.st.threadInsert, `INSERT INTO threads (user_id, id, subject_norm) VALUES (?, ?, ?)`},
 		{&s.st.insertQueue, `INSERT INTO queue (user_id, sender, recipients, segments, size, state,
-			attempts, next_attempt_at, created_at, last_error, results)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`},
+			attempts, next_attempt_at, created_at, last_error, results,
+			dsn_ret, dsn_envid, dsn_rcpts, delay_notified, require_tls)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`},
 	}
 	for _, l := range list {
 		if err := p(l.dst, l.q); err != nil {

@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, searchCases...)
 	cases = append(cases, imapSearchCases...)
 	cases = append(cases, queueCases...)
+	cases = append(cases, queueDSNCases...)
 	cases = append(cases, routingCases...)
 	cases = append(cases, imapStateCases...)
 	cases = append(cases, structureCases...)
