@@ -92,17 +92,14 @@ func (v *selected) reportedModSeq() uint64 {
 	return v.hms
 }
 
-// selectModSeq sets the view's HIGHESTMODSEQ after SELECT read it: the
-// mailbox's, read after the listing, and never below a listed message's
-// (RFC 7162 section 3.1.2.1). Changes after the event cursor are caught up
-// by the poll that follows, before the tagged OK.
+// selectModSeq sets the view's HIGHESTMODSEQ once SELECT built it (RFC
+// 7162 section 3.1.2.1): the mailbox's as read before the event cursor, the
+// changes replayed after the listing (replay has noted them), and never
+// below a listed message's. A MODSEQ at or below it is then either older
+// than the cursor (the listing reflects it) or was read by the replay
+// (commits are in MODSEQ order), so the view lacks no change it covers.
 func (s *session) selectModSeq(v *selected) error {
-	hms, err := s.srv.opts.Core.MailboxHighestModSeq(s.ctx, s.user.ID, v.mb.ID)
-	if err != nil {
-		return err
-	}
-	v.hms = max(hms, 1)
-	v.hms = max(v.hms, v.modseqs.highest())
+	v.hms = max(v.hms, v.mb.HighestModSeq, v.modseqs.highest(), 1)
 	return nil
 }
 

@@ -160,33 +160,25 @@ func cmdSelect(s *session, c *command, p *parser) error {
 			return s.fail("select", err)
 		}
 	}
-	var firstUnseen uint32
-	if hit {
-		firstUnseen, v.keywords = v.flagSummary()
-	} else {
+	if !hit {
 		v.uids = make([]uint32, 0, len(ms))
 		v.ids = make([]int64, 0, len(ms))
 		v.flags = make([]uint32, 0, len(ms))
 		v.sizes = make([]int64, 0, len(ms))
 		v.dates = make([]int64, 0, len(ms))
 		v.modseqs.grow(len(ms))
-		v.keywords = map[string]string{}
-	}
-	for i, m := range ms {
-		v.addRow(m)
-		seen := false
-		for _, f := range m.Flags {
-			if f == core.FlagSeen {
-				seen = true
-			}
-			if !strings.HasPrefix(f, `\`) {
-				v.keywords[strings.ToLower(f)] = f
-			}
+		for _, m := range ms {
+			v.addRow(m)
 		}
-		if !seen && firstUnseen == 0 {
-			firstUnseen = uint32(i + 1)
+		// Changes committed while listing are applied now, so the
+		// HIGHESTMODSEQ below covers nothing the view lacks (condstore.go).
+		if _, err := s.replay(v, &v.view, v.modseq); err != nil {
+			v.close()
+			return s.fail("select", err)
 		}
 	}
+	firstUnseen, keywords := v.flagSummary()
+	v.keywords = keywords
 	v.uidHigh = v.maxUID()
 	s.cacheView(v)
 	if err := s.selectModSeq(v); err != nil {

@@ -150,17 +150,34 @@ func (s *session) viewFromCache(v *selected) (bool, error) {
 	if sn == nil {
 		return false, nil
 	}
+	nv := sn.view.clone()
+	ok, err := s.replay(v, &nv, sn.cursor)
+	if err != nil || !ok {
+		return false, err
+	}
+	v.view = nv
+	s.srv.views.hits.Add(1)
+	return true, nil
+}
+
+// replay applies the change log entries of v's mailbox after from to nv
+// (new messages listed above its highest UID, expunged ones dropped, flags
+// and MODSEQs of changed ones read again), records their MODSEQs in v.hms
+// and moves v.modseq past what it read. false (nv partly changed) when more
+// than viewCatchUpMax entries would have to be read.
+func (s *session) replay(v *selected, nv *view, from uint64) (bool, error) {
 	svc := s.srv.opts.Core
 	var cs []core.Change
 	read := 0
-	for from := sn.cursor; ; {
-		page, err := svc.ChangesSince(s.ctx, s.user.ID, from, changesPage)
+	last := from
+	for {
+		page, err := svc.ChangesSince(s.ctx, s.user.ID, last, changesPage)
 		if err != nil {
 			return false, err
 		}
 		read += len(page)
 		for _, c := range page {
-			from = max(from, c.ModSeq)
+			last = max(last, c.ModSeq)
 			if c.MailboxID == v.mb.ID {
 				cs = append(cs, c)
 			}
@@ -172,7 +189,6 @@ func (s *session) viewFromCache(v *selected) (bool, error) {
 			return false, nil
 		}
 	}
-	nv := sn.view.clone()
 	high := nv.maxUIDOf()
 	gone := map[uint32]bool{}
 	flagged := map[int64]uint32{} // message id -> UID
@@ -213,8 +229,10 @@ func (s *session) viewFromCache(v *selected) (bool, error) {
 			}
 		}
 	}
-	v.view = nv
-	s.srv.views.hits.Add(1)
+	for _, c := range cs {
+		v.noteModSeq(c.ModSeq)
+	}
+	v.modseq = max(v.modseq, last)
 	return true, nil
 }
 
