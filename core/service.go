@@ -192,7 +192,8 @@ type Service struct {
 	domains   map[string]bool // local domains, cached for domainCacheTTL
 	domainsAt time.Time
 
-	rcpts recipientCache // RCPT lookups (rcptcache.go)
+	rcpts recipientCache    // RCPT lookups (rcptcache.go)
+	corrs correspondentMemo // correspondents recorded lately (correspondents.go)
 
 	srsMu     sync.Mutex
 	srsSecret []byte // see srs
