@@ -6,9 +6,10 @@ import "strings"
 // 7.2.2: the list may grow after authentication). Each word is wired in
 // this branch: QUOTA (cmd_quota.go), METADATA (cmd_metadata.go), SORT and
 // THREAD (cmd_sort.go), COMPRESS=DEFLATE (cmd_compress.go; omitted once
-// compression is on, RFC 4978 section 3).
+// compression is on, RFC 4978 section 3), CONDSTORE, QRESYNC (condstore.go)
+// and OBJECTID (objectid.go).
 func extCaps(s *session) string {
-	caps := []string{quotaCaps, metadataCaps, sortCaps}
+	caps := []string{"CONDSTORE QRESYNC OBJECTID", quotaCaps, metadataCaps, sortCaps}
 	if !s.compressed {
 		caps = append(caps, compressCaps)
 	}

@@ -52,9 +52,6 @@ func capsText(s *session) string {
 	} else {
 		c += " " + extCaps(s)
 	}
-	c += " CONDSTORE"
-	c += " QRESYNC"
-	c += " OBJECTID"
 	return c + " APPENDLIMIT=" + strconv.FormatInt(s.srv.opts.AppendLimit, 10)
 }
 

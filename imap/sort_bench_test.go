@@ -71,6 +71,24 @@ func BenchmarkSortThread(b *testing.B) {
 	e := newEnvIn(b, memDir(b), Options{AllowInsecureAuth: true})
 	u := coretest.User(b, e.svc, "bob@example.test")
 	fillThreads(b, e, u.ID, n)
+	// The first SORT by an address key computes and stores every message's
+	// keys from its header: timed once here with a long deadline.
+	warm := e.raw(b)
+	warm.ok("LOGIN bob@example.test %q", coretest.Password)
+	warm.ok("SELECT INBOX")
+	start := time.Now()
+	fmt.Fprintf(warm.c, "w SORT (FROM) UTF-8 ALL\r\n")
+	warm.c.SetReadDeadline(time.Now().Add(30 * time.Minute))
+	for {
+		l, err := warm.r.ReadString('\n')
+		if err != nil {
+			b.Fatalf("first SORT (FROM): %v", err)
+		}
+		if strings.HasPrefix(l, "w ") {
+			break
+		}
+	}
+	b.Logf("first SORT (FROM) of %d messages, keys computed from headers and stored: %v", n, time.Since(start).Round(time.Millisecond))
 	rc := e.raw(b)
 	rc.ok("LOGIN bob@example.test %q", coretest.Password)
 	rc.ok("SELECT INBOX")
