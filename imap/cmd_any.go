@@ -50,6 +50,9 @@ func capsText(s *session) string {
 			c += " LOGINDISABLED"
 		}
 	}
+	c += " CONDSTORE"
+	c += " QRESYNC"
+	c += " OBJECTID"
 	return c + " APPENDLIMIT=" + strconv.FormatInt(s.srv.opts.AppendLimit, 10)
 }
 
@@ -153,6 +156,8 @@ func cmdEnable(s *session, c *command, p *parser) error {
 				on = append(on, "IMAP4rev2")
 			}
 			s.utf8 = true
+		case "CONDSTORE", "QRESYNC":
+			on = s.enableSync(cp, on)
 		case "UTF8=ACCEPT":
 			if !s.utf8 || !contains(on, "UTF8=ACCEPT") {
 				on = append(on, "UTF8=ACCEPT")

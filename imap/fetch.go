@@ -39,7 +39,10 @@ type fetchItem struct {
 type fetchReq struct {
 	items   []fetchItem
 	setSeen bool
-	has     [fiBinarySize + 1]bool
+	has     [fiKinds]bool
+
+	changedSince *uint64 // CHANGEDSINCE (RFC 7162 section 3.1.4)
+	vanished     bool    // VANISHED (RFC 7162 section 3.2.6)
 }
 
 // viewOnly reports whether every item is answered by the view.
@@ -48,7 +51,9 @@ func (r *fetchReq) viewOnly() bool {
 		switch it.kind {
 		case fiUID, fiFlags, fiInternalDate, fiSize:
 		default:
-			return false
+			if !viewItem(it.kind) {
+				return false
+			}
 		}
 	}
 	return true
@@ -158,7 +163,9 @@ func (p *parser) fetchAtt(r *fetchReq) {
 		}
 		r.add(fetchItem{kind: kind, name: name, sec: sec})
 	default:
-		p.fail("Unknown FETCH item %q", clip([]byte(word)))
+		if !p.fetchAttExt(word, r) {
+			p.fail("Unknown FETCH item %q", clip([]byte(word)))
+		}
 	}
 }
 
@@ -177,10 +184,13 @@ func cmdFetch(s *session, c *command, p *parser) error {
 		p.fetchAtt(r)
 	}
 	if p.consume(' ') {
-		p.list(false, func() { p.fail("Unsupported FETCH modifier %q", p.atom()) })
+		p.fetchModifiers(r)
 	}
 	if p.end(); p.err != nil {
 		return p.err
+	}
+	if err := s.checkFetch(r, uid); err != nil {
+		return err
 	}
 	return s.fetch(set, r)
 }
@@ -233,7 +243,10 @@ func (d *msgData) tree() (*part, error) {
 
 func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 	v := s.sel
-	idxs := s.resolve(set)
+	idxs, err := s.condFetch(set, s.resolve(set), r)
+	if err != nil {
+		return err
+	}
 	if r.viewOnly() && !r.setSeen {
 		return s.fetchView(idxs, r)
 	}
@@ -270,13 +283,17 @@ func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 			for _, c := range changed {
 				v.own[c.ModSeq] = true
 				if k, ok := pos[c.ID]; ok {
-					ms[k].Flags = c.Flags
+					ms[k].Flags, ms[k].ModSeq = c.Flags, c.ModSeq
 				}
 				if i := v.index(c.UID); i >= 0 && v.ids[i] == c.ID {
 					v.update(i, c.Flags, c.ModSeq)
 				}
 			}
 			r.add(fetchItem{kind: fiFlags})
+			if s.cs.condstore { // RFC 7162 section 3.1: UID and MODSEQ with changed flags
+				r.add(fetchItem{kind: fiUID})
+				r.addExt(fiModSeq)
+			}
 		}
 	}
 	for start := 0; start < len(ms); start += structChunk {
@@ -413,6 +430,8 @@ func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq, tree *part) 
 			} else {
 				w.num64(uint64(len(secs[k].data)))
 			}
+		case fiModSeq, fiEmailID, fiThreadID:
+			writeExtItem(w, it.kind, &m)
 		case fiSection, fiBinary:
 			w.raw(it.name)
 			w.sp()
@@ -567,6 +586,8 @@ func (s *session) fetchView(idxs []int, r *fetchReq) error {
 				case fiSize:
 					w.raw("RFC822.SIZE ")
 					w.num64(uint64(v.sizes[i]))
+				default:
+					v.writeExtItemView(w, it.kind, i)
 				}
 			}
 			w.raw(")\r\n")

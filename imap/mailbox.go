@@ -54,7 +54,7 @@ type listOpts struct {
 	subscribed, remote, recursive, specialUse bool // selection
 	retSubscribed, retChildren, retSpecialUse bool // return
 	extended                                  bool // any option given
-	status                                    *imap.StatusOptions
+	status                                    *statusOptions
 }
 
 // cmdList: LIST (RFC 9051 section 6.3.9 with LIST-EXTENDED, LIST-STATUS,
@@ -331,10 +331,11 @@ func (s *session) create(name string, options *imap.CreateOptions) error {
 	if err := s.ensureParents(name); err != nil {
 		return s.fail("create", err)
 	}
-	if _, err := s.createUnsubscribed(name, role); err != nil {
+	mb, err := s.createUnsubscribed(name, role)
+	if err != nil {
 		return s.fail("create", err)
 	}
-	return nil
+	return createdCode(mb)
 }
 
 func (s *session) ensureParents(name string) error {
@@ -484,10 +485,10 @@ func cmdStatus(s *session, c *command, p *parser) error {
 }
 
 // statusAtts reads "(" status-att *(SP status-att) ")".
-func (p *parser) statusAtts() *imap.StatusOptions {
-	o := &imap.StatusOptions{}
+func (p *parser) statusAtts() *statusOptions {
+	o := &statusOptions{}
 	p.list(false, func() {
-		switch strings.ToUpper(p.atom()) {
+		switch name := strings.ToUpper(p.atom()); name {
 		case "MESSAGES":
 			o.NumMessages = true
 		case "UIDNEXT":
@@ -505,14 +506,16 @@ func (p *parser) statusAtts() *imap.StatusOptions {
 		case "APPENDLIMIT":
 			o.AppendLimit = true
 		default:
-			p.fail("Unknown STATUS item")
+			if !p.statusAttExt(name, o) {
+				p.fail("Unknown STATUS item")
+			}
 		}
 	})
 	return o
 }
 
 // writeStatus writes "* STATUS name (items)".
-func (s *session) writeStatus(d *imap.StatusData) {
+func (s *session) writeStatus(d *statusData) {
 	w := s.w
 	w.lock()
 	defer w.unlock()
@@ -549,11 +552,13 @@ func (s *session) writeStatus(d *imap.StatusData) {
 	if d.AppendLimit != nil {
 		item("APPENDLIMIT", uint64(*d.AppendLimit))
 	}
+	writeStatusExt(w, d, sep)
 	w.raw(")\r\n")
 }
 
-func (s *session) statusData(mb core.Mailbox, o *imap.StatusOptions) *imap.StatusData {
-	d := &imap.StatusData{Mailbox: mb.Name}
+func (s *session) statusData(mb core.Mailbox, o *statusOptions) *statusData {
+	d := &statusData{StatusData: imap.StatusData{Mailbox: mb.Name}}
+	s.statusDataExt(mb, o, d)
 	u32 := func(n int) *uint32 { v := uint32(n); return &v }
 	if o.NumMessages {
 		d.NumMessages = u32(mb.Total)

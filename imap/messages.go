@@ -84,8 +84,9 @@ func cmdStore(s *session, c *command, p *parser) error {
 	uid := c.name == "UID STORE"
 	set := p.numSet(uid)
 	p.sp()
+	var unchanged *uint64 // UNCHANGEDSINCE (condstore.go)
 	if p.peek() == '(' {
-		p.list(false, func() { p.fail("Unsupported STORE modifier %q", p.atom()) })
+		unchanged = p.storeModifiers()
 		p.sp()
 	}
 	var f imap.StoreFlags
@@ -110,10 +111,10 @@ func cmdStore(s *session, c *command, p *parser) error {
 	if p.end(); p.err != nil {
 		return p.err
 	}
-	return s.store(set, &f, uid)
+	return s.store(set, &f, uid, unchanged)
 }
 
-func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool) error {
+func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool, unchanged *uint64) error {
 	v := s.sel
 	if v.readOnly {
 		return errReadOnly
@@ -133,7 +134,7 @@ func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool) er
 	case imap.StoreFlagsDel:
 		op = core.FlagsRemove
 	}
-	changed, err := s.srv.opts.Core.UpdateFlags(s.ctx, s.user.ID, v.mb.ID, ids, op, storeFlags(flags.Flags))
+	changed, failed, err := s.updateFlags(ids, op, storeFlags(flags.Flags), unchanged)
 	if err != nil {
 		return s.fail("store", err)
 	}
@@ -145,11 +146,20 @@ func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool) er
 		}
 	}
 	if flags.Silent {
-		return nil
+		if err := s.writeSilentModSeq(changed); err != nil {
+			return err
+		}
+		return s.modified(failed, uid)
+	}
+	skip := make(map[int64]bool, len(failed))
+	for _, id := range failed {
+		skip[id] = true
 	}
 	ms := make([]core.Message, 0, len(idxs))
 	for _, i := range idxs {
-		ms = append(ms, v.msg(i, v.mb.ID))
+		if !skip[v.ids[i]] {
+			ms = append(ms, v.msg(i, v.mb.ID))
+		}
 	}
 	rev2 := s.rev2
 	if err := s.writeFlagsUpdate(updates{s}); err != nil { // new keywords first (RFC 9051 section 7.3.5)
@@ -172,10 +182,11 @@ func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool) er
 		}
 		w.raw("FLAGS ")
 		w.flagList(s.flags(m, rev2))
+		s.writeStoreModSeq(w, i, uid)
 		w.raw(")\r\n")
 		w.unlock()
 	}
-	return nil
+	return s.modified(failed, uid)
 }
 
 // dest finds the target of COPY or MOVE.
@@ -290,6 +301,9 @@ func moved2uids(ms []core.Moved) []uint32 {
 // expunged drops UIDs from the view, writing EXPUNGE for each (from the
 // highest sequence number down, so the numbers written stay valid).
 func (s *session) expunged(w interface{ WriteExpunge(uint32) error }, uids []uint32) error {
+	if s.cs.qresync {
+		return s.writeVanished(uids)
+	}
 	v := s.sel
 	var idx []int
 	for _, u := range uids {
@@ -324,7 +338,10 @@ func cmdExpunge(s *session, c *command, p *parser) error {
 	if p.end(); p.err != nil {
 		return p.err
 	}
-	return s.expunge(set, true)
+	if err := s.expunge(set, true); err != nil {
+		return err
+	}
+	return s.expungeModSeq()
 }
 
 // savedSet is the SEARCHRES result as a UID set.

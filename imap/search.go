@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -78,6 +79,9 @@ func cmdSearch(s *session, c *command, p *parser) error {
 	}
 	if s.rev2 && !r.esearch {
 		r.esearch, r.all = true, true
+	}
+	if hasModSeq(&r.criteria) {
+		s.enableCondStore()
 	}
 	return s.search(c.tag, uid, r)
 }
@@ -195,6 +199,10 @@ func (p *parser) searchKey(c *imap.SearchCriteria) {
 		if n == 0 {
 			c.Smaller = -1 // matches nothing
 		}
+	case "MODSEQ":
+		p.searchModSeq(c)
+	case "EMAILID", "THREADID":
+		p.searchObjectID(c, key)
 	case "UID":
 		p.sp()
 		if set, ok := p.numSet(true).(imap.UIDSet); ok {
@@ -253,6 +261,8 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	}
 	var nums []uint32
 	var matched []uint32
+	var mods []uint64 // MODSEQs of the matches, for SEARCH MODSEQ (condstore.go)
+	withMod := hasModSeq(criteria)
 	for i, uid := range v.uids {
 		if v.gone[uid] {
 			continue
@@ -261,6 +271,9 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 			continue
 		}
 		matched = append(matched, uid)
+		if withMod {
+			mods = append(mods, v.modseqs[i])
+		}
 		if uidMode {
 			nums = append(nums, uid)
 		} else {
@@ -278,6 +291,11 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 		for _, n := range nums {
 			w.sp()
 			w.num(n)
+		}
+		if ms := searchResultModSeq(r, mods); ms > 0 {
+			w.raw(" (MODSEQ ")
+			w.num64(ms)
+			w.byte1(')')
 		}
 		w.crlf()
 		return nil
@@ -308,6 +326,10 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	if r.count {
 		w.raw(" COUNT ")
 		w.num(uint32(len(nums)))
+	}
+	if ms := searchResultModSeq(r, mods); ms > 0 {
+		w.raw(" MODSEQ ")
+		w.num64(ms)
 	}
 	w.crlf()
 	return nil
@@ -362,6 +384,12 @@ func (sr *searcher) prepare(c *imap.SearchCriteria) error {
 		qs = append(qs, query{textKey(t), core.SearchQuery{AnyText: []string{t}}})
 	}
 	for _, h := range c.Header {
+		if h.Key == searchEmailID || h.Key == searchThreadID {
+			if err := sr.prepareObjectID(h); err != nil {
+				return err
+			}
+			continue
+		}
 		qs = append(qs, query{headerKey(h), core.SearchQuery{Header: []core.HeaderTerm{{Name: h.Key, Value: h.Value}}}})
 	}
 	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
@@ -391,6 +419,38 @@ func (sr *searcher) prepare(c *imap.SearchCriteria) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// prepareObjectID resolves SEARCH EMAILID/THREADID (RFC 8474 section 6,
+// objectid.go) to the UIDs of this mailbox: an EMAILID names a message id
+// the view holds, a THREADID the thread's messages (core.Thread).
+func (sr *searcher) prepareObjectID(h imap.SearchCriteriaHeaderField) error {
+	key := headerKey(h)
+	if _, ok := sr.hits[key]; ok {
+		return nil
+	}
+	v := sr.s.sel
+	var uids []uint32
+	if h.Key == searchEmailID {
+		if id, err := core.ParseObjectID('M', h.Value); err == nil {
+			if i := slices.Index(v.ids, id); i >= 0 {
+				uids = []uint32{v.uids[i]}
+			}
+		}
+	} else if tid, err := core.ParseObjectID('T', h.Value); err == nil {
+		ms, err := sr.s.srv.opts.Core.Thread(sr.s.ctx, sr.s.user.ID, tid)
+		if err != nil && !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
+		for _, m := range ms {
+			if m.MailboxID == v.mb.ID {
+				uids = append(uids, m.UID)
+			}
+		}
+		slices.Sort(uids)
+	}
+	sr.hits[key] = uids
 	return nil
 }
 
@@ -431,6 +491,9 @@ func (sr *searcher) match(i int, c *imap.SearchCriteria) bool {
 		if sr.hasFlag(i, f) {
 			return false
 		}
+	}
+	if !matchModSeq(&core.Message{ModSeq: v.modseqs[i]}, c) {
+		return false
 	}
 	if size := v.sizes[i]; c.Larger > 0 && size <= c.Larger || c.Smaller != 0 && size >= c.Smaller {
 		return false

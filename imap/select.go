@@ -38,6 +38,7 @@ type selected struct {
 	gone   map[uint32]bool // expunged elsewhere, EXPUNGE not sent yet
 	recent imap.UIDSet     // UIDs that are \Recent for this session
 	modseq uint64          // change log cursor
+	hms    uint64          // the mailbox's HIGHESTMODSEQ as the client knows it (RFC 7162)
 	own    map[uint64]bool // MODSEQs of our own flag changes (already reported)
 	saved  []uint32        // SEARCHRES result (RFC 5182), by UID
 
@@ -110,20 +111,24 @@ func (s *session) claimRecent(v *selected) error {
 }
 
 // cmdSelect: SELECT and EXAMINE (RFC 9051 sections 6.3.2 and 6.3.3).
-// Select parameters (RFC 4466) are parsed here; none is supported yet.
+// Select parameters (RFC 4466): CONDSTORE and QRESYNC (condstore.go).
 func cmdSelect(s *session, c *command, p *parser) error {
 	name := p.mailbox()
+	var sp selectParams
 	if p.consume(' ') {
-		p.list(true, func() { p.fail("Unsupported SELECT parameter %q", p.atom()) })
+		p.list(true, func() { p.selectParam(&sp) })
 	}
 	if p.end(); p.err != nil {
 		return p.err
+	}
+	if err := s.checkSelectParams(&sp); err != nil {
+		return err
 	}
 	readOnly := c.name == "EXAMINE"
 	if s.sel != nil {
 		s.sel.close()
 		s.sel = nil
-		if s.rev2 {
+		if s.rev2 || s.cs.qresync { // RFC 9051 section 7.1, RFC 7162 section 3.2.11
 			s.untagged("OK [CLOSED] Previous mailbox closed")
 		}
 	}
@@ -170,6 +175,10 @@ func cmdSelect(s *session, c *command, p *parser) error {
 		}
 	}
 	v.uidHigh = v.maxUID()
+	if err := s.selectModSeq(v); err != nil {
+		v.close()
+		return s.fail("select", err)
+	}
 	if readOnly {
 		mark, err := svc.RecentMark(s.ctx, s.user.ID, mb.ID)
 		if err != nil {
@@ -214,6 +223,7 @@ func cmdSelect(s *session, c *command, p *parser) error {
 	w.raw("] UIDs valid\r\n* OK [UIDNEXT ")
 	w.num(uidNext)
 	w.raw("] Predicted next UID\r\n")
+	s.writeSelectCodes(w, v)
 	if s.rev2 {
 		w.raw("* LIST (")
 		for i, a := range specialUse(mb.Role) {
@@ -227,6 +237,9 @@ func cmdSelect(s *session, c *command, p *parser) error {
 		w.crlf()
 	}
 	w.unlock()
+	if err := s.qresyncSelect(sp.qresync); err != nil {
+		return err
+	}
 	if readOnly {
 		return okCode(imap.ResponseCode("READ-ONLY"), "Examined")
 	}
@@ -307,6 +320,7 @@ drain:
 				if c.MailboxID != v.mb.ID {
 					continue
 				}
+				v.noteModSeq(c.ModSeq)
 				switch c.Kind {
 				case core.ChangeNew:
 					hasNew = true
@@ -333,14 +347,8 @@ drain:
 			gone = append(gone, u)
 		}
 		slices.Sort(gone)
-		for j := len(gone) - 1; j >= 0; j-- { // from the end: earlier numbers stay valid
-			if i := v.index(gone[j]); i >= 0 {
-				v.remove(i)
-				if err := w.WriteExpunge(uint32(i + 1)); err != nil {
-					return err
-				}
-			}
-			delete(v.gone, gone[j])
+		if err := s.expunged(w, gone); err != nil {
+			return err
 		}
 	}
 	if hasNew {
@@ -563,6 +571,11 @@ func (u updates) WriteMessageFlags(seq uint32, uid imap.UID, fs []imap.Flag) err
 	w.num(uint32(uid))
 	w.raw(" FLAGS ")
 	w.flagList(fs)
+	if u.s.cs.condstore && seq > 0 && int(seq) <= len(u.s.sel.modseqs) {
+		w.raw(" MODSEQ (")
+		w.num64(u.s.sel.modseqs[seq-1])
+		w.byte1(')')
+	}
 	w.raw(")\r\n")
 	return w.err
 }

@@ -68,6 +68,7 @@ type session struct {
 	sel     *selected // nil unless a mailbox is selected
 	rev2    bool      // ENABLE IMAP4rev2
 	utf8    bool      // ENABLE UTF8=ACCEPT (or IMAP4rev2)
+	cs      syncExt   // CONDSTORE/QRESYNC state (condstore.go)
 	logout  bool
 	badCmds int
 	resume  chan struct{} // lets the reader go on after a barrier command

@@ -6,10 +6,14 @@
 # local user; each connection authenticates once and sends many). With STAMP_BENCH_PEER=/path/to/maddy the same submission load
 # also runs against that peer Go mail server (maddy 0.8, SQLite storage,
 # built outside the clone), in the same run. Prints one line per run;
-# BENCHMARKS.md records the figures with this command.
+# BENCHMARKS.md records the figures with this command. After each load it
+# prints the CPU time per message of `stamp serve` and, when this script
+# started the PostgreSQL cluster, of every PostgreSQL process (from
+# /proc/PID/stat), so the figures say where the work goes.
 #
 #   scripts/bench.sh [messages-10KB] [messages-100KB] [messages-submission]
 #   STAMP_BENCH_ONLY="sqlite postgres peer" ...   choose runs (default all)
+#   STAMP_BENCH_PROFILE=DIR ...   also write a CPU profile of each server to DIR/NAME.pprof
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n10=${1:-5000}
@@ -47,6 +51,44 @@ else
   echo "bench: dnsmasq missing: SPF/DMARC lookups use the system resolver"
 fi
 
+# ticks PID...: CPU time (clock ticks) used by the processes and their
+# reaped children.
+ticks() {
+  local t=0 p v
+  for p in "$@"; do
+    v=$(awk '{print $14+$15+$16+$17}' "/proc/$p/stat" 2>/dev/null) || v=0
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+# pg_pids: the postmaster of the cluster this script started and its children.
+pg_pids() {
+  [ -n "$pg_dir" ] && [ -r "$pg_dir/data/postmaster.pid" ] || return 0
+  local pm
+  pm=$(head -1 "$pg_dir/data/postmaster.pid")
+  echo "$pm" $(pgrep -P "$pm" || true)
+}
+# load NAME ARGS...: one `stamp load smtp` run, then the CPU per message.
+load() {
+  local name=$1 n=$2
+  shift 2
+  local hz s0 p0 s1 p1 pids
+  hz=$(getconf CLK_TCK)
+  pids=$(pg_pids)
+  s0=$(ticks "$srv_pid")
+  p0=$(ticks $pids)
+  "$bin" load smtp --messages "$n" "$@"
+  s1=$(ticks "$srv_pid")
+  p1=$(ticks $pids)
+  if [ -n "$pids" ]; then
+    awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v n="$n" -v hz="$hz" -v name="$name" \
+      'BEGIN { printf "%-15s   cpu per message: stamp %.2f ms, postgres %.2f ms\n", name, s*1000/hz/n, p*1000/hz/n }'
+  else
+    awk -v s=$((s1 - s0)) -v n="$n" -v hz="$hz" -v name="$name" \
+      'BEGIN { printf "%-15s   cpu per message: stamp %.2f ms\n", name, s*1000/hz/n }'
+  fi
+}
+
 run_one() { # name storage-yaml [extra-yaml]
   local name=$1 storage=$2 extra=${3:-} dir=$work/$1
   mkdir -p "$dir"
@@ -60,7 +102,9 @@ $dns_yaml
 $extra
 YAML
   (cd "$dir" && echo 'bench password' | "$bin" user add bench@bench.test --password-stdin --config stamp.yaml >/dev/null)
-  (cd "$dir" && exec "$bin" serve --config stamp.yaml >"$dir/out" 2>"$dir/err") &
+  local prof=()
+  [ -n "${STAMP_BENCH_PROFILE:-}" ] && mkdir -p "$STAMP_BENCH_PROFILE" && prof=(--cpuprofile "$(cd "$STAMP_BENCH_PROFILE" && pwd)/$name.pprof")
+  (cd "$dir" && exec "$bin" serve --config stamp.yaml "${prof[@]}" >"$dir/out" 2>"$dir/err") &
   srv_pid=$!
   for _ in $(seq 1 200); do grep -q '^ready' "$dir/out" 2>/dev/null && break; sleep 0.1; done
   local addr sub
@@ -70,12 +114,12 @@ YAML
     set -- $spec
     [ "$2" -gt 0 ] || continue
     printf '%-15s MX %3d KB x %5d, %d connections: ' "$name" $(($1/1024)) "$2" "$conns"
-    "$bin" load smtp --addr "$addr" --to bench@bench.test --connections "$conns" --messages "$2" --size "$1"
+    load "$name" "$2" --addr "$addr" --to bench@bench.test --connections "$conns" --size "$1"
   done
   if [ "$nsub" -gt 0 ]; then
     printf '%-15s submission 10 KB x %5d, %d connections: ' "$name" "$nsub" "$conns"
-    "$bin" load smtp --addr "$sub" --starttls --username bench@bench.test --password 'bench password' \
-      --from bench@bench.test --to bench@bench.test --connections "$conns" --messages "$nsub" --size 10240
+    load "$name" "$nsub" --addr "$sub" --starttls --username bench@bench.test --password 'bench password' \
+      --from bench@bench.test --to bench@bench.test --connections "$conns" --size 10240
   fi
   kill "$srv_pid"; wait "$srv_pid" 2>/dev/null || true; srv_pid=""
 }
@@ -122,12 +166,12 @@ CONF
   "$STAMP_BENCH_PEER" -config "$dir/maddy.conf" creds create --password 'bench password' bench@peer.test >/dev/null
   "$STAMP_BENCH_PEER" -config "$dir/maddy.conf" imap-acct create bench@peer.test >/dev/null
   "$STAMP_BENCH_PEER" -config "$dir/maddy.conf" run >"$dir/out" 2>&1 &
-  peer_pid=$!
+  peer_pid=$! srv_pid=$!
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
   printf '%-15s submission 10 KB x %5d, %d connections: ' "peer (maddy)" "$nsub" "$conns"
-  "$bin" load smtp --addr "127.0.0.1:$port" --starttls --username bench@peer.test --password 'bench password' \
-    --from bench@peer.test --to bench@peer.test --connections "$conns" --messages "$nsub" --size 10240
-  kill "$peer_pid"; wait "$peer_pid" 2>/dev/null || true; peer_pid=""
+  load "peer (maddy)" "$nsub" --addr "127.0.0.1:$port" --starttls --username bench@peer.test --password 'bench password' \
+    --from bench@peer.test --to bench@peer.test --connections "$conns" --size 10240
+  kill "$peer_pid"; wait "$peer_pid" 2>/dev/null || true; peer_pid="" srv_pid=""
 }
 
 case $only in *" sqlite "*) run_one sqlite "{database: sqlite}" ;; esac

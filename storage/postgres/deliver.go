@@ -228,6 +228,7 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		mSeen, mAtt                                 []bool
 		mIDate, mDate                               []pgtype.Timestamptz
 		sAddr, sBody, sHdrs                         []string
+		sKeys                                       [][]int64
 		mSent                                       []int64
 		mStruct                                     [][]byte
 		aU, aMsg, aSize                             []int64
@@ -316,7 +317,8 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		sHdrs = append(sHdrs, truncateUTF8(clean(m.SearchHeader), maxSearchText))
 		mSent = append(mSent, storage.SentDay(m.Date, idate))
 		mStruct = append(mStruct, nilBytes(m.Structure))
-		sBody = append(sBody, truncateUTF8(clean(m.SearchText), maxSearchText))
+		body := truncateUTF8(clean(m.SearchText), maxSearchText)
+		sBody, sKeys = append(sBody, body), append(sKeys, bodyKeys(body))
 		for _, at := range m.Attachments {
 			aU, aMsg, aSize = append(aU, m.UserID), append(aMsg, a.id), append(aSize, at.Size)
 			aPart, aName, aType, aHash = append(aPart, clean(at.Part)), append(aName, clean(at.Filename)), append(aType, clean(at.ContentType)), append(aHash, at.Hash)
@@ -381,9 +383,20 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 			AS t(u, id, mb, uid, th, ms, fl, seen, idate, sz, hs, segs, subj, fa, ta, ca, ft, tt, d, mid, snip, att, sd, st)`,
 			mU, mID, mMB, mUID, mThread, mModseq, mFlags, mSeen, mIDate, mSize, mHdr, mSegs,
 			mSubj, mFrom, mTo, mCc, mFromT, mToT, mDate, mMsgID, mSnippet, mAtt, mSent, mStruct)
-		rt2.Queue(`INSERT INTO search_text (user_id, message_id, subject, addrs, hdrs, body)
-			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-			mU, mID, mSubj, sAddr, sHdrs, sBody)
+		// Every message's body keys travel in one flat bigint[] ($7, in
+		// binary), each message taking its slice from $8 (start) and $9 (end).
+		var keys []int64
+		from, to := make([]int64, len(sKeys)), make([]int64, len(sKeys))
+		for i, k := range sKeys {
+			from[i] = int64(len(keys)) + 1
+			keys = append(keys, k...)
+			to[i] = int64(len(keys))
+		}
+		rt2.Queue(`INSERT INTO search_text (user_id, message_id, subject, addrs, hdrs, body, body_keys)
+			SELECT u, id, subj, ad, hd, bd, coalesce(($7::bigint[])[f:e], '{}')
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $8::bigint[], $9::bigint[])
+			AS t(u, id, subj, ad, hd, bd, f, e)`,
+			mU, mID, mSubj, sAddr, sHdrs, sBody, keys, from, to)
 		rt2.Queue(`INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[])`,
 			cU, cModseq, cMB, cMsg, cUID, cKind)

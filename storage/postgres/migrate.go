@@ -13,6 +13,9 @@ import (
 type migration struct {
 	version int
 	stmts   []string
+	// fn, if set, runs after stmts in the same transaction (work SQL alone
+	// cannot do, such as computing body keys in Go).
+	fn func(ctx context.Context, tx pgx.Tx) error
 }
 
 // partitioned returns the statements creating table name (declared by
@@ -238,6 +241,18 @@ func migrations(parts int) []migration {
 				data bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (user_id)`, parts),
 			partitioned("draft_aliases", `user_id bigint NOT NULL,
 				alias bigint NOT NULL, message_id bigint NOT NULL, PRIMARY KEY (user_id, alias)`, parts)...)},
+		// 50: the body's search keys made in Go (bodykeys.go), backfilled for
+		// the mail already stored; 51: the GIN index takes them instead of
+		// pg_trgm's trigrams of the body.
+		{version: 50, stmts: []string{`ALTER TABLE search_text ADD COLUMN body_keys bigint[] NOT NULL DEFAULT '{}'`},
+			fn: backfillBodyKeys},
+		{version: 51, stmts: []string{
+			`DROP INDEX search_text_trgm`,
+			`DO $$ DECLARE ns text; BEGIN
+				SELECT n.nspname INTO ns FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+				EXECUTE format('CREATE INDEX search_text_keys ON search_text USING gin (subject %1$I.gin_trgm_ops, addrs %1$I.gin_trgm_ops, hdrs %1$I.gin_trgm_ops, body_keys)', ns);
+			END $$`,
+		}},
 	}
 }
 
@@ -298,6 +313,11 @@ func (s *Store) migrate(ctx context.Context, parts int) error {
 			for _, q := range m.stmts {
 				if _, err := tx.Exec(ctx, q); err != nil {
 					return fmt.Errorf("%w (in %.60q)", err, q)
+				}
+			}
+			if m.fn != nil {
+				if err := m.fn(ctx, tx); err != nil {
+					return err
 				}
 			}
 			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", m.version)

@@ -23,32 +23,44 @@ func likeEscape(s string) string {
 
 // searchSQL builds the FROM and WHERE of a search with $1 the user id. Every
 // substring criterion is an ILIKE on search_text (see storage/search.go):
-// the trigram GIN index answers needles of three or more characters, and
+// the GIN index answers needles of three or more characters (pg_trgm's
+// trigrams for the subject, addresses and header lines, the body keys of
+// bodykeys.go for the body, where a needle needs a word of three), and
 // shorter ones are rechecked on the rows the other conditions leave, which
 // partition pruning already confines to one user. It returns the rank
 // expression of the Text terms ("" without them).
 func searchSQL(q storage.SearchQuery, arg func(any) string) (from, where, rank string) {
 	var w []string
 	add := func(c string) { w = append(w, c) }
+	// body is the condition that the body holds needle, whose ILIKE pattern
+	// is the argument p: the GIN index answers it through the body keys
+	// (bodykeys.go) when the needle has any.
+	body := func(needle, p string) string {
+		if k := bodyKeys(clean(needle)); len(k) > 0 {
+			return "(s.body_keys @> " + arg(k) + " AND s.body ILIKE " + p + ")"
+		}
+		return "s.body ILIKE " + p
+	}
 	var ranks []string
 	for _, t := range storage.TextTerms(q.Text) {
 		p := arg(likePattern(t))
 		if q.BodyOnly {
-			add("s.body ILIKE " + p)
+			add(body(t, p))
 			continue
 		}
-		add(fmt.Sprintf("(s.subject ILIKE %[1]s OR s.addrs ILIKE %[1]s OR s.body ILIKE %[1]s)", p))
+		add(fmt.Sprintf("(s.subject ILIKE %[1]s OR s.addrs ILIKE %[1]s OR %[2]s)", p, body(t, p)))
 		ranks = append(ranks, fmt.Sprintf("3 * (s.subject ILIKE %[1]s)::int + 2 * (s.addrs ILIKE %[1]s)::int + (s.body ILIKE %[1]s)::int", p))
 	}
 	for _, t := range q.Body {
 		if t != "" {
-			add("s.body ILIKE " + arg(likePattern(t)))
+			add(body(t, arg(likePattern(t))))
 		}
 	}
 	for _, t := range q.AnyText {
 		if t != "" {
 			// Subject and addresses too: mail stored before migration 20 has no header lines.
-			add(fmt.Sprintf("(s.hdrs ILIKE %[1]s OR s.body ILIKE %[1]s OR s.subject ILIKE %[1]s OR s.addrs ILIKE %[1]s)", arg(likePattern(t))))
+			p := arg(likePattern(t))
+			add(fmt.Sprintf("(s.hdrs ILIKE %[1]s OR %[2]s OR s.subject ILIKE %[1]s OR s.addrs ILIKE %[1]s)", p, body(t, p)))
 		}
 	}
 	for _, h := range q.Header {

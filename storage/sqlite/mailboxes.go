@@ -42,20 +42,8 @@ func validRole(role string) bool {
 
 // ListMailboxes returns a user's mailboxes with their counts, sorted by name.
 func (s *Store) ListMailboxes(ctx context.Context, userID int64) ([]storage.Mailbox, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+mailboxCols+` FROM mailboxes WHERE user_id = ? ORDER BY name`, userID)
+	out, err := collect(ctx, s.r, scanMailbox, `SELECT `+mailboxCols+` FROM mailboxes WHERE user_id = ? ORDER BY name`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list mailboxes: %w", err)
-	}
-	defer rows.Close()
-	out := []storage.Mailbox{}
-	for rows.Next() {
-		m, err := scanMailbox(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list mailboxes: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list mailboxes: %w", err)
 	}
 	return out, nil
@@ -270,14 +258,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, userID, mailboxID int64) ([]s
 // SetSubscribed sets a mailbox's subscription (RFC 9051 section 6.3.7).
 func (s *Store) SetSubscribed(ctx context.Context, userID, mailboxID int64, subscribed bool) error {
 	err := s.write(ctx, func(w *wtx) error {
-		res, err := w.exec(`UPDATE mailboxes SET subscribed = ? WHERE user_id = ? AND id = ?`, b2i(subscribed), userID, mailboxID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return storage.ErrNotFound
-		}
-		return nil
+		return w.execOne(`UPDATE mailboxes SET subscribed = ? WHERE user_id = ? AND id = ?`, b2i(subscribed), userID, mailboxID)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: set subscribed %d: %w", mailboxID, err)

@@ -54,7 +54,7 @@ const aliasSelect = `SELECT a.address, a.targets, a.created_at,
 	COALESCE((SELECT json_group_array(owner) FROM (SELECT owner FROM alias_owners o WHERE o.address = a.address ORDER BY owner)), '[]')
 	FROM aliases a`
 
-func scanAlias(sc interface{ Scan(...any) error }) (storage.Alias, error) {
+func scanAlias(sc scanner) (storage.Alias, error) {
 	var a storage.Alias
 	var targets, owners string
 	var c int64
@@ -84,20 +84,8 @@ func (s *Store) GetAlias(ctx context.Context, address string) (storage.Alias, er
 }
 
 func (s *Store) aliases(ctx context.Context, op, where string, args ...any) ([]storage.Alias, error) {
-	rows, err := s.r.QueryContext(ctx, aliasSelect+where+` ORDER BY a.address`, args...)
+	out, err := collect(ctx, s.r, scanAlias, aliasSelect+where+` ORDER BY a.address`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-	defer rows.Close()
-	out := []storage.Alias{}
-	for rows.Next() {
-		a, err := scanAlias(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: %s: %w", op, err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return out, nil
@@ -122,14 +110,7 @@ func (s *Store) DeleteAlias(ctx context.Context, address string) error {
 		if _, err := w.exec(`DELETE FROM alias_owners WHERE address = ?`, address); err != nil {
 			return err
 		}
-		res, err := w.exec(`DELETE FROM aliases WHERE address = ?`, address)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return storage.ErrNotFound
-		}
-		return nil
+		return w.execOne(`DELETE FROM aliases WHERE address = ?`, address)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete alias %q: %w", address, err)
@@ -140,14 +121,7 @@ func (s *Store) DeleteAlias(ctx context.Context, address string) error {
 // SetDomainAdmin sets a domain's admin address.
 func (s *Store) SetDomainAdmin(ctx context.Context, domain, admin string) error {
 	err := s.write(ctx, func(w *wtx) error {
-		res, err := w.exec(`UPDATE domains SET admin = ? WHERE name = ?`, admin, strings.ToLower(domain))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return storage.ErrNotFound
-		}
-		return nil
+		return w.execOne(`UPDATE domains SET admin = ? WHERE name = ?`, admin, strings.ToLower(domain))
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: set admin of %q: %w", domain, err)
@@ -187,7 +161,7 @@ func (s *Store) PutSieveScript(ctx context.Context, userID int64, name, script s
 
 const scriptCols = `user_id, name, script, active, updated_at`
 
-func scanScript(sc interface{ Scan(...any) error }) (storage.SieveScript, error) {
+func scanScript(sc scanner) (storage.SieveScript, error) {
 	var sc2 storage.SieveScript
 	var active int
 	var u int64
@@ -216,20 +190,8 @@ func (s *Store) ActiveSieveScript(ctx context.Context, userID int64) (storage.Si
 
 // ListSieveScripts returns a user's scripts by name.
 func (s *Store) ListSieveScripts(ctx context.Context, userID int64) ([]storage.SieveScript, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+scriptCols+` FROM sieve_scripts WHERE user_id = ? ORDER BY name`, userID)
+	out, err := collect(ctx, s.r, scanScript, `SELECT `+scriptCols+` FROM sieve_scripts WHERE user_id = ? ORDER BY name`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list sieve scripts: %w", err)
-	}
-	defer rows.Close()
-	out := []storage.SieveScript{}
-	for rows.Next() {
-		sc, err := scanScript(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list sieve scripts: %w", err)
-		}
-		out = append(out, sc)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list sieve scripts: %w", err)
 	}
 	return out, nil

@@ -176,6 +176,9 @@ type wtx struct {
 	bound map[*sql.Stmt]*sql.Stmt
 	freed []string
 	seen  map[string]bool
+	// search holds the search rows of the messages delivered in this
+	// transaction, written by insertSearchRows (deliver.go).
+	search []searchRow
 }
 
 // write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it when
@@ -210,6 +213,19 @@ func (w *wtx) stmt(st *sql.Stmt) *sql.Stmt {
 
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
 	return w.tx.ExecContext(w.ctx, q, args...)
+}
+
+// execOne runs a statement that must change a row: none changed is
+// storage.ErrNotFound.
+func (w *wtx) execOne(q string, args ...any) error {
+	res, err := w.exec(q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
 }
 
 func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {

@@ -15,7 +15,7 @@ const msgCols = `m.user_id, m.id, m.mailbox_id, m.uid, m.thread_id, m.modseq, m.
 // every delivery, flag change or expunge runs.
 type stmts struct {
 	nextSeq, bumpModSeq, mailboxAdd, mailboxSub                      *sql.Stmt
-	insertMessage, insertAttachment, insertSearch, deleteSearch      *sql.Stmt
+	insertMessage, insertAttachment, deleteSearch                    *sql.Stmt
 	blobInc, blobDec, insertChange                                   *sql.Stmt
 	refLookup, refInsert, threadBySubject, threadInsert, insertQueue *sql.Stmt
 	all                                                              []*sql.Stmt
@@ -48,7 +48,6 @@ func (s *Store) prepare(ctx context.Context) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.st.insertAttachment, `INSERT INTO attachments (user_id, message_id, part, filename,
 			content_type, size, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`},
-		{&s.st.insertSearch, `INSERT INTO search (rowid, subject, addrs, hdrs, body) VALUES (?, ?, ?, ?, ?)`},
 		{&s.st.deleteSearch, `DELETE FROM search WHERE rowid = ?`},
 		{&s.st.blobInc, `INSERT INTO blobs (hash, size, refcount, zero_since) VALUES (?, ?, 1, NULL)
 			ON CONFLICT (hash) DO UPDATE SET refcount = refcount + 1, zero_since = NULL`},
@@ -59,13 +58,7 @@ func (s *Store) prepare(ctx context.Context) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&s.st.refLookup, `SELECT thread_id FROM thread_refs WHERE user_id = ? AND msgid = ?`},
 		{&s.st.refInsert, `INSERT OR IGNORE INTO thread_refs (user_id, msgid, thread_id) VALUES (?, ?, ?)`},
-		// The threads of the subject drive, then their messages by
-		// messages_thread: left to itself the planner walks messages_date
-		// for the ORDER BY, every message of the user per delivery when no
-		// thread has the subject (a 10,000-message fill took minutes).
-		{&s.st.threadBySubject, `SELECT t.id, m.internal_date, m.from_lc, m.rcpt_lc FROM threads t
-			CROSS JOIN messages m INDEXED BY messages_thread ON m.user_id = t.user_id AND m.thread_id = t.id
-			WHERE t.user_id = ? AND t.subject_norm = ? ORDER BY m.internal_date DESC, m.id DESC LIMIT ?`},
+		{&s.st.threadBySubject, threadBySubjectSQL},
 		{&s.st.threadInsert, `INSERT INTO threads (user_id, id, subject_norm) VALUES (?, ?, ?)`},
 		{&s.st.insertQueue, `INSERT INTO queue (user_id, sender, recipients, segments, size, state,
 			attempts, next_attempt_at, created_at, last_error, results)

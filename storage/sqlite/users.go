@@ -200,14 +200,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
 // SetPassword replaces a user's password hash.
 func (s *Store) SetPassword(ctx context.Context, userID int64, passwordHash string) error {
 	err := s.write(ctx, func(w *wtx) error {
-		res, err := w.exec(`UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, userID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return storage.ErrNotFound
-		}
-		return nil
+		return w.execOne(`UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, userID)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: set password %d: %w", userID, err)
