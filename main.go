@@ -56,6 +56,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(aliasCmd(g), sieveCmd(g))
 	root.AddCommand(spamCmd(g))
 	root.AddCommand(gcCmd(g))
+	root.AddCommand(repairAttachmentsCmd(g))
 	root.AddCommand(backupCmd(g), restoreCmd(g))
 	root.AddCommand(importCmd(g), exportCmd(g), statusCmd(g))
 	return root

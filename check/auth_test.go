@@ -14,7 +14,7 @@ func testMessage(from, subject, body string) []byte {
 	return []byte("From: Sender <" + from + ">\r\n" +
 		"To: rcpt@stamp.test\r\n" +
 		"Subject: " + subject + "\r\n" +
-		"Date: Sat, 21 Nov 2026 10:00:00 +0000\r\n" +
+		"Date: " + time.Now().Format(time.RFC1123Z) + "\r\n" +
 		"Message-ID: <" + subject + "@" + domainOf(from) + ">\r\n" +
 		"MIME-Version: 1.0\r\n" +
 		"Content-Type: text/plain; charset=utf-8\r\n" +

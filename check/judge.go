@@ -201,7 +201,12 @@ func (j *Judge) Judge(ctx context.Context, in Input) (Verdict, error) {
 	var tokens []uint64
 	complete := true
 	if !j.cfg.NoBayes {
-		tokens, complete = bayes.TokenizeUntil(in.Raw, time.Now().Add(j.cfg.ContentBudget))
+		deadline := time.Now().Add(j.cfg.ContentBudget)
+		tokens, complete = bayes.TokenizeUntil(in.Raw, deadline)
+		if complete {
+			ms.signals = append(ms.signals, rulesSignal(in.Raw, in.Arrived, deadline))
+			complete = !time.Now().After(deadline)
+		}
 		if !complete {
 			j.log.WarnContext(ctx, "content checks over budget, judged without them", "budget", j.cfg.ContentBudget, "size", len(in.Raw))
 		}

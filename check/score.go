@@ -32,9 +32,9 @@ const (
 	pointsHeloOurs     = 3.0
 	pointsEarlyTalker  = 3.0
 	maxBayesPoints     = 8.0
-	minBayesPoints     = -4.0
-	bayesMinTraining   = 200 // ham and spam each, SpamAssassin's bayes_min_ham_num/bayes_min_spam_num
-	bayesMinClues      = 5   // telling tokens below which a message is weakly known
+	minBayesPoints     = -3.0 // chosen by go run ./internal/genmodel -rules
+	bayesMinTraining   = 200  // ham and spam each, SpamAssassin's bayes_min_ham_num/bayes_min_spam_num
+	bayesMinClues      = 5    // telling tokens below which a message is weakly known
 	userOutweighs      = 0.25
 	maxSignalDetailLen = 120
 )
@@ -48,7 +48,7 @@ type Signal struct {
 
 // content reports whether a signal judges the message's content (as
 // opposed to its sender or its way here).
-func (s Signal) content() bool { return s.Name == "bayes" }
+func (s Signal) content() bool { return s.Name == "bayes" || s.Name == "rules" }
 
 // facts is what the judge may ask storage about a recipient and a sender;
 // storage.Store satisfies it. Without it (a bare KV), lists, correspondents

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/stamp-mail/stamp/check/internal/rules"
 
 	"github.com/stamp-mail/stamp/storage"
 )
@@ -53,8 +56,15 @@ func corpusDir(t *testing.T) string {
 	return ""
 }
 
-// TestSpamHeldOut evaluates the shared starting model on the held-out
-// groups easy-ham-2 and spam-2, which the model never trained on.
+// contentScore is what a fresh account with no DNS answers gets for raw:
+// the bayes and rules signals (arriving when its newest Received says).
+func contentScore(ctx context.Context, j *Judge, raw []byte) float64 {
+	return j.bayesSignal(ctx, 1, tokenize(raw)).Score + rulesSignal(raw, rules.TraceTime(raw), time.Time{}).Score
+}
+
+// TestSpamHeldOut evaluates the content signals of a fresh account (the
+// shared starting model and the rules) on the held-out groups easy-ham-2
+// and spam-2, which neither was trained or tuned on.
 func TestSpamHeldOut(t *testing.T) {
 	dir := corpusDir(t)
 	j, err := New(Config{}, nil, nil)
@@ -67,12 +77,15 @@ func TestSpamHeldOut(t *testing.T) {
 		if len(files) == 0 {
 			t.Fatalf("no messages in %s", group)
 		}
-		for _, f := range files {
+		for i, f := range files {
+			if raceEnabled && i%10 != 0 {
+				continue // a tenth under -race; the figures are from the whole set
+			}
 			raw, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if j.bayesSignal(ctx, 1, tokenize(raw)).Score >= j.cfg.SpamThreshold {
+			if contentScore(ctx, j, raw) >= j.cfg.SpamThreshold {
 				junk++
 			}
 			total++
@@ -86,20 +99,22 @@ func TestSpamHeldOut(t *testing.T) {
 	hamJunk := float64(fp) / float64(nHam)
 	t.Logf("held-out: %d spam, %d ham; precision %.4f, recall %.4f, ham-to-junk %.4f (%d messages)",
 		nSpam, nHam, precision, recall, hamJunk, fp)
-	// Floors just under what the model reached when it was measured
-	// (recall 0.8489, ham-to-junk 0.0007, precision 0.9992; BENCHMARKS.md).
-	// The aim is 95% recall at <= 0.3% ham to Junk: Bayes votes
-	// only from a score of bayesJunkAt (weakly known mail stays in INBOX)
-	// and no token is about the charset or the corpus's own recipients, and
-	// at that the 2003 spam-2 group is caught at 85%, not 95%.
-	if recall < 0.83 {
-		t.Errorf("recall: got %.4f, want >= 0.83 (aim 0.95)", recall)
+	// Floors just under what was reached when measured (bayes + rules:
+	// recall 0.9140, ham-to-junk 0.0014, precision 0.9984; BENCHMARKS.md).
+	// The aim is 95% recall at <= 0.3% ham to Junk; it is not
+	// met: see BENCHMARKS.md for what stands in the way.
+	minRecall, maxHamJunk, minPrecision := 0.90, 0.003, 0.995
+	if raceEnabled { // 140 messages of each kind: one more or less moves the rate 0.7%
+		minRecall, maxHamJunk, minPrecision = 0.85, 0.015, 0.98
 	}
-	if hamJunk > 0.003 {
-		t.Errorf("ham-to-junk rate: got %.4f, want <= 0.003", hamJunk)
+	if recall < minRecall {
+		t.Errorf("recall: got %.4f, want >= %.2f (aim 0.95)", recall, minRecall)
 	}
-	if precision < 0.995 {
-		t.Errorf("precision: got %.4f, want >= 0.995", precision)
+	if hamJunk > maxHamJunk {
+		t.Errorf("ham-to-junk rate: got %.4f, want <= %.3f", hamJunk, maxHamJunk)
+	}
+	if precision < minPrecision {
+		t.Errorf("precision: got %.4f, want >= %.3f", precision, minPrecision)
 	}
 }
 

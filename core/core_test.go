@@ -23,6 +23,7 @@ import (
 type env struct {
 	svc   *core.Service
 	store storage.Store
+	dir   string // holds stamp.db (SQLite) and the blobs
 }
 
 func newEnv(t *testing.T) env {
@@ -38,7 +39,7 @@ func newEnv(t *testing.T) env {
 		t.Fatal(err)
 	}
 	svc := coretest.New(t, coretest.Options{Dir: dir, Deps: core.Deps{Store: st, Blobs: bl}})
-	return env{svc: svc, store: st}
+	return env{svc: svc, store: st, dir: dir}
 }
 
 func simpleMessage(from, to, subject, body string) []byte {

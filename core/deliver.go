@@ -209,12 +209,14 @@ func (s *Service) prepare(raw []byte, minSize int) *prepared {
 		d.blobs = append(d.blobs, b)
 		d.segments = append(d.segments, s.segment(b))
 	}
+	inline := message.InlineParts(p) // cid: images shown in the body do not count as attachments
 	for _, a := range p.Attachments {
 		path := ""
 		if a.Part != nil {
 			path = a.Part.Path
 		}
-		d.attach = append(d.attach, storage.Attachment{Part: path, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, Hash: a.Hash})
+		d.attach = append(d.attach, storage.Attachment{Part: path, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, Hash: a.Hash,
+			Inline: a.Part != nil && inline[path]})
 	}
 	return d
 }

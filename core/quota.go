@@ -67,12 +67,31 @@ func (s *Service) limitOf(setting int64) int64 {
 	return setting
 }
 
+// MessageLimit is the per-user limit on the number of messages
+// (Config.QuotaMessages, config limits.quota_messages; RFC 9208's MESSAGE
+// resource); 0 means none. It is the same for every user.
+func (s *Service) MessageLimit() int64 { return max(s.cfg.QuotaMessages, 0) }
+
 // checkRoom returns ErrOverQuota when adding bytes to the user's mailboxes
-// would exceed its quota, or, for add == 0, when it is already full.
+// would exceed its quota, or, for add == 0, when it is already full. A
+// non-empty add counts as one message.
 func (s *Service) checkRoom(ctx context.Context, userID, add int64) error {
+	n := int64(0)
+	if add > 0 {
+		n = 1
+	}
+	return s.checkRoomN(ctx, userID, add, n)
+}
+
+// checkRoomN is checkRoom for n messages of add bytes in all: the storage
+// limit and the message limit.
+func (s *Service) checkRoomN(ctx context.Context, userID, add, n int64) error {
 	u, err := s.store.Usage(ctx, userID)
 	if err != nil {
 		return temporary("read quota", err)
+	}
+	if ml := s.MessageLimit(); ml > 0 && ((n == 0 && u.Messages >= ml) || (n > 0 && u.Messages+n > ml)) {
+		return fmt.Errorf("user %d: %d of %d messages, %d more: %w", userID, u.Messages, ml, n, ErrOverQuota)
 	}
 	limit := s.limitOf(u.Quota)
 	if limit == 0 {
@@ -87,15 +106,17 @@ func (s *Service) checkRoom(ctx context.Context, userID, add int64) error {
 // checkBatchRoom checks the quota of every user a batch adds mail for.
 func (s *Service) checkBatchRoom(ctx context.Context, ms []*storage.NewMessage) error {
 	add := map[int64]int64{}
+	count := map[int64]int64{}
 	var order []int64
 	for _, m := range ms {
 		if _, ok := add[m.UserID]; !ok {
 			order = append(order, m.UserID)
 		}
 		add[m.UserID] += max(m.Size, 1)
+		count[m.UserID]++
 	}
 	for _, id := range order {
-		if err := s.checkRoom(ctx, id, add[id]); err != nil {
+		if err := s.checkRoomN(ctx, id, add[id], count[id]); err != nil {
 			return err
 		}
 	}
@@ -108,10 +129,10 @@ func (s *Service) checkCopyRoom(ctx context.Context, userID, mailboxID int64, id
 	if err != nil {
 		return err
 	}
-	if n == 0 {
+	if n == 0 && len(ids) == 0 {
 		return nil
 	}
-	return s.checkRoom(ctx, userID, n)
+	return s.checkRoomN(ctx, userID, max(n, 1), int64(len(ids)))
 }
 
 // ParseSize reads a size such as "5G", "500M", "64k", "1.5G" or "1048576"

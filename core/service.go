@@ -94,6 +94,7 @@ type Config struct {
 	MaxRecipients   int           // per message; default 100
 	Routing         RoutingConfig // aliases, subaddressing, forwarding and Sieve
 	QuotaBytes      int64         // default per-user storage quota; 0 = none (core/quota.go)
+	QuotaMessages   int64         // per-user limit on the number of messages; 0 = none (core/quota.go)
 }
 
 func (c *Config) setDefaults() {
@@ -191,7 +192,8 @@ type Service struct {
 	domains   map[string]bool // local domains, cached for domainCacheTTL
 	domainsAt time.Time
 
-	rcpts recipientCache // RCPT lookups (rcptcache.go)
+	rcpts recipientCache    // RCPT lookups (rcptcache.go)
+	corrs correspondentMemo // correspondents recorded lately (correspondents.go)
 
 	srsMu     sync.Mutex
 	srsSecret []byte // see srs

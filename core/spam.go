@@ -30,10 +30,11 @@ func (s *Service) recordCorrespondents(ctx context.Context, userID int64, addrs 
 			out = append(out, a)
 		}
 	}
-	if len(out) == 0 {
+	if out = s.corrs.stale(userID, out, at); len(out) == 0 { // correspondents.go
 		return
 	}
 	if err := s.store.AddCorrespondents(ctx, userID, out, at); err != nil {
+		s.corrs.forget(userID, out)
 		s.log.Warn("recording correspondents failed", "user_id", userID, "err", err)
 	}
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -19,7 +22,31 @@ type SessionInfo struct {
 	ID        string
 	CreatedAt time.Time
 	ExpiresAt time.Time
-	Current   bool // the session of the token the list was asked with
+	Current   bool   // the session of the token the list was asked with
+	UserAgent string // the User-Agent that signed in, "" if not recorded
+	IP        string // the address it signed in from, "" if not recorded
+}
+
+// maxUserAgent bounds the User-Agent kept per session.
+const maxUserAgent = 512
+
+// NoteSessionClient records which client started the session of token:
+// its User-Agent (bounded, valid UTF-8, no control characters) and address.
+func (s *Service) NoteSessionClient(ctx context.Context, userID int64, token, userAgent, ip string) error {
+	ua := strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(userAgent, ""))
+	for len(ua) > maxUserAgent {
+		_, n := utf8.DecodeLastRuneInString(ua)
+		ua = ua[:len(ua)-n]
+	}
+	if len(ip) > 64 {
+		ip = ip[:64]
+	}
+	return s.store.SetSessionClient(ctx, userID, tokenHash(token), ua, ip)
 }
 
 // SessionID returns the public handle of a session token.
@@ -47,7 +74,7 @@ func (s *Service) Sessions(ctx context.Context, userID int64, token string) ([]S
 	out := make([]SessionInfo, 0, len(list))
 	for _, l := range list {
 		out = append(out, SessionInfo{ID: l.TokenHash[:min(sessionIDLen, len(l.TokenHash))], CreatedAt: l.CreatedAt,
-			ExpiresAt: l.ExpiresAt, Current: l.TokenHash == cur})
+			ExpiresAt: l.ExpiresAt, Current: l.TokenHash == cur, UserAgent: l.UserAgent, IP: l.IP})
 	}
 	return out, nil
 }

@@ -49,6 +49,8 @@ func capsText(s *session) string {
 		} else {
 			c += " LOGINDISABLED"
 		}
+	} else {
+		c += " " + extCaps(s)
 	}
 	c += " CONDSTORE"
 	c += " QRESYNC"

@@ -63,7 +63,7 @@ func (s *session) writeHighestModSeq() {
 	w := s.w
 	w.lock()
 	w.raw("* OK [HIGHESTMODSEQ ")
-	w.num64(s.sel.hms)
+	w.num64(s.sel.reportedModSeq())
 	w.raw("] Highest\r\n")
 	w.unlock()
 }
@@ -71,6 +71,25 @@ func (s *session) writeHighestModSeq() {
 // noteModSeq records a change of the selected mailbox at modseq.
 func (v *selected) noteModSeq(modseq uint64) {
 	v.hms = max(v.hms, modseq)
+}
+
+// noteGone records the MODSEQ of an expunge held back in gone (called
+// before it is added).
+func (v *selected) noteGone(modseq uint64) {
+	if len(v.gone) == 0 || modseq < v.goneMod {
+		v.goneMod = modseq
+	}
+}
+
+// reportedModSeq is the HIGHESTMODSEQ the client may be told: below any
+// expunge it has not been told of yet (held back while EXPUNGE responses
+// are not allowed), so a client that stores it and goes away still hears
+// of that expunge from VANISHED (EARLIER) next time.
+func (v *selected) reportedModSeq() uint64 {
+	if len(v.gone) > 0 && v.goneMod > 0 && v.goneMod-1 < v.hms {
+		return max(v.goneMod-1, 1)
+	}
+	return v.hms
 }
 
 // selectModSeq sets the view's HIGHESTMODSEQ after SELECT read it: the
@@ -83,9 +102,7 @@ func (s *session) selectModSeq(v *selected) error {
 		return err
 	}
 	v.hms = max(hms, 1)
-	for _, m := range v.modseqs {
-		v.hms = max(v.hms, m)
-	}
+	v.hms = max(v.hms, v.modseqs.highest())
 	return nil
 }
 
@@ -256,8 +273,8 @@ func (s *session) qresyncSelect(q *qresyncParams) error {
 		return err
 	}
 	var idxs []int
-	for i, m := range v.modseqs {
-		if m > q.modseq && uidContains(known, v.uids[i], v.uidHigh) {
+	for i := range v.modseqs.len() {
+		if v.modseqs.at(i) > q.modseq && uidContains(known, v.uids[i], v.uidHigh) {
 			idxs = append(idxs, i)
 		}
 	}
@@ -409,7 +426,7 @@ func (s *session) writeChanged(idxs []int) error {
 			w.raw(" FLAGS ")
 			w.flagList(s.flags(v.msg(i, v.mb.ID), s.rev2))
 			w.raw(" MODSEQ (")
-			w.num64(v.modseqs[i])
+			w.num64(v.modseqs.at(i))
 			w.raw("))\r\n")
 		}
 		err := w.err
@@ -477,7 +494,7 @@ func (s *session) condFetch(set imap.NumSet, idxs []int, r *fetchReq) ([]int, er
 	}
 	out := idxs[:0]
 	for _, i := range idxs {
-		if v.modseqs[i] > n {
+		if v.modseqs.at(i) > n {
 			out = append(out, i)
 		}
 	}
@@ -556,7 +573,7 @@ func (s *session) writeStoreModSeq(w *respWriter, i int, uidWritten bool) {
 		w.num(v.uids[i])
 	}
 	w.raw(" MODSEQ (")
-	w.num64(v.modseqs[i])
+	w.num64(v.modseqs.at(i))
 	w.byte1(')')
 }
 
@@ -581,25 +598,25 @@ func (s *session) writeSilentModSeq(changed []core.Message) error {
 		w.raw(" FETCH (UID ")
 		w.num(m.UID)
 		w.raw(" MODSEQ (")
-		w.num64(v.modseqs[i])
+		w.num64(v.modseqs.at(i))
 		w.raw("))\r\n")
 	}
 	return w.err
 }
 
-// expungeModSeq returns the tagged OK of EXPUNGE/UID EXPUNGE once QRESYNC
-// is enabled: "[HIGHESTMODSEQ n]", so the client's cached value covers the
-// expunges it was just told about (RFC 7162 section 3.2.10).
+// expungeModSeq returns the tagged OK of EXPUNGE/UID EXPUNGE once
+// CONDSTORE is enabled: "[HIGHESTMODSEQ n]", so the client's cached value
+// covers the expunges it was just told about (RFC 7162 section 3.2.10). The
+// change log is read first, and what it holds reported, so the value never
+// covers a change the client has not heard of.
 func (s *session) expungeModSeq() error {
 	if !s.cs.condstore || s.sel == nil {
 		return nil
 	}
-	hms, err := s.srv.opts.Core.MailboxHighestModSeq(s.ctx, s.user.ID, s.sel.mb.ID)
-	if err != nil {
-		return s.fail("expunge", err)
+	if err := s.sync(updates{s}, true, true); err != nil {
+		return err
 	}
-	s.sel.noteModSeq(hms)
-	return okCode(imap.ResponseCode("HIGHESTMODSEQ "+strconv.FormatUint(s.sel.hms, 10)), "Expunged")
+	return okCode(imap.ResponseCode("HIGHESTMODSEQ "+strconv.FormatUint(s.sel.reportedModSeq(), 10)), "Expunged")
 }
 
 // writeVanished reports expunged UIDs (ascending, all in the view) as

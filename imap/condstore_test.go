@@ -578,3 +578,97 @@ func TestAbsentUIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestModSeqsColumn: the view's MODSEQ column keeps 32-bit values narrow
+// and widens, keeping every value, at the first one above 2^32-1.
+func TestModSeqsColumn(t *testing.T) {
+	var c modSeqs
+	c.grow(3)
+	for _, m := range []uint64{5, 7, 9} {
+		c.append(m)
+	}
+	c.delete(1)
+	c.set(0, 6)
+	if c.wide != nil || c.len() != 2 || c.at(0) != 6 || c.at(1) != 9 || c.highest() != 9 {
+		t.Fatalf("narrow column: got len %d [%d %d] wide=%v, want 2 [6 9] narrow", c.len(), c.at(0), c.at(1), c.wide != nil)
+	}
+	big := uint64(1) << 40
+	c.append(big)
+	c.set(0, big+1)
+	if c.wide == nil || c.len() != 3 || c.at(0) != big+1 || c.at(1) != 9 || c.at(2) != big || c.highest() != big+1 {
+		t.Fatalf("widened column: got len %d [%d %d %d], want [%d 9 %d]", c.len(), c.at(0), c.at(1), c.at(2), big+1, big)
+	}
+	c.delete(0)
+	if c.len() != 2 || c.at(0) != 9 {
+		t.Fatalf("after delete: got len %d, first %d; want 2, 9", c.len(), c.at(0))
+	}
+}
+
+// TestViewCache: a SELECT served from the view cache, after flag changes,
+// expunges and new mail on other connections, shows exactly what a fresh
+// listing shows (EXISTS, UIDs, flags, MODSEQs, keywords, first unseen).
+func TestViewCache(t *testing.T) {
+	e := syncEnv(t, 12)
+	e.srv.views.min.Store(0)
+	ra := e.login(t)
+	ra.ok("SELECT INBOX") // fills the cache
+	ra.ok("LOGOUT")
+	rb := e.login(t)
+	rb.ok("SELECT INBOX")
+	rb.ok("UID STORE 1:3 +FLAGS (\\Seen)")
+	rb.ok("UID STORE 5 +FLAGS (kw-new)")
+	rb.ok("UID STORE 4,9,12 +FLAGS (\\Deleted)")
+	rb.ok("UID EXPUNGE 4,9,12")
+	rb.ok("UID MOVE 6 Archive")
+	e.deliver(t, "bob@example.test", numbered(13))
+	rb.ok("LOGOUT")
+
+	look := func() ([]string, []string) {
+		rc := e.login(t)
+		rc.ok("ENABLE CONDSTORE")
+		sel := rc.ok("EXAMINE INBOX")
+		return sel, rc.ok("FETCH 1:* (UID FLAGS MODSEQ)")
+	}
+	hits := e.srv.views.hits.Load()
+	sel, fetched := look()
+	if e.srv.views.hits.Load() != hits+1 {
+		t.Fatalf("view cache hits: got %d, want %d", e.srv.views.hits.Load(), hits+1)
+	}
+	e.srv.views.min.Store(1 << 30) // the reference: a fresh listing
+	e.srv.views.clear()
+	wantSel, wantFetched := look()
+	if e.srv.views.hits.Load() != hits+1 {
+		t.Fatal("reference SELECT was served from the cache")
+	}
+	if !slices.Equal(sel, wantSel) || !slices.Equal(fetched, wantFetched) {
+		t.Errorf("cached SELECT:\n%q\n%q\nwant (fresh listing):\n%q\n%q", sel, fetched, wantSel, wantFetched)
+	}
+	if got := fetchUIDs(fetched); !slices.Equal(got, []uint64{1, 2, 3, 5, 7, 8, 10, 11, 13}) {
+		t.Errorf("UIDs after the changes: got %v", got)
+	}
+	if len(grep(sel, "kw-new")) == 0 || len(grep(sel, "* OK [UNSEEN 4]")) != 1 {
+		t.Errorf("cached SELECT: got %q, want the new keyword in FLAGS and UNSEEN 4", sel)
+	}
+}
+
+// TestReportedModSeq: while expunges are held back (no EXPUNGE allowed
+// yet), the HIGHESTMODSEQ told to the client stays below them.
+func TestReportedModSeq(t *testing.T) {
+	v := &selected{gone: map[uint32]bool{}, hms: 15}
+	if got := v.reportedModSeq(); got != 15 {
+		t.Errorf("nothing held back: got %d, want 15", got)
+	}
+	v.noteGone(12)
+	v.gone[3] = true
+	v.noteGone(10)
+	v.gone[4] = true
+	if got := v.reportedModSeq(); got != 9 {
+		t.Errorf("expunges at 12 and 10 held back: got %d, want 9", got)
+	}
+	clear(v.gone)
+	v.noteGone(14)
+	v.gone[5] = true
+	if got := v.reportedModSeq(); got != 13 {
+		t.Errorf("after the first were reported, one at 14 held back: got %d, want 13", got)
+	}
+}

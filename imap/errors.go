@@ -87,6 +87,7 @@ func (s *session) fail(op string, err error) error {
 		return errRateLimited
 	case errors.Is(err, core.ErrOverQuota):
 		// RFC 9208 section 4.3: APPEND/COPY/MOVE over the limit.
+		s.overQuotaNotice()
 		return imapErr(imap.ResponseCodeOverQuota, "Mailbox is over its storage quota")
 	case errors.Is(err, core.ErrTemporary), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		s.log.Warn("temporary failure", "op", op, "err", err)

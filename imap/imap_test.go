@@ -63,15 +63,7 @@ func TestAuthNeedsTLS(t *testing.T) {
 		t.Fatalf("wrong password: got %q, want NO [AUTHENTICATIONFAILED]", st)
 	}
 	rc.ok("LOGIN bob@example.test %q", coretest.Password)
-	for _, c := range []string{"COMPRESS"} { // CONDSTORE, QRESYNC: condstore_test.go
-		for _, l := range rc.ok("CAPABILITY") {
-			for _, w := range strings.Fields(l) {
-				if w == c || strings.HasPrefix(w, c+"=") {
-					t.Errorf("capability %s advertised, want absent", c)
-				}
-			}
-		}
-	}
+	// The extensions offered after login: ext_test.go and condstore_test.go.
 }
 
 func TestUnknownCommandBeforeLogin(t *testing.T) {

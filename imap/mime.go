@@ -14,3 +14,5 @@ const maxMIMEDepth = structure.MaxDepth
 func parseMIME(raw []byte) *part { return structure.Parse(raw) }
 
 func fields(h []byte) []kv { return structure.Fields(h) }
+
+func fieldValue(fs []kv, name string) (string, bool) { return structure.FieldValue(fs, name) }

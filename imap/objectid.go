@@ -71,7 +71,7 @@ func writeExtItem(w *respWriter, kind int, m *core.Message) {
 
 // writeExtItemView writes a view extension item of view index i (lock held).
 func (v *selected) writeExtItemView(w *respWriter, kind int, i int) {
-	m := core.Message{ID: v.ids[i], ModSeq: v.modseqs[i]}
+	m := core.Message{ID: v.ids[i], ModSeq: v.modseqs.at(i)}
 	writeExtItem(w, kind, &m)
 }
 

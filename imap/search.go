@@ -272,7 +272,7 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 		}
 		matched = append(matched, uid)
 		if withMod {
-			mods = append(mods, v.modseqs[i])
+			mods = append(mods, v.modseqs.at(i))
 		}
 		if uidMode {
 			nums = append(nums, uid)
@@ -492,7 +492,7 @@ func (sr *searcher) match(i int, c *imap.SearchCriteria) bool {
 			return false
 		}
 	}
-	if !matchModSeq(&core.Message{ModSeq: v.modseqs[i]}, c) {
+	if !matchModSeq(&core.Message{ModSeq: v.modseqs.at(i)}, c) {
 		return false
 	}
 	if size := v.sizes[i]; c.Larger > 0 && size <= c.Larger || c.Smaller != 0 && size >= c.Smaller {

@@ -38,9 +38,11 @@ type selected struct {
 	gone   map[uint32]bool // expunged elsewhere, EXPUNGE not sent yet
 	recent imap.UIDSet     // UIDs that are \Recent for this session
 	modseq uint64          // change log cursor
-	hms    uint64          // the mailbox's HIGHESTMODSEQ as the client knows it (RFC 7162)
-	own    map[uint64]bool // MODSEQs of our own flag changes (already reported)
-	saved  []uint32        // SEARCHRES result (RFC 5182), by UID
+	hms    uint64          // the mailbox's HIGHESTMODSEQ as far as the log was read (RFC 7162)
+	// goneMod is the lowest MODSEQ of the expunges in gone (not reported yet).
+	goneMod uint64
+	own     map[uint64]bool // MODSEQs of our own flag changes (already reported)
+	saved   []uint32        // SEARCHRES result (RFC 5182), by UID
 
 	keywords     map[string]string // keywords announced in FLAGS, lower case -> spelling
 	flagsChanged bool              // a new keyword needs a FLAGS update
@@ -146,19 +148,30 @@ func cmdSelect(s *session, c *command, p *parser) error {
 		v.close()
 		return s.fail("select", err)
 	}
-	ms, err := svc.MailboxView(s.ctx, s.user.ID, mb.ID, 1)
+	hit, err := s.viewFromCache(v) // viewcache.go
 	if err != nil {
 		v.close()
 		return s.fail("select", err)
 	}
-	v.uids = make([]uint32, 0, len(ms))
-	v.ids = make([]int64, 0, len(ms))
-	v.flags = make([]uint32, 0, len(ms))
-	v.sizes = make([]int64, 0, len(ms))
-	v.dates = make([]int64, 0, len(ms))
-	v.modseqs = make([]uint64, 0, len(ms))
-	v.keywords = map[string]string{}
+	var ms []core.ViewRow
+	if !hit {
+		if ms, err = svc.MailboxView(s.ctx, s.user.ID, mb.ID, 1); err != nil {
+			v.close()
+			return s.fail("select", err)
+		}
+	}
 	var firstUnseen uint32
+	if hit {
+		firstUnseen, v.keywords = v.flagSummary()
+	} else {
+		v.uids = make([]uint32, 0, len(ms))
+		v.ids = make([]int64, 0, len(ms))
+		v.flags = make([]uint32, 0, len(ms))
+		v.sizes = make([]int64, 0, len(ms))
+		v.dates = make([]int64, 0, len(ms))
+		v.modseqs.grow(len(ms))
+		v.keywords = map[string]string{}
+	}
 	for i, m := range ms {
 		v.addRow(m)
 		seen := false
@@ -175,6 +188,7 @@ func cmdSelect(s *session, c *command, p *parser) error {
 		}
 	}
 	v.uidHigh = v.maxUID()
+	s.cacheView(v)
 	if err := s.selectModSeq(v); err != nil {
 		v.close()
 		return s.fail("select", err)
@@ -326,6 +340,7 @@ drain:
 					hasNew = true
 				case core.ChangeExpunge:
 					if v.index(c.UID) >= 0 {
+						v.noteGone(c.ModSeq)
 						v.gone[c.UID] = true
 					}
 				case core.ChangeFlags:
@@ -571,9 +586,9 @@ func (u updates) WriteMessageFlags(seq uint32, uid imap.UID, fs []imap.Flag) err
 	w.num(uint32(uid))
 	w.raw(" FLAGS ")
 	w.flagList(fs)
-	if u.s.cs.condstore && seq > 0 && int(seq) <= len(u.s.sel.modseqs) {
+	if u.s.cs.condstore && seq > 0 && int(seq) <= u.s.sel.modseqs.len() {
 		w.raw(" MODSEQ (")
-		w.num64(u.s.sel.modseqs[seq-1])
+		w.num64(u.s.sel.modseqs.at(int(seq) - 1))
 		w.byte1(')')
 	}
 	w.raw(")\r\n")

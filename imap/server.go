@@ -98,6 +98,8 @@ type Server struct {
 	ln     *listener.Server
 	nextID atomic.Uint64
 
+	views *viewCache // last views of selected mailboxes (viewcache.go)
+
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 }
@@ -123,6 +125,7 @@ func New(opts Options) *Server {
 		opts:     opts,
 		log:      opts.Logger.With("proto", "imap"),
 		sessions: map[*session]struct{}{},
+		views:    newViewCache(viewCacheBytes),
 	}
 	s.ln = listener.New(listener.Options{
 		Name: "imap", Logger: s.log,

@@ -62,16 +62,17 @@ type session struct {
 	r *cmdReader
 	w *respWriter
 
-	tls     bool
-	authed  atomic.Bool
-	user    core.User // ID 0 before login
-	sel     *selected // nil unless a mailbox is selected
-	rev2    bool      // ENABLE IMAP4rev2
-	utf8    bool      // ENABLE UTF8=ACCEPT (or IMAP4rev2)
-	cs      syncExt   // CONDSTORE/QRESYNC state (condstore.go)
-	logout  bool
-	badCmds int
-	resume  chan struct{} // lets the reader go on after a barrier command
+	tls        bool
+	authed     atomic.Bool
+	user       core.User // ID 0 before login
+	sel        *selected // nil unless a mailbox is selected
+	rev2       bool      // ENABLE IMAP4rev2
+	utf8       bool      // ENABLE UTF8=ACCEPT (or IMAP4rev2)
+	cs         syncExt   // CONDSTORE/QRESYNC state (condstore.go)
+	compressed bool      // COMPRESS DEFLATE is on (cmd_compress.go)
+	logout     bool
+	badCmds    int
+	resume     chan struct{} // lets the reader go on after a barrier command
 }
 
 // maxBadCommands ends a connection after this many BAD answers in a row.
@@ -224,7 +225,7 @@ func barrier(c *command) bool {
 		return false
 	}
 	switch c.name {
-	case "STARTTLS", "AUTHENTICATE", "IDLE", "LOGOUT":
+	case "STARTTLS", "AUTHENTICATE", "IDLE", "LOGOUT", "COMPRESS":
 		return true
 	}
 	return false
@@ -300,6 +301,16 @@ var commands = map[string]cmdSpec{
 	"UID COPY":     {states: stateSelected, run: cmdCopy},
 	"MOVE":         {states: stateSelected, run: cmdMove},
 	"UID MOVE":     {states: stateSelected, run: cmdMove},
+	"GETQUOTAROOT": {states: authStates, run: cmdGetQuotaRoot},
+	"GETQUOTA":     {states: authStates, run: cmdGetQuota},
+	"SETQUOTA":     {states: authStates, run: cmdSetQuota},
+	"GETMETADATA":  {states: authStates, run: cmdGetMetadata},
+	"SETMETADATA":  {states: authStates, run: cmdSetMetadata},
+	"COMPRESS":     {states: authStates, run: cmdCompress},
+	"SORT":         {states: stateSelected, run: cmdSort, noExpunge: true},
+	"UID SORT":     {states: stateSelected, run: cmdSort},
+	"THREAD":       {states: stateSelected, run: cmdThread, noExpunge: true},
+	"UID THREAD":   {states: stateSelected, run: cmdThread},
 }
 
 // run executes one command and writes its tagged response.

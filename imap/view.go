@@ -19,8 +19,8 @@ type view struct {
 	ids     []int64  // message id
 	flags   []uint32 // index into fsets
 	sizes   []int64
-	dates   []int64  // internal date, Unix seconds (UTC)
-	modseqs []uint64 // MODSEQ of the last change (RFC 7162 will report these)
+	dates   []int64 // internal date, Unix seconds (UTC)
+	modseqs modSeqs // MODSEQ of the last change (RFC 7162, condstore.go), compact
 
 	fsets  [][]string
 	findex map[string]uint32
@@ -48,7 +48,7 @@ func (v *view) add(m core.Message) {
 	v.flags = append(v.flags, v.flagSet(m.Flags))
 	v.sizes = append(v.sizes, m.Size)
 	v.dates = append(v.dates, m.InternalDate.Unix())
-	v.modseqs = append(v.modseqs, m.ModSeq)
+	v.modseqs.append(m.ModSeq)
 }
 
 // addRow appends a message from a view row.
@@ -58,7 +58,7 @@ func (v *view) addRow(r core.ViewRow) {
 	v.flags = append(v.flags, v.flagSet(r.Flags))
 	v.sizes = append(v.sizes, r.Size)
 	v.dates = append(v.dates, r.InternalDate.Unix())
-	v.modseqs = append(v.modseqs, r.ModSeq)
+	v.modseqs.append(r.ModSeq)
 }
 
 // remove drops the message at index i.
@@ -68,14 +68,14 @@ func (v *view) remove(i int) {
 	v.flags = slices.Delete(v.flags, i, i+1)
 	v.sizes = slices.Delete(v.sizes, i, i+1)
 	v.dates = slices.Delete(v.dates, i, i+1)
-	v.modseqs = slices.Delete(v.modseqs, i, i+1)
+	v.modseqs.delete(i)
 }
 
 // update records new flags (and MODSEQ) of the message at index i.
 func (v *view) update(i int, fs []string, modseq uint64) {
 	v.flags[i] = v.flagSet(fs)
-	if modseq > v.modseqs[i] {
-		v.modseqs[i] = modseq
+	if modseq > v.modseqs.at(i) {
+		v.modseqs.set(i, modseq)
 	}
 }
 
@@ -87,6 +87,6 @@ func (v *view) flagsAt(i int) []string { return v.fsets[v.flags[i]] }
 func (v *view) msg(i int, mailboxID int64) core.Message {
 	return core.Message{
 		ID: v.ids[i], UID: v.uids[i], MailboxID: mailboxID, Flags: v.flagsAt(i),
-		Size: v.sizes[i], InternalDate: time.Unix(v.dates[i], 0).UTC(), ModSeq: v.modseqs[i],
+		Size: v.sizes[i], InternalDate: time.Unix(v.dates[i], 0).UTC(), ModSeq: v.modseqs.at(i),
 	}
 }

@@ -211,6 +211,9 @@ func (r *cmdReader) read() (*command, error) {
 				if c.name == "APPEND" {
 					return &command{tag: c.tag, name: c.name, bad: "", answered: true}, r.refuse(c.tag, "NO [TOOBIG] Literal too large")
 				}
+				if resp, ok := literalRefusal(c.name); ok {
+					return &command{tag: c.tag, name: c.name, answered: true}, r.refuse(c.tag, resp)
+				}
 				return &command{tag: c.tag, bad: "Literal too large"}, nil
 			}
 			// RFC 7888 section 4: refuse a synchronizing literal with a
@@ -218,6 +221,8 @@ func (r *cmdReader) read() (*command, error) {
 			resp := "BAD Literal too large"
 			if c.name == "APPEND" {
 				resp = "NO [TOOBIG] Message too large"
+			} else if r, ok := literalRefusal(c.name); ok {
+				resp = r
 			}
 			return &command{tag: c.tag, name: c.name, answered: true}, r.refuse(c.tag, resp)
 		}

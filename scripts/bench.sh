@@ -14,6 +14,7 @@
 #   scripts/bench.sh [messages-10KB] [messages-100KB] [messages-submission]
 #   STAMP_BENCH_ONLY="sqlite postgres peer" ...   choose runs (default all)
 #   STAMP_BENCH_PROFILE=DIR ...   also write a CPU profile of each server to DIR/NAME.pprof
+#   STAMP_BENCH_BIN=path ...      run that stamp binary instead of building this tree (before/after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n10=${1:-5000}
@@ -23,7 +24,7 @@ only=" ${STAMP_BENCH_ONLY:-sqlite sqlite-nobayes postgres peer} "
 conns=${STAMP_BENCH_CONNECTIONS:-8}
 work=$(mktemp -d /tmp/stamp-bench.XXXXXX)
 bin=$work/stamp
-go build -o "$bin" .
+if [ -n "${STAMP_BENCH_BIN:-}" ]; then cp "$STAMP_BENCH_BIN" "$bin"; else go build -o "$bin" .; fi
 
 pg_dir=""
 cleanup() {
@@ -84,8 +85,8 @@ load() {
     awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v n="$n" -v hz="$hz" -v name="$name" \
       'BEGIN { printf "%-15s   cpu per message: stamp %.2f ms, postgres %.2f ms\n", name, s*1000/hz/n, p*1000/hz/n }'
   else
-    awk -v s=$((s1 - s0)) -v n="$n" -v hz="$hz" -v name="$name" \
-      'BEGIN { printf "%-15s   cpu per message: stamp %.2f ms\n", name, s*1000/hz/n }'
+    awk -v s=$((s1 - s0)) -v n="$n" -v hz="$hz" -v name="$name" -v who="${who:-stamp}" \
+      'BEGIN { printf "%-15s   cpu per message: %s %.2f ms\n", name, who, s*1000/hz/n }'
   fi
 }
 
@@ -169,7 +170,7 @@ CONF
   peer_pid=$! srv_pid=$!
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
   printf '%-15s submission 10 KB x %5d, %d connections: ' "peer (maddy)" "$nsub" "$conns"
-  load "peer (maddy)" "$nsub" --addr "127.0.0.1:$port" --starttls --username bench@peer.test --password 'bench password' \
+  who=maddy load "peer (maddy)" "$nsub" --addr "127.0.0.1:$port" --starttls --username bench@peer.test --password 'bench password' \
     --from bench@peer.test --to bench@peer.test --connections "$conns" --size 10240
   kill "$peer_pid"; wait "$peer_pid" 2>/dev/null || true; peer_pid="" srv_pid=""
 }

@@ -106,6 +106,7 @@ type LimitsConfig struct {
 	SendPerHour         int   `yaml:"send_per_hour"`          // per user
 	SendPerDay          int   `yaml:"send_per_day"`           // per user
 	QuotaBytes          int64 `yaml:"quota_bytes"`            // default per-user storage quota; 0 = none
+	QuotaMessages       int64 `yaml:"quota_messages"`         // per-user limit on the number of messages; 0 = none
 }
 
 // OutboundConfig steers remote delivery.
@@ -364,6 +365,9 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.QuotaBytes < 0 {
 		bad("limits.quota_bytes", "must be 0 (no quota) or a size in bytes, not %d", c.Limits.QuotaBytes)
+	}
+	if c.Limits.QuotaMessages < 0 {
+		bad("limits.quota_messages", "must be 0 (no limit) or a number of messages, not %d", c.Limits.QuotaMessages)
 	}
 	if c.Limits.MaxConnections < 1 {
 		bad("limits.max_connections", "must be at least 1")

@@ -99,7 +99,7 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 		Hostname: c.Hostname, MaxMessageBytes: c.Limits.MaxMessageBytes, Committers: committers,
 		SendPerHour: c.Limits.SendPerHour, SendPerDay: c.Limits.SendPerDay, MaxRecipients: c.Limits.MaxRecipients,
 		Routing:    core.RoutingConfig{Separator: c.Routing.SubaddressSeparator, VacationDays: c.Routing.VacationDays},
-		QuotaBytes: c.Limits.QuotaBytes,
+		QuotaBytes: c.Limits.QuotaBytes, QuotaMessages: c.Limits.QuotaMessages,
 	}, core.Deps{
 		Store: st, Blobs: blobs, Judge: judge, Logger: log,
 		Signer: &dkimSigner{store: st, log: log},

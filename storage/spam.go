@@ -133,3 +133,30 @@ func MatchList(list []string, addr string) string {
 	}
 	return ""
 }
+
+// Rows is the part of a query result ScanSpamLists reads; database/sql's
+// *sql.Rows and pgx's Rows both have it.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanSpamLists reads rows of (entry text, allow bool) into lists, in the
+// rows' order: the one reading of list rows both backends share.
+func ScanSpamLists(rows Rows) (SpamLists, error) {
+	l := SpamLists{Allow: []string{}, Block: []string{}}
+	for rows.Next() {
+		var e string
+		var allow bool
+		if err := rows.Scan(&e, &allow); err != nil {
+			return l, err
+		}
+		if allow {
+			l.Allow = append(l.Allow, e)
+		} else {
+			l.Block = append(l.Block, e)
+		}
+	}
+	return l, rows.Err()
+}

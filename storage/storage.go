@@ -77,10 +77,11 @@ const (
 // the user id and never returns another user's rows. Implementations are
 // safe for concurrent use.
 type Store interface {
-	Searcher  // substring search for IMAP (storage/search.go)
-	Quotas    // per-user quotas (storage/quota.go)
-	ChangeLog // CONDSTORE/QRESYNC (storage/changelog.go)
-	Metadata  // METADATA (storage/metadata.go)
+	Searcher     // substring search for IMAP (storage/search.go)
+	Quotas       // per-user quotas (storage/quota.go)
+	ChangeLog    // CONDSTORE/QRESYNC (storage/changelog.go)
+	Metadata     // METADATA (storage/metadata.go)
+	SortKeyStore // SORT/THREAD keys (storage/sortkeys.go)
 	IMAPState
 	Structures
 	Throttles // throttle.go: shared login slow-down and rate counters
@@ -265,6 +266,10 @@ type Session struct {
 	UserID    int64
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// UserAgent and IP describe the client that signed in (set by
+	// WebmailStore.SetSessionClient; read by ListUserSessions).
+	UserAgent string
+	IP        string
 }
 
 // Mailbox is a folder with its IMAP state and counts.
@@ -308,6 +313,22 @@ type Attachment struct {
 	ContentType string
 	Size        int64  // decoded size
 	Hash        string // SHA-256 of the decoded content
+	// Inline marks, on delivery, a part the HTML body shows through a cid:
+	// reference: it is stored like the others but does not make the
+	// message's HasAttachments (see ListedAttachments). Not stored itself:
+	// ListAttachments leaves it false.
+	Inline bool
+}
+
+// ListedAttachments reports whether a message being delivered has an
+// attachment a reader lists (one that is not Inline): its HasAttachments.
+func ListedAttachments(atts []Attachment) bool {
+	for _, a := range atts {
+		if !a.Inline {
+			return true
+		}
+	}
+	return false
 }
 
 // Message is a message in a mailbox.

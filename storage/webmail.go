@@ -24,6 +24,13 @@ type WebmailStore interface {
 	// SetDraftAlias makes alias (the id a draft was first saved under) name
 	// messageID, the draft's current version.
 	SetDraftAlias(ctx context.Context, userID, alias, messageID int64) error
+	// SetSessionClient records the client of one of the user's sessions
+	// (its User-Agent and address); ErrNotFound if there is no such session.
+	SetSessionClient(ctx context.Context, userID int64, tokenHash, userAgent, ip string) error
+	// ClearHasAttachments sets HasAttachments false on those of ids that
+	// are the user's messages (the repair of flags stored before cid:
+	// images stopped counting as attachments); other ids are ignored.
+	ClearHasAttachments(ctx context.Context, userID int64, ids []int64) error
 	// DraftAlias returns the message an alias names; ErrNotFound if none.
 	DraftAlias(ctx context.Context, userID, alias int64) (int64, error)
 }

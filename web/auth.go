@@ -163,6 +163,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// Which device signed in, for the list of sessions; the login stands
+	// even if this is not recorded.
+	if err := s.svc.NoteSessionClient(r.Context(), u.ID, tok, r.UserAgent(), clientIP(r)); err != nil {
+		s.reqLog(r).Warn("session client not recorded", "err", err)
+	}
 	csrf := csrfToken(tok)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", MaxAge: sessionMaxAge,
 		HttpOnly: true, Secure: s.opts.Secure, SameSite: http.SameSiteStrictMode})

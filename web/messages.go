@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -582,32 +581,5 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "messages": toSummaries(ms)})
 }
 
-// cidRef finds cid: references in HTML.
-var cidRef = regexp.MustCompile(`(?i)cid:([^"'\s)>]+)`)
-
 // inlineParts returns the paths of the parts the HTML body refers to by Content-ID.
-func inlineParts(p *message.Parsed) map[string]bool {
-	out := map[string]bool{}
-	if p.HTML == "" {
-		return out
-	}
-	refs := map[string]bool{}
-	for _, m := range cidRef.FindAllStringSubmatch(p.HTML, -1) {
-		v, _ := url.PathUnescape(m[1])
-		refs[strings.ToLower(strings.Trim(v, "<>"))] = true
-	}
-	var walk func(pt *message.Part)
-	walk = func(pt *message.Part) {
-		if pt == nil {
-			return
-		}
-		if pt.ContentID != "" && refs[strings.ToLower(pt.ContentID)] {
-			out[pt.Path] = true
-		}
-		for _, c := range pt.Children {
-			walk(c)
-		}
-	}
-	walk(p.Root)
-	return out
-}
+func inlineParts(p *message.Parsed) map[string]bool { return message.InlineParts(p) }

@@ -244,6 +244,7 @@ func (s *Server) routes() http.Handler {
 			r.Patch("/folders/{id}", s.handleRenameFolder)
 			r.Delete("/folders/{id}", s.handleDeleteFolder)
 			r.Get("/folders/{id}/messages", s.handleListMessages)
+			r.Get("/folders/{id}/conversations", s.handleListConversations)
 
 			r.Post("/messages", s.handleSend)
 			r.Post("/messages/bulk", s.handleBulk)

@@ -31,11 +31,15 @@ type settingsJSON struct {
 	// UndoSendSeconds is how long the webmail holds a sent message before
 	// it is submitted, so that "Undo" can still stop it.
 	UndoSendSeconds *int `json:"undo_send_seconds,omitempty"`
+	// Conversations groups a folder's list by conversation (one row per
+	// thread); false lists single messages. Default true.
+	Conversations *bool `json:"conversations,omitempty"`
 }
 
 func defaultSettings() settingsJSON {
 	n := defaultUndoSend
-	return settingsJSON{Density: "comfortable", Theme: "auto", UndoSendSeconds: &n}
+	conv := true
+	return settingsJSON{Density: "comfortable", Theme: "auto", UndoSendSeconds: &n, Conversations: &conv}
 }
 
 // validate checks a settings document and fills in defaults.
@@ -69,6 +73,10 @@ func (st *settingsJSON) validate() error {
 		st.UndoSendSeconds = &n
 	} else if *st.UndoSendSeconds < 0 || *st.UndoSendSeconds > maxUndoSendSecond {
 		return invalid("The undo-send delay must be between 0 and %d seconds.", maxUndoSendSecond)
+	}
+	if st.Conversations == nil {
+		conv := true
+		st.Conversations = &conv
 	}
 	return nil
 }
@@ -121,6 +129,11 @@ type sessionJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 	Current   bool      `json:"current"`
+	// Device summarises the User-Agent that signed in ("Chrome on Linux"),
+	// "" if unknown; IP is the address it signed in from.
+	Device    string `json:"device"`
+	IP        string `json:"ip"`
+	UserAgent string `json:"user_agent"`
 }
 
 func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +145,8 @@ func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]sessionJSON, 0, len(list))
 	for _, l := range list {
-		out = append(out, sessionJSON{ID: l.ID, CreatedAt: l.CreatedAt.UTC(), ExpiresAt: l.ExpiresAt.UTC(), Current: l.Current})
+		out = append(out, sessionJSON{ID: l.ID, CreatedAt: l.CreatedAt.UTC(), ExpiresAt: l.ExpiresAt.UTC(), Current: l.Current,
+			Device: deviceOf(l.UserAgent), IP: l.IP, UserAgent: l.UserAgent})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
 }

@@ -31,7 +31,7 @@ import (
 
 // bodyKeys returns the sorted distinct keys of text.
 func bodyKeys(text string) []int64 {
-	keys := make([]int64, 0, 64)
+	var set keySet
 	var a, b rune // the two runes before the current one in this word run
 	n := 0        // runes of the current word run seen, up to 2
 	for i := 0; i < len(text); {
@@ -46,14 +46,60 @@ func bodyKeys(text string) []int64 {
 		}
 		r = foldRune(r)
 		if n == 2 {
-			keys = append(keys, int64(a)<<42|int64(b)<<21|int64(r))
+			set.add(int64(a)<<42 | int64(b)<<21 | int64(r))
 		} else {
 			n++
 		}
 		a, b = b, r
 	}
+	keys := set.keys()
 	slices.Sort(keys)
-	return slices.Compact(keys)
+	return keys
+}
+
+// keySet is a set of positive keys, open addressing with linear probing: a
+// body repeats most of its trigrams, and adding one already present costs a
+// hash and a compare.
+type keySet struct {
+	slots []int64 // 0: empty
+	n     int
+}
+
+func (s *keySet) add(k int64) {
+	if 2*(s.n+1) > len(s.slots) {
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := uint64(k) * 0x9E3779B97F4A7C15 >> 32 & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case k:
+			return
+		case 0:
+			s.slots[i] = k
+			s.n++
+			return
+		}
+	}
+}
+
+func (s *keySet) grow() {
+	old := s.slots
+	s.slots, s.n = make([]int64, max(256, 2*len(old))), 0
+	for _, k := range old {
+		if k != 0 {
+			s.add(k)
+		}
+	}
+}
+
+func (s *keySet) keys() []int64 {
+	out := make([]int64, 0, s.n)
+	for _, k := range s.slots {
+		if k != 0 {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // isWordRune reports whether r belongs to a word run.

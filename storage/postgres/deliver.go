@@ -311,7 +311,7 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		mFrom, mTo, mCc = append(mFrom, fj), append(mTo, tj), append(mCc, cj)
 		mFromT, mToT = append(mFromT, addrText(from)), append(mToT, addrText(to, cc))
 		mMsgID, mSnippet = append(mMsgID, clean(m.MessageIDHdr)), append(mSnippet, clean(m.Snippet))
-		mSeen, mAtt = append(mSeen, hasSeen(flags[i])), append(mAtt, len(m.Attachments) > 0)
+		mSeen, mAtt = append(mSeen, hasSeen(flags[i])), append(mAtt, storage.ListedAttachments(m.Attachments))
 		mIDate, mDate = append(mIDate, tsz(idate)), append(mDate, tsz(m.Date))
 		sAddr = append(sAddr, addrText(from, to, cc))
 		sHdrs = append(sHdrs, truncateUTF8(clean(m.SearchHeader), maxSearchText))

@@ -221,6 +221,24 @@ func migrations(parts int) []migration {
 			name text COLLATE "C" NOT NULL,
 			value bytea NOT NULL,
 			PRIMARY KEY (user_id, mailbox_id, name)`, parts)},
+		// 24: the selected-mailbox view of IMAP (MailboxView) from one
+		// covering index: index-only scans instead of a heap look-up per
+		// message when a big folder is selected (QRESYNC included).
+		{version: 24, stmts: []string{
+			`CREATE INDEX messages_view ON messages (user_id, mailbox_id, uid) INCLUDE (id, modseq, flags, internal_date, size)`,
+		}},
+		// 27: SORT/THREAD keys computed once per message by the IMAP engine
+		// (storage/sortkeys.go), keyed by the never reused message id.
+		{version: 27, stmts: partitioned("sort_keys", `
+			user_id bigint NOT NULL,
+			message_id bigint NOT NULL,
+			from_name text NOT NULL,
+			from_addr text NOT NULL,
+			to_name text NOT NULL,
+			to_addr text NOT NULL,
+			cc_addr text NOT NULL,
+			parents text NOT NULL,
+			PRIMARY KEY (user_id, message_id)`, parts)},
 		// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
 		// the vacation reply memory.
 		{version: 30, stmts: routingTables(parts)},
@@ -228,6 +246,18 @@ func migrations(parts int) []migration {
 		// (storage/spam.go): correspondents, senders moved into or out of
 		// Junk, and the allow/block lists of users and of local domains.
 		{version: 40, stmts: spamTables(parts)},
+		// 50: the body's search keys made in Go (bodykeys.go), backfilled for
+		// the mail already stored; 51: the GIN index takes them instead of
+		// pg_trgm's trigrams of the body.
+		{version: 50, stmts: []string{`ALTER TABLE search_text ADD COLUMN body_keys bigint[] NOT NULL DEFAULT '{}'`},
+			fn: backfillBodyKeys},
+		{version: 51, stmts: []string{
+			`DROP INDEX search_text_trgm`,
+			`DO $$ DECLARE ns text; BEGIN
+				SELECT n.nspname INTO ns FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+				EXECUTE format('CREATE INDEX search_text_keys ON search_text USING gin (subject %1$I.gin_trgm_ops, addrs %1$I.gin_trgm_ops, hdrs %1$I.gin_trgm_ops, body_keys)', ns);
+			END $$`,
+		}},
 		// 60: shared throttle counters (login slow-down, SMTP rates), seen
 		// alike by every node. A small global table, not per user.
 		{version: 60, stmts: []string{
@@ -241,17 +271,10 @@ func migrations(parts int) []migration {
 				data bytea NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (user_id)`, parts),
 			partitioned("draft_aliases", `user_id bigint NOT NULL,
 				alias bigint NOT NULL, message_id bigint NOT NULL, PRIMARY KEY (user_id, alias)`, parts)...)},
-		// 50: the body's search keys made in Go (bodykeys.go), backfilled for
-		// the mail already stored; 51: the GIN index takes them instead of
-		// pg_trgm's trigrams of the body.
-		{version: 50, stmts: []string{`ALTER TABLE search_text ADD COLUMN body_keys bigint[] NOT NULL DEFAULT '{}'`},
-			fn: backfillBodyKeys},
-		{version: 51, stmts: []string{
-			`DROP INDEX search_text_trgm`,
-			`DO $$ DECLARE ns text; BEGIN
-				SELECT n.nspname INTO ns FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
-				EXECUTE format('CREATE INDEX search_text_keys ON search_text USING gin (subject %1$I.gin_trgm_ops, addrs %1$I.gin_trgm_ops, hdrs %1$I.gin_trgm_ops, body_keys)', ns);
-			END $$`,
+		// 71: the client of each session (User-Agent and address at login).
+		{version: 71, stmts: []string{
+			`ALTER TABLE sessions ADD COLUMN user_agent text NOT NULL DEFAULT ''`,
+			`ALTER TABLE sessions ADD COLUMN ip text NOT NULL DEFAULT ''`,
 		}},
 	}
 }

@@ -71,58 +71,78 @@ func (s *Store) SenderVerdicts(ctx context.Context, userID int64, addr string) (
 }
 
 func readLists(ctx context.Context, q pgx.Tx, sql string, arg any) (storage.SpamLists, error) {
-	l := storage.SpamLists{Allow: []string{}, Block: []string{}}
 	rows, err := q.Query(ctx, sql, arg)
 	if err != nil {
-		return l, err
+		return storage.SpamLists{}, err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var e string
-		var allow bool
-		if err := rows.Scan(&e, &allow); err != nil {
-			return l, err
-		}
-		if allow {
-			l.Allow = append(l.Allow, e)
-		} else {
-			l.Block = append(l.Block, e)
-		}
-	}
-	return l, rows.Err()
+	return storage.ScanSpamLists(rows)
 }
 
 // GetSpamLists returns a user's allow and block lists.
 func (s *Store) GetSpamLists(ctx context.Context, userID int64) (storage.SpamLists, error) {
-	var l storage.SpamLists
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var id int64
-		if err := tx.QueryRow(ctx, `SELECT id FROM users WHERE id = $1`, userID).Scan(&id); err != nil {
-			return err
-		}
-		var err error
-		l, err = readLists(ctx, tx, `SELECT entry, allow FROM spam_lists WHERE user_id = $1 ORDER BY entry`, userID)
-		return err
-	})
+	l, err := s.getLists(ctx, `SELECT id FROM users WHERE id = $1`,
+		`SELECT entry, allow FROM spam_lists WHERE user_id = $1 ORDER BY entry`, userID)
 	return l, mapErr("get spam lists", err)
 }
 
 // PutSpamLists replaces a user's allow and block lists.
 func (s *Store) PutSpamLists(ctx context.Context, userID int64, l storage.SpamLists) error {
+	err := s.putLists(ctx, func(tx pgx.Tx) error { return lockUser(ctx, tx, userID) },
+		`DELETE FROM spam_lists WHERE user_id = $1`,
+		`INSERT INTO spam_lists (user_id, entry, allow) SELECT $1, e, $3 FROM unnest($2::text[]) e`, userID, l)
+	return mapErr("put spam lists", err)
+}
+
+// GetDomainSpamLists returns a local domain's allow and block lists.
+func (s *Store) GetDomainSpamLists(ctx context.Context, domain string) (storage.SpamLists, error) {
+	l, err := s.getLists(ctx, `SELECT name FROM domains WHERE name = $1`,
+		`SELECT entry, allow FROM spam_domain_lists WHERE domain = $1 ORDER BY entry`, domain)
+	return l, mapErr("get domain spam lists", err)
+}
+
+// PutDomainSpamLists replaces a local domain's allow and block lists.
+func (s *Store) PutDomainSpamLists(ctx context.Context, domain string, l storage.SpamLists) error {
+	err := s.putLists(ctx, func(tx pgx.Tx) error {
+		var name string
+		return tx.QueryRow(ctx, `SELECT name FROM domains WHERE name = $1 FOR UPDATE`, domain).Scan(&name)
+	}, `DELETE FROM spam_domain_lists WHERE domain = $1`,
+		`INSERT INTO spam_domain_lists (domain, entry, allow) SELECT $1, e, $3 FROM unnest($2::text[]) e`, domain, l)
+	return mapErr("put domain spam lists", err)
+}
+
+// getLists reads the lists of owner (a user id or a domain) in one
+// transaction, after exists (a query of one row for owner) found it.
+func (s *Store) getLists(ctx context.Context, exists, q string, owner any) (storage.SpamLists, error) {
+	var l storage.SpamLists
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var found any
+		if err := tx.QueryRow(ctx, exists, owner).Scan(&found); err != nil {
+			return err
+		}
+		var err error
+		l, err = readLists(ctx, tx, q, owner)
+		return err
+	})
+	return l, err
+}
+
+// putLists replaces the lists of owner: lock finds and locks the owner,
+// del removes its rows and ins (owner, entries, allow) writes each list.
+func (s *Store) putLists(ctx context.Context, lock func(pgx.Tx) error, del, ins string, owner any, l storage.SpamLists) error {
 	l, err := storage.NormalizeLists(l)
 	if err != nil {
 		return err
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := lockUser(ctx, tx, userID); err != nil {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lock(tx); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM spam_lists WHERE user_id = $1`, userID); err != nil {
+		if _, err := tx.Exec(ctx, del, owner); err != nil {
 			return err
 		}
-		return writeLists(ctx, tx, `INSERT INTO spam_lists (user_id, entry, allow) SELECT $1, e, $3 FROM unnest($2::text[]) e`, userID, l)
+		return writeLists(ctx, tx, ins, owner, l)
 	})
-	return mapErr("put spam lists", err)
 }
 
 func writeLists(ctx context.Context, tx pgx.Tx, q string, owner any, l storage.SpamLists) error {
@@ -131,38 +151,4 @@ func writeLists(ctx context.Context, tx pgx.Tx, q string, owner any, l storage.S
 	}
 	_, err := tx.Exec(ctx, q, owner, l.Block, false)
 	return err
-}
-
-// GetDomainSpamLists returns a local domain's allow and block lists.
-func (s *Store) GetDomainSpamLists(ctx context.Context, domain string) (storage.SpamLists, error) {
-	var l storage.SpamLists
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var name string
-		if err := tx.QueryRow(ctx, `SELECT name FROM domains WHERE name = $1`, domain).Scan(&name); err != nil {
-			return err
-		}
-		var err error
-		l, err = readLists(ctx, tx, `SELECT entry, allow FROM spam_domain_lists WHERE domain = $1 ORDER BY entry`, domain)
-		return err
-	})
-	return l, mapErr("get domain spam lists", err)
-}
-
-// PutDomainSpamLists replaces a local domain's allow and block lists.
-func (s *Store) PutDomainSpamLists(ctx context.Context, domain string, l storage.SpamLists) error {
-	l, err := storage.NormalizeLists(l)
-	if err != nil {
-		return err
-	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		var name string
-		if err := tx.QueryRow(ctx, `SELECT name FROM domains WHERE name = $1 FOR UPDATE`, domain).Scan(&name); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM spam_domain_lists WHERE domain = $1`, domain); err != nil {
-			return err
-		}
-		return writeLists(ctx, tx, `INSERT INTO spam_domain_lists (domain, entry, allow) SELECT $1, e, $3 FROM unnest($2::text[]) e`, domain, l)
-	})
-	return mapErr("put domain spam lists", err)
 }

@@ -37,14 +37,14 @@ func (s *Store) PutUserSettings(ctx context.Context, userID int64, data []byte) 
 
 // ListUserSessions returns the user's sessions unexpired at now, newest first.
 func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Time) ([]storage.Session, error) {
-	rows, err := s.pool.Query(ctx, `SELECT token_hash, user_id, created_at, expires_at FROM sessions
+	rows, err := s.pool.Query(ctx, `SELECT token_hash, user_id, created_at, expires_at, user_agent, ip FROM sessions
 		WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, token_hash`, userID, now)
 	if err != nil {
 		return nil, mapErr("list sessions", err)
 	}
 	out := []storage.Session{}
 	var sess storage.Session
-	_, err = pgx.ForEachRow(rows, []any{&sess.TokenHash, &sess.UserID, &sess.CreatedAt, &sess.ExpiresAt}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&sess.TokenHash, &sess.UserID, &sess.CreatedAt, &sess.ExpiresAt, &sess.UserAgent, &sess.IP}, func() error {
 		c := sess
 		c.CreatedAt, c.ExpiresAt = utc(c.CreatedAt), utc(c.ExpiresAt)
 		out = append(out, c)
@@ -54,6 +54,29 @@ func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Tim
 		return nil, mapErr("list sessions", err)
 	}
 	return out, nil
+}
+
+// SetSessionClient records a session's User-Agent and address.
+func (s *Store) SetSessionClient(ctx context.Context, userID int64, tokenHash, userAgent, ip string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE sessions SET user_agent = $3, ip = $4 WHERE user_id = $1 AND token_hash = $2`, userID, tokenHash, userAgent, ip)
+	if err != nil {
+		return mapErr("set session client", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: set session client of user %d: %w", userID, storage.ErrNotFound)
+	}
+	return nil
+}
+
+// ClearHasAttachments sets has_attachments false on the user's messages of ids.
+func (s *Store) ClearHasAttachments(ctx context.Context, userID int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE messages SET has_attachments = false WHERE user_id = $1 AND id = ANY($2)`, userID, ids); err != nil {
+		return mapErr("clear has_attachments", err)
+	}
+	return nil
 }
 
 // DeleteUserSession removes one of the user's sessions; ErrNotFound if it has none with that hash.

@@ -239,7 +239,7 @@ func (w *wtx) deliverOne(m *storage.NewMessage) (delivered, error) {
 	cc, _ := json.Marshal(nonNil(m.Cc))
 	_, err = w.stmt(w.s.st.insertMessage).ExecContext(w.ctx, m.UserID, id, m.MailboxID, uid, thread, modseq,
 		encodeFlags(flags), b2i(seen), ts(idate), m.Size, m.HeaderSize, string(segs), m.Subject,
-		string(from), string(to), string(cc), ts(m.Date), m.MessageIDHdr, m.Snippet, b2i(len(m.Attachments) > 0),
+		string(from), string(to), string(cc), ts(m.Date), m.MessageIDHdr, m.Snippet, b2i(storage.ListedAttachments(m.Attachments)),
 		strings.ToLower(m.Subject), addrText(m.From), addrText(append(slicesClone(m.To), m.Cc...)),
 		storage.SentDay(m.Date, idate), nilBlob(m.Structure))
 	if err != nil {

@@ -253,6 +253,28 @@ CREATE TABLE metadata (
 	PRIMARY KEY (user_id, mailbox_id, name)
 ) WITHOUT ROWID;
 `},
+	// 24: the selected-mailbox view of IMAP (MailboxView: UID, id, MODSEQ,
+	// flags, internal date, size) read from one covering index, without a
+	// look-up of the wide message row per message: SELECT of a 100,000
+	// message folder, QRESYNC included, is dominated by that listing.
+	{24, `
+CREATE INDEX messages_view ON messages(user_id, mailbox_id, uid, modseq, flags, internal_date, size);
+`},
+	// 27: SORT/THREAD keys computed once per message by the IMAP engine
+	// (storage/sortkeys.go), keyed by the never reused message id.
+	{27, `
+CREATE TABLE sort_keys (
+	user_id    INTEGER NOT NULL,
+	message_id INTEGER NOT NULL,
+	from_name  TEXT NOT NULL,
+	from_addr  TEXT NOT NULL,
+	to_name    TEXT NOT NULL,
+	to_addr    TEXT NOT NULL,
+	cc_addr    TEXT NOT NULL,
+	parents    TEXT NOT NULL,
+	PRIMARY KEY (user_id, message_id)
+) WITHOUT ROWID;
+`},
 	// 30: routing: aliases and catch-alls, domain admins, Sieve scripts and
 	// the vacation reply memory.
 	{30, `
@@ -340,6 +362,12 @@ CREATE TABLE draft_aliases (
 	message_id INTEGER NOT NULL,
 	PRIMARY KEY (user_id, alias)
 ) WITHOUT ROWID;
+`},
+	// 71: the client of each session (User-Agent and address at login), for
+	// the webmail's list of sessions.
+	{71, `
+ALTER TABLE sessions ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN ip TEXT NOT NULL DEFAULT '';
 `},
 }
 

@@ -89,25 +89,12 @@ func (s *Store) SenderVerdicts(ctx context.Context, userID int64, addr string) (
 }
 
 func (s *Store) readLists(ctx context.Context, q string, arg any) (storage.SpamLists, error) {
-	l := storage.SpamLists{Allow: []string{}, Block: []string{}}
 	rows, err := s.r.QueryContext(ctx, q, arg)
 	if err != nil {
-		return l, err
+		return storage.SpamLists{}, err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var e string
-		var allow bool
-		if err := rows.Scan(&e, &allow); err != nil {
-			return l, err
-		}
-		if allow {
-			l.Allow = append(l.Allow, e)
-		} else {
-			l.Block = append(l.Block, e)
-		}
-	}
-	return l, rows.Err()
+	return storage.ScanSpamLists(rows)
 }
 
 // GetSpamLists returns a user's allow and block lists.

@@ -43,7 +43,7 @@ func (s *Store) PutUserSettings(ctx context.Context, userID int64, data []byte) 
 
 // ListUserSessions returns the user's sessions unexpired at now, newest first.
 func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Time) ([]storage.Session, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT token_hash, user_id, created_at, expires_at FROM sessions
+	rows, err := s.r.QueryContext(ctx, `SELECT token_hash, user_id, created_at, expires_at, user_agent, ip FROM sessions
 		WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, token_hash`, userID, ts(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list sessions of %d: %w", userID, err)
@@ -53,7 +53,7 @@ func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Tim
 	for rows.Next() {
 		var sess storage.Session
 		var c, e int64
-		if err := rows.Scan(&sess.TokenHash, &sess.UserID, &c, &e); err != nil {
+		if err := rows.Scan(&sess.TokenHash, &sess.UserID, &c, &e, &sess.UserAgent, &sess.IP); err != nil {
 			return nil, fmt.Errorf("sqlite: list sessions of %d: %w", userID, err)
 		}
 		sess.CreatedAt, sess.ExpiresAt = fromTS(c), fromTS(e)
@@ -63,6 +63,45 @@ func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Tim
 		return nil, fmt.Errorf("sqlite: list sessions of %d: %w", userID, err)
 	}
 	return out, nil
+}
+
+// SetSessionClient records a session's User-Agent and address.
+func (s *Store) SetSessionClient(ctx context.Context, userID int64, tokenHash, userAgent, ip string) error {
+	err := s.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`UPDATE sessions SET user_agent = ?, ip = ? WHERE user_id = ? AND token_hash = ?`, userAgent, ip, userID, tokenHash)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return storage.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: set session client of %d: %w", userID, err)
+	}
+	return nil
+}
+
+// ClearHasAttachments sets has_attachments false on the user's messages of ids.
+func (s *Store) ClearHasAttachments(ctx context.Context, userID int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(w *wtx) error {
+		for _, id := range ids {
+			if _, err := w.exec(`UPDATE messages SET has_attachments = 0 WHERE user_id = ? AND id = ?`, userID, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: clear has_attachments of %d: %w", userID, err)
+	}
+	return nil
 }
 
 // DeleteUserSession removes one of the user's sessions; ErrNotFound if it has none with that hash.

@@ -59,6 +59,7 @@ func Run(t *testing.T, open Opener) {
 	cases = append(cases, spamCases...)
 	cases = append(cases, throttleCases...)
 	cases = append(cases, webmailCases...)
+	cases = append(cases, sortKeyCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.fn(t, open(t))

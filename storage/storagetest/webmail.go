@@ -13,6 +13,50 @@ var webmailCases = []testCase{
 	{"UserSessions", testUserSessions},
 	{"DraftAliases", testDraftAliases},
 	{"SubjectJoin", testSubjectJoin},
+	{"InlineNotAttachment", testInlineNotAttachment},
+}
+
+// testInlineNotAttachment: parts marked Inline (cid: images of the HTML
+// body) are stored but do not make HasAttachments; one real attachment does.
+func testInlineNotAttachment(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	u, inbox := newUser(t, s, "a@example.com")
+	logo := storage.Attachment{Part: "2", Filename: "logo.png", ContentType: "image/png", Size: 4, Hash: "h1", Inline: true}
+	only := newMsg(u.ID, inbox.ID, withSubject("inline only"))
+	only.Attachments = []storage.Attachment{logo}
+	both := newMsg(u.ID, inbox.ID, withSubject("inline and a file"))
+	both.Attachments = []storage.Attachment{logo, {Part: "3", Filename: "report.pdf", ContentType: "application/pdf", Size: 9, Hash: "h2"}}
+	deliver(t, s, only, both)
+	for _, c := range []struct {
+		m    *storage.NewMessage
+		want bool
+		n    int
+	}{{only, false, 1}, {both, true, 2}} {
+		got, err := s.GetMessage(ctx, u.ID, c.m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.HasAttachments != c.want {
+			t.Errorf("%s: HasAttachments %v, want %v", c.m.Subject, got.HasAttachments, c.want)
+		}
+		if atts, err := s.ListAttachments(ctx, u.ID, c.m.ID); err != nil || len(atts) != c.n {
+			t.Errorf("%s: ListAttachments got %d, %v; want %d (inline parts are stored too)", c.m.Subject, len(atts), err, c.n)
+		}
+	}
+	// The repair of old flags clears only the user's own messages.
+	v, vInbox := newUser(t, s, "v@example.com")
+	theirs := newMsg(v.ID, vInbox.ID, withSubject("theirs"))
+	theirs.Attachments = both.Attachments
+	deliver(t, s, theirs)
+	if err := s.ClearHasAttachments(ctx, u.ID, []int64{both.ID, theirs.ID, 1 << 40}); err != nil {
+		t.Fatalf("ClearHasAttachments: %v", err)
+	}
+	if got, _ := s.GetMessage(ctx, u.ID, both.ID); got.HasAttachments {
+		t.Errorf("after ClearHasAttachments: HasAttachments still true")
+	}
+	if got, _ := s.GetMessage(ctx, v.ID, theirs.ID); !got.HasAttachments {
+		t.Errorf("another user's message was cleared")
+	}
 }
 
 func testUserSettings(t *testing.T, s storage.Store) {
@@ -65,6 +109,22 @@ func testUserSessions(t *testing.T, s storage.Store) {
 	}
 	if len(got) != 2 || got[0].TokenHash != "a-new" || got[1].TokenHash != "a-old" || !got[1].CreatedAt.Equal(now.Add(-2*time.Hour)) {
 		t.Fatalf("ListUserSessions: got %+v, want a-new then a-old (expired and other users' left out)", got)
+	}
+	if got[0].UserAgent != "" || got[0].IP != "" {
+		t.Errorf("a session without a recorded client: got %q %q, want empty", got[0].UserAgent, got[0].IP)
+	}
+	ua := "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+	if err := s.SetSessionClient(ctx, a.ID, "a-new", ua, "192.0.2.7"); err != nil {
+		t.Fatalf("SetSessionClient: %v", err)
+	}
+	if err := s.SetSessionClient(ctx, a.ID, "b-1", ua, "192.0.2.8"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("SetSessionClient(another user's): got %v, want ErrNotFound", err)
+	}
+	if got, _ := s.ListUserSessions(ctx, a.ID, now); len(got) != 2 || got[0].UserAgent != ua || got[0].IP != "192.0.2.7" || got[1].IP != "" {
+		t.Errorf("ListUserSessions after SetSessionClient: got %+v, want a-new with its client", got)
+	}
+	if got, _ := s.ListUserSessions(ctx, b.ID, now); len(got) != 1 || got[0].IP != "" {
+		t.Errorf("b's session after the refused SetSessionClient: %+v", got)
 	}
 	if err := s.DeleteUserSession(ctx, a.ID, "b-1"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("DeleteUserSession(another user's): got %v, want ErrNotFound", err)
@@ -134,6 +194,14 @@ func testSubjectJoin(t *testing.T, s storage.Store) {
 	d2 := msg("Re: quick question", "eve@x.example", []string{"a@example.com", "f@x.example"}, 2)
 	d3 := msg("Re: quick question", "a@example.com", []string{"eve@x.example"}, 3)
 	deliver(t, s, d2, d3) // one batch: d3 may join d2's (and d1's) thread
+	// References decide before the subject: a reply in b's thread titled
+	// like a's, from a's sender, stays in b's thread; a message whose
+	// References name no known message does not fall back to the subject.
+	e1 := newMsg(u.ID, inbox.ID, withSubject("Lunch?"), withFrom("", "dan@x.example"), withTo("a@example.com"), at(1), withMsgID("e1@x.example"))
+	deliver(t, s, e1)
+	e2 := newMsg(u.ID, inbox.ID, withSubject("Invoice"), withFrom("", "shop@one.example"), withTo("a@example.com"), at(2), withInReplyTo("e1@x.example"))
+	e3 := newMsg(u.ID, inbox.ID, withSubject("Invoice"), withFrom("", "shop@one.example"), withTo("a@example.com"), at(2), withRefs("unknown@x.example"))
+	deliver(t, s, e2, e3)
 	for _, tc := range []struct {
 		name string
 		a, b *storage.NewMessage
@@ -144,6 +212,9 @@ func testSubjectJoin(t *testing.T, s storage.Store) {
 		{"the same subject a week apart", c1, c2, false},
 		{"same people within hours", d1, d2, true},
 		{"in one batch", d2, d3, true},
+		{"In-Reply-To before the subject", e1, e2, true},
+		{"not joined by subject despite it", a1, e2, false},
+		{"unknown References, no subject fallback", a1, e3, false},
 	} {
 		if got := tc.a.ThreadID == tc.b.ThreadID; got != tc.same {
 			t.Errorf("%s: got same thread %v (%d, %d), want %v", tc.name, got, tc.a.ThreadID, tc.b.ThreadID, tc.same)

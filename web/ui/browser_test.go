@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,7 +62,10 @@ func TestBrowser(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	svc := coretest.New(t, coretest.Options{})
+	// The login slow-down at the scale of the hardening tests: 40 wrong
+	// passwords for one account settle in about a second.
+	svc := coretest.New(t, coretest.Options{Config: core.Config{AuthFailDelay: 20 * time.Millisecond,
+		AuthMaxDelay: 200 * time.Millisecond, AuthMaxWait: time.Second}})
 	alice := coretest.User(t, svc, "alice@example.test")
 	bob := coretest.User(t, svc, "bob@example.test")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -124,13 +128,20 @@ func TestBrowser(t *testing.T) {
 			// Loud even without -v: a feature waits for another part's API.
 			fmt.Fprintf(os.Stderr, "web/ui TestBrowser: %s\n", line)
 		}
-		subject, ok := strings.CutPrefix(line, "STAMP-DELIVER ")
-		if !ok {
+		var err error
+		if subject, ok := strings.CutPrefix(line, "STAMP-DELIVER "); ok {
+			err = deliver(ctx, svc, "dave@remote.test", alice.Address, subject, "Delivered while the page was open.\r\n")
+		} else if rest, ok := strings.CutPrefix(line, "STAMP-REPLY "); ok {
+			// A reply from Dan to a message of his thread (In-Reply-To).
+			parent, subject, _ := strings.Cut(rest, " ")
+			err = deliverHeaders(ctx, svc, "Dan <dan@remote.test>", alice.Address, subject,
+				"In-Reply-To: <"+parent+">\r\nReferences: <"+parent+">\r\n", "Booked: the cabin is ours for the first week.\r\n")
+		} else {
 			continue
 		}
 		reply := "ok\n"
-		if err := deliver(ctx, svc, "dave@remote.test", alice.Address, subject, "Delivered while the page was open.\r\n"); err != nil {
-			t.Errorf("deliver %q: %v", subject, err)
+		if err != nil {
+			t.Errorf("deliver (%s): %v", line, err)
 			reply = "error\n"
 		}
 		if _, err := io.WriteString(stdin, reply); err != nil {
@@ -337,6 +348,16 @@ func seedMore(t *testing.T, svc *core.Service, alice core.User) {
 	if _, err := svc.CreateMailbox(ctx, alice.ID, "Projects", ""); err != nil {
 		t.Fatal(err)
 	}
+	// Two strangers write "Invoice" an hour apart: two conversations.
+	receipts, err := svc.CreateMailbox(ctx, alice.ID, "Receipts", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, from := range []string{"Shop One <billing@one.example>", "Shop Two <billing@two.example>"} {
+		at := now.Add(time.Duration(-26+i) * time.Hour)
+		add(receipts.ID, []string{storage.FlagSeen}, at, "From: "+from+"\r\nTo: alice@example.test\r\nSubject: Invoice\r\nDate: "+at.Format(time.RFC1123Z)+
+			"\r\nMessage-ID: <invoice"+fmt.Sprint(i)+"@shops.example>\r\n\r\nYour invoice is attached.\r\n")
+	}
 	// An alias Alice owns: a second From identity.
 	if _, err := svc.AddAlias(ctx, "sales@example.test", []string{alice.Address}, nil); err != nil {
 		t.Fatal(err)
@@ -345,8 +366,16 @@ func seedMore(t *testing.T, svc *core.Service, alice core.User) {
 
 // deliver delivers a plain text message as the SMTP frontend would.
 func deliver(ctx context.Context, svc *core.Service, from, to, subject, body string) error {
-	raw := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%d@remote.test>\r\n\r\n%s",
-		from, to, subject, time.Now().Format(time.RFC1123Z), time.Now().UnixNano(), body)
+	return deliverHeaders(ctx, svc, from, to, subject, "", body)
+}
+
+// deliverHeaders delivers a plain text message with extra header lines.
+func deliverHeaders(ctx context.Context, svc *core.Service, from, to, subject, extra, body string) error {
+	raw := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%d@remote.test>\r\n%s\r\n%s",
+		from, to, subject, time.Now().Format(time.RFC1123Z), time.Now().UnixNano(), extra, body)
+	if addr, err := mail.ParseAddress(from); err == nil {
+		from = addr.Address
+	}
 	return svc.Deliver(ctx, core.Envelope{MailFrom: from, Recipients: []string{to}, RemoteIP: net.IPv4(127, 0, 0, 1),
 		Helo: "remote.test", Proto: "ESMTP", ReceivedAt: time.Now()}, []byte(raw))
 }

@@ -85,7 +85,7 @@ type Params struct {
 
 // DefaultParams returns the cross-validated parameters.
 func DefaultParams() Params {
-	return Params{S: 0.45, X: 0.5, MinDev: 0.1, Interesting: 1000}
+	return Params{S: 0.45, X: 0.7, MinDev: 0.1, Interesting: 500}
 }
 
 // Counts is the training state: per-token document counts for spam and

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
+	"mime"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/stamp-mail/stamp/check/internal/bayes"
 	"github.com/stamp-mail/stamp/check/internal/corpus"
@@ -18,6 +22,7 @@ type example struct {
 	group  string
 	spam   bool
 	tokens []uint64
+	topic  string // see topicOf
 }
 
 // loadTraining tokenizes the training groups in a fixed order (group name,
@@ -40,12 +45,12 @@ func loadTraining(dir string) ([]example, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, example{group: g, spam: trainGroups[g], tokens: bayes.TokenizeFiltered(raw, bayes.GeneralTokens)})
+			out = append(out, example{group: g, spam: trainGroups[g], tokens: bayes.TokenizeFiltered(raw, bayes.GeneralTokens), topic: topicOf(raw)})
 		}
 	}
 	for _, m := range corpus.Generate() {
 		if !m.HeldOut {
-			out = append(out, example{group: "own-" + m.Lang, spam: m.Spam, tokens: bayes.TokenizeFiltered(m.Raw, bayes.GeneralTokens)})
+			out = append(out, example{group: "own-" + m.Lang, spam: m.Spam, tokens: bayes.TokenizeFiltered(m.Raw, bayes.GeneralTokens), topic: topicOf(m.Raw)})
 		}
 	}
 	return out, nil
@@ -87,12 +92,7 @@ type cvResult struct {
 // it returns the setting with the best recall.
 func crossValidate(w io.Writer, ex []example, k int, maxHamJunk float64) cvResult {
 	// Stratified folds: the i-th message of each group goes to fold i mod k.
-	fold := make([]int, len(ex))
-	idx := map[string]int{}
-	for i, e := range ex {
-		fold[i] = idx[e.group] % k
-		idx[e.group]++
-	}
+	fold := assignFolds(ex, k)
 	held := make([]heldMsg, 0, len(ex))
 	for f := 0; f < k; f++ {
 		c := bayes.NewCounts()
@@ -230,4 +230,58 @@ func evaluate(held []heldMsg, scores []float64, set cvSetting, maxHamJunk float6
 	r.recallAt0 = float64(tp0) / float64(spam)
 	r.hamAt0 = float64(fp0) / float64(hamN)
 	return r
+}
+
+// assignFolds puts messages of one topic (see topicOf) in one fold, the
+// topics of each group dealt round-robin in order of first appearance: a
+// campaign's copies or a thread's replies are then never on both sides of
+// a split, so cross-validation measures how the model does on mail it
+// has not seen the like of (as held-out mail is) rather than on near
+// copies of its training.
+func assignFolds(ex []example, k int) []int {
+	fold := make([]int, len(ex))
+	topicFold := map[string]int{}
+	idx := map[string]int{}
+	for i, e := range ex {
+		key := e.group + "\x00" + e.topic
+		f, ok := topicFold[key]
+		if !ok || e.topic == "" {
+			f = idx[e.group] % k
+			idx[e.group]++
+			topicFold[key] = f
+		}
+		fold[i] = f
+	}
+	return fold
+}
+
+// topicOf is a message's subject reduced to its words: lower case, reply
+// and forward prefixes, list tags, digits and punctuation removed.
+func topicOf(raw []byte) string {
+	h, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return ""
+	}
+	s := strings.ToLower(h.Header.Get("Subject"))
+	if d, err := new(mime.WordDecoder).DecodeHeader(s); err == nil {
+		s = strings.ToLower(d)
+	}
+	var words []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		switch w {
+		case "re", "fw", "fwd", "aw", "sv", "tr", "wg":
+			continue
+		}
+		words = append(words, w)
+	}
+	if len(words) == 0 {
+		return ""
+	}
+	// A [list] tag is a word too; drop the first when the subject had one.
+	if strings.Contains(s, "[") && len(words) > 1 {
+		if i := strings.IndexByte(s, '['); i >= 0 && i < 8 {
+			words = words[1:]
+		}
+	}
+	return strings.Join(words, " ")
 }

@@ -5,7 +5,8 @@
 // (check/internal/corpus); easy-ham-2, spam-2 and the own set's held-out
 // part are what check's tests measure on. Tokens are filtered by
 // bayes.GeneralTokens (nothing that names the corpus's recipients, relays
-// or correspondents) and pruned to those seen in -min messages.
+// or correspondents) and pruned to those seen in -min messages (1, the
+// cross-validated choice: none pruned).
 //
 // Run it through `go generate ./check` (see check/spam.go); the output is
 // deterministic. With -cv it writes no model: it runs stratified k-fold
@@ -13,7 +14,13 @@
 // parameters (bayes.Params and the pruning count), picks for each the
 // lowest threshold (at least 0.6) that keeps ham-to-junk within -fp, and
 // prints the best settings. bayes.DefaultParams and check's bayesJunkAt
-// are copied from its output; the held-out groups are never read.
+// are copied from its output; the held-out groups are never read. The
+// folds keep each topic (subject) in one fold (assignFolds).
+//
+// With -rules FILE it cross-validates the content rules' points
+// (check/internal/rules) together with the Bayes signal on the same
+// training data and folds, and writes the rules' points table to FILE
+// (check/internal/rules/table.go).
 //
 // The corpus is
 // found in $STAMP_TEST_SPAMASSASSIN (the package directory or its data/
@@ -37,15 +44,30 @@ var trainGroups = map[string]bool{"easy-ham-1": false, "hard-ham-1": false, "spa
 
 func main() {
 	out := flag.String("out", "spammodel.bin", "output file")
-	minCount := flag.Uint("min", 2, "drop tokens seen in fewer messages than this")
+	minCount := flag.Uint("min", 1, "drop tokens seen in fewer messages than this")
 	cv := flag.Bool("cv", false, "cross-validate the parameter grid on the training groups instead of writing a model")
 	folds := flag.Int("k", 5, "folds for -cv")
 	maxHamJunk := flag.Float64("fp", 0.003, "for -cv: the share of ham allowed into Junk when choosing the threshold")
+	rulesOut := flag.String("rules", "", "cross-validate the rules' Scale, MaxRule and MaxTotal with Bayes and write the rules' points table to this file")
 	flag.Parse()
 	dir, err := CorpusDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genmodel:", err)
 		os.Exit(1)
+	}
+	if *rulesOut != "" {
+		ex, err := loadRuleTraining(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "genmodel:", err)
+			os.Exit(1)
+		}
+		scale, maxRule, maxTotal, hamCap := crossValidateRules(os.Stdout, ex, *folds, int(*minCount), *maxHamJunk)
+		fmt.Printf("best: scale %.2f, maxrule %.1f, maxtotal %.1f (written to the table), ham evidence at most %.0f points (copy into check's minBayesPoints)\n", scale, maxRule, maxTotal, hamCap)
+		if err := writeRuleTable(*rulesOut, ex, scale, maxRule, maxTotal); err != nil {
+			fmt.Fprintln(os.Stderr, "genmodel:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if *cv {
 		ex, err := loadTraining(dir)

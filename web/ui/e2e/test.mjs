@@ -38,13 +38,14 @@ console.log(`artifacts: ${artifacts}`);
 const axeSource = await readFile(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
 
 const input = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function deliverLive(subject) {
-  console.log(`STAMP-DELIVER ${subject}`);
+async function deliverLive(subject, { replyTo = '' } = {}) {
+  console.log(replyTo ? `STAMP-REPLY ${replyTo} ${subject}` : `STAMP-DELIVER ${subject}`);
   const { value, done } = await input.next();
   assert.ok(!done && value === 'ok', `the Go side did not deliver ${subject}: ${value}`);
 }
 
-const step = (name) => console.log(`step: ${name}`);
+const started = Date.now();
+const step = (name) => console.log(`step: ${name} (at ${((Date.now() - started) / 1000).toFixed(1)} s)`);
 const skipped = (what) => console.log(`SKIPPED: ${what}`);
 const TIMEOUT = 15_000;
 const PASSWORD = 'correct horse battery';
@@ -71,7 +72,8 @@ function watch(page) {
     // wrong current password, 404s of
     // other helpers' endpoints not on this branch, the refused loads of the seeded tracker image (port 9), and
     // the offline reload.
-    const expected = text.includes('status of 401') || text.includes('status of 404') || text.includes('status of 400') || text.includes('status of 403') || text.includes('ERR_UNSAFE_PORT')
+    // 429s: the login slow-down refusing the attacked account's guesses.
+    const expected = text.includes('status of 401') || text.includes('status of 429') || text.includes('status of 404') || text.includes('status of 400') || text.includes('status of 403') || text.includes('ERR_UNSAFE_PORT')
       || text.includes('127.0.0.1:9') || text.includes('ERR_INTERNET_DISCONNECTED')
       || (text.startsWith(`Blocked script execution in '${base}/v1/messages/`) && text.includes("the 'allow-scripts' permission is not set"));
     if (m.type() === 'error' && !expected) problems.push(`console: ${text}`);
@@ -98,7 +100,13 @@ async function axeCheck(page, name) {
     });
     console.log(`axe ${name} ${sizeOf(page)} ${scheme}: ${violations.length} violations`);
     for (const v of violations) axeProblems.push(`axe ${name} ${sizeOf(page)} ${scheme}: ${v}`);
-    if (scheme === 'dark') await shot(page, `${name}-dark`);
+    if (scheme === 'dark') {
+      // The default theme follows the system's colour scheme.
+      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const [r, g, b] = bg.match(/\d+/g).map(Number);
+      if (r + g + b > 3 * 100) axeProblems.push(`${name} ${sizeOf(page)}: dark colour scheme, but the page background is ${bg}`);
+      await shot(page, `${name}-dark`);
+    }
   }
   await page.emulateMedia({ colorScheme: 'light' });
 }
@@ -177,6 +185,19 @@ try {
   await page.click('#login-form button[type=submit]');
   await page.locator('#login-error', { hasText: 'Wrong email address or password' }).waitFor();
 
+  step('40 failed logins for another account from this browser do not stop this account\'s login');
+  const guesses = await page.evaluate(async () => {
+    const tries = Array.from({ length: 40 }, (_, i) => fetch('/v1/auth/login', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'bob@example.test', password: `guess ${i}` }),
+    }).then((r) => r.status));
+    const statuses = await Promise.all(tries);
+    return statuses.reduce((n, s) => ({ ...n, [s]: (n[s] || 0) + 1 }), {});
+  });
+  console.log(`40 parallel wrong passwords for bob from the browser: ${JSON.stringify(guesses)}`);
+  assert.equal((guesses[401] || 0) + (guesses[429] || 0), 40, `only 401 and 429 for the guesses: ${JSON.stringify(guesses)}`);
+  assert.ok(guesses[429] > 0, `the attacked account is slowed down (429): ${JSON.stringify(guesses)}`);
+
   step('login');
   await page.fill('#login-pass', PASSWORD);
   await page.click('#login-form button[type=submit]');
@@ -184,10 +205,40 @@ try {
   await page.locator('#me', { hasText: 'alice@example.test' }).waitFor();
   const inboxButton = folderButton(page, 'Inbox');
   assert.match(await inboxButton.innerText(), /Inbox\s*6/, 'inbox shows 6 unread');
-  assert.equal(await rows.count(), 11, 'eleven messages in the inbox');
-  await page.locator('#list-count', { hasText: '11 messages' }).waitFor();
+  // Listed by conversation: the three messages of "Trip in May" make one row.
+  assert.equal(await rows.count(), 9, 'eleven messages in nine conversations');
+  await page.locator('#list-count', { hasText: '9 conversations' }).waitFor();
+  assert.equal(await page.locator('#list-count').getAttribute('title'), '11 messages in 9 conversations');
+  const tripRow = rows.filter({ hasText: 'Great, May it is' });
+  assert.equal(await tripRow.locator('.thread-n').innerText(), '3', 'the conversation row counts its messages');
+  assert.match(await tripRow.locator('.msg-from').innerText(), /^Dan, me/, 'the row names the people of the conversation');
+  assert.equal(await rows.filter({ hasText: 'Trip in May' }).count(), 1, 'one row for the thread');
+  assert.equal(await rows.filter({ hasText: 'Quarterly report' }).locator('.clip').count(), 1, 'a paperclip for a real attachment');
   await shot(page, 'inbox');
   await axeCheck(page, 'list');
+
+  step('API: future cursor, malformed ids, human errors, folder names, totals (with the browser\'s session)');
+  {
+    const inboxId = await folderId(page, 'inbox');
+    const t0 = Date.now();
+    const future = await api(page, 'GET', '/v1/events/poll?cursor=999999999');
+    assert.equal(future.status, 400, 'a cursor from the future is 400');
+    assert.ok(Date.now() - t0 < 5000, 'answered at once, not after the long-poll wait');
+    const bad = await api(page, 'GET', '/v1/messages/abc');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.code, 'bad_request');
+    const human = await api(page, 'POST', '/v1/messages', { to: 'bob@example.test', text: 'x' });
+    assert.equal(human.status, 400);
+    assert.match(human.json.error.message, /"to"/);
+    assert.doesNotMatch(human.json.error.message, /Go struct|composeRequest|\[\]string|json: /, 'no Go internals');
+    const blank = await api(page, 'POST', '/v1/folders', { name: '   ' });
+    assert.equal(blank.status, 400, 'a blank folder name is refused');
+    const dots = await api(page, 'POST', '/v1/folders', { name: 'a/../b' });
+    assert.equal(dots.status, 400, 'a/../b is refused');
+    const pageOf = await api(page, 'GET', `/v1/folders/${inboxId}/messages?limit=2`);
+    assert.equal(pageOf.json.total, 11, 'folder pages carry totals');
+    assert.equal(pageOf.json.folder_unread, 6);
+  }
 
   step('read a plain text message');
   await rows.filter({ hasText: 'Welcome to Stamp' }).locator('.msg-button').click();
@@ -279,6 +330,8 @@ try {
   await shot(page, 'conversation');
 
   step('replying to my own sent message answers its recipient');
+  await page.fill('#search-input', '"first week of May"');
+  await page.keyboard.press('Enter');
   await rows.filter({ hasText: 'first week of May' }).locator('.msg-button').click();
   await page.locator('#message-view .card.current .message-text', { hasText: 'first week of May' }).waitFor();
   await page.keyboard.press('r');
@@ -288,6 +341,8 @@ try {
   await page.locator('#confirm-dialog[open]').waitFor();
   await page.click('#confirm-ok');
   await page.locator('#compose-dialog').waitFor({ state: 'hidden' });
+  await inboxButton.click();
+  await rows.filter({ hasText: 'Great, May it is' }).waitFor();
 
   step('flag with the keyboard, help overlay');
   await page.keyboard.press('Escape');
@@ -423,6 +478,12 @@ try {
   await deliverLive('Live over WebSocket');
   await rows.filter({ hasText: 'Live over WebSocket' }).waitFor();
 
+  step('a reply arriving live joins its conversation row, on top and unread');
+  await deliverLive('Re: Trip in May', { replyTo: 'trip2@remote.test' });
+  await rows.first().filter({ hasText: 'Trip in May' }).locator('.thread-n', { hasText: '4' }).waitFor();
+  assert.ok(await rows.first().evaluate((e) => e.classList.contains('unread')), 'the conversation is unread again');
+  assert.equal(await rows.filter({ hasText: 'Trip in May' }).count(), 1, 'still one row for the thread');
+
   step('new mail arrives live over long polling when the socket fails');
   await page.routeWebSocket(/\/v1\/events/, (ws) => ws.close());
   await page.reload();
@@ -462,6 +523,19 @@ try {
   await shot(page, 'search-empty');
   await search('from:');
   await page.locator('.error-state', { hasText: 'needs a value' }).waitFor();
+  await search('*');
+  await page.locator('.error-state').waitFor();
+  await search('filename:report.csv');
+  await rows.filter({ hasText: 'Quarterly report' }).waitFor();
+  assert.equal(await rows.count(), 1, 'attachment names are searchable');
+  // before: follows the Date header: only the newsletter dated two days ago
+  // is before yesterday in the Inbox.
+  const yesterday = new Date(Date.now() - 24 * 3600 * 1000).toISOString().slice(0, 10);
+  await search(`before:${yesterday} in:inbox`);
+  await rows.filter({ hasText: 'Old newsletter' }).waitFor();
+  assert.equal(await rows.count(), 1, 'before: on the Date header');
+  await search(`after:${yesterday} to:dan`);
+  assert.deepEqual(await page.locator('#message-list .msg-subject').allInnerTexts(), ['Re: Trip in May'], 'after: and to:');
 
   step('unread filter');
   await inboxButton.click();
@@ -510,12 +584,21 @@ try {
   await logo.evaluate((img) => img.complete || new Promise((ok) => { img.onload = ok; img.onerror = ok; }));
   assert.equal(await logo.evaluate((img) => img.naturalWidth), 4, 'inline image decoded');
   assert.equal(await page.locator('#message-view .attachments').count(), 0, 'no attachment list for an inline image');
+  assert.equal(await rows.filter({ hasText: 'Inline picture' }).locator('.clip').count(), 0, 'no paperclip for an inline image');
+  const inlineMsg = (await folderMessages(page, 'archive')).find((m) => m.subject === 'Inline picture');
+  assert.equal(inlineMsg.has_attachments, false, 'the API: has_attachments false for an inline image');
   await shot(page, 'inline-image');
 
   step('folders: an empty folder shows an empty state');
   await folderButton(page, 'Projects').click();
   await page.locator('.empty-state', { hasText: 'This folder is empty' }).waitFor();
   await shot(page, 'empty-folder');
+
+  step('unrelated mail with the same subject stays apart in the list by conversation');
+  await folderButton(page, 'Receipts').click();
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.filter({ hasText: 'Invoice' }).count(), 2, 'two strangers writing "Invoice" are two conversations');
+  assert.equal(await page.locator('#message-list .thread-n').count(), 0, 'neither is a conversation of two');
 
   step('drag a message to a folder');
   await inboxButton.click();
@@ -583,10 +666,20 @@ try {
   step('settings: display name, signature, theme, password, sessions');
   await inboxButton.click();
   await rows.first().waitFor();
+  // Another device signs in (an iPhone's Safari, over the API).
+  const iphone = await browser.newContext({ userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1' });
+  assert.equal((await iphone.request.post(`${base}/v1/auth/login`, { data: { username: 'alice@example.test', password: PASSWORD } })).status(), 200);
+  assert.equal((await iphone.request.get(`${base}/v1/me`)).status(), 200, 'the iPhone is signed in');
   await page.click('#settings-button');
   await page.locator('#settings-dialog[open]').waitFor();
-  await page.locator('#sessions li', { hasText: 'This browser' }).waitFor();
+  const thisSession = page.locator('#sessions li', { hasText: 'this browser' });
+  await thisSession.locator('.session-device', { hasText: 'Chrome on Linux' }).waitFor();
+  assert.match(await thisSession.locator('.session-where').innerText(), /^127\.0\.0\.1 · signed in /, 'the session shows its IP');
+  await page.locator('#sessions li .session-device', { hasText: 'Safari on iPhone' }).waitFor();
   await shot(page, 'settings');
+  await page.locator('#sessions').scrollIntoViewIfNeeded();
+  await shot(page, 'settings-sessions');
+  await page.locator('#set-name').scrollIntoViewIfNeeded();
   await axeCheck(page, 'settings');
   await page.fill('#set-name', 'Alice Liddell');
   await page.fill('#set-signature', 'Alice\nStamp Mail');
@@ -601,6 +694,14 @@ try {
   await page.fill('#pw-new', 'another long password');
   await page.click('#password-form button[type=submit]');
   await page.locator('#password-error', { hasText: 'current password is wrong' }).waitFor();
+  await page.click('#sessions-others');
+  await page.locator('#confirm-dialog[open]').waitFor();
+  await page.click('#confirm-ok');
+  await page.locator('#toast', { hasText: 'Other sessions signed out' }).waitFor();
+  await page.locator('#sessions li .session-device', { hasText: 'Safari on iPhone' }).waitFor({ state: 'detached' });
+  assert.equal(await page.locator('#sessions li').count(), 1, 'only this browser is left');
+  assert.equal((await iphone.request.get(`${base}/v1/me`)).status(), 401, 'the iPhone was signed out');
+  await iphone.close();
   const filters = await api(page, 'GET', '/v1/filters');
   if (filters.status === 404) {
     skipped('rules and vacation editor: GET /v1/filters answers 404 on this branch (the routing API of contract 2)');
@@ -653,6 +754,23 @@ try {
   await page.click('#settings-save');
   await page.locator('#toast', { hasText: 'Settings saved' }).waitFor();
   await page.keyboard.press('Escape');
+
+  step('settings: single messages instead of conversations, and back');
+  await page.click('#settings-button');
+  await page.uncheck('#set-conversations');
+  await page.click('#settings-save');
+  await page.locator('#toast', { hasText: 'Settings saved' }).waitFor();
+  await page.keyboard.press('Escape');
+  await rows.filter({ hasText: 'first week of May' }).waitFor();
+  assert.equal(await rows.filter({ hasText: 'Trip in May' }).count(), 4, 'each message of the thread on its own row');
+  assert.equal(await page.locator('#message-list .thread-n').count(), 0, 'no conversation counts');
+  assert.equal((await api(page, 'GET', '/v1/settings')).json.conversations, false);
+  await page.click('#settings-button');
+  await page.check('#set-conversations');
+  await page.click('#settings-save');
+  await page.locator('#toast', { hasText: 'Settings saved' }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('#message-list > li', { hasText: 'first week of May' }).waitFor({ state: 'detached' });
 
   step('a session ending mid-message keeps the message for after signing in');
   await page.keyboard.press('c');
@@ -738,8 +856,10 @@ try {
   assert.ok(await phone.locator('#reader').isHidden(), 'Back closed the message');
   assert.ok(!/\/message\//.test(phone.url()), 'the URL is the list again');
 
-  step('phone: conversation, compose, settings, search, empty folder');
-  await prows.filter({ hasText: 'Great, May it is' }).locator('.msg-button').click();
+  step('phone: the list by conversation, conversation, compose, settings, search, folders');
+  assert.equal(await prows.filter({ hasText: 'Booked: the cabin' }).locator('.thread-n').innerText(), '4', 'one row for the conversation of four on the phone');
+  assert.equal(await prows.filter({ hasText: 'Quarterly report' }).locator('.clip').count(), 1, 'paperclip on the phone');
+  await prows.filter({ hasText: 'Booked: the cabin' }).locator('.msg-button').click();
   await phone.locator('#message-view .card').nth(2).waitFor();
   await shot(phone, 'conversation');
   await phone.click('#back-button');
@@ -747,6 +867,9 @@ try {
   await phone.click('#compose-button');
   await phone.locator('#compose-dialog[open]').waitFor();
   await phone.fill('#compose-subject', 'From the phone');
+  const fromBox = await phone.locator('#compose-from').boundingBox();
+  const dialogBox = await phone.locator('#compose-dialog').boundingBox();
+  assert.ok(fromBox.x + fromBox.width <= dialogBox.x + dialogBox.width, `the From choice fits the phone's dialog (${JSON.stringify(fromBox)} in ${JSON.stringify(dialogBox)})`);
   await shot(phone, 'compose');
   await axeCheck(phone, 'compose');
   await phone.click('#compose-discard');

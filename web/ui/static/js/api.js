@@ -80,6 +80,8 @@ export const api = {
   createFolder: (name) => request('POST', '/v1/folders', { name }),
   messages: (folderId, { cursor, unread, limit = 50 } = {}) =>
     request('GET', `/v1/folders/${folderId}/messages${q({ limit, cursor, unread: unread ? 'true' : '' })}`),
+  conversations: (folderId, { cursor, unread, limit = 50 } = {}) =>
+    request('GET', `/v1/folders/${folderId}/conversations${q({ limit, cursor, unread: unread ? 'true' : '' })}`),
   message: (id, remote) => request('GET', `/v1/messages/${id}${remote ? '?remote=1' : ''}`),
   patch: (id, fields) => request('PATCH', `/v1/messages/${id}`, fields),
   remove: (id) => request('DELETE', `/v1/messages/${id}`),

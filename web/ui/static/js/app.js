@@ -153,7 +153,11 @@ function wire() {
     onSent: () => loadFolders(), onDraftSaved: () => { if (currentFolder()?.role === 'drafts') refreshList(); },
   });
   settingsUI = new Settings({
-    me: () => state.me, settings: () => state.settings, setSettings: (s) => { state.settings = s; },
+    me: () => state.me, settings: () => state.settings, setSettings: (s) => {
+      const was = grouped();
+      state.settings = s;
+      if (grouped() !== was && state.me) refreshList();
+    },
     identities: () => state.identities, folders: () => state.folders,
   });
   const logout = async () => {
@@ -394,8 +398,50 @@ async function selectFolder(id, { focus = false } = {}) {
   document.body.dataset.folderRole = f ? f.role || 'folder' : '';
   renderFolders();
   if (!state.open) history.replaceState(null, '', `#/folder/${id}`);
-  await loadList(() => api.messages(id, { unread: state.unreadOnly, limit: PAGE }), (r) => r.next_cursor);
+  if (grouped()) await loadList(() => api.conversations(id, { unread: state.unreadOnly, limit: PAGE }).then(asPage), (r) => r.next_cursor);
+  else await loadList(() => api.messages(id, { unread: state.unreadOnly, limit: PAGE }), (r) => r.next_cursor);
   if (focus) focusList();
+}
+
+/**
+ * grouped tells whether the list shows one row per conversation: the
+ * setting (on unless switched off), in folders, not in Drafts (a draft
+ * opens in compose) nor in search results.
+ */
+function grouped() {
+  if (state.settings && state.settings.conversations === false) return false;
+  if (state.search) return false;
+  const f = currentFolder();
+  return !(f && f.role === 'drafts');
+}
+
+/** asPage makes a conversations page look like a messages page (rows carry .conversation). */
+function asPage(r) {
+  return { messages: r.conversations || [], next_cursor: r.next_cursor, total: r.folder_total };
+}
+
+/** idsOf returns the message ids a row stands for: a conversation's messages in the folder, or the message. */
+function idsOf(m) {
+  if (m.conversation) return m.conversation.message_ids;
+  const row = rowOf(m.id);
+  return row && row.conversation ? row.conversation.message_ids : [m.id];
+}
+
+/** rowOf returns the row that holds message id (itself or its conversation). */
+function rowOf(id) {
+  return state.messages.find((x) => x.id === id || (x.conversation && x.conversation.message_ids.includes(id)));
+}
+
+/** expand turns rows (or messages) into the messages they stand for, with their folder. */
+function expand(ms) {
+  const out = [];
+  const have = new Set();
+  for (const m of ms) {
+    for (const id of idsOf(m)) {
+      if (!have.has(id)) { have.add(id); out.push({ ...m, id, conversation: undefined }); }
+    }
+  }
+  return out;
 }
 
 function searchText(q) {
@@ -451,7 +497,8 @@ async function loadMore() {
   try {
     const r = state.search
       ? await api.search(searchText(state.search), { offset: state.next, limit: PAGE })
-      : await api.messages(state.folderId, { cursor: state.next, unread: state.unreadOnly, limit: PAGE });
+      : grouped() ? asPage(await api.conversations(state.folderId, { cursor: state.next, unread: state.unreadOnly, limit: PAGE }))
+        : await api.messages(state.folderId, { cursor: state.next, unread: state.unreadOnly, limit: PAGE });
     if (gen !== state.listGen) return;
     const have = new Set(state.messages.map((m) => m.id));
     const first = state.messages.length;
@@ -472,8 +519,16 @@ function isOutgoing(m) {
   return !!state.folders.find((f) => f.id === m.folder_id && (f.role === 'sent' || f.role === 'drafts'));
 }
 
+/** participants names a conversation's senders briefly, "me" for the user. */
+function participants(m) {
+  const mine = new Set(myAddresses().map((a) => a.toLowerCase()));
+  const names = m.conversation.participants.map((a) => (mine.has(a.address.toLowerCase()) ? 'me' : shortAddress(a).split(' ')[0]));
+  return names.length > 3 ? `${names[0]} … ${names.slice(-2).join(', ')}` : names.join(', ');
+}
+
 function rowFor(m, i) {
-  const who = isOutgoing(m)
+  const conv = m.conversation && m.conversation.count > 1 ? m.conversation : null;
+  const who = conv && conv.participants.length ? participants(m) : isOutgoing(m)
     ? `To: ${(m.to || []).map(shortAddress).join(', ')}`
     : (m.from || []).map(shortAddress).join(', ') || '(no sender)';
   const subject = m.subject || '(no subject)';
@@ -483,7 +538,7 @@ function rowFor(m, i) {
     class: `msg${m.seen ? '' : ' unread'}${m.flagged ? ' flagged' : ''}${i === state.selected ? ' selected' : ''}${checked ? ' checked' : ''}`,
     dataset: { id: m.id }, draggable: 'true',
     ondragstart: (e) => {
-      const ids = state.checked.has(m.id) ? [...state.checked] : [m.id];
+      const ids = expand(state.checked.has(m.id) ? selectedMessages() : [m]).map((x) => x.id);
       e.dataTransfer.setData(DRAG_TYPE, JSON.stringify(ids));
       e.dataTransfer.setData('text/plain', `${ids.length} message${ids.length === 1 ? '' : 's'}`);
       e.dataTransfer.effectAllowed = 'move';
@@ -504,7 +559,8 @@ function rowFor(m, i) {
     onfocus: () => { if (state.selected !== i) { state.selected = i; renderSelection(); } },
   },
   state0(m),
-  h('span', { class: 'msg-from' }, highlight(who, terms)),
+  h('span', { class: 'msg-from' }, highlight(who, terms),
+    conv ? h('span', { class: 'thread-n', 'aria-hidden': 'true' }, String(conv.count)) : null),
   h('span', { class: 'msg-date' }, listDate(m.date)),
   h('span', { class: 'msg-subject' },
     m.flagged ? h('span', { class: 'flag-mark', 'aria-hidden': 'true' }, '★ ') : null,
@@ -516,7 +572,8 @@ function rowFor(m, i) {
 
 /** state0 is what screen readers hear first about a row (unread, flagged, attachments). */
 function state0(m) {
-  const s = `${m.seen ? '' : 'Unread. '}${m.flagged ? 'Flagged. ' : ''}${m.has_attachments ? 'Has attachments. ' : ''}`;
+  const n = m.conversation && m.conversation.count > 1 ? m.conversation.count : 0;
+  const s = `${n ? `Conversation of ${n} messages. ` : ''}${m.seen ? '' : 'Unread. '}${m.flagged ? 'Flagged. ' : ''}${m.has_attachments ? 'Has attachments. ' : ''}`;
   return s ? h('span', { class: 'visually-hidden' }, s) : null;
 }
 
@@ -560,7 +617,16 @@ function renderList() {
   else if (!n) status.replaceChildren(emptyState());
   else status.replaceChildren();
   const total = state.total ?? (state.next === null ? n : null);
-  $('list-count').textContent = state.loading && !n ? '' : total !== null ? `${total} message${total === 1 ? '' : 's'}` : `${n}+ messages`;
+  const messages = total !== null ? `${total} message${total === 1 ? '' : 's'}` : `${n}+ messages`;
+  const count = $('list-count');
+  if (n && state.messages[0].conversation && state.next === null) {
+    // Every conversation is listed: count them; the messages go in the title.
+    count.textContent = `${n} conversation${n === 1 ? '' : 's'}`;
+    count.title = `${messages} in ${count.textContent}`;
+  } else {
+    count.textContent = state.loading && !n ? '' : messages;
+    count.title = '';
+  }
   renderChecks();
 }
 
@@ -606,8 +672,15 @@ function renderSelection() {
 }
 
 function replaceRow(m) {
-  const i = state.messages.findIndex((x) => x.id === m.id);
+  const i = state.messages.findIndex((x) => x.id === m.id || (x.conversation && x.conversation.message_ids.includes(m.id)));
   if (i < 0) return;
+  const old = state.messages[i];
+  if (old.conversation && !m.conversation) {
+    const c = { ...old.conversation, unread_ids: old.conversation.unread_ids.filter((id) => id !== m.id) };
+    if (!m.seen) c.unread_ids.push(m.id);
+    const base = old.id === m.id ? m : old;
+    m = { ...base, conversation: c, seen: c.unread_ids.length === 0, flagged: old.id === m.id ? m.flagged : old.flagged };
+  }
   state.messages[i] = m;
   const row = $('message-list').children[i];
   if (row) {
@@ -623,10 +696,24 @@ function removeRows(ids) {
   const row = document.activeElement && document.activeElement.closest && document.activeElement.closest('#message-list > li');
   const had = !!row;
   const before = state.messages.length;
-  state.messages = state.messages.filter((x) => !gone.has(x.id));
+  let removed = 0;
+  state.messages = state.messages.flatMap((x) => {
+    if (!x.conversation) {
+      if (gone.has(x.id)) { removed++; return []; }
+      return [x];
+    }
+    const left = x.conversation.message_ids.filter((id) => !gone.has(id));
+    removed += x.conversation.message_ids.length - left.length;
+    if (!left.length) return [];
+    if (left.length === x.conversation.message_ids.length) return [x];
+    const c = { ...x.conversation, message_ids: left, unread_ids: x.conversation.unread_ids.filter((id) => !gone.has(id)),
+      count: Math.max(1, x.conversation.count - (x.conversation.message_ids.length - left.length)) };
+    return [{ ...x, conversation: c, seen: c.unread_ids.length === 0 }];
+  });
   for (const id of ids) state.checked.delete(id);
-  if (before === state.messages.length) return;
-  if (state.total !== null) state.total = Math.max(0, state.total - (before - state.messages.length));
+  if (!removed) return;
+  if (state.total !== null) state.total = Math.max(0, state.total - removed);
+  if (before === state.messages.length) { renderList(); return; }
   if (state.selected >= state.messages.length) state.selected = state.messages.length - 1;
   renderList();
   if (had) focusList();
@@ -688,6 +775,19 @@ async function openMessage(id, { remote = false, focus = true, history: hist = t
       updateToolbar();
     } catch { /* stays unread; not worth an alert */ }
   }
+  // Opening a conversation reads all of it.
+  const row = rowOf(m.id);
+  const others = row && row.conversation ? row.conversation.unread_ids.filter((x) => x !== m.id) : [];
+  if (others.length) {
+    try {
+      await api.bulk(others, 'read');
+      const r = rowOf(m.id);
+      if (r && r.conversation) {
+        const c = { ...r.conversation, unread_ids: r.conversation.unread_ids.filter((x) => !others.includes(x)) };
+        replaceRow({ ...r, conversation: c, seen: c.unread_ids.length === 0 });
+      }
+    } catch { /* stays unread */ }
+  }
 }
 
 function closeReader({ keepFocus = false, history: hist = true } = {}) {
@@ -715,7 +815,7 @@ async function renderConversation(m) {
   if (m.thread_id) {
     try {
       const t = await api.thread(m.thread_id);
-      if (t.messages && t.messages.length > 1) thread = t.messages;
+      if (t.messages && t.messages.length > 1) thread = visibleInThread(t.messages, m.folder_id);
     } catch { /* show the message alone */ }
   }
   if (state.open !== m) return;
@@ -730,6 +830,18 @@ async function renderConversation(m) {
   updateToolbar();
   const cur = $('message-view').querySelector('.card.current');
   if (cur && thread.length > 1) cur.scrollIntoView({ block: 'nearest' });
+}
+
+/**
+ * visibleInThread keeps the messages of a thread a conversation shows for
+ * a message of folderId: all but those in Trash and Junk; in Trash or Junk
+ * only that folder's (as the server counts them).
+ */
+function visibleInThread(ms, folderId) {
+  const role = (id) => (state.folders.find((f) => f.id === id) || {}).role;
+  const own = ['trash', 'junk'].includes(role(folderId));
+  const out = ms.filter((x) => x.folder_id === folderId || (!own && !['trash', 'junk'].includes(role(x.folder_id))));
+  return out.length ? out : ms.filter((x) => x.folder_id === folderId);
 }
 
 function spamPanel(m) {
@@ -865,6 +977,8 @@ async function act(action) {
   if (state.checked.size && !state.open && ['delete', 'archive', 'move', 'spam', 'notspam'].includes(action)) return bulk(action);
   const m = target();
   if (!m) return;
+  // In a list by conversation, moving and deleting apply to the conversation's messages in the folder.
+  const all = () => expand([m]);
   switch (action) {
     case 'reply':
     case 'reply-all':
@@ -874,13 +988,13 @@ async function act(action) {
       composer.open(action === 'forward' ? forwardOptions(full) : replyOptions(full, myAddresses(), action === 'reply-all'));
       return;
     }
-    case 'delete': return removeMessages([m], 'delete');
-    case 'archive': return removeMessages([m], 'archive');
-    case 'spam': return markSpam([m], true);
-    case 'notspam': return markSpam([m], false);
+    case 'delete': return removeMessages(all(), 'delete');
+    case 'archive': return removeMessages(all(), 'archive');
+    case 'spam': return markSpam(all(), true);
+    case 'notspam': return markSpam(all(), false);
     case 'toggle-seen': return patch(m, { seen: !m.seen });
     case 'toggle-flag': return patch(m, { flagged: !m.flagged });
-    case 'move': return chooseFolder([m]);
+    case 'move': return chooseFolder(all());
     default:
   }
 }
@@ -905,8 +1019,9 @@ function selectedMessages() {
 }
 
 async function bulk(action) {
-  const ms = selectedMessages();
-  if (!ms.length) return;
+  const rows = selectedMessages();
+  if (!rows.length) return;
+  const ms = expand(rows);
   switch (action) {
     case 'clear': state.checked.clear(); renderChecks(); return;
     case 'delete': case 'archive': return removeMessages(ms, action);
@@ -918,7 +1033,10 @@ async function bulk(action) {
   try {
     await api.bulk(ms.map((m) => m.id), action);
     const patchOf = { read: { seen: true }, unread: { seen: false }, flag: { flagged: true } }[action] || {};
-    for (const m of ms) replaceRow({ ...m, ...patchOf });
+    for (const m of rows) {
+      const c = m.conversation && 'seen' in patchOf ? { ...m.conversation, unread_ids: patchOf.seen ? [] : [...m.conversation.message_ids] } : m.conversation;
+      replaceRow({ ...m, ...patchOf, conversation: c });
+    }
     toast(`${ms.length} message${ms.length === 1 ? '' : 's'} updated`);
   } catch (e) { toast(`Could not update: ${e.message}`, true); }
 }
@@ -1043,6 +1161,7 @@ function onEvent(ev) {
     case 'message.new': {
       const m = ev.message;
       if (!m || state.search || m.folder_id !== state.folderId) return;
+      if (grouped()) { addToConversation(m); return; }
       if (state.unreadOnly && m.seen) return;
       if (state.messages.some((x) => x.id === m.id)) return;
       // Newest first: insert before the first older message.
@@ -1062,8 +1181,9 @@ function onEvent(ev) {
       return;
     }
     case 'message.flags': {
-      const cur = state.messages.find((x) => x.id === ev.message_id);
-      if (cur) replaceRow({ ...cur, flags: ev.flags || [], seen: !!ev.seen, flagged: !!ev.flagged });
+      const cur = rowOf(ev.message_id);
+      const base = cur && cur.id === ev.message_id ? { ...cur, conversation: undefined } : { id: ev.message_id };
+      if (cur) replaceRow({ ...base, flags: ev.flags || [], seen: !!ev.seen, flagged: !!ev.flagged });
       if (state.open && state.open.id === ev.message_id) {
         Object.assign(state.open, { seen: !!ev.seen, flagged: !!ev.flagged });
         updateToolbar();
@@ -1083,6 +1203,45 @@ function onEvent(ev) {
     }
     default:
   }
+}
+
+/**
+ * addToConversation puts a new message into the list by conversation: its
+ * thread's row moves up with the new count, or a new row starts.
+ */
+async function addToConversation(m) {
+  const gen = state.listGen;
+  let msgs = [m];
+  try { msgs = (await api.thread(m.thread_id)).messages || [m]; } catch { /* the message alone */ }
+  if (gen !== state.listGen || !msgs.some((x) => x.id === m.id)) return;
+  const inFolder = msgs.filter((x) => x.folder_id === state.folderId);
+  if (state.unreadOnly && inFolder.every((x) => x.seen)) return;
+  const visible = visibleInThread(msgs, state.folderId);
+  const key = (x) => [new Date(x.received_at || x.date).getTime(), x.id];
+  const later = (a, b) => { const [ka, kb] = [key(a), key(b)]; return ka[0] !== kb[0] ? ka[0] > kb[0] : ka[1] > kb[1]; };
+  const latest = inFolder.reduce((a, b) => (later(b, a) ? b : a), m);
+  const seenFrom = new Set();
+  const people = [];
+  for (const x of visible) for (const a of x.from || []) if (!seenFrom.has(a.address.toLowerCase())) { seenFrom.add(a.address.toLowerCase()); people.push(a); }
+  const unread = inFolder.filter((x) => !x.seen).map((x) => x.id);
+  const row = { ...latest, seen: unread.length === 0, conversation: { count: visible.length, message_ids: inFolder.map((x) => x.id), unread_ids: unread, participants: people } };
+  const old = state.messages.findIndex((x) => x.thread_id === m.thread_id);
+  const selectedId = state.messages[state.selected]?.id;
+  const wasSelected = old >= 0 && old === state.selected;
+  if (old >= 0) state.messages.splice(old, 1);
+  let i = state.messages.findIndex((x) => later(row, x));
+  if (i < 0) {
+    if (state.next !== null && old < 0) return; // older than this page: it will come with "load more"
+    i = state.messages.length;
+  }
+  state.messages.splice(i, 0, row);
+  if (state.total !== null) state.total++;
+  const focused = document.activeElement && $('message-list').contains(document.activeElement);
+  const sel = wasSelected ? i : state.messages.findIndex((x) => x.id === selectedId);
+  state.selected = sel >= 0 ? sel : 0;
+  renderList();
+  if (focused) focusList();
+  $('live-note').textContent = `New message from ${(m.from || []).map(shortAddress).join(', ') || 'unknown sender'}: ${m.subject || '(no subject)'}`;
 }
 
 // ---------- keyboard ----------

@@ -57,6 +57,7 @@ export class Settings {
     for (const r of document.querySelectorAll('#settings-form input[name=theme]')) r.checked = r.value === (s.theme || 'auto');
     for (const r of document.querySelectorAll('#settings-form input[name=density]')) r.checked = r.value === (s.density || 'comfortable');
     $('set-undo').value = String(s.undo_send_seconds ?? 5);
+    $('set-conversations').checked = s.conversations !== false;
     if (!$('set-undo').value) $('set-undo').value = '5';
   }
 
@@ -66,6 +67,7 @@ export class Settings {
       display_name: $('set-name').value, signature: $('set-signature').value,
       theme: radio('theme') || 'auto', density: radio('density') || 'comfortable',
       undo_send_seconds: Number($('set-undo').value),
+      conversations: $('set-conversations').checked,
     };
   }
 
@@ -101,9 +103,10 @@ export class Settings {
       const list = r.sessions || [];
       $('sessions-others').hidden = list.filter((s) => !s.current).length === 0;
       ul.replaceChildren(...list.map((s) => h('li', { class: 'session' },
-        h('span', {}, s.current ? 'This browser' : 'Another session', h('span', { class: 'muted' }, ` · signed in ${fullDate(s.created_at)}`)),
-        s.current ? h('span', { class: 'tag' }, 'current') : h('button', {
-          type: 'button', 'aria-label': `Sign out the session signed in ${fullDate(s.created_at)}`,
+        h('span', { class: 'session-what' }, h('span', { class: 'session-device' }, s.device || 'Unknown device'),
+          h('span', { class: 'muted session-where' }, `${s.ip ? `${s.ip} · ` : ''}signed in ${fullDate(s.created_at)}`)),
+        s.current ? h('span', { class: 'tag' }, 'this browser') : h('button', {
+          type: 'button', 'aria-label': `Sign out ${s.device || 'the session'}${s.ip ? ` at ${s.ip}` : ''}, signed in ${fullDate(s.created_at)}`,
           onclick: async () => { await this.end(s.id); },
         }, 'Sign out'))));
     } catch (e) {

@@ -1,0 +1,368 @@
+package imap
+
+import (
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/imap/internal/sortthread"
+	"github.com/stamp-mail/stamp/message"
+	"github.com/stamp-mail/stamp/message/structure"
+)
+
+// SORT and THREAD (RFC 5256), DISPLAYFROM/DISPLAYTO (RFC 5957) and ESORT
+// (RFC 5267 section 3). The search criteria are parsed and run by the
+// SEARCH code (search.go); the sort and thread keys come from the stored
+// message rows (subject, addresses, Date header, size, internal date,
+// Message-ID) and, for THREAD=REFERENCES, the References and In-Reply-To
+// ids (threadRefs), never from message bodies.
+
+// sortCaps are the capabilities of this file.
+const sortCaps = "SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
+
+// sortReq is a parsed SORT or THREAD.
+type sortReq struct {
+	esort                bool
+	min, max, all, count bool
+	crit                 []sortthread.Criterion
+	algorithm            string // THREAD: "ORDEREDSUBJECT" or "REFERENCES"
+	criteria             imap.SearchCriteria
+}
+
+// sortCriteria reads "(" sort-criterion *(SP sort-criterion) ")".
+func (p *parser) sortCriteria() []sortthread.Criterion {
+	var atoms []string
+	p.list(false, func() { atoms = append(atoms, p.atom()) })
+	if p.err != nil {
+		return nil
+	}
+	crit, err := sortthread.ParseCriteria(atoms)
+	if err != nil {
+		p.fail("Invalid sort criteria")
+		return nil
+	}
+	return crit
+}
+
+// searchCharset reads the charset SORT and THREAD require; only UTF-8 and
+// US-ASCII are known (RFC 5256 section 3: NO [BADCHARSET] otherwise).
+func (p *parser) searchCharset() (ok bool) {
+	cs := strings.ToUpper(p.astring())
+	return p.err != nil || cs == "UTF-8" || cs == "US-ASCII"
+}
+
+var errBadCharset = imapErr(imap.ResponseCode("BADCHARSET (UTF-8 US-ASCII)"), "Unsupported charset")
+
+// parseSort reads SORT's arguments: [RETURN (options)] (criteria) charset keys.
+func (p *parser) parseSort() (*sortReq, bool) {
+	r := &sortReq{}
+	if p.peekWord("RETURN") {
+		p.atom()
+		p.sp()
+		r.esort = true
+		p.list(true, func() {
+			switch strings.ToUpper(p.atom()) {
+			case "MIN":
+				r.min = true
+			case "MAX":
+				r.max = true
+			case "ALL":
+				r.all = true
+			case "COUNT":
+				r.count = true
+			default:
+				p.fail("Unknown SORT return option")
+			}
+		})
+		p.sp()
+		if !r.min && !r.max && !r.count {
+			r.all = true
+		}
+	}
+	r.crit = p.sortCriteria()
+	p.sp()
+	cs := p.searchCharset()
+	p.sp()
+	p.searchKeys(&r.criteria)
+	p.end()
+	return r, cs
+}
+
+// parseThread reads THREAD's arguments: algorithm charset keys.
+func (p *parser) parseThread() (*sortReq, bool) {
+	r := &sortReq{}
+	r.algorithm = strings.ToUpper(p.atom())
+	if p.err == nil && r.algorithm != "ORDEREDSUBJECT" && r.algorithm != "REFERENCES" {
+		p.fail("Unknown THREAD algorithm")
+	}
+	p.sp()
+	cs := p.searchCharset()
+	p.sp()
+	p.searchKeys(&r.criteria)
+	p.end()
+	return r, cs
+}
+
+// matchUIDs runs SEARCH criteria through the SEARCH code and returns the
+// matching UIDs, ascending. It uses SEARCHRES's save path (RFC 5182: SAVE
+// alone writes no response) and restores the saved result after.
+func (s *session) matchUIDs(tag string, criteria imap.SearchCriteria) ([]uint32, error) {
+	v := s.sel
+	prev := v.saved
+	defer func() { v.saved = prev }()
+	if err := s.search(tag, true, &searchReq{esearch: true, save: true, criteria: criteria}); err != nil {
+		return nil, err
+	}
+	return v.saved, nil
+}
+
+// needsAddrs reports whether a sort key compares addresses.
+func needsAddrs(crit []sortthread.Criterion) bool {
+	for _, c := range crit {
+		switch c.Key {
+		case sortthread.From, sortthread.To, sortthread.Cc, sortthread.DisplayFrom, sortthread.DisplayTo:
+			return true
+		}
+	}
+	return false
+}
+
+// sortInput returns the messages of uids as sortthread reads them (Num is
+// the UID or the sequence number): size and arrival from the view,
+// subject, Date and Message-ID from the stored rows (core.SortRows) and,
+// with keys, the first addresses as ENVELOPE parses them (groups, comment
+// names and bare local parts, which the rows' address lists leave out) and
+// the References parents. Those keys are stored per message: only messages
+// without them yet have their header read, once (storeSortKeys).
+func (s *session) sortInput(uids []uint32, uidMode, keys bool) ([]sortthread.Message, error) {
+	v := s.sel
+	rows, err := s.srv.opts.Core.SortRows(s.ctx, s.user.ID, v.mb.ID)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[uint32]bool, len(uids))
+	for _, u := range uids {
+		want[u] = true
+	}
+	if keys {
+		if err := s.storeSortKeys(rows, want); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]sortthread.Message, 0, len(uids))
+	for _, r := range rows {
+		if !want[r.UID] {
+			continue
+		}
+		i := v.index(r.UID)
+		if i < 0 || v.gone[r.UID] {
+			continue
+		}
+		num := r.UID
+		if !uidMode {
+			num = uint32(i + 1)
+		}
+		sm := sortthread.Message{
+			Num: num, Arrival: time.Unix(v.dates[i], 0), Date: r.Date, Size: v.sizes[i],
+			Subject: r.Subject, MessageID: r.MessageIDHdr,
+		}
+		if k := r.Keys; k != nil {
+			sm.From = oneAddr(k.FromName, k.FromAddr)
+			sm.To = oneAddr(k.ToName, k.ToAddr)
+			sm.Cc = oneAddr("", k.CcAddr)
+			sm.References = k.Parents
+		}
+		out = append(out, sm)
+	}
+	return out, nil
+}
+
+func oneAddr(name, addr string) []sortthread.Address {
+	if name == "" && addr == "" {
+		return nil
+	}
+	return []sortthread.Address{{Name: name, Address: addr}}
+}
+
+// sortKeysBatch is how many computed keys one PutSortKeys stores.
+const sortKeysBatch = 2000
+
+// storeSortKeys computes the keys of the wanted rows that have none from
+// their header sections, stores them and sets them in rows.
+func (s *session) storeSortKeys(rows []core.SortRow, want map[uint32]bool) error {
+	v := s.sel
+	var idxs []int
+	at := map[int64]int{} // message id -> index in rows
+	for j, r := range rows {
+		if r.Keys != nil || !want[r.UID] {
+			continue
+		}
+		if i := v.index(r.UID); i >= 0 && !v.gone[r.UID] {
+			idxs = append(idxs, i)
+			at[r.ID] = j
+		}
+	}
+	for len(idxs) > 0 {
+		n := min(len(idxs), sortKeysBatch)
+		msgs, err := s.load(idxs[:n])
+		if err != nil {
+			return err
+		}
+		idxs = idxs[n:]
+		batch := make([]core.SortKeys, 0, len(msgs))
+		for _, m := range msgs {
+			h, err := s.srv.opts.Core.ReadHeader(s.ctx, m)
+			if err != nil {
+				return err
+			}
+			k := sortKeysOf(m.ID, h)
+			batch = append(batch, k)
+			if j, ok := at[m.ID]; ok {
+				rows[j].Keys = &batch[len(batch)-1]
+			}
+		}
+		if err := s.srv.opts.Core.PutSortKeys(s.ctx, s.user.ID, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortKeysOf computes a message's SORT/THREAD keys from its header: the
+// first From, To and Cc address as ENVELOPE parses them, and the parents
+// THREAD=REFERENCES links it to (RFC 5256 section 3: References, or else
+// the first In-Reply-To id).
+func sortKeysOf(id int64, h []byte) core.SortKeys {
+	fs := fields(h)
+	first := func(k string) sortthread.Address {
+		v, _ := fieldValue(fs, k)
+		if as := envSortAddrs(v); len(as) > 0 {
+			return as[0]
+		}
+		return sortthread.Address{}
+	}
+	from, to, cc := first("From"), first("To"), first("Cc")
+	p := message.Parse(h)
+	parents := p.References
+	if len(parents) == 0 && len(p.InReplyTo) > 0 {
+		parents = p.InReplyTo[:1]
+	}
+	return core.SortKeys{MessageID: id, FromName: from.Name, FromAddr: from.Address,
+		ToName: to.Name, ToAddr: to.Address, CcAddr: cc.Address, Parents: parents}
+}
+
+// envSortAddrs parses an address field as ENVELOPE does (envelope.go) into
+// sortthread's form: a group is its name alone, then its members.
+func envSortAddrs(v string) []sortthread.Address {
+	var out []sortthread.Address
+	for _, a := range structure.ParseAddressList(v) {
+		switch {
+		case a.GroupEnd:
+		case a.GroupStart:
+			out = append(out, sortthread.Address{Address: a.Mailbox})
+		case a.Host == "":
+			out = append(out, sortthread.Address{Name: decodeWords(a.Name), Address: a.Mailbox})
+		default:
+			out = append(out, sortthread.Address{Name: decodeWords(a.Name), Address: a.Mailbox + "@" + a.Host})
+		}
+	}
+	return out
+}
+
+// cmdSort: SORT and UID SORT (RFC 5256 section 3), with RETURN (ESORT).
+func cmdSort(s *session, c *command, p *parser) error {
+	r, csOK := p.parseSort()
+	if p.err != nil {
+		return p.err
+	}
+	if !csOK {
+		return errBadCharset
+	}
+	uidMode := c.name == "UID SORT"
+	uids, err := s.matchUIDs(c.tag, r.criteria)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.sortInput(uids, uidMode, needsAddrs(r.crit))
+	if err != nil {
+		return s.fail("sort", err)
+	}
+	nums := sortthread.Sort(msgs, r.crit)
+	w := s.w
+	w.lock()
+	defer w.unlock()
+	if !r.esort {
+		w.raw("* SORT")
+		for _, n := range nums {
+			w.sp()
+			w.num(n)
+		}
+		w.crlf()
+		return nil
+	}
+	w.raw(`* ESEARCH (TAG "`)
+	w.raw(c.tag)
+	w.raw(`")`)
+	if uidMode {
+		w.raw(" UID")
+	}
+	if len(nums) > 0 {
+		// RFC 5267 section 3.2: MIN and MAX are the first and last in sort order.
+		if r.min {
+			w.raw(" MIN ")
+			w.num(nums[0])
+		}
+		if r.max {
+			w.raw(" MAX ")
+			w.num(nums[len(nums)-1])
+		}
+		if r.all {
+			w.raw(" ALL ")
+			writeSet(w, nums) // runs in sort order; ascending runs become ranges
+		}
+	}
+	if r.count {
+		w.raw(" COUNT ")
+		w.num(uint32(len(nums)))
+	}
+	w.crlf()
+	return nil
+}
+
+// cmdThread: THREAD and UID THREAD (RFC 5256 section 4).
+func cmdThread(s *session, c *command, p *parser) error {
+	r, csOK := p.parseThread()
+	if p.err != nil {
+		return p.err
+	}
+	if !csOK {
+		return errBadCharset
+	}
+	uidMode := c.name == "UID THREAD"
+	uids, err := s.matchUIDs(c.tag, r.criteria)
+	if err != nil {
+		return err
+	}
+	refs := r.algorithm == "REFERENCES"
+	msgs, err := s.sortInput(uids, uidMode, refs)
+	if err != nil {
+		return s.fail("thread", err)
+	}
+	var ts []*sortthread.Thread
+	if refs {
+		ts = sortthread.References(msgs)
+	} else {
+		ts = sortthread.OrderedSubject(msgs)
+	}
+	s.w.lock()
+	s.w.raw("* THREAD")
+	if len(ts) > 0 {
+		s.w.sp()
+		s.w.raw(sortthread.Format(ts))
+	}
+	s.w.crlf()
+	s.w.unlock()
+	return nil
+}
