@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-
-	"github.com/stamp-mail/stamp/message/structure"
 )
 
 // writeBodyStructure writes BODY (ext false) or BODYSTRUCTURE of p (RFC
@@ -32,12 +30,7 @@ func (w *respWriter) writeBodyStructure(p *part, ext bool) {
 		if ext {
 			w.sp()
 			w.params(p.Params)
-			w.sp()
-			w.disposition(p)
-			w.sp()
-			w.lang(p.Lang)
-			w.sp()
-			w.nstr(p.Location)
+			w.extTail(p)
 		}
 		w.byte1(')')
 		return
@@ -62,11 +55,7 @@ func (w *respWriter) writeBodyStructure(p *part, ext bool) {
 	w.num64(uint64(p.End - p.Body))
 	if p.Msg != nil {
 		w.sp()
-		env := p.Msg.Env
-		if env == nil {
-			env = &structure.Envelope{}
-		}
-		w.writeEnvelope(env)
+		w.writeEnvelope(p.Msg.Env)
 		w.sp()
 		w.writeBodyStructure(p.Msg, ext)
 		w.sp()
@@ -78,14 +67,20 @@ func (w *respWriter) writeBodyStructure(p *part, ext bool) {
 	if ext {
 		w.sp()
 		w.nstr(p.MD5)
-		w.sp()
-		w.disposition(p)
-		w.sp()
-		w.lang(p.Lang)
-		w.sp()
-		w.nstr(p.Location)
+		w.extTail(p)
 	}
 	w.byte1(')')
+}
+
+// extTail writes the extension data every part ends with: disposition,
+// language and location (RFC 9051 section 7.5.2, body-ext-1part/mpart).
+func (w *respWriter) extTail(p *part) {
+	w.sp()
+	w.disposition(p)
+	w.sp()
+	w.lang(p.Lang)
+	w.sp()
+	w.nstr(p.Location)
 }
 
 func (w *respWriter) params(ps []kv) {
@@ -326,29 +321,8 @@ func convertBinary(raw []byte) []byte {
 }
 
 // dropField returns the header without the named field and without its
-// blank line.
+// blank line (the lines as filterHeader writes them, CRLF-terminated).
 func dropField(h []byte, name string) []byte {
-	var out []byte
-	skip := false
-	for len(h) > 0 {
-		j := bytes.IndexByte(h, '\n')
-		var line []byte
-		if j < 0 {
-			line, h = h, nil
-		} else {
-			line, h = h[:j+1], h[j+1:]
-		}
-		t := bytes.TrimRight(line, "\r\n")
-		if len(t) == 0 {
-			break
-		}
-		if t[0] != ' ' && t[0] != '\t' {
-			c := bytes.IndexByte(t, ':')
-			skip = c > 0 && strings.EqualFold(string(bytes.TrimSpace(t[:c])), name)
-		}
-		if !skip {
-			out = append(out, line...)
-		}
-	}
-	return out
+	out := filterHeader(h, nil, []string{name})
+	return out[:len(out)-2]
 }

@@ -16,5 +16,3 @@ func parseMIME(raw []byte) *part { return structure.Parse(raw) }
 func fields(h []byte) []kv { return structure.Fields(h) }
 
 func fieldValue(fs []kv, name string) (string, bool) { return structure.FieldValue(fs, name) }
-
-func paramValue(ps []kv, k string) string { return structure.ParamValue(ps, k) }

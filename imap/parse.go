@@ -214,7 +214,11 @@ func (p *parser) str() string {
 }
 
 // astring reads an atom, a string, or (as a client may send) resp-specials.
-func (p *parser) astring() string {
+func (p *parser) astring() string { return p.strOrRun(isAStringChar, "Expected a string") }
+
+// strOrRun reads a string, or else a non-empty run of bytes for which ok
+// holds (failing with msg when there is none).
+func (p *parser) strOrRun(ok func(byte) bool, msg string) string {
 	switch p.peek() {
 	case '"', '{':
 		return p.str()
@@ -223,11 +227,11 @@ func (p *parser) astring() string {
 		return ""
 	}
 	start := p.pos
-	for p.pos < len(p.b) && isAStringChar(p.b[p.pos]) {
+	for p.pos < len(p.b) && ok(p.b[p.pos]) {
 		p.pos++
 	}
 	if p.pos == start {
-		p.fail("Expected a string")
+		p.fail("%s", msg)
 		return ""
 	}
 	return string(p.b[start:p.pos])
@@ -246,23 +250,7 @@ func (p *parser) nstring() (string, bool) {
 }
 
 // listMailbox reads a LIST pattern: list-chars or a string.
-func (p *parser) listMailbox() string {
-	switch p.peek() {
-	case '"', '{':
-		return p.str()
-	}
-	if p.err != nil {
-		return ""
-	}
-	start := p.pos
-	for p.pos < len(p.b) && isListChar(p.b[p.pos]) {
-		p.pos++
-	}
-	if p.pos == start {
-		p.fail("Expected a mailbox pattern")
-	}
-	return string(p.b[start:p.pos])
-}
+func (p *parser) listMailbox() string { return p.strOrRun(isListChar, "Expected a mailbox pattern") }
 
 // mailbox reads a mailbox name and decodes it to UTF-8: modified UTF-7
 // (RFC 3501 section 5.1.3) unless UTF-8 names are on. NUL and other

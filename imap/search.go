@@ -1,34 +1,30 @@
 package imap
 
 import (
-	"net/mail"
+	"errors"
+	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/stamp-mail/stamp/core"
-	"github.com/stamp-mail/stamp/message/structure"
 )
 
 // searchPage is how many full-text hits one svc.Search call returns (the
 // backends cap a page at 1000).
 const searchPage = 1000
 
-// searcher evaluates SEARCH criteria over the selected mailbox's metadata.
-// BODY and TEXT keys are answered by core's full-text index, other HEADER
-// keys than FROM/TO/CC/SUBJECT by the header section: never by bodies.
+// searcher evaluates SEARCH criteria over the selected mailbox: flags,
+// sizes, dates, UIDs and sequence numbers from the view; text and header
+// keys and SENT* dates by storage (core.SearchUIDs: the substring index and
+// the stored Date day), one query per distinct key, never by reading
+// message bytes.
 type searcher struct {
-	s       *session
-	headers map[uint32][]kv
-	saved   map[uint32]bool            // the SEARCHRES result, by UID
-	hits    map[string]map[uint32]bool // indexed BODY ("b:") and TEXT ("t:") terms
-	textUID uint32                     // message whose body text is in text1
-	textOK  bool
-	text1   string
-	high    uint32 // largest UID in the view, for "*"
-	err     error
+	s     *session
+	saved map[uint32]bool     // the SEARCHRES result, by UID
+	hits  map[string][]uint32 // UIDs (ascending) matching each storage key
+	high  uint32              // largest UID in the view, for "*"
 }
 
 // searchReq is a parsed SEARCH: RETURN options (RFC 4731 ESEARCH, RFC
@@ -256,35 +252,7 @@ func laterOf(old, t time.Time, since bool) time.Time {
 func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	v := s.sel
 	criteria := &r.criteria
-	// rows[i] is the row of view index i when header keys need rows (one
-	// query); otherwise messages are made from the view as they are matched.
-	var rows []core.Message
-	subjects := subjectOnly(criteria) && len(v.subjects) == len(v.uids)
-	if needsMeta(criteria) && !subjects {
-		all := make([]int, len(v.uids))
-		for i := range all {
-			all[i] = i
-		}
-		ms, err := s.load(all)
-		if err != nil {
-			return s.fail("search", err)
-		}
-		rows = make([]core.Message, len(v.uids))
-		j := 0
-		for i, uid := range v.uids {
-			for j < len(ms) && ms[j].UID < uid {
-				j++
-			}
-			if j < len(ms) && ms[j].UID == uid {
-				rows[i] = ms[j]
-			}
-		}
-		v.subjects = make([]string, len(rows))
-		for i := range rows {
-			v.subjects[i] = rows[i].Subject
-		}
-	}
-	sr := &searcher{s: s, hits: map[string]map[uint32]bool{}, headers: map[uint32][]kv{}, saved: map[uint32]bool{}, high: v.maxUID()}
+	sr := &searcher{s: s, hits: map[string][]uint32{}, saved: map[uint32]bool{}, high: v.maxUID()}
 	for _, u := range v.saved {
 		sr.saved[u] = true
 	}
@@ -295,33 +263,16 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	var matched []uint32
 	var mods []uint64 // MODSEQs of the matches, for SEARCH MODSEQ (condstore.go)
 	withMod := hasModSeq(criteria)
-	var cur core.Message
 	for i, uid := range v.uids {
 		if v.gone[uid] {
 			continue
 		}
-		m := &cur
-		if rows != nil {
-			if rows[i].UID != uid {
-				continue // expunged meanwhile
-			}
-			m = &rows[i]
-		} else {
-			cur = v.msg(i, v.mb.ID)
-			if subjects {
-				cur.Subject, cur.HeaderSize = v.subjects[i], -1 // -1: subject known, no row
-			}
-		}
-		ok := sr.match(m, uint32(i+1), criteria)
-		if sr.err != nil {
-			return s.fail("search", sr.err)
-		}
-		if !ok {
+		if !sr.match(i, criteria) {
 			continue
 		}
 		matched = append(matched, uid)
 		if withMod {
-			mods = append(mods, m.ModSeq)
+			mods = append(mods, v.modseqs.at(i))
 		}
 		if uidMode {
 			nums = append(nums, uid)
@@ -403,78 +354,57 @@ func writeSet(w *respWriter, nums []uint32) {
 	}
 }
 
-// subjectOnly reports whether the only row data the criteria need is the
-// subject (SUBJECT keys with a value).
-func subjectOnly(c *imap.SearchCriteria) bool {
-	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
-		return false
+// storage keys of the criteria answered by core.SearchUIDs.
+func bodyKey(t string) string { return "b\x00" + t }
+func textKey(t string) string { return "t\x00" + t }
+func headerKey(h imap.SearchCriteriaHeaderField) string {
+	return "h\x00" + strings.ToLower(h.Key) + "\x00" + h.Value
+}
+func sentKey(c *imap.SearchCriteria) string {
+	return "s\x00" + c.SentSince.Format(time.DateOnly) + "\x00" + c.SentBefore.Format(time.DateOnly)
+}
+
+// prepare runs, once per distinct key, the criteria that storage answers
+// (RFC 9051 section 6.4.4): BODY and TEXT as case-insensitive substrings of
+// the decoded text (the trigram index for 3+ characters, a scan of the
+// indexed text of this folder for shorter ones), HEADER/FROM/TO/CC/BCC/
+// SUBJECT as substrings of the decoded field (an empty HEADER value: the
+// field is present), SENTBEFORE/SENTON/SENTSINCE on the Date header's own
+// calendar day.
+func (sr *searcher) prepare(c *imap.SearchCriteria) error {
+	type query struct {
+		key string
+		q   core.SearchQuery
+	}
+	var qs []query
+	for _, t := range c.Body {
+		qs = append(qs, query{bodyKey(t), core.SearchQuery{Body: []string{t}}})
+	}
+	for _, t := range c.Text {
+		qs = append(qs, query{textKey(t), core.SearchQuery{AnyText: []string{t}}})
 	}
 	for _, h := range c.Header {
-		if !strings.EqualFold(h.Key, "subject") || h.Value == "" {
-			return false
-		}
-	}
-	for i := range c.Not {
-		if !subjectOnly(&c.Not[i]) {
-			return false
-		}
-	}
-	for i := range c.Or {
-		if !subjectOnly(&c.Or[i][0]) || !subjectOnly(&c.Or[i][1]) {
-			return false
-		}
-	}
-	return true
-}
-
-// needsMeta reports whether the criteria need the message rows (header
-// keys, sent dates) rather than the view alone.
-func needsMeta(c *imap.SearchCriteria) bool {
-	if len(c.Header) > 0 || !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
-		return true
-	}
-	for i := range c.Not {
-		if needsMeta(&c.Not[i]) {
-			return true
-		}
-	}
-	for i := range c.Or {
-		if needsMeta(&c.Or[i][0]) || needsMeta(&c.Or[i][1]) {
-			return true
-		}
-	}
-	return false
-}
-
-// prepare resolves BODY and TEXT terms of 3 or more characters up front
-// through storage's substring index (core.SearchUIDs, RFC 9051 section
-// 6.4.4 semantics); shorter needles are scanned in match.
-func (sr *searcher) prepare(c *imap.SearchCriteria) error {
-	for _, q := range []struct {
-		prefix string
-		terms  []string
-	}{{"b:", c.Body}, {"t:", c.Text}} {
-		for _, t := range q.terms {
-			key := q.prefix + t
-			if _, ok := sr.hits[key]; ok || utf8.RuneCountInString(t) < minIndexedRunes {
-				continue
-			}
-			sq := core.SearchQuery{MailboxID: sr.s.sel.mb.ID}
-			if q.prefix == "b:" {
-				sq.Body = []string{t}
-			} else {
-				sq.AnyText = []string{t}
-			}
-			uids, err := sr.s.srv.opts.Core.SearchUIDs(sr.s.ctx, sr.s.user.ID, sq)
-			if err != nil {
+		if h.Key == searchEmailID || h.Key == searchThreadID {
+			if err := sr.prepareObjectID(h); err != nil {
 				return err
 			}
-			set := make(map[uint32]bool, len(uids))
-			for _, u := range uids {
-				set[u] = true
-			}
-			sr.hits[key] = set
+			continue
 		}
+		qs = append(qs, query{headerKey(h), core.SearchQuery{Header: []core.HeaderTerm{{Name: h.Key, Value: h.Value}}}})
+	}
+	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
+		qs = append(qs, query{sentKey(c), core.SearchQuery{SentSince: c.SentSince, SentBefore: c.SentBefore}})
+	}
+	for _, q := range qs {
+		if _, ok := sr.hits[q.key]; ok {
+			continue
+		}
+		q.q.MailboxID = sr.s.sel.mb.ID
+		uids, err := sr.s.srv.opts.Core.SearchUIDs(sr.s.ctx, sr.s.user.ID, q.q)
+		if err != nil {
+			return err
+		}
+		sr.hits[q.key] = uids
 	}
 	for i := range c.Not {
 		if err := sr.prepare(&c.Not[i]); err != nil {
@@ -492,255 +422,129 @@ func (sr *searcher) prepare(c *imap.SearchCriteria) error {
 	return nil
 }
 
+// prepareObjectID resolves SEARCH EMAILID/THREADID (RFC 8474 section 6,
+// objectid.go) to the UIDs of this mailbox: an EMAILID names a message id
+// the view holds, a THREADID the thread's messages (core.Thread).
+func (sr *searcher) prepareObjectID(h imap.SearchCriteriaHeaderField) error {
+	key := headerKey(h)
+	if _, ok := sr.hits[key]; ok {
+		return nil
+	}
+	v := sr.s.sel
+	var uids []uint32
+	if h.Key == searchEmailID {
+		if id, err := core.ParseObjectID('M', h.Value); err == nil {
+			if i := slices.Index(v.ids, id); i >= 0 {
+				uids = []uint32{v.uids[i]}
+			}
+		}
+	} else if tid, err := core.ParseObjectID('T', h.Value); err == nil {
+		ms, err := sr.s.srv.opts.Core.Thread(sr.s.ctx, sr.s.user.ID, tid)
+		if err != nil && !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
+		for _, m := range ms {
+			if m.MailboxID == v.mb.ID {
+				uids = append(uids, m.UID)
+			}
+		}
+		slices.Sort(uids)
+	}
+	sr.hits[key] = uids
+	return nil
+}
+
+// hit reports whether uid is among the storage key's matches.
+func (sr *searcher) hit(key string, uid uint32) bool {
+	_, ok := slices.BinarySearch(sr.hits[key], uid)
+	return ok
+}
+
 func dateOnly(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-func (sr *searcher) match(m *core.Message, seq uint32, c *imap.SearchCriteria) bool {
-	if sr.err != nil {
-		return false
-	}
+// match evaluates the criteria for the message at view index i.
+func (sr *searcher) match(i int, c *imap.SearchCriteria) bool {
 	v := sr.s.sel
+	uid := v.uids[i]
 	for _, set := range c.SeqNum {
-		if !seqContains(set, seq, uint32(len(v.uids))) {
+		if !seqContains(set, uint32(i+1), uint32(len(v.uids))) {
 			return false
 		}
 	}
 	for _, set := range c.UID {
 		if imap.IsSearchRes(set) {
-			if !sr.saved[m.UID] {
+			if !sr.saved[uid] {
 				return false
 			}
-		} else if !uidContains(set, m.UID, sr.high) {
+		} else if !uidContains(set, uid, sr.high) {
 			return false
 		}
 	}
 	for _, f := range c.Flag {
-		if !sr.hasFlag(m, f) {
+		if !sr.hasFlag(i, f) {
 			return false
 		}
 	}
 	for _, f := range c.NotFlag {
-		if sr.hasFlag(m, f) {
+		if sr.hasFlag(i, f) {
 			return false
 		}
 	}
-	if !matchModSeq(m, c) {
+	if !matchModSeq(&core.Message{ModSeq: v.modseqs.at(i)}, c) {
 		return false
 	}
-	if c.Larger > 0 && m.Size <= c.Larger {
+	if size := v.sizes[i]; c.Larger > 0 && size <= c.Larger || c.Smaller != 0 && size >= c.Smaller {
 		return false
 	}
-	if c.Smaller != 0 && m.Size >= c.Smaller {
-		return false
-	}
-	idate := dateOnly(m.InternalDate)
-	if !c.Since.IsZero() && idate.Before(dateOnly(c.Since)) {
-		return false
-	}
-	if !c.Before.IsZero() && !idate.Before(dateOnly(c.Before)) {
-		return false
-	}
-	if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
-		// The Date header's own calendar date, disregarding time and zone
-		// (RFC 9051 section 6.4.4); the internal date when it has none.
-		sdate := idate
-		if d, ok := fieldValue(sr.header(m), "Date"); ok {
-			if t, err := mail.ParseDate(d); err == nil {
-				sdate = dateOnly(t)
-			}
-		}
-		if !c.SentSince.IsZero() && sdate.Before(dateOnly(c.SentSince)) {
+	if !c.Since.IsZero() || !c.Before.IsZero() {
+		idate := dateOnly(time.Unix(v.dates[i], 0).UTC())
+		if !c.Since.IsZero() && idate.Before(dateOnly(c.Since)) {
 			return false
 		}
-		if !c.SentBefore.IsZero() && !sdate.Before(dateOnly(c.SentBefore)) {
+		if !c.Before.IsZero() && !idate.Before(dateOnly(c.Before)) {
 			return false
 		}
+	}
+	if (!c.SentSince.IsZero() || !c.SentBefore.IsZero()) && !sr.hit(sentKey(c), uid) {
+		return false
 	}
 	for _, h := range c.Header {
-		if !sr.matchHeader(m, h.Key, h.Value) {
+		if !sr.hit(headerKey(h), uid) {
 			return false
 		}
 	}
 	for _, t := range c.Body {
-		if hits, ok := sr.hits["b:"+t]; ok {
-			if !hits[m.UID] {
-				return false
-			}
-		} else if !sr.matchText(m, t, false) {
+		if !sr.hit(bodyKey(t), uid) {
 			return false
 		}
 	}
 	for _, t := range c.Text {
-		if hits, ok := sr.hits["t:"+t]; ok {
-			if !hits[m.UID] {
-				return false
-			}
-		} else if !sr.matchText(m, t, true) {
+		if !sr.hit(textKey(t), uid) {
 			return false
 		}
 	}
-	for i := range c.Not {
-		if sr.match(m, seq, &c.Not[i]) {
+	for k := range c.Not {
+		if sr.match(i, &c.Not[k]) {
 			return false
 		}
 	}
-	for i := range c.Or {
-		if !sr.match(m, seq, &c.Or[i][0]) && !sr.match(m, seq, &c.Or[i][1]) {
+	for k := range c.Or {
+		if !sr.match(i, &c.Or[k][0]) && !sr.match(i, &c.Or[k][1]) {
 			return false
 		}
 	}
 	return true
 }
 
-func (sr *searcher) hasFlag(m *core.Message, f imap.Flag) bool {
+// hasFlag answers a flag key from the view (\Recent from the session).
+func (sr *searcher) hasFlag(i int, f imap.Flag) bool {
+	v := sr.s.sel
 	if strings.EqualFold(string(f), string(flagRecent)) {
-		return sr.s.sel.recent.Contains(imap.UID(m.UID))
+		return v.recent.Contains(imap.UID(v.uids[i]))
 	}
-	return hasFlag(m.Flags, string(f))
-}
-
-// foldKey lower-cases for case-insensitive substring matching.
-func foldKey(s string) string { return strings.ToLower(s) }
-
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
-}
-
-// header returns the message's header fields (read once per message).
-func (sr *searcher) header(m *core.Message) []kv {
-	if h, ok := sr.headers[m.UID]; ok {
-		return h
-	}
-	full := m
-	if full.HeaderSize <= 0 {
-		// A view-only entry: load the row first.
-		ms, err := sr.s.srv.opts.Core.MessagesByUID(sr.s.ctx, sr.s.user.ID, sr.s.sel.mb.ID, m.UID, m.UID)
-		if err != nil || len(ms) == 0 {
-			sr.err = err
-			return nil
-		}
-		*m = ms[0]
-	}
-	raw, err := sr.s.srv.opts.Core.ReadHeader(sr.s.ctx, *full)
-	if err != nil {
-		sr.err = err
-		return nil
-	}
-	h := fields(raw)
-	for i := range h {
-		h[i].V = decodeWords(h[i].V)
-	}
-	if len(sr.headers) > 1024 {
-		clear(sr.headers)
-	}
-	sr.headers[m.UID] = h
-	return h
-}
-
-// matchHeader applies a FROM/TO/CC/BCC/SUBJECT/HEADER key: a
-// case-insensitive substring match of the decoded field (RFC 9051 section
-// 6.4.4). HEADER with an empty value matches any message with the field.
-func (sr *searcher) matchHeader(m *core.Message, key, value string) bool {
-	if ok, handled := matchObjectID(m, key, value); handled {
-		return ok
-	}
-	if strings.EqualFold(key, "subject") && value != "" && m.HeaderSize != 0 {
-		// The row holds the decoded Subject: no header read.
-		return containsFold(m.Subject, value)
-	}
-	h := sr.header(m)
-	want := foldKey(value)
-	addr := false
-	switch strings.ToLower(key) {
-	case "from", "to", "cc", "bcc", "sender", "reply-to":
-		addr = true
-	}
-	for _, f := range h {
-		if !strings.EqualFold(f.K, key) {
-			continue
-		}
-		if want == "" || strings.Contains(foldKey(f.V), want) {
-			return true
-		}
-		if addr {
-			// Also the addresses as parsed, without comments or routes.
-			for _, a := range structure.ParseAddressList(f.V) {
-				if strings.Contains(foldKey(a.Name), want) || strings.Contains(foldKey(a.Mailbox+"@"+a.Host), want) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-// matchText applies BODY (the decoded text of the body parts) and TEXT
-// (the header as well), as case-insensitive substrings.
-func (sr *searcher) matchText(m *core.Message, t string, withHeader bool) bool {
-	want := foldKey(t)
-	if want == "" {
-		return true
-	}
-	if withHeader {
-		for _, f := range sr.header(m) {
-			if strings.Contains(foldKey(f.V), want) || strings.Contains(foldKey(f.K), want) {
-				return true
-			}
-		}
-	}
-	body, err := sr.bodyText(m)
-	if err != nil {
-		sr.err = err
-		return false
-	}
-	return strings.Contains(body, want)
-}
-
-// bodyText returns the lower-cased decoded text of the message's leaf
-// parts (the last message's is kept).
-func (sr *searcher) bodyText(m *core.Message) (string, error) {
-	if sr.textUID == m.UID && sr.textOK {
-		return sr.text1, nil
-	}
-	if m.HeaderSize <= 0 {
-		sr.header(m) // loads the row
-		if sr.err != nil {
-			return "", sr.err
-		}
-	}
-	raw, err := sr.s.srv.opts.Core.ReadMessage(sr.s.ctx, *m)
-	if err != nil {
-		return "", err
-	}
-	root := parseMIME(raw)
-	var b strings.Builder
-	var walk func(p *part, depth int)
-	walk = func(p *part, depth int) {
-		if depth > maxMIMEDepth {
-			return
-		}
-		switch {
-		case p.Type == "multipart" && len(p.Children) > 0:
-			for _, c := range p.Children {
-				walk(c, depth+1)
-			}
-		case p.Msg != nil:
-			for _, f := range fields(raw[p.Msg.Hdr:p.Msg.Body]) {
-				b.WriteString(decodeWords(f.V))
-				b.WriteByte('\n')
-			}
-			walk(p.Msg, depth+1)
-		default:
-			if data, err := decodePartBody(raw, p); err == nil {
-				b.WriteString(toUTF8(data, paramValue(p.Params, "charset")))
-				b.WriteByte('\n')
-			}
-		}
-	}
-	walk(root, 0)
-	sr.textUID, sr.textOK, sr.text1 = m.UID, true, foldKey(b.String())
-	return sr.text1, nil
+	return hasFlag(v.flagsAt(i), string(f))
 }
 
 // bounds returns a range of a sequence or UID set in ascending order, with
@@ -778,7 +582,3 @@ func uidContains(set imap.UIDSet, uid, high uint32) bool {
 	}
 	return false
 }
-
-// minIndexedRunes is the shortest needle storage's substring index finds
-// (storage.MinIndexedRunes); shorter ones are scanned here.
-const minIndexedRunes = 3

@@ -3,10 +3,13 @@ package imap
 import (
 	"context"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -145,4 +148,64 @@ func inboxID(t *testing.T, e *env, userID int64) int64 {
 		t.Fatal(err)
 	}
 	return mb.ID
+}
+
+// TestPythonStructureAndSearch: Python's imaplib reads the stored ENVELOPE
+// and BODYSTRUCTURE and runs the header, date and text keys that storage
+// answers (short needles included).
+func TestPythonStructureAndSearch(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("SKIPPED LOUDLY: python3 not installed")
+	}
+	e := newEnv(t, Options{AllowInsecureAuth: true})
+	coretest.User(t, e.svc, "alice@example.test")
+	e.deliver(t, "alice@example.test", nestedMsg)
+	e.deliver(t, "alice@example.test", "From: Zoë <zoe@remote.example>\r\nTo: alice@example.test\r\nSubject: 会議の議事録\r\n"+
+		"Date: Wed, 2 Dec 2026 23:30:00 -0800\r\nX-Ticket: T-42\r\n\r\nplain body about quarterly numbers\r\n")
+	host, port, _ := strings.Cut(e.addr, ":")
+	script := `
+import imaplib, sys
+host, port, pw = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+m = imaplib.IMAP4(host, port)
+m.login("alice@example.test", pw)
+typ, data = m.select("INBOX")
+assert typ == "OK" and data == [b"2"], data
+typ, data = m.fetch("1", "(ENVELOPE BODYSTRUCTURE)")
+line = data[0] if isinstance(data[0], bytes) else b"".join(x if isinstance(x, bytes) else x[0] + x[1] for x in data)
+assert b'"<n1@remote.example>"' in line, line
+assert b'("message" "rfc822" NIL NIL NIL "7bit" 186 (NIL "inner"' in line, line
+assert b'"alternative" ("boundary" "b2")' in line, line
+def search(*keys):
+    typ, data = m.search("UTF-8", *keys)
+    assert typ == "OK", (keys, typ, data)
+    return data[0].decode()
+assert search("FROM", "carl@remote") == "1", search("FROM", "carl@remote")
+assert search("FROM", "zo") == "2"
+assert search("HEADER", "X-Ticket", "\"\"") == "2"
+assert search("HEADER", "X-Ticket", "t-4") == "2"
+assert search("SENTON", "3-Dec-2026") == ""
+assert search("SENTON", "2-Dec-2026") == "2"
+assert search("SENTBEFORE", "2-Dec-2026") == "1"
+assert search("OR", "SUBJECT", "inner", "BODY", "quarterl") == "2"
+# Short needles scan the folder's indexed text; message 1 has "plain"
+# only inside its attached message (attachments are not indexed).
+assert search("BODY", "pl") == "2"
+assert search("BODY", "ell") == "1"
+assert search("NOT", "TEXT", "hello") == "2"
+m.literal = "議事".encode()
+assert search("SUBJECT") == "2"
+m.logout()
+print("ok")
+`
+	path := filepath.Join(t.TempDir(), "client.py")
+	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, py, path, host, port, coretest.Password).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Fatalf("python imaplib: %v\n%s", err, out)
+	}
 }

@@ -21,10 +21,6 @@ type view struct {
 	sizes   []int64
 	dates   []int64 // internal date, Unix seconds (UTC)
 	modseqs modSeqs // MODSEQ of the last change (RFC 7162, condstore.go), compact
-	// subjects holds the decoded subjects once a SEARCH loaded rows (nil
-	// until then, and again when messages arrive): SUBJECT searches after
-	// the first need no query.
-	subjects []string
 
 	fsets  [][]string
 	findex map[string]uint32
@@ -47,7 +43,6 @@ func (v *view) flagSet(fs []string) uint32 {
 
 // add appends a message (its UID above every other).
 func (v *view) add(m core.Message) {
-	v.subjects = nil
 	v.uids = append(v.uids, m.UID)
 	v.ids = append(v.ids, m.ID)
 	v.flags = append(v.flags, v.flagSet(m.Flags))
@@ -58,7 +53,6 @@ func (v *view) add(m core.Message) {
 
 // addRow appends a message from a view row.
 func (v *view) addRow(r core.ViewRow) {
-	v.subjects = nil
 	v.uids = append(v.uids, r.UID)
 	v.ids = append(v.ids, r.ID)
 	v.flags = append(v.flags, v.flagSet(r.Flags))
@@ -75,9 +69,6 @@ func (v *view) remove(i int) {
 	v.sizes = slices.Delete(v.sizes, i, i+1)
 	v.dates = slices.Delete(v.dates, i, i+1)
 	v.modseqs.delete(i)
-	if v.subjects != nil {
-		v.subjects = slices.Delete(v.subjects, i, i+1)
-	}
 }
 
 // update records new flags (and MODSEQ) of the message at index i.

@@ -115,7 +115,7 @@ func (c *viewCache) removeLocked(e *list.Element) {
 	delete(c.items, sn.key)
 }
 
-// clone copies the view's columns (not the subjects): views are changed
+// clone copies the view's columns: views are changed
 // in place, so the cache and the sessions never share arrays.
 func (v *view) clone() view {
 	c := view{
@@ -256,7 +256,6 @@ func (v *view) removeUIDs(gone map[uint32]bool) {
 	}
 	v.modseqs.truncate(j)
 	v.uids, v.ids, v.flags, v.sizes, v.dates = v.uids[:j], v.ids[:j], v.flags[:j], v.sizes[:j], v.dates[:j]
-	v.subjects = nil
 }
 
 // flagSummary returns the first unseen sequence number (0 if none) and the

@@ -202,8 +202,8 @@ func TestUnterminatedLiteral(t *testing.T) {
 	alive(t, e.addr)
 }
 
-// TestSubjectSearchAfterNewMail: the subjects a SEARCH keeps in the view
-// are dropped when mail arrives, so the next SUBJECT search sees it.
+// TestSubjectSearchAfterNewMail: a SUBJECT search after new mail arrived
+// (and was announced) finds it.
 func TestSubjectSearchAfterNewMail(t *testing.T) {
 	e := newEnv(t, Options{AllowInsecureAuth: true})
 	coretest.User(t, e.svc, "bob@example.test")

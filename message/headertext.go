@@ -1,6 +1,10 @@
 package message
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/stamp-mail/stamp/message/structure"
+)
 
 // maxHeaderText bounds HeaderText's result (bytes).
 const maxHeaderText = 64 << 10
@@ -40,17 +44,27 @@ func HeaderText(p *Parsed) string {
 		}
 		switch name {
 		case "from", "sender", "reply-to", "to", "cc", "bcc":
-			as := parseAddrHeader(f.value)
-			if len(as) == 0 {
-				continue
-			}
-			parts := make([]string, len(as))
-			for i, a := range as {
-				if a.Name != "" {
-					parts[i] = a.Name + " <" + a.Address + ">"
-				} else {
-					parts[i] = a.Address
+			// The forgiving envelope parser: comments inside an address
+			// ("<user (c)@ (c) domain>"), routes and groups (RFC 5322
+			// section 3.4) still give mailbox@host.
+			var parts []string
+			for _, a := range structure.ParseAddressList(f.value) {
+				addr := a.Mailbox
+				if a.Host != "" {
+					addr += "@" + a.Host
 				}
+				switch {
+				case a.GroupEnd:
+				case a.GroupStart:
+					parts = append(parts, decodeWords(a.Mailbox)+":")
+				case a.Name != "":
+					parts = append(parts, decodeWords(a.Name)+" <"+addr+">")
+				default:
+					parts = append(parts, addr)
+				}
+			}
+			if len(parts) == 0 {
+				continue
 			}
 			if !line(name, strings.Join(parts, ", ")) {
 				return b.String()

@@ -130,42 +130,56 @@ func (e *encoder) env(v *Envelope) {
 
 // Unmarshal decodes what Marshal wrote. It never panics and allocates at
 // most in proportion to len(b); nesting is bounded by MaxDepth and parts by
-// MaxParts, as Parse bounds them.
+// MaxParts, as Parse bounds them. The decoded strings share one copy of b
+// (one allocation for all of them, which FETCH of a big folder feels).
 func Unmarshal(b []byte) (*Part, error) {
 	if len(b) == 0 || b[0] != version {
 		return nil, ErrCorrupt
 	}
-	d := decoder{b: b[1:]}
+	d := decoder{s: string(b[1:])}
 	p := d.part(0)
-	if d.bad || len(d.b) != 0 {
+	if d.bad || d.pos != len(d.s) {
 		return nil, ErrCorrupt
 	}
 	return p, nil
 }
 
 type decoder struct {
-	b     []byte
+	s     string
+	pos   int
 	bad   bool
 	parts int
 }
+
+func (d *decoder) rest() int { return len(d.s) - d.pos }
 
 func (d *decoder) uint() uint64 {
 	if d.bad {
 		return 0
 	}
-	n, k := binary.Uvarint(d.b)
-	if k <= 0 {
-		d.bad = true
-		return 0
+	var n uint64
+	for shift := 0; shift < 64; shift += 7 {
+		if d.pos >= len(d.s) {
+			break
+		}
+		c := d.s[d.pos]
+		d.pos++
+		if shift == 63 && c > 1 {
+			break
+		}
+		n |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return n
+		}
 	}
-	d.b = d.b[k:]
-	return n
+	d.bad = true
+	return 0
 }
 
 // count reads a list length; each element takes at least min bytes.
 func (d *decoder) count(min int) int {
 	n := d.uint()
-	if n > uint64(len(d.b)/min) {
+	if n > uint64(d.rest()/min) {
 		d.bad = true
 		return 0
 	}
@@ -182,23 +196,23 @@ func (d *decoder) int() int {
 }
 
 func (d *decoder) byte1() byte {
-	if d.bad || len(d.b) == 0 {
+	if d.bad || d.pos >= len(d.s) {
 		d.bad = true
 		return 0
 	}
-	c := d.b[0]
-	d.b = d.b[1:]
+	c := d.s[d.pos]
+	d.pos++
 	return c
 }
 
 func (d *decoder) str() string {
 	n := d.uint()
-	if d.bad || n > uint64(len(d.b)) {
+	if d.bad || n > uint64(d.rest()) {
 		d.bad = true
 		return ""
 	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
+	s := d.s[d.pos : d.pos+int(n)]
+	d.pos += int(n)
 	return s
 }
 
