@@ -109,8 +109,9 @@
 //     model plus the user's: SpamAssassin's bayes_min_ham_num and
 //     bayes_min_spam_num) and the message has at least 5 telling words; its
 //     points are linear in log-odds and reach the threshold alone only from
-//     a score of 0.608 (0.5 means "no evidence"), so unknown or weakly known
-//     mail stays in INBOX. Ham evidence weighs less than spam evidence
+//     a score of 0.608 (0.5 means "no evidence") and only with 20 telling
+//     words or more (below that the points shrink in proportion), so
+//     unknown or weakly known mail stays in INBOX. Ham evidence weighs less than spam evidence
 //     (at most -3, the cap cross-validated with the rules) so that it
 //     cannot hide a block or a listing.
 //

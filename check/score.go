@@ -17,24 +17,29 @@ import (
 // from Config.SpamThreshold points (DefaultSpamThreshold, 5, as in
 // SpamAssassin); the package doc says why each weighs what it does.
 const (
-	pointsDMARCPass    = -1.5
-	pointsDMARCFail    = 3.0
-	pointsSPFFail      = 1.5
-	pointsSPFSoftfail  = 0.5
-	pointsDKIMFail     = 1.0
-	pointsAllow        = -10.0
-	pointsBlock        = 10.0
-	pointsCorrespond   = -3.0
-	pointsPerVerdict   = 0.8 // per message of this sender moved into (+) or out of (-) Junk
-	maxSenderPoints    = 8.0
-	pointsDNSBL        = 3.0
-	maxDNSBLPoints     = 6.0
-	pointsHeloOurs     = 3.0
-	pointsEarlyTalker  = 3.0
-	maxBayesPoints     = 8.0
-	minBayesPoints     = -3.0 // chosen by go run ./internal/genmodel -rules
-	bayesMinTraining   = 200  // ham and spam each, SpamAssassin's bayes_min_ham_num/bayes_min_spam_num
-	bayesMinClues      = 5    // telling tokens below which a message is weakly known
+	pointsDMARCPass   = -1.5
+	pointsDMARCFail   = 3.0
+	pointsSPFFail     = 1.5
+	pointsSPFSoftfail = 0.5
+	pointsDKIMFail    = 1.0
+	pointsAllow       = -10.0
+	pointsBlock       = 10.0
+	pointsCorrespond  = -3.0
+	pointsPerVerdict  = 0.8 // per message of this sender moved into (+) or out of (-) Junk
+	maxSenderPoints   = 8.0
+	pointsDNSBL       = 3.0
+	maxDNSBLPoints    = 6.0
+	pointsHeloOurs    = 3.0
+	pointsEarlyTalker = 3.0
+	maxBayesPoints    = 8.0
+	minBayesPoints    = -3.0 // chosen by go run ./internal/genmodel -rules
+	bayesMinTraining  = 200  // ham and spam each, SpamAssassin's bayes_min_ham_num/bayes_min_spam_num
+	bayesMinClues     = 5    // telling tokens below which a message is weakly known
+	// bayesFullClues is how many telling tokens a message needs for Bayes
+	// to vote with its full weight; below it the points shrink in
+	// proportion, so that a short or unusual message (a few words the
+	// model knows, none strongly) is never junked on Bayes alone.
+	bayesFullClues     = 20
 	userOutweighs      = 0.25
 	maxSignalDetailLen = 120
 )
@@ -225,7 +230,8 @@ func (j *Judge) bayesSignal(ctx context.Context, uid int64, tokens []uint64) Sig
 	if len(clues) < bayesMinClues {
 		return Signal{Name: "bayes", Detail: fmt.Sprintf("too little known: %d telling words", len(clues))}
 	}
-	return Signal{Name: "bayes", Score: j.bayesPoints(p), Detail: fmt.Sprintf("p=%.3f from %d telling words", p, len(clues))}
+	pts := j.bayesPoints(p) * math.Min(1, float64(len(clues))/bayesFullClues)
+	return Signal{Name: "bayes", Score: pts, Detail: fmt.Sprintf("p=%.3f from %d telling words", p, len(clues))}
 }
 
 // model is the classifier for a user: the shared model plus the user's
