@@ -8,9 +8,9 @@ import (
 
 // repairAttachmentsCmd recomputes the attachment flag (the paperclip, and
 // search's has:attachment) of stored mail: a cid: image shown in the body
-// no longer counts as an attachment, and mail stored before that change
-// keeps the old flag until this runs. Safe to run again and while
-// `stamp serve` runs.
+// no longer counts as an attachment. `stamp serve` repairs mail stored
+// before that change once by itself, in the background after start; this
+// runs the same repair now. Safe to run again and while `stamp serve` runs.
 func repairAttachmentsCmd(g *globals) *cobra.Command {
 	return g.appCmd("repair-attachments", "Clear the attachment flag of stored mail whose only attachments are images shown in the body (cid:)", cobra.NoArgs, func(r run) error {
 		checked, cleared, err := r.app.Service.RepairAttachmentFlags(r.ctx)

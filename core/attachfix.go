@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stamp-mail/stamp/message"
 	"github.com/stamp-mail/stamp/storage"
@@ -92,4 +93,32 @@ func (s *Service) onlyInline(ctx context.Context, m Message) (*bool, error) {
 	}
 	only := len(as) > 0 && !storage.ListedAttachments(as)
 	return &only, nil
+}
+
+// attachmentRepairKey marks, in the key-value table, that the attachment
+// flags of mail stored before inline images stopped counting were repaired.
+const attachmentRepairKey = "core/attachment-repair-done"
+
+// runAttachmentRepair runs RepairAttachmentFlags once per database, in the
+// background after start, so that an upgraded server shows no paperclip on
+// old mail whose only "attachments" are images in the body. Mail delivered
+// since is flagged right at delivery; `stamp repair-attachments` reruns it.
+func (s *Service) runAttachmentRepair(ctx context.Context) {
+	if _, err := s.store.GetKV(ctx, attachmentRepairKey); err == nil {
+		return
+	}
+	checked, cleared, err := s.RepairAttachmentFlags(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("repair attachment flags", "err", err)
+		}
+		return
+	}
+	if err := s.store.PutKV(ctx, attachmentRepairKey, []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
+		s.log.Warn("repair attachment flags: record completion", "err", err)
+		return
+	}
+	if cleared > 0 {
+		s.log.Info("attachment flags repaired", "read", checked, "cleared", cleared)
+	}
 }

@@ -262,7 +262,11 @@ func (s *Service) Start(ctx context.Context) {
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.runCollector(ctx) }()
 	s.wg.Add(1)
-	go func() { defer s.wg.Done(); s.runStructureBackfill(ctx) }()
+	go func() {
+		defer s.wg.Done()
+		s.runStructureBackfill(ctx)
+		s.runAttachmentRepair(ctx)
+	}()
 }
 
 // Close stops the background work after in-flight commits finish.

@@ -151,15 +151,3 @@ func (p *parser) searchObjectID(c *imap.SearchCriteria, key string) {
 	}
 	c.Header = append(c.Header, imap.SearchCriteriaHeaderField{Key: k, Value: id})
 }
-
-// matchObjectID applies an object id criterion; handled is false for
-// ordinary header keys.
-func matchObjectID(m *core.Message, key, value string) (ok, handled bool) {
-	switch key {
-	case searchEmailID:
-		return m.ID != 0 && core.EmailID(*m) == value, true
-	case searchThreadID:
-		return m.ThreadID != 0 && core.ThreadID(*m) == value, true
-	}
-	return false, false
-}
