@@ -244,6 +244,7 @@ func (d *prepared) newMessage(userID int64, mailboxID int64, flags []string, dat
 		MessageIDHdr: p.MessageID, InReplyTo: p.InReplyTo, References: p.References,
 		Snippet: p.Snippet, Attachments: slices.Clone(d.attach), SearchText: p.Text,
 		SearchHeader: message.HeaderText(p), Structure: d.structureOf(head),
+		SortKeys: d.sortKeysOf(head),
 	}
 }
 

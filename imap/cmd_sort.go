@@ -8,8 +8,6 @@ import (
 
 	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/imap/internal/sortthread"
-	"github.com/stamp-mail/stamp/message"
-	"github.com/stamp-mail/stamp/message/structure"
 )
 
 // SORT and THREAD (RFC 5256), DISPLAYFROM/DISPLAYTO (RFC 5957) and ESORT
@@ -134,49 +132,66 @@ func needsAddrs(crit []sortthread.Criterion) bool {
 // subject, Date and Message-ID from the stored rows (core.SortRows) and,
 // with keys, the first addresses as ENVELOPE parses them (groups, comment
 // names and bare local parts, which the rows' address lists leave out) and
-// the References parents. Those keys are stored per message: only messages
-// without them yet have their header read, once (storeSortKeys).
-func (s *session) sortInput(uids []uint32, uidMode, keys bool) ([]sortthread.Message, error) {
+// the References parents. Those keys are stored per message, at delivery
+// (core.SortKeysOf): only older messages without them have their header
+// read, once (storeSortKeys). The rows come through the server's sort
+// cache (sortcache.go); with only ARRIVAL and SIZE keys (viewOnly) no rows
+// are read at all.
+func (s *session) sortInput(uids []uint32, uidMode, keys, viewOnly bool) ([]sortthread.Message, error) {
 	v := s.sel
-	rows, err := s.srv.opts.Core.SortRows(s.ctx, s.user.ID, v.mb.ID)
-	if err != nil {
-		return nil, err
+	out := make([]sortthread.Message, 0, len(uids))
+	if viewOnly {
+		// ARRIVAL and SIZE are in the view: no query.
+		for _, u := range uids {
+			i := v.index(u)
+			if i < 0 || v.gone[u] {
+				continue
+			}
+			num := u
+			if !uidMode {
+				num = uint32(i + 1)
+			}
+			out = append(out, sortthread.Message{Num: num, Arrival: time.Unix(v.dates[i], 0), Size: v.sizes[i]})
+		}
+		return out, nil
 	}
 	want := make(map[uint32]bool, len(uids))
 	for _, u := range uids {
 		want[u] = true
 	}
-	if keys {
-		if err := s.storeSortKeys(rows, want); err != nil {
-			return nil, err
+	err := s.withSortRows(func(rows []core.SortRow) error {
+		if keys {
+			if err := s.storeSortKeys(rows, want); err != nil {
+				return err
+			}
 		}
-	}
-	out := make([]sortthread.Message, 0, len(uids))
-	for _, r := range rows {
-		if !want[r.UID] {
-			continue
+		for _, r := range rows {
+			if !want[r.UID] {
+				continue
+			}
+			i := v.index(r.UID)
+			if i < 0 || v.gone[r.UID] {
+				continue
+			}
+			num := r.UID
+			if !uidMode {
+				num = uint32(i + 1)
+			}
+			sm := sortthread.Message{
+				Num: num, Arrival: time.Unix(v.dates[i], 0), Date: r.Date, Size: v.sizes[i],
+				Subject: r.Subject, MessageID: r.MessageIDHdr,
+			}
+			if k := r.Keys; k != nil {
+				sm.From = oneAddr(k.FromName, k.FromAddr)
+				sm.To = oneAddr(k.ToName, k.ToAddr)
+				sm.Cc = oneAddr("", k.CcAddr)
+				sm.References = k.Parents
+			}
+			out = append(out, sm)
 		}
-		i := v.index(r.UID)
-		if i < 0 || v.gone[r.UID] {
-			continue
-		}
-		num := r.UID
-		if !uidMode {
-			num = uint32(i + 1)
-		}
-		sm := sortthread.Message{
-			Num: num, Arrival: time.Unix(v.dates[i], 0), Date: r.Date, Size: v.sizes[i],
-			Subject: r.Subject, MessageID: r.MessageIDHdr,
-		}
-		if k := r.Keys; k != nil {
-			sm.From = oneAddr(k.FromName, k.FromAddr)
-			sm.To = oneAddr(k.ToName, k.ToAddr)
-			sm.Cc = oneAddr("", k.CcAddr)
-			sm.References = k.Parents
-		}
-		out = append(out, sm)
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 func oneAddr(name, addr string) []sortthread.Address {
@@ -230,45 +245,12 @@ func (s *session) storeSortKeys(rows []core.SortRow, want map[uint32]bool) error
 	return nil
 }
 
-// sortKeysOf computes a message's SORT/THREAD keys from its header: the
-// first From, To and Cc address as ENVELOPE parses them, and the parents
-// THREAD=REFERENCES links it to (RFC 5256 section 3: References, or else
-// the first In-Reply-To id).
+// sortKeysOf computes a message's SORT/THREAD keys from its header, as
+// delivery does (core.SortKeysOf).
 func sortKeysOf(id int64, h []byte) core.SortKeys {
-	fs := fields(h)
-	first := func(k string) sortthread.Address {
-		v, _ := fieldValue(fs, k)
-		if as := envSortAddrs(v); len(as) > 0 {
-			return as[0]
-		}
-		return sortthread.Address{}
-	}
-	from, to, cc := first("From"), first("To"), first("Cc")
-	p := message.Parse(h)
-	parents := p.References
-	if len(parents) == 0 && len(p.InReplyTo) > 0 {
-		parents = p.InReplyTo[:1]
-	}
-	return core.SortKeys{MessageID: id, FromName: from.Name, FromAddr: from.Address,
-		ToName: to.Name, ToAddr: to.Address, CcAddr: cc.Address, Parents: parents}
-}
-
-// envSortAddrs parses an address field as ENVELOPE does (envelope.go) into
-// sortthread's form: a group is its name alone, then its members.
-func envSortAddrs(v string) []sortthread.Address {
-	var out []sortthread.Address
-	for _, a := range structure.ParseAddressList(v) {
-		switch {
-		case a.GroupEnd:
-		case a.GroupStart:
-			out = append(out, sortthread.Address{Address: a.Mailbox})
-		case a.Host == "":
-			out = append(out, sortthread.Address{Name: decodeWords(a.Name), Address: a.Mailbox})
-		default:
-			out = append(out, sortthread.Address{Name: decodeWords(a.Name), Address: a.Mailbox + "@" + a.Host})
-		}
-	}
-	return out
+	k := core.SortKeysOf(h)
+	k.MessageID = id
+	return k
 }
 
 // cmdSort: SORT and UID SORT (RFC 5256 section 3), with RETURN (ESORT).
@@ -285,7 +267,7 @@ func cmdSort(s *session, c *command, p *parser) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := s.sortInput(uids, uidMode, needsAddrs(r.crit))
+	msgs, err := s.sortInput(uids, uidMode, needsAddrs(r.crit), viewOnly(r.crit))
 	if err != nil {
 		return s.fail("sort", err)
 	}
@@ -346,7 +328,7 @@ func cmdThread(s *session, c *command, p *parser) error {
 		return err
 	}
 	refs := r.algorithm == "REFERENCES"
-	msgs, err := s.sortInput(uids, uidMode, refs)
+	msgs, err := s.sortInput(uids, uidMode, refs, false)
 	if err != nil {
 		return s.fail("thread", err)
 	}

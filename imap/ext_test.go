@@ -302,7 +302,7 @@ func TestSortThread(t *testing.T) {
 		t.Errorf("THREAD REFERENCES: got %+v, want %+v", th, want)
 	}
 
-	// The keys THREAD and SORT FROM needed are stored now, once per message.
+	// The keys THREAD and SORT FROM need are stored (at delivery), once per message.
 	rows, err := e.svc.SortRows(context.Background(), u.ID, inbox.ID)
 	if err != nil || len(rows) != 5 {
 		t.Fatalf("SortRows: got %d rows, %v", len(rows), err)

@@ -99,6 +99,7 @@ type Server struct {
 	nextID atomic.Uint64
 
 	views *viewCache // last views of selected mailboxes (viewcache.go)
+	sorts *sortCache // SORT/THREAD rows of sorted mailboxes (sortcache.go)
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -126,6 +127,7 @@ func New(opts Options) *Server {
 		log:      opts.Logger.With("proto", "imap"),
 		sessions: map[*session]struct{}{},
 		views:    newViewCache(viewCacheBytes),
+		sorts:    newSortCache(sortCacheBytes),
 	}
 	s.ln = listener.New(listener.Options{
 		Name: "imap", Logger: s.log,

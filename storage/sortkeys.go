@@ -42,6 +42,9 @@ type SortKeyStore interface {
 	// SortRows returns the mailbox's messages in UID order with their
 	// stored keys. ErrNotFound for a mailbox the user does not have.
 	SortRows(ctx context.Context, userID, mailboxID int64) ([]SortRow, error)
+	// SortRowsAfter is SortRows for the messages with UID above after
+	// (a cache of a mailbox's rows reads only its new messages).
+	SortRowsAfter(ctx context.Context, userID, mailboxID int64, after uint32) ([]SortRow, error)
 	// PutSortKeys stores (or replaces) keys of the user's messages, and
 	// drops the keys of the user's messages that no longer exist.
 	PutSortKeys(ctx context.Context, userID int64, keys []SortKeys) error

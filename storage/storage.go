@@ -376,6 +376,7 @@ type NewMessage struct {
 	SearchText   string       // body text to index (subject and addresses are indexed too)
 	SearchHeader string       // header lines to index for substring search (message.HeaderText)
 	Structure    []byte       // message/structure encoding of its MIME tree and envelope (nil: none)
+	SortKeys     *SortKeys    // SORT/THREAD keys, stored in sort_keys (nil: none; MessageID is set by Deliver)
 
 	// Set by Deliver.
 	ID       int64

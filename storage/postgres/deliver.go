@@ -231,6 +231,8 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		sKeys                                       [][]int64
 		mSent                                       []int64
 		mStruct                                     [][]byte
+		kU, kID                                     []int64
+		kFN, kFA, kTN, kTA, kCA, kPar               []string
 		aU, aMsg, aSize                             []int64
 		aPart, aName, aType, aHash                  []string
 		cU, cModseq, cMB, cMsg, cUID                []int64
@@ -317,6 +319,11 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		sHdrs = append(sHdrs, truncateUTF8(clean(m.SearchHeader), maxSearchText))
 		mSent = append(mSent, storage.SentDay(m.Date, idate))
 		mStruct = append(mStruct, nilBytes(m.Structure))
+		if k := m.SortKeys; k != nil {
+			kU, kID = append(kU, m.UserID), append(kID, a.id)
+			kFN, kFA, kTN = append(kFN, clean(k.FromName)), append(kFA, clean(k.FromAddr)), append(kTN, clean(k.ToName))
+			kTA, kCA, kPar = append(kTA, clean(k.ToAddr)), append(kCA, clean(k.CcAddr)), append(kPar, clean(storage.JoinParents(k.Parents)))
+		}
 		body := truncateUTF8(clean(m.SearchText), maxSearchText)
 		sBody, sKeys = append(sBody, body), append(sKeys, bodyKeys(body))
 		for _, at := range m.Attachments {
@@ -407,6 +414,11 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		rt2.Queue(`INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[])`,
 			cU, cModseq, cMB, cMsg, cUID, cKind)
+	}
+	if len(kID) > 0 {
+		rt2.Queue(`INSERT INTO sort_keys (user_id, message_id, from_name, from_addr, to_name, to_addr, cc_addr, parents)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+			ON CONFLICT (user_id, message_id) DO NOTHING`, kU, kID, kFN, kFA, kTN, kTA, kCA, kPar)
 	}
 	if len(aMsg) > 0 {
 		rt2.Queue(`INSERT INTO attachments (user_id, message_id, part, filename, content_type, size, hash)

@@ -245,6 +245,13 @@ func (w *wtx) deliverOne(m *storage.NewMessage) (delivered, error) {
 	if err != nil {
 		return d, fmt.Errorf("insert message: %w", err)
 	}
+	if k := m.SortKeys; k != nil {
+		if _, err := w.exec(`INSERT OR REPLACE INTO sort_keys(user_id, message_id, from_name, from_addr, to_name, to_addr, cc_addr, parents)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.UserID, id, k.FromName, k.FromAddr, k.ToName, k.ToAddr, k.CcAddr,
+			storage.JoinParents(k.Parents)); err != nil {
+			return d, fmt.Errorf("insert sort keys: %w", err)
+		}
+	}
 	for _, a := range m.Attachments {
 		if _, err := w.stmt(w.s.st.insertAttachment).ExecContext(w.ctx, m.UserID, id, a.Part, a.Filename,
 			a.ContentType, a.Size, a.Hash); err != nil {

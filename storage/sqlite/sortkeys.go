@@ -11,13 +11,18 @@ import (
 // SortRows returns the mailbox's messages in UID order with their stored
 // SORT/THREAD keys (storage/sortkeys.go).
 func (s *Store) SortRows(ctx context.Context, userID, mailboxID int64) ([]storage.SortRow, error) {
+	return s.SortRowsAfter(ctx, userID, mailboxID, 0)
+}
+
+// SortRowsAfter is SortRows for the messages with UID above after.
+func (s *Store) SortRowsAfter(ctx context.Context, userID, mailboxID int64, after uint32) ([]storage.SortRow, error) {
 	if err := s.checkMailbox(ctx, userID, mailboxID); err != nil {
 		return nil, fmt.Errorf("sqlite: sort rows: %w", err)
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT m.id, m.uid, m.subject, m.date, m.msgid,
 			k.message_id, k.from_name, k.from_addr, k.to_name, k.to_addr, k.cc_addr, k.parents
 		FROM messages m LEFT JOIN sort_keys k ON k.user_id = m.user_id AND k.message_id = m.id
-		WHERE m.user_id = ? AND m.mailbox_id = ? ORDER BY m.uid`, userID, mailboxID)
+		WHERE m.user_id = ? AND m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid`, userID, mailboxID, after)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: sort rows: %w", err)
 	}

@@ -12,6 +12,45 @@ import (
 // sortKeyCases cover the SORT/THREAD keys of storage/sortkeys.go.
 var sortKeyCases = []testCase{
 	{"SortKeys", testSortKeys},
+	{"SortKeysAtDelivery", testSortKeysAtDelivery},
+}
+
+// testSortKeysAtDelivery: keys given with a delivered message are stored
+// in the same Deliver, under the id Deliver assigns (a message without
+// them has none), and SortRowsAfter lists only the messages above a UID.
+func testSortKeysAtDelivery(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	u, inbox := newUser(t, s, "sortdeliver@example.com")
+	a := newMsg(u.ID, inbox.ID)
+	a.SortKeys = &storage.SortKeys{FromName: "Zoë", FromAddr: "zoe@x", ToAddr: "bob@y", CcAddr: "c@z", Parents: []string{"p@x"}}
+	b := newMsg(u.ID, inbox.ID)
+	c := newMsg(u.ID, inbox.ID)
+	c.SortKeys = &storage.SortKeys{FromAddr: "group-name"}
+	deliver(t, s, a, b, c)
+	rows, err := s.SortRows(ctx, u.ID, inbox.ID)
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("SortRows: got %+v, %v", rows, err)
+	}
+	if k := rows[0].Keys; k == nil || k.MessageID != a.ID || k.FromName != "Zoë" || k.FromAddr != "zoe@x" ||
+		k.ToAddr != "bob@y" || k.CcAddr != "c@z" || !slices.Equal(k.Parents, []string{"p@x"}) {
+		t.Errorf("keys of a after Deliver: got %+v", rows[0].Keys)
+	}
+	if rows[1].Keys != nil {
+		t.Errorf("keys of b (delivered without): got %+v, want none", rows[1].Keys)
+	}
+	if k := rows[2].Keys; k == nil || k.MessageID != c.ID || k.FromAddr != "group-name" || k.Parents != nil {
+		t.Errorf("keys of c after Deliver: got %+v", rows[2].Keys)
+	}
+	after, err := s.SortRowsAfter(ctx, u.ID, inbox.ID, a.UID)
+	if err != nil || len(after) != 2 || after[0].ID != b.ID || after[1].ID != c.ID || after[1].Keys == nil {
+		t.Errorf("SortRowsAfter(%d): got %+v, %v; want b then c", a.UID, after, err)
+	}
+	if after, err := s.SortRowsAfter(ctx, u.ID, inbox.ID, c.UID); err != nil || len(after) != 0 {
+		t.Errorf("SortRowsAfter(last UID): got %+v, %v; want none", after, err)
+	}
+	if _, err := s.SortRowsAfter(ctx, u.ID, 1<<40, 0); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("SortRowsAfter of a missing mailbox: got %v, want ErrNotFound", err)
+	}
 }
 
 // testSortKeys: SortRows lists a mailbox in UID order with the rows'
