@@ -298,6 +298,7 @@ async function searchWithOperators(page) {
 /** bulkDeleteUndo: select five rows of the open folder (checkboxes, shift; on the desktop ctrl+click too), delete them, undo. */
 async function bulkDeleteUndo(page) {
   const rows = rowsOf(page);
+  await rows.filter({ hasText: 'Archived 01' }).waitFor();
   const listed = await rows.count();
   const inArchive = (await folderMessages(page, 'archive')).length;
   await rows.nth(0).locator('.msg-check').click();
@@ -356,9 +357,11 @@ async function notSpam(page) {
   await rowsOf(page).filter({ hasText: 'You have won a prize' }).locator('.msg-button').click();
   await page.locator('#reader .reader-toolbar > [data-action="notspam"]').waitFor();
   assert.ok(await page.locator('#reader .reader-toolbar > [data-action="spam"]').isHidden(), 'no Spam button on a Junk message');
+  const bar = await page.locator('.reader-toolbar').evaluate((e) => ({ sw: e.scrollWidth, cw: e.clientWidth, left: e.getBoundingClientRect().left }));
+  assert.ok(bar.sw <= bar.cw + 1 && bar.left >= 0, `the Junk message's toolbar fits the screen (${JSON.stringify(bar)})`);
   if (isPhone(page)) {
     await page.click('#more-button');
-    await page.locator('#more-menu [data-action="move"]').waitFor();
+    await page.locator('#more-menu [data-action="reply"]').waitFor();
     assert.equal(await page.locator('#more-menu [data-action="spam"]').count(), 0, 'no Spam in the overflow menu of a Junk message');
     await page.click('#more-button');
   }
