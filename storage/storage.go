@@ -442,6 +442,7 @@ type SearchQuery struct {
 	After         time.Time // internal date on or after
 	Offset        int
 	Limit         int
+	Newest        bool // newest first even when Text terms would rank by relevance
 
 	// Substring criteria of IMAP SEARCH (RFC 9051 section 6.4.4), each a
 	// case-insensitive substring that must be found (see storage/search.go).

@@ -502,6 +502,14 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	uid := userFrom(r).ID
 	base := q.Core
+	switch qs.Get("sort") {
+	case "", "date":
+		base.Newest = true // a mail client lists results newest first
+	case "relevance":
+	default:
+		s.fail(w, r, invalid("sort must be date or relevance"))
+		return
+	}
 	if v := qs.Get("folder_id"); v != "" {
 		id, err := parseID(v, "folder_id")
 		if err != nil {

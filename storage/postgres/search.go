@@ -134,7 +134,7 @@ func searchSQL(q storage.SearchQuery, arg func(any) string) (from, where, rank s
 
 // Search runs a query with filters over a user's messages. Results with
 // Text terms are ranked (a term in the subject weighs 3, in the addresses 2,
-// in the body 1), then newest first.
+// in the body 1), then newest first; with q.Newest only newest first.
 func (s *Store) Search(ctx context.Context, userID int64, q storage.SearchQuery) ([]storage.Message, error) {
 	args := []any{userID}
 	arg := func(v any) string {
@@ -145,7 +145,7 @@ func (s *Store) Search(ctx context.Context, userID int64, q storage.SearchQuery)
 	var b strings.Builder
 	b.WriteString("SELECT " + msgCols + from + where)
 	b.WriteString(" ORDER BY ")
-	if rank != "" {
+	if rank != "" && !q.Newest {
 		b.WriteString(rank + " DESC, ")
 	}
 	b.WriteString("m.internal_date DESC, m.id DESC")

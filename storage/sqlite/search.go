@@ -243,7 +243,7 @@ func (p *searchPlan) check(t *texts) bool {
 // Search runs a query with filters over a user's messages. With Text terms
 // answered by the index, results are ranked by bm25 (subject weighs most,
 // then addresses, then body) and then by date, newest first; otherwise
-// newest first.
+// (or with q.Newest) newest first.
 func (s *Store) Search(ctx context.Context, userID int64, q storage.SearchQuery) ([]storage.Message, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -254,7 +254,7 @@ func (s *Store) Search(ctx context.Context, userID int64, q storage.SearchQuery)
 	p := planSearch(userID, q)
 	from, lead := p.from(userID)
 	order := ` ORDER BY m.internal_date DESC, m.id DESC`
-	if p.ranked {
+	if p.ranked && !q.Newest {
 		order = ` ORDER BY bm25(search, 3.0, 2.0, 1.0, 1.0), m.internal_date DESC, m.id DESC`
 	}
 	sqlq := `SELECT ` + msgCols + p.textCols() + from + ` WHERE ` + strings.Join(p.where, " AND ") + order

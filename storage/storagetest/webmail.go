@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ var webmailCases = []testCase{
 	{"DraftAliases", testDraftAliases},
 	{"SubjectJoin", testSubjectJoin},
 	{"InlineNotAttachment", testInlineNotAttachment},
+	{"SearchNewest", testSearchNewest},
 }
 
 // testInlineNotAttachment: parts marked Inline (cid: images of the HTML
@@ -219,5 +221,28 @@ func testSubjectJoin(t *testing.T, s storage.Store) {
 		if got := tc.a.ThreadID == tc.b.ThreadID; got != tc.same {
 			t.Errorf("%s: got same thread %v (%d, %d), want %v", tc.name, got, tc.a.ThreadID, tc.b.ThreadID, tc.same)
 		}
+	}
+}
+
+// testSearchNewest: with Newest, results with words are newest first rather
+// than ranked (the webmail's default order).
+func testSearchNewest(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	u, inbox := newUser(t, s, "a@example.com")
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	old := newMsg(u.ID, inbox.ID, withSubject("Trip in May"), withBody("a trip in May, the trip"), withDate(t0))
+	reply := newMsg(u.ID, inbox.ID, withSubject("Dates"), withBody("the trip could start on the 3rd"), withDate(t0.Add(time.Hour)))
+	deliver(t, s, old, reply)
+	got, err := s.Search(ctx, u.ID, storage.SearchQuery{Text: "trip"})
+	if want := []int64{old.ID, reply.ID}; err != nil || !slices.Equal(ids(got), want) {
+		t.Fatalf("Search(trip): got %v, %v, want %v (ranked: the subject match first)", ids(got), err, want)
+	}
+	got, err = s.Search(ctx, u.ID, storage.SearchQuery{Text: "trip", Newest: true})
+	if want := []int64{reply.ID, old.ID}; err != nil || !slices.Equal(ids(got), want) {
+		t.Errorf("Search(trip, Newest): got %v, %v, want %v (newest first)", ids(got), err, want)
+	}
+	got, _ = s.Search(ctx, u.ID, storage.SearchQuery{Text: "trip", Newest: true, Offset: 1, Limit: 1})
+	if want := []int64{old.ID}; !slices.Equal(ids(got), want) {
+		t.Errorf("Search(trip, Newest, offset 1 limit 1): got %v, want %v", ids(got), want)
 	}
 }
