@@ -392,6 +392,43 @@ async function editSettings(page, name) {
   await page.locator('#password-error', { hasText: 'current password is wrong' }).waitFor();
 }
 
+/** folderTree: create a subfolder of Projects, rename it, delete it (on the phone in the open drawer). */
+async function folderTree(page) {
+  // On the phone a dialog closes the drawer: open it again to see the tree.
+  const showFolders = async () => {
+    if (!isPhone(page) || await page.locator('#drawer-backdrop').isVisible()) return;
+    await backToList(page);
+    await page.click('#menu-button');
+    await page.locator('#drawer-backdrop').waitFor();
+  };
+  await showFolders();
+  await page.click('#new-folder-button');
+  await page.locator('#folder-dialog[open]').waitFor();
+  await page.fill('#folder-name', '2024');
+  await page.selectOption('#folder-parent', 'Projects');
+  await shot(page, 'folder-dialog');
+  await page.click('#folder-dialog button[value="save"]');
+  await showFolders();
+  await page.locator('#folder-list .folder-row.depth-1 .folder-name', { hasText: '2024' }).waitFor();
+  await page.click('#folder-list [aria-label="Folder actions: Projects/2024"]');
+  await page.locator('#folder-list .folder-tools:not([hidden]) button', { hasText: 'Rename or move' }).click();
+  await page.fill('#folder-name', '2025');
+  await page.click('#folder-dialog button[value="save"]');
+  await showFolders();
+  await page.locator('#folder-list .folder-row.depth-1 .folder-name', { hasText: '2025' }).waitFor();
+  await page.click('#folder-list [aria-label="Folder actions: Projects/2025"]');
+  await page.locator('#folder-list .folder-tools:not([hidden]) button', { hasText: 'Delete' }).click();
+  await page.locator('#confirm-dialog[open]').waitFor();
+  await page.click('#confirm-ok');
+  await showFolders();
+  await page.locator('#folder-list .folder-name', { hasText: '2025' }).waitFor({ state: 'detached' });
+  if (isPhone(page)) {
+    await shot(page, 'folder-tree');
+    await page.mouse.click(370, 500); // the backdrop closes the drawer
+    await page.locator('#drawer-backdrop').waitFor({ state: 'hidden' });
+  }
+}
+
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   context.setDefaultTimeout(TIMEOUT);
@@ -754,23 +791,7 @@ try {
   assert.deepEqual((await folderMessages(page, null, 'Projects')).map((m) => m.subject), ['Digest number 3'], 'moved by drag and drop');
 
   step('folder tree: create a subfolder, rename it, delete it');
-  await page.click('#new-folder-button');
-  await page.locator('#folder-dialog[open]').waitFor();
-  await page.fill('#folder-name', '2024');
-  await page.selectOption('#folder-parent', 'Projects');
-  await shot(page, 'folder-dialog');
-  await page.click('#folder-dialog button[value="save"]');
-  await page.locator('#folder-list .folder-row.depth-1 .folder-name', { hasText: '2024' }).waitFor();
-  await page.click('#folder-list [aria-label="Folder actions: Projects/2024"]');
-  await page.locator('#folder-list .folder-tools:not([hidden]) button', { hasText: 'Rename or move' }).click();
-  await page.fill('#folder-name', '2025');
-  await page.click('#folder-dialog button[value="save"]');
-  await page.locator('#folder-list .folder-row.depth-1 .folder-name', { hasText: '2025' }).waitFor();
-  await page.click('#folder-list [aria-label="Folder actions: Projects/2025"]');
-  await page.locator('#folder-list .folder-tools:not([hidden]) button', { hasText: 'Delete' }).click();
-  await page.locator('#confirm-dialog[open]').waitFor();
-  await page.click('#confirm-ok');
-  await page.locator('#folder-list .folder-name', { hasText: '2025' }).waitFor({ state: 'detached' });
+  await folderTree(page);
 
   step('move and delete with undo');
   await moveDeleteUndo(page, 'Digest number 2', 'Digest number 1');
@@ -1040,6 +1061,9 @@ try {
   await phone.locator('#toast', { hasText: 'Settings saved' }).waitFor();
   await phone.keyboard.press('Escape');
   await phone.locator('#settings-dialog').waitFor({ state: 'hidden' });
+
+  step('phone: folder tree: create a subfolder, rename it, delete it');
+  await folderTree(phone);
 
   step('phone: installable (manifest, icons, service worker) and the shell opens offline');
   const manifest = await (await phone.request.get(`${base}/manifest.webmanifest`)).json();

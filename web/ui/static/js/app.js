@@ -506,7 +506,7 @@ async function loadMore() {
     state.next = (state.search ? r.next_offset : r.next_cursor) ?? null;
     renderList();
     const row = $('message-list').children[first];
-    if (row) { state.selected = first; renderSelection(); row.querySelector('.msg-button').focus(); }
+    if (row) { state.selected = first; renderSelection(); row.querySelector('.msg-button')?.focus(); }
   } catch (e) {
     toast(`Could not load more: ${e.message}`, true);
   } finally {
@@ -687,7 +687,7 @@ function replaceRow(m) {
     const had = row.contains(document.activeElement);
     const nr = rowFor(m, i);
     row.replaceWith(nr);
-    if (had) nr.querySelector('.msg-button').focus();
+    if (had) nr.querySelector('.msg-button')?.focus();
   }
 }
 
@@ -721,7 +721,9 @@ function removeRows(ids) {
 
 function focusList() {
   const rows = $('message-list').children;
-  if (state.selected >= 0 && rows[state.selected]) rows[state.selected].querySelector('.msg-button').focus();
+  // A row may be the empty state (no message button): then the list itself.
+  const button = state.selected >= 0 && rows[state.selected] ? rows[state.selected].querySelector('.msg-button') : null;
+  if (button) button.focus();
   else $('message-list').focus();
 }
 
@@ -731,7 +733,8 @@ function moveSelection(delta) {
   state.selected = i;
   renderSelection();
   const row = $('message-list').children[i];
-  row.querySelector('.msg-button').focus();
+  if (!row) return;
+  row.querySelector('.msg-button')?.focus();
   row.scrollIntoView({ block: 'nearest' });
   if (state.open && !NARROW.matches) openMessage(state.messages[i].id, { focus: false, history: false });
   else if (delta > 0 && i === state.messages.length - 1 && state.next !== null) loadMore();
