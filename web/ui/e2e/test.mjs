@@ -196,6 +196,67 @@ async function readerAction(page, action) {
   await page.locator(`#more-menu [data-action="${action}"]`).click();
 }
 
+/** autosaveDraft: typing in compose and waiting puts one draft in Drafts; closing saves the latest text under the same id. */
+async function autosaveDraft(page, subject) {
+  await openCompose(page);
+  await page.fill('#compose-to', 'Bob <bob@example.test>');
+  await page.fill('#compose-subject', subject);
+  await page.click('#compose-text');
+  await page.keyboard.type('First lines of a long message about the plan.');
+  if (!isPhone(page)) {
+    await shot(page, 'compose');
+    await axeCheck(page, 'compose');
+  }
+  await page.waitForTimeout(6000); // no click on Save: the autosave runs every few seconds
+  let drafts = (await folderMessages(page, 'drafts')).filter((m) => m.subject === subject);
+  assert.equal(drafts.length, 1, 'the draft is in Drafts after waiting');
+  await page.keyboard.type(' More text after the first save.');
+  await page.keyboard.press('Escape'); // closes, saving: nothing is lost
+  await page.locator('#compose-dialog').waitFor({ state: 'hidden' });
+  await page.locator('#toast', { hasText: 'Draft saved' }).waitFor();
+  drafts = (await folderMessages(page, 'drafts')).filter((m) => m.subject === subject);
+  assert.equal(drafts.length, 1, 'still one draft after the second save');
+  const draftText = (await api(page, 'GET', `/v1/messages/${drafts[0].id}`)).json.text;
+  assert.match(draftText, /More text after the first save/, 'the draft holds the latest text');
+  assert.match(draftText, /^First lines/, 'what was typed comes before the signature');
+}
+
+/** draftReopens: a draft opened from Drafts is editable and is edited in place. */
+async function draftReopens(page, subject) {
+  const rows = rowsOf(page);
+  await openFolder(page, 'Drafts');
+  await rows.filter({ hasText: subject }).locator('.msg-button').click();
+  await page.locator('#compose-dialog[open]').waitFor();
+  assert.equal(await page.inputValue('#compose-subject'), subject);
+  await page.fill('#compose-subject', `${subject}, edited`);
+  if (isPhone(page)) await shot(page, 'draft-reopened');
+  await page.click('#compose-close');
+  await page.locator('#compose-dialog').waitFor({ state: 'hidden' });
+  await rows.filter({ hasText: `${subject}, edited` }).waitFor();
+  const drafts = (await folderMessages(page, 'drafts')).filter((m) => m.subject.startsWith(subject));
+  assert.deepEqual(drafts.map((m) => m.subject), [`${subject}, edited`], 'the draft was edited in place');
+}
+
+/** fromIdentities: compose offers one From choice per identity of the account. */
+async function fromIdentities(page) {
+  const idents = await api(page, 'GET', '/v1/identities');
+  if (idents.status === 404) {
+    skipped('From identities in compose: GET /v1/identities answers 404 on this branch (the routing API of contract 2)');
+  } else if ((idents.json.identities || []).length > 1) {
+    await openCompose(page);
+    await page.locator('#compose-from-field').waitFor();
+    assert.equal(await page.locator('#compose-from option').count(), idents.json.identities.length, 'one From choice per identity');
+    if (isPhone(page)) {
+      const box = await page.locator('#compose-from').boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `the From choice fits the phone screen: ${JSON.stringify(box)}`);
+    }
+    await page.click('#compose-discard');
+    await page.locator('#compose-dialog').waitFor({ state: 'hidden' });
+  } else {
+    skipped('From identities in compose: the account has a single identity');
+  }
+}
+
 /** discardAsksFirst: Discard asks before it throws the message away. */
 async function discardAsksFirst(page) {
   await openCompose(page);
@@ -630,38 +691,10 @@ try {
   await page.keyboard.press('Escape');
 
   step('compose autosaves to Drafts while typing, under one draft id');
-  await page.keyboard.press('c');
-  await page.locator('#compose-dialog[open]').waitFor();
-  await page.fill('#compose-to', 'Bob <bob@example.test>');
-  await page.fill('#compose-subject', 'Autosaved plan');
-  await page.click('#compose-text');
-  await page.keyboard.type('First lines of a long message about the plan.');
-  await shot(page, 'compose');
-  await axeCheck(page, 'compose');
-  await page.waitForTimeout(6000); // no click on Save: the autosave runs every few seconds
-  let drafts = (await folderMessages(page, 'drafts')).filter((m) => m.subject === 'Autosaved plan');
-  assert.equal(drafts.length, 1, 'the draft is in Drafts after waiting');
-  await page.keyboard.type(' More text after the first save.');
-  await page.keyboard.press('Escape'); // closes, saving: nothing is lost
-  await page.locator('#compose-dialog').waitFor({ state: 'hidden' });
-  await page.locator('#toast', { hasText: 'Draft saved' }).waitFor();
-  drafts = (await folderMessages(page, 'drafts')).filter((m) => m.subject === 'Autosaved plan');
-  assert.equal(drafts.length, 1, 'still one draft after the second save');
-  const draftText = (await api(page, 'GET', `/v1/messages/${drafts[0].id}`)).json.text;
-  assert.match(draftText, /More text after the first save/, 'the draft holds the latest text');
+  await autosaveDraft(page, 'Autosaved plan');
 
   step('a draft reopens editable');
-  await folderButton(page, 'Drafts').click();
-  await page.locator('#list-title', { hasText: 'Drafts' }).waitFor();
-  await rows.filter({ hasText: 'Autosaved plan' }).locator('.msg-button').click();
-  await page.locator('#compose-dialog[open]').waitFor();
-  assert.equal(await page.inputValue('#compose-subject'), 'Autosaved plan');
-  await page.fill('#compose-subject', 'Autosaved plan, edited');
-  await page.click('#compose-close');
-  await page.locator('#compose-dialog').waitFor({ state: 'hidden' });
-  await rows.filter({ hasText: 'Autosaved plan, edited' }).waitFor();
-  drafts = (await folderMessages(page, 'drafts')).filter((m) => m.subject.startsWith('Autosaved plan'));
-  assert.deepEqual(drafts.map((m) => m.subject), ['Autosaved plan, edited'], 'the draft was edited in place');
+  await draftReopens(page, 'Autosaved plan');
 
   step('discard asks first');
   await discardAsksFirst(page);
@@ -672,18 +705,7 @@ try {
   await undoSend(page);
 
   step('From identities');
-  const idents = await api(page, 'GET', '/v1/identities');
-  if (idents.status === 404) {
-    skipped('From identities in compose: GET /v1/identities answers 404 on this branch (the routing API of contract 2)');
-  } else if ((idents.json.identities || []).length > 1) {
-    await page.keyboard.press('c');
-    await page.locator('#compose-from-field').waitFor();
-    assert.equal(await page.locator('#compose-from option').count(), idents.json.identities.length, 'one From choice per identity');
-    await page.click('#compose-discard');
-    await page.locator('#compose-dialog').waitFor({ state: 'hidden' });
-  } else {
-    skipped('From identities in compose: the account has a single identity');
-  }
+  await fromIdentities(page);
 
   step('compose and send with an attachment');
   await page.keyboard.press('c');
@@ -1021,6 +1043,12 @@ try {
   await phone.locator('#bulk-bar').waitFor();
   await shot(phone, 'bulk');
   await phone.click('#bulk-bar [data-bulk="clear"]');
+
+  step('phone: compose autosaves to Drafts, the draft reopens editable, From identities');
+  await autosaveDraft(phone, 'Phone plan');
+  await draftReopens(phone, 'Phone plan');
+  await openFolder(phone, 'Inbox');
+  await fromIdentities(phone);
 
   step('phone: compose: discard asks first, undo send');
   await discardAsksFirst(phone);

@@ -111,6 +111,18 @@ export class Composer {
     this.renderFiles();
     this.dialog.showModal();
     const t = $('compose-text');
+    // A new message holding only the signature: the first time the body is
+    // focused with the caret at its end (a click below the text), the caret
+    // goes above the signature, where the message is written; a selection
+    // (select all) is left alone.
+    const prefill = text;
+    t.onfocus = prefill.startsWith('\n\n-- \n') ? () => {
+      t.onfocus = null;
+      setTimeout(() => {
+        const atEnd = t.selectionStart === t.value.length && t.selectionEnd === t.value.length;
+        if (t.value === prefill && atEnd) t.setSelectionRange(0, 0);
+      }, 0);
+    } : null;
     if (!opts.to) $('compose-to').focus();
     else { t.focus(); t.setSelectionRange(0, 0); t.scrollTop = 0; }
     for (const a of opts.attachments || []) this.fetchAttachment(a);
