@@ -1093,6 +1093,19 @@ try {
   step('phone: folder tree: create a subfolder, rename it, delete it');
   await folderTree(phone);
 
+  step('phone: new mail arrives live over the WebSocket; the unread filter');
+  await openFolder(phone, 'Inbox');
+  await phone.locator('body[data-live="socket"]').waitFor();
+  await deliverLive('Live on the phone');
+  await prows.filter({ hasText: 'Live on the phone' }).waitFor();
+  const readBefore = await phone.locator('#message-list > li:not(.unread)').count();
+  await phone.check('#unread-filter');
+  await prows.filter({ hasText: 'Live on the phone' }).waitFor();
+  await phone.waitForFunction(() => document.querySelectorAll('#message-list > li:not(.unread)').length === 0);
+  await shot(phone, 'unread-filter');
+  await phone.uncheck('#unread-filter');
+  if (readBefore > 0) await phone.waitForFunction(() => document.querySelectorAll('#message-list > li:not(.unread)').length > 0);
+
   step('phone: installable (manifest, icons, service worker) and the shell opens offline');
   const manifest = await (await phone.request.get(`${base}/manifest.webmanifest`)).json();
   assert.ok(manifest.icons.some((i) => i.sizes === '512x512') && manifest.display === 'standalone', 'manifest');
@@ -1103,6 +1116,22 @@ try {
   await phone.locator('#login-form, #app-view').first().waitFor({ state: 'attached' });
   assert.equal(await phone.title(), 'Stamp', 'the app shell loads offline');
   await phoneCtx.setOffline(false);
+
+  step('phone: signing out from the drawer closes the session\'s WebSocket, in every tab');
+  await phone.reload();
+  await prows.first().waitFor();
+  const otherPhone = await phoneCtx.newPage();
+  watch(otherPhone);
+  const otherPhoneSocket = new Promise((resolve) => otherPhone.on('websocket', (ws) => { if (ws.url().includes('/v1/events')) ws.on('close', () => resolve(true)); }));
+  await otherPhone.goto(base);
+  await otherPhone.locator('body[data-live="socket"]').waitFor();
+  await phone.click('#menu-button');
+  await phone.locator('#drawer-backdrop').waitFor();
+  await phone.click('#drawer-logout');
+  await phone.locator('#login-form').waitFor();
+  assert.equal(await Promise.race([otherPhoneSocket, new Promise((r) => setTimeout(() => r(false), 5000))]), true, 'the other tab\'s WebSocket was closed by the server');
+  await otherPhone.locator('#login-form').waitFor();
+  await otherPhone.close();
 
   if (axeProblems.length) problems.push(...axeProblems);
   assert.deepEqual(problems, [], 'no console errors, CSP violations or accessibility violations');
