@@ -798,8 +798,20 @@ try {
   await bulkDeleteUndo(page);
 
   step('inline (cid:) image shows in the sandboxed frame and is not listed as an attachment');
-  await page.click('#load-more');
-  await rows.filter({ hasText: 'Inline picture' }).locator('.msg-button').click();
+  // The list may still be reloading after the undo above (a reload brings
+  // back the first page only): open the message, and try again if the row
+  // clicked was replaced before it opened.
+  for (let attempt = 1; ; attempt++) {
+    const row = rows.filter({ hasText: 'Inline picture' });
+    if (!await row.count() && await page.locator('#load-more').isVisible()) await page.click('#load-more');
+    await row.locator('.msg-button').click();
+    try {
+      await page.locator('#message-subject', { hasText: 'Inline picture' }).waitFor({ timeout: 5000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
   const logo = frameOf(page).locator('img[alt="logo"][src^="data:image/png"]');
   await logo.waitFor();
   await logo.evaluate((img) => img.complete || new Promise((ok) => { img.onload = ok; img.onerror = ok; }));
