@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/emersion/go-message"
+	"github.com/stamp-mail/stamp/check/internal/htmltext"
 )
 
 const (
@@ -619,13 +620,13 @@ func htmlTokens(ts *tokenSet, s string) {
 			links++
 		case "font":
 			for _, a := range []string{"color", "size", "face"} {
-				if v := attrValue(lower, a); v != "" && len(v) <= 24 {
+				if v := htmltext.Attr(lower, a); v != "" && len(v) <= 24 {
 					ts.add("html:font:", a, "=", v)
 				}
 			}
 		}
 		for _, a := range []string{"href", "src", "action", "background"} {
-			if v := attrValue(lower, a); v != "" {
+			if v := htmltext.Attr(lower, a); v != "" {
 				urlTokens(ts, v)
 			}
 		}
@@ -643,7 +644,7 @@ func htmlTokens(ts *tokenSet, s string) {
 	if strings.Contains(t, "&#") {
 		ts.add("html:numentity")
 	}
-	t = decodeEntities(t)
+	t = htmltext.DecodeEntities(t)
 	newTextTokenizer(ts, "").text(t)
 }
 
@@ -666,50 +667,6 @@ func indexFold(s, sub string) int {
 		}
 	}
 	return -1
-}
-
-// attrValue returns the lower-cased value of attribute name in a tag's
-// attribute text.
-func attrValue(attrs, name string) string {
-	l := strings.ToLower(attrs)
-	for from := 0; ; {
-		k := strings.Index(l[from:], name)
-		if k < 0 {
-			return ""
-		}
-		k += from
-		from = k + len(name)
-		if k > 0 && (unicode.IsLetter(rune(l[k-1])) || l[k-1] == '-') {
-			continue
-		}
-		rest := strings.TrimLeft(l[from:], " \t\r\n")
-		if !strings.HasPrefix(rest, "=") {
-			continue
-		}
-		rest = strings.TrimLeft(rest[1:], " \t\r\n")
-		if rest == "" {
-			return ""
-		}
-		if q := rest[0]; q == '"' || q == '\'' {
-			if e := strings.IndexByte(rest[1:], q); e >= 0 {
-				return rest[1 : e+1]
-			}
-			return rest[1:]
-		}
-		if e := strings.IndexAny(rest, " \t\r\n>"); e >= 0 {
-			return rest[:e]
-		}
-		return rest
-	}
-}
-
-var entityReplacer = strings.NewReplacer("&nbsp;", " ", "&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#36;", "$", "&#33;", "!", "&#37;", "%")
-
-func decodeEntities(s string) string {
-	if !strings.Contains(s, "&") {
-		return s
-	}
-	return entityReplacer.Replace(s)
 }
 
 // textTokenizer turns free text into word tokens with a prefix. At most

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/stamp-mail/stamp/check/internal/bayes"
+	"github.com/stamp-mail/stamp/check/internal/htmltext"
 )
 
 // Rule names, in the order Check reports them.
@@ -363,18 +364,18 @@ func (r *result) html(s string) string {
 		case "img":
 			// Remote images only: a picture sent inline (cid:) is a
 			// photo someone shares, a remote one is fetched on display.
-			if src := attr(lattrs, "src"); strings.HasPrefix(src, "http") {
+			if src := htmltext.Attr(lattrs, "src"); strings.HasPrefix(src, "http") {
 				r.imgs++
 			}
 		case "font":
-			if sz := attr(lattrs, "size"); sz != "" {
+			if sz := htmltext.Attr(lattrs, "size"); sz != "" {
 				switch strings.TrimSpace(sz) {
 				case "5", "6", "7", "+3", "+4", "+5", "+6", "+7":
 					r.hit(HTMLBigFont)
 				}
 			}
 		case "a":
-			inAnchor, anchorHref = true, attr(lattrs, "href")
+			inAnchor, anchorHref = true, htmltext.Attr(lattrs, "href")
 			anchorText.Reset()
 			r.link(anchorHref)
 		case "/a":
@@ -394,13 +395,13 @@ func (r *result) html(s string) string {
 			r.hit(HTMLHidden)
 		}
 		for _, a := range []string{"src", "action", "background"} {
-			if v := attr(lattrs, a); v != "" && a == "action" {
+			if v := htmltext.Attr(lattrs, a); v != "" && a == "action" {
 				r.link(v)
 			}
 		}
 		text.WriteByte(' ')
 	}
-	return decodeEntities(text.String())
+	return htmltext.DecodeEntities(text.String())
 }
 
 // plainURLs finds links written out in plain text.
@@ -488,7 +489,7 @@ func (r *result) link(href string) {
 
 // anchor compares what a link says with where it goes.
 func (r *result) anchor(href, text string) {
-	text = strings.TrimSpace(decodeEntities(text))
+	text = strings.TrimSpace(htmltext.DecodeEntities(text))
 	if text == "" || strings.ContainsAny(text, " \t\r\n") {
 		return
 	}
@@ -999,48 +1000,6 @@ func indexFold(s, sub string) int {
 		}
 	}
 	return -1
-}
-
-// attr returns the value of attribute name in lower-cased attribute text.
-func attr(attrs, name string) string {
-	for from := 0; ; {
-		k := strings.Index(attrs[from:], name)
-		if k < 0 {
-			return ""
-		}
-		k += from
-		from = k + len(name)
-		if k > 0 && (unicode.IsLetter(rune(attrs[k-1])) || attrs[k-1] == '-') {
-			continue
-		}
-		rest := strings.TrimLeft(attrs[from:], " \t\r\n")
-		if !strings.HasPrefix(rest, "=") {
-			continue
-		}
-		rest = strings.TrimLeft(rest[1:], " \t\r\n")
-		if rest == "" {
-			return ""
-		}
-		if q := rest[0]; q == '"' || q == '\'' {
-			if e := strings.IndexByte(rest[1:], q); e >= 0 {
-				return rest[1 : e+1]
-			}
-			return rest[1:]
-		}
-		if e := strings.IndexAny(rest, " \t\r\n>"); e >= 0 {
-			return rest[:e]
-		}
-		return rest
-	}
-}
-
-var entityReplacer = strings.NewReplacer("&nbsp;", " ", "&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#36;", "$", "&#33;", "!", "&#37;", "%")
-
-func decodeEntities(s string) string {
-	if !strings.Contains(s, "&") {
-		return s
-	}
-	return entityReplacer.Replace(s)
 }
 
 // TraceTime is when the newest hop in raw's trace (its first Received
