@@ -143,7 +143,10 @@ func (ts *tokenSet) readBody(r io.Reader, max, hint int) []byte {
 //   - header evidence: "hdr:<name>" for each field name present (except
 //     fields the receiving side adds), "subject:" words in both lower and
 //     original case, "from:", "to:", "reply-to:", "rp:" (Return-Path) address
-//     domains and name words, "msgid:" the Message-ID domain, "rcvd:" hosts
+//     domains and name words, "nameshape:" how the display name is written
+//     (capitals, digits, the local part again), "msgid:" the Message-ID
+//     domain, the layout of its local part and whether it is the author's
+//     domain, "date:shape:" the Date's layout (digits masked), "rcvd:" hosts
 //     and /24 networks of the Received "from" clauses, "mailer:" the
 //     X-Mailer or User-Agent, "ct:", "charset:", "cte:" of every part;
 //   - body words (no prefix), their original-case variant, "bi:" word
@@ -231,6 +234,7 @@ func tokenize(ts *tokenSet, raw []byte) {
 		if ct == "" {
 			ct = "text/plain"
 		}
+
 		// Only the kind of content is a token: the charset, the transfer
 		// encoding and the bytes of attachments say how a message is
 		// encoded, which is evidence of nothing (a language prior).
@@ -393,6 +397,21 @@ func headerTokens(ts *tokenSet, h *message.Header) {
 		if net.ParseIP(strings.Trim(d, "[]")) != nil {
 			ts.add("msgid:ip")
 		}
+		// How the sending software writes its identifiers (the shape of
+		// the local part) and whether it names the author's domain.
+		ts.add("msgid:shape:", shape(id[:i], 24))
+		if fd := domainOf(fromAddr); fd != "" {
+			if lastLabels(fd, 2) == lastLabels(d, 2) {
+				ts.add("msgid:fromdom")
+			} else {
+				ts.add("msgid:otherdom")
+			}
+		}
+	}
+	if d := strings.TrimSpace(h.Get("Date")); d != "" {
+		// The Date's layout (digits and words masked: no zone or time of
+		// day is a token), as each mailer writes it.
+		ts.add("date:shape:", shape(d, 40))
 	}
 	for _, key := range []string{"X-Mailer", "User-Agent"} {
 		if v := strings.ToLower(strings.TrimSpace(text(key))); v != "" {
@@ -472,6 +491,9 @@ func addressTokens(ts *tokenSet, prefix, v string) string {
 		ts.add(prefix, "noname")
 	} else {
 		newTextTokenizer(ts, prefix+"name:").words(a.Name)
+		if ns := nameShape(a.Name, addr); ns != "" {
+			ts.add(prefix, "nameshape:", ns)
+		}
 	}
 	return addr
 }
@@ -1137,4 +1159,83 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// shape masks s to its layout, at most max bytes of it: a run of ASCII
+// digits becomes "9", of ASCII letters "a" (or "A" when all capitals),
+// other bytes stay; non-ASCII bytes count as letters, so that no script
+// is told apart from another.
+func shape(s string, max int) string {
+	if len(s) > max {
+		s = s[:max]
+	}
+	b := make([]byte, 0, len(s))
+	var last byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var k byte
+		switch {
+		case c >= '0' && c <= '9':
+			k = '9'
+		case c >= 'a' && c <= 'z':
+			k = 'a'
+		case c >= 'A' && c <= 'Z':
+			k = 'A'
+		case c >= utf8.RuneSelf:
+			k = 'a'
+		case c == ' ' || c == '\t':
+			k = ' '
+		default:
+			k = c
+		}
+		if k == 'A' && last == 'a' || k == 'a' && last == 'A' {
+			b[len(b)-1] = 'a' // mixed case is one word
+			last = 'a'
+			continue
+		}
+		if k == last && (k == '9' || k == 'a' || k == 'A' || k == ' ') {
+			continue
+		}
+		b = append(b, k)
+		last = k
+	}
+	return string(b)
+}
+
+// nameShape says how a display name is written: in capitals or not,
+// with digits, or as the address's own local part; "" for a name in a
+// script without case (which says nothing of how it was written).
+func nameShape(name, addr string) string {
+	n := strings.ToLower(strings.Trim(name, "\"' "))
+	if local, _, ok := strings.Cut(addr, "@"); ok && n == local {
+		return "islocal"
+	}
+	upper, lower := letterCase(name)
+	out := "mixed"
+	switch {
+	case upper && !lower:
+		out = "caps"
+	case lower && !upper:
+		out = "lower"
+	case !upper && !lower:
+		return ""
+	}
+	if digitCount(name) > 0 {
+		out += "+digits"
+	}
+	return out + ":" + bucket(len(strings.Fields(name)))
+}
+
+// lastLabels is the last n labels of a host name.
+func lastLabels(host string, n int) string {
+	host = strings.TrimSuffix(host, ".")
+	for i := len(host) - 1; i >= 0; i-- {
+		if host[i] == '.' {
+			n--
+			if n == 0 {
+				return host[i+1:]
+			}
+		}
+	}
+	return host
 }

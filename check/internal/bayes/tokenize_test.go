@@ -66,3 +66,26 @@ func TestLooksHTML(t *testing.T) {
 		}
 	}
 }
+
+func TestShape(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"Mon, 1 Jul 2002 12:00:00 -0700", "a, 9 a 9 9:9:9 -9"},
+		{"20020701120000.GA1234@example.com", "9.A9@a.a"},
+		{"Sáb, 01 Jul 2002", "a, 9 a 9"}, // non-ASCII letters are letters: no script is told apart
+		{"ABC  def", "A a"},
+	} {
+		if got := shape(c.in, 40); got != c.want {
+			t.Errorf("shape(%q): got %q, want %q", c.in, got, c.want)
+		}
+	}
+	for _, c := range []struct{ name, addr, want string }{
+		{"JOHN SMITH", "js@example.com", "caps:2"},
+		{"john", "john@example.com", "islocal"},
+		{"Anna Meyer 2", "a@example.com", "mixed+digits:3"},
+		{"김민수", "k@example.com", ""}, // no case: no shape token
+	} {
+		if got := nameShape(c.name, c.addr); got != c.want {
+			t.Errorf("nameShape(%q, %q): got %q, want %q", c.name, c.addr, got, c.want)
+		}
+	}
+}

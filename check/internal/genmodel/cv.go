@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	"mime"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -238,19 +240,48 @@ func evaluate(held []heldMsg, scores []float64, set cvSetting, maxHamJunk float6
 // a split, so cross-validation measures how the model does on mail it
 // has not seen the like of (as held-out mail is) rather than on near
 // copies of its training.
-func assignFolds(ex []example, k int) []int {
-	fold := make([]int, len(ex))
-	topicFold := map[string]int{}
-	idx := map[string]int{}
-	for i, e := range ex {
-		key := e.group + "\x00" + e.topic
-		f, ok := topicFold[key]
-		if !ok || e.topic == "" {
-			f = idx[e.group] % k
-			idx[e.group]++
-			topicFold[key] = f
+func assignFolds(ex []example, k int) []int { return assignFoldsSeed(ex, k, 0) }
+
+// assignFoldsSeed is assignFolds with the topics of each group dealt in
+// another order for each seed (seed 0: order of first appearance; others:
+// ordered by a hash of seed and topic), so that repeats split differently.
+func assignFoldsSeed(ex []example, k int, seed uint64) []int {
+	type topicKey struct {
+		key   string
+		order uint64
+	}
+	keyOf := func(i int) string {
+		if ex[i].topic == "" {
+			return ex[i].group + "\x00#" + strconv.Itoa(i) // a topic of its own
 		}
-		fold[i] = f
+		return ex[i].group + "\x00" + ex[i].topic
+	}
+	groups := map[string][]topicKey{}
+	seen := map[string]bool{}
+	for i, e := range ex {
+		key := keyOf(i)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		order := uint64(len(groups[e.group]))
+		if seed != 0 {
+			h := fnv.New64a()
+			fmt.Fprintf(h, "%d\x00%s", seed, key)
+			order = h.Sum64()
+		}
+		groups[e.group] = append(groups[e.group], topicKey{key, order})
+	}
+	topicFold := map[string]int{}
+	for _, keys := range groups {
+		sort.SliceStable(keys, func(a, b int) bool { return keys[a].order < keys[b].order })
+		for j, tk := range keys {
+			topicFold[tk.key] = j % k
+		}
+	}
+	fold := make([]int, len(ex))
+	for i := range ex {
+		fold[i] = topicFold[keyOf(i)]
 	}
 	return fold
 }
@@ -262,10 +293,12 @@ func topicOf(raw []byte) string {
 	if err != nil {
 		return ""
 	}
-	s := strings.ToLower(h.Header.Get("Subject"))
+	// Decoded before lower-casing: base64 encoded-words are case-sensitive.
+	s := h.Header.Get("Subject")
 	if d, err := new(mime.WordDecoder).DecodeHeader(s); err == nil {
-		s = strings.ToLower(d)
+		s = d
 	}
+	s = strings.ToLower(s)
 	var words []string
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }) {
 		switch w {

@@ -49,11 +49,39 @@ func main() {
 	folds := flag.Int("k", 5, "folds for -cv")
 	maxHamJunk := flag.Float64("fp", 0.003, "for -cv: the share of ham allowed into Junk when choosing the threshold")
 	rulesOut := flag.String("rules", "", "cross-validate the rules' Scale, MaxRule and MaxTotal with Bayes and write the rules' points table to this file")
+	fitOut := flag.String("fit", "", "like -rules, the rules' points fitted jointly with Bayes (logistic regression, see fit.go)")
+	lrExp := flag.Bool("lr", false, "experiment: compare a logistic regression over the tokens with Bayes by cross-validation")
 	flag.Parse()
 	dir, err := CorpusDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genmodel:", err)
 		os.Exit(1)
+	}
+	if *lrExp {
+		ex, err := loadRuleTraining(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "genmodel:", err)
+			os.Exit(1)
+		}
+		crossValidateLR(os.Stdout, ex, *folds, int(*minCount), *maxHamJunk)
+		return
+	}
+	if *fitOut != "" {
+		ex, err := loadRuleTraining(dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "genmodel:", err)
+			os.Exit(1)
+		}
+		best := crossValidateFit(os.Stdout, ex, *folds, int(*minCount), *maxHamJunk)
+		fmt.Printf("best: l2 %g, m %.2f, maxrule %.1f, maxtotal %.1f (written to the table), ham evidence at most %.0f points (copy into check's minBayesPoints)\n",
+			best.l2, best.m, best.maxRule, best.maxTotal, best.hamCap)
+		pts := fitAll(ex, *folds, int(*minCount), best)
+		consts := fmt.Sprintf("\tL2 = %v\n\tMultiplier = %v\n\tMaxRule = %v\n\tMaxTotal = %v\n", best.l2, best.m, best.maxRule, best.maxTotal)
+		if err := writePoints(*fitOut, "-fit", consts, pts); err != nil {
+			fmt.Fprintln(os.Stderr, "genmodel:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if *rulesOut != "" {
 		ex, err := loadRuleTraining(dir)

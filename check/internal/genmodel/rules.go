@@ -102,31 +102,27 @@ func ruleWeights(ex []ruleExample, use func(i int) bool, scale, maxRule float64)
 }
 
 // bayesPointsCV mirrors check's bayesPoints and bayesSignal (threshold
-// 5 points, junk alone from bayesJunkAt, ham evidence at most -4, at least
-// 5 telling words).
+// 5 points, junk alone from bayesJunkAt, ham evidence at most hamCap, at
+// least 5 telling words, full weight from 20).
 func bayesPointsCV(p float64, clues int, hamCap float64) float64 {
-	const junkAt, threshold = 0.6083, 5.0
+	const junkAt, threshold, fullClues = 0.6, 5.0, 20
 	if clues < 5 {
 		return 0
 	}
+	var pts float64
 	if p < 0.5 {
-		return math.Max(hamCap, hamCap*logit(p)/logit(0.01))
+		pts = math.Max(hamCap, hamCap*logit(p)/logit(0.01))
+	} else {
+		pts = math.Min(8, threshold*logit(p)/logit(junkAt))
 	}
-	return math.Min(8, threshold*logit(p)/logit(junkAt))
+	return pts * math.Min(1, float64(clues)/fullClues)
 }
 
-// crossValidateRules finds Scale, MaxRule and MaxTotal, and how far
-// Bayes's evidence of ham may go (hamCap): 5-fold
-// cross-validation in which each fold's Bayes model and rule points come
-// from the other folds only.
-func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk float64) (scale, maxRule, maxTotal, hamCap float64) {
-	plain := make([]example, len(ex))
-	for i, e := range ex {
-		plain[i] = e.example
-	}
-	fold := assignFolds(plain, k)
-	probs := make([]float64, len(ex))
-	nclues := make([]int, len(ex))
+// outOfFoldBayes scores every example with a Bayes model trained on the
+// other folds: the classifier's score and its number of telling words.
+func outOfFoldBayes(ex []ruleExample, fold []int, k, minCount int) (probs []float64, nclues []int) {
+	probs = make([]float64, len(ex))
+	nclues = make([]int, len(ex))
 	for f := 0; f < k; f++ {
 		c := bayes.NewCounts()
 		for i, e := range ex {
@@ -143,91 +139,70 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJu
 			}
 		}
 	}
-	type res struct {
-		scale, maxRule, maxTotal, hamCap float64
-		recall, hamJunk, own, hard       float64
-		recallBayes, hamJunkBayes        float64
-	}
-	var all []res
-	bayesPts := make([]float64, len(ex))
+	return probs, nclues
+}
+
+// crossValidateRules finds Scale, MaxRule and MaxTotal, and how far
+// Bayes's evidence of ham may go (hamCap): repeated grouped k-fold
+// cross-validation (cvRuns) in which each fold's Bayes model and rule
+// points come from the other folds only.
+func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk float64) (scale, maxRule, maxTotal, hamCap float64) {
+	runs := newCVRuns(ex, k, minCount)
+	var all []fitResult
 	for _, hc := range []float64{-4, -3, -2} {
-		for i := range ex {
-			bayesPts[i] = bayesPointsCV(probs[i], nclues[i], hc)
-		}
+		bayesPts := runs.bayesPoints(hc)
 		for _, sc := range []float64{0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3} {
 			for _, mr := range []float64{1, 1.5, 2, 2.5, 3, 4} {
-				weights := make([]map[string]float64, k)
-				for f := range k {
-					weights[f] = ruleWeights(ex, func(i int) bool { return fold[i] != f }, sc, mr)
+				weights := make([][]map[string]float64, len(runs))
+				for r, run := range runs {
+					weights[r] = make([]map[string]float64, k)
+					for f := range k {
+						weights[r][f] = ruleWeights(ex, func(i int) bool { return run.fold[i] != f }, sc, mr)
+					}
 				}
 				for _, mt := range []float64{3, 4, 5, 6, 8, 10, 12} {
-					var tp, tpB, nS, fp, fpB, nH, fpOwn, nOwn, fpHard, nHard int
-					for i, e := range ex {
-						pts, _ := rules.Score(e.hits, weights[fold[i]], mt)
-						junk := bayesPts[i]+pts >= 5
-						if e.spam {
-							nS++
-							if junk {
-								tp++
-							}
-							if bayesPts[i] >= 5 {
-								tpB++
-							}
-							continue
-						}
-						nH++
-						if junk {
-							fp++
-						}
-						if bayesPts[i] >= 5 {
-							fpB++
-						}
-						switch e.group {
-						case "own-ham":
-							nOwn++
-							if junk {
-								fpOwn++
-							}
-						case "hard-ham-1":
-							nHard++
-							if junk {
-								fpHard++
-							}
-						}
-					}
-					all = append(all, res{sc, mr, mt, hc, float64(tp) / float64(nS), float64(fp) / float64(nH),
-						float64(fpOwn) / float64(max(nOwn, 1)), float64(fpHard) / float64(max(nHard, 1)), float64(tpB) / float64(nS), float64(fpB) / float64(nH)})
+					all = append(all, runs.score(ex, bayesPts, weights, mt,
+						fitResult{m: sc, maxRule: mr, maxTotal: mt, hamCap: hc}))
 				}
 			}
 		}
 	}
-	sort.SliceStable(all, func(a, b int) bool {
-		// Within the ham budget, or adding no ham to Junk beyond Bayes alone.
-		ok := func(r res) bool { return r.hamJunk <= math.Max(maxHamJunk, r.hamJunkBayes) && r.own <= maxHamJunk }
-		okA, okB := ok(all[a]), ok(all[b])
-		if okA != okB {
-			return okA
-		}
-		if all[a].recall != all[b].recall {
-			return all[a].recall > all[b].recall
-		}
-		return all[a].hamJunk < all[b].hamJunk
-	})
-	fmt.Fprintf(w, "%d-fold cross-validation of the rules with Bayes, %d training messages (ham to Junk at most %.4f, or no more than Bayes alone, overall; at most that on the own set):\n", k, len(ex), maxHamJunk)
+	sortResults(all, maxHamJunk)
+	fmt.Fprintf(w, "%d-fold cross-validation (%d repeats) of the rules with Bayes, %d training messages (ham to Junk at most %.4f, or no more than Bayes alone, overall; at most that on the own set):\n", k, len(runs), len(ex), maxHamJunk)
 	fmt.Fprintln(w, "hamcap scale maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham")
 	for _, r := range all[:min(12, len(all))] {
-		fmt.Fprintf(w, "%4.1f %5.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f\n", r.hamCap, r.scale, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard)
+		fmt.Fprintf(w, "%4.1f %5.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f\n", r.hamCap, r.m, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard)
 	}
 	b := all[0]
-	return b.scale, b.maxRule, b.maxTotal, b.hamCap
+	if os.Getenv("GENMODEL_MISSES") != "" {
+		run := runs[0]
+		bayesPts := runs.bayesPoints(b.hamCap)[0]
+		weights := make([]map[string]float64, k)
+		for f := range k {
+			weights[f] = ruleWeights(ex, func(i int) bool { return run.fold[i] != f }, b.m, b.maxRule)
+		}
+		for i, e := range ex {
+			pts, why := rules.Score(e.hits, weights[run.fold[i]], b.maxTotal)
+			if junk := bayesPts[i]+pts >= 5; junk != e.spam {
+				fmt.Fprintf(os.Stderr, "miss %s p=%.3f clues=%d bayes=%.1f rules=%.1f [%s] %q\n", e.group, run.probs[i], run.nclues[i], bayesPts[i], pts, why, e.topic)
+			}
+		}
+	}
+	return b.m, b.maxRule, b.maxTotal, b.hamCap
 }
 
 // writeRuleTable writes rules' Points table from all the training data.
 func writeRuleTable(path string, ex []ruleExample, scale, maxRule, maxTotal float64) error {
 	w := ruleWeights(ex, func(int) bool { return true }, scale, maxRule)
+	return writePoints(path, "-rules", fmt.Sprintf("\tScale = %v\n\tMaxRule = %v\n\tMaxTotal = %v\n", scale, maxRule, maxTotal), w)
+}
+
+// writePoints writes table.go: consts (Go const specs, MaxTotal among
+// them) and the points of each rule.
+func writePoints(path, how, consts string, w map[string]float64) error {
 	var b bytes.Buffer
-	b.WriteString("// Code generated by go run ./check/internal/genmodel -rules; DO NOT EDIT.\n\npackage rules\n\n")
-	fmt.Fprintf(&b, "// Chosen by cross-validation (see Points).\nconst (\n\tScale = %v\n\tMaxRule = %v\n\tMaxTotal = %v\n)\n\n", scale, maxRule, maxTotal)
+	fmt.Fprintf(&b, "// Code generated by go run ./check/internal/genmodel %s; DO NOT EDIT.\n\npackage rules\n\n", how)
+	fmt.Fprintf(&b, "// Chosen by cross-validation (see Points).\nconst (\n%s)\n\n", consts)
 	b.WriteString("// Points: see points.go.\nvar Points = map[string]float64{\n")
 	for _, n := range rules.Names {
 		if p, ok := w[n]; ok {
