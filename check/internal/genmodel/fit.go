@@ -241,6 +241,8 @@ type cvRuns []cvRun
 // cvRepeats is how many splits cvRuns makes.
 const cvRepeats = 3
 
+// newCVRuns makes the splits and scores every example out of fold with
+// Bayes.
 func newCVRuns(ex []ruleExample, k, minCount int) cvRuns {
 	plain := make([]example, len(ex))
 	for i, e := range ex {

@@ -143,6 +143,10 @@ func main() {
 		c.Spam, c.Ham, len(c.Tokens), all, len(b), *out)
 }
 
+// bayesJunkAt is check's bayesJunkAt (copied from -cv): where Bayes
+// alone reaches the junk threshold.
+const bayesJunkAt = 0.6
+
 func logit(p float64) float64 {
 	p = math.Min(1-1e-9, math.Max(1e-9, p))
 	return math.Log(p / (1 - p))

@@ -105,7 +105,7 @@ func ruleWeights(ex []ruleExample, use func(i int) bool, scale, maxRule float64)
 // 5 points, junk alone from bayesJunkAt, ham evidence at most hamCap, at
 // least 5 telling words, full weight from 20).
 func bayesPointsCV(p float64, clues int, hamCap float64) float64 {
-	const junkAt, threshold, fullClues = 0.6, 5.0, 20
+	const junkAt, threshold, fullClues = bayesJunkAt, 5.0, 20
 	if clues < 5 {
 		return 0
 	}
