@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stamp-mail/stamp/check/internal/bayes"
 	"github.com/stamp-mail/stamp/storage"
 )
 
@@ -202,10 +201,10 @@ func (j *Judge) Judge(ctx context.Context, in Input) (Verdict, error) {
 	complete := true
 	if !j.cfg.NoBayes {
 		deadline := time.Now().Add(j.cfg.ContentBudget)
-		tokens, complete = bayes.TokenizeUntil(in.Raw, deadline)
+		var hits []string
+		tokens, hits, complete = contentChecks(in.Raw, in.Arrived, deadline)
 		if complete {
-			ms.signals = append(ms.signals, rulesSignal(in.Raw, in.Arrived, deadline))
-			complete = !time.Now().After(deadline)
+			ms.signals = append(ms.signals, rulesSignalOf(hits))
 		}
 		if !complete {
 			j.log.WarnContext(ctx, "content checks over budget, judged without them", "budget", j.cfg.ContentBudget, "size", len(in.Raw))

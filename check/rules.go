@@ -3,6 +3,7 @@ package check
 import (
 	"time"
 
+	"github.com/stamp-mail/stamp/check/internal/bayes"
 	"github.com/stamp-mail/stamp/check/internal/rules"
 )
 
@@ -14,7 +15,24 @@ func rulesSignal(raw []byte, arrived, deadline time.Time) Signal {
 	if arrived.IsZero() {
 		arrived = time.Now()
 	}
-	hits := rules.Check(raw, arrived, deadline)
+	return rulesSignalOf(rules.Check(raw, arrived, deadline))
+}
+
+// contentChecks tokenizes raw for Bayes and runs the content rules on the
+// same MIME walk (one decoding of the message for both); complete is
+// false when the deadline cut the walk short (the rules are then not
+// to be used).
+func contentChecks(raw []byte, arrived, deadline time.Time) (tokens []uint64, rulesHits []string, complete bool) {
+	if arrived.IsZero() {
+		arrived = time.Now()
+	}
+	c := rules.NewChecker(arrived)
+	tokens, complete = bayes.TokenizeParts(raw, deadline, c.Header, c.Part)
+	return tokens, c.Hits(), complete
+}
+
+// rulesSignalOf is the rules signal for the rules that fired.
+func rulesSignalOf(hits []string) Signal {
 	pts, why := rules.Score(hits, rules.Points, rules.MaxTotal)
 	if why == "" {
 		why = "none fired"

@@ -213,7 +213,31 @@ func (ts *tokenSet) expired() bool {
 	return ts.late
 }
 
-func tokenize(ts *tokenSet, raw []byte) {
+// TokenizeParts is TokenizeUntil that also hands out the message's
+// header (to top) and its leaf parts (to fn, each with its decoded text,
+// as Parts would) from the same MIME walk and the same decoding, so that a
+// caller needing both (check's judge: Bayes and the content rules) decodes
+// the message once. fn returning false stops the walk (complete is then
+// false). top is not called when the header does not parse.
+func TokenizeParts(raw []byte, deadline time.Time, top func(h *message.Header), fn func(p Part) bool) (tokens []uint64, complete bool) {
+	ts := setPool.Get().(*tokenSet)
+	ts.reset()
+	ts.deadline, ts.late, ts.keep = deadline, false, nil
+	defer setPool.Put(ts)
+	tokenizeWith(ts, raw, &partHooks{top: top, fn: fn})
+	return slices.Clone(ts.out), !ts.late
+}
+
+// partHooks are TokenizeParts's callbacks and Parts's text budget.
+type partHooks struct {
+	top    func(h *message.Header)
+	fn     func(p Part) bool
+	budget int // Parts's budget of decoded text (maxTextBytes in all)
+}
+
+func tokenize(ts *tokenSet, raw []byte) { tokenizeWith(ts, raw, nil) }
+
+func tokenizeWith(ts *tokenSet, raw []byte, hooks *partHooks) {
 	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
 	if bytes.HasPrefix(raw, []byte("From ")) { // mbox separator line
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -221,6 +245,9 @@ func tokenize(ts *tokenSet, raw []byte) {
 		}
 	}
 	budget := maxTextBytes
+	if hooks != nil {
+		hooks.budget = maxTextBytes
+	}
 	top := true
 	ok, _ := walkMIME(raw, func(part *mimePart) bool {
 		if ts.expired() {
@@ -228,11 +255,17 @@ func tokenize(ts *tokenSet, raw []byte) {
 		}
 		if top {
 			headerTokens(ts, &part.header)
+			if hooks != nil {
+				hooks.top(&part.header)
+			}
 			top = false
 		}
 		ct, _, _ := part.header.ContentType()
 		if ct == "" {
 			ct = "text/plain"
+		}
+		if hooks != nil && !part.multipart {
+			return tokenizeLeaf(ts, part, ct, &budget, hooks)
 		}
 
 		// Only the kind of content is a token: the charset, the transfer
@@ -274,6 +307,68 @@ func tokenize(ts *tokenSet, raw []byte) {
 		ts.add("x:badheader")
 		newTextTokenizer(ts, "").text(string(limit(raw)))
 	}
+}
+
+// tokenizeLeaf is tokenizeWith's work on one leaf part when a caller
+// also wants the part (TokenizeParts): one read of the decoded text serves
+// both, sized for the larger of the two budgets (the tokenizer's, which
+// skips data attachments, and Parts's, which reads every text part), each
+// taking the prefix its own budget allows, so that the tokens are those
+// of Tokenize and the part that of Parts.
+func tokenizeLeaf(ts *tokenSet, part *mimePart, ct string, budget *int, hooks *partHooks) bool {
+	text := strings.HasPrefix(ct, "text/")
+	if text || strings.HasPrefix(ct, "multipart/") {
+		ts.add("ct:", ct)
+		if part.depth == 0 {
+			ts.add("ct:top:", ct)
+		}
+	}
+	disp, dp, derr := part.header.ContentDisposition()
+	if derr == nil && dp["filename"] != "" {
+		name := strings.ToLower(dp["filename"])
+		if i := strings.LastIndexByte(name, '.'); i >= 0 && len(name)-i <= 6 {
+			ts.add("fname:", name[i:])
+		}
+	}
+	forTokens := text && *budget > 0 && !(disp == "attachment" && ct != "text/plain" && ct != "text/html")
+	forPart := text && hooks.budget > 0
+	var b []byte
+	if forTokens || forPart {
+		n := 0
+		if forTokens {
+			n = *budget
+		}
+		if forPart {
+			n = max(n, hooks.budget)
+		}
+		b = ts.readBody(part.entity(), n, len(part.body))
+	}
+	if forTokens {
+		tb := b[:min(len(b), *budget)]
+		*budget -= len(tb)
+		t := unsafe.String(unsafe.SliceData(tb), len(tb))
+		if ct == "text/html" || (ct == "text/plain" && looksHTML(tb)) {
+			ts.add("x:html")
+			htmlTokens(ts, t)
+		} else if ct == "text/plain" || ct == "text/enriched" {
+			newTextTokenizer(ts, "").text(t)
+		}
+	}
+	p := Part{Header: &part.header, Top: part.depth == 0, ContentType: ct, Depth: part.depth, Size: len(part.body), Raw: part.body,
+		Encoding: strings.ToLower(strings.TrimSpace(part.header.Get("Content-Transfer-Encoding")))}
+	if derr == nil && (disp == "attachment" || dp["filename"] != "") {
+		p.Attachment = true
+	}
+	if forPart {
+		pb := b[:min(len(b), hooks.budget)]
+		hooks.budget -= len(pb)
+		p.Text = string(pb)
+	}
+	if !hooks.fn(p) {
+		ts.late = true
+		return false
+	}
+	return true
 }
 
 // htmlMarkers are the (lower-case) tags that make plain text HTML.

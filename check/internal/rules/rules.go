@@ -107,17 +107,47 @@ const (
 // message reached us (the Date rules compare with it; zero skips them).
 // The deadline (zero: none) bounds the MIME walk.
 func Check(raw []byte, arrived, deadline time.Time) []string {
-	var r result
-	r.hits = map[string]bool{}
-	r.domains = map[string]bool{}
-	ok := bayes.Parts(raw, deadline, func(h *message.Header) { r.header(h, arrived) }, r.part)
-	if !ok {
+	c := NewChecker(arrived)
+	bayes.Parts(raw, deadline, c.Header, c.Part)
+	return c.Hits()
+}
+
+// A Checker is Check fed by someone else's MIME walk: Header with the
+// message's header, Part with each leaf part (as bayes.Parts and
+// bayes.TokenizeParts hand them out), then Hits. check's judge uses it
+// with bayes.TokenizeParts, so that the tokenizer and the rules decode
+// the message once between them.
+type Checker struct {
+	r       result
+	arrived time.Time
+	seen    bool
+}
+
+// NewChecker returns a Checker for a message that arrived at arrived
+// (zero skips the Date rules).
+func NewChecker(arrived time.Time) *Checker {
+	return &Checker{arrived: arrived, r: result{hits: map[string]bool{}, domains: map[string]bool{}}}
+}
+
+// Header takes the message's top-level header.
+func (c *Checker) Header(h *message.Header) {
+	c.seen = true
+	c.r.header(h, c.arrived)
+}
+
+// Part takes one leaf part; it always returns true (go on).
+func (c *Checker) Part(p bayes.Part) bool { return c.r.part(p) }
+
+// Hits returns the rules that fired, in Names order; none when no header
+// was given (the message's header did not parse).
+func (c *Checker) Hits() []string {
+	if !c.seen {
 		return nil
 	}
-	r.finish()
+	c.r.finish()
 	var out []string
 	for _, n := range Names {
-		if r.hits[n] {
+		if c.r.hits[n] {
 			out = append(out, n)
 		}
 	}
