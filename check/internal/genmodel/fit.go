@@ -144,6 +144,7 @@ func fitInputs(ex []ruleExample, bayesPts []float64, use func(i int) bool, eligi
 // fitResult is one setting of the fit's grid over all folds.
 type fitResult struct {
 	l2, hamCost, m, maxRule, maxTotal, hamCap float64
+	junkAt                                    float64
 	recall, hamJunk, own, hard                float64
 	recallBayes, hamJunkBayes                 float64
 }
@@ -155,7 +156,7 @@ func crossValidateFit(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk
 	runs := newCVRuns(ex, k, minCount)
 	var all []fitResult
 	for _, hc := range []float64{-4, -3, -2} {
-		bayesPts := runs.bayesPoints(hc)
+		bayesPts := runs.bayesPoints(hc, bayesJunkAt)
 		for _, l2 := range []float64{0, 0.0001, 0.001} {
 			for _, hcost := range []float64{1, 4, 16, 64} {
 				// Each fold's fit and eligibility from the other folds.
@@ -198,7 +199,7 @@ func crossValidateFit(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk
 		}
 	}
 	sortResults(all, maxHamJunk)
-	fmt.Fprintf(w, "%d-fold cross-validation (%d repeats) of the rules fitted with Bayes (logistic), %d training messages (ham to Junk at most %.4f, or no more than Bayes alone, overall; at most that on the own set):\n", k, len(runs), len(ex), maxHamJunk)
+	fmt.Fprintf(w, "%d-fold cross-validation (%d repeats) of the rules fitted with Bayes (logistic), %d training messages (ham to Junk at most %.4f overall and on the own set):\n", k, len(runs), len(ex), maxHamJunk)
 	fmt.Fprintln(w, "hamcap     l2 hamcost    m maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham")
 	for _, r := range all[:min(12, len(all))] {
 		fmt.Fprintf(w, "%4.1f %8.5f %4.0f %4.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f\n", r.hamCap, r.l2, r.hamCost, r.m, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard)
@@ -206,13 +207,13 @@ func crossValidateFit(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk
 	return all[0]
 }
 
-// sortResults puts the best setting first: within the ham budget (or
-// adding no ham to Junk beyond Bayes alone) overall and on the own set,
-// then the highest recall, then the least ham to Junk.
+// sortResults puts the best setting first: within the ham budget
+// overall and on the own set, then the highest recall, then the least ham
+// to Junk.
 func sortResults(all []fitResult, maxHamJunk float64) {
 	sort.SliceStable(all, func(a, b int) bool {
 		ok := func(r fitResult) bool {
-			return r.hamJunk <= math.Max(maxHamJunk, r.hamJunkBayes) && r.own <= maxHamJunk
+			return r.hamJunk <= maxHamJunk && r.own <= maxHamJunk
 		}
 		okA, okB := ok(all[a]), ok(all[b])
 		if okA != okB {
@@ -258,12 +259,12 @@ func newCVRuns(ex []ruleExample, k, minCount int) cvRuns {
 }
 
 // bayesPoints is every run's Bayes points with ham evidence capped at hc.
-func (runs cvRuns) bayesPoints(hc float64) [][]float64 {
+func (runs cvRuns) bayesPoints(hc, junkAt float64) [][]float64 {
 	out := make([][]float64, len(runs))
 	for r, run := range runs {
 		out[r] = make([]float64, len(run.probs))
 		for i := range run.probs {
-			out[r][i] = bayesPointsCV(run.probs[i], run.nclues[i], hc)
+			out[r][i] = bayesPointsCV(run.probs[i], run.nclues[i], hc, junkAt)
 		}
 	}
 	return out
@@ -328,7 +329,7 @@ func fitAll(ex []ruleExample, k, minCount int, set fitResult) map[string]float64
 	probs, nclues := outOfFoldBayes(ex, fold, k, minCount)
 	bayesPts := make([]float64, len(ex))
 	for i := range ex {
-		bayesPts[i] = bayesPointsCV(probs[i], nclues[i], set.hamCap)
+		bayesPts[i] = bayesPointsCV(probs[i], nclues[i], set.hamCap, bayesJunkAt)
 	}
 	use := func(int) bool { return true }
 	eligible := map[string]bool{}

@@ -89,8 +89,8 @@ func main() {
 			fmt.Fprintln(os.Stderr, "genmodel:", err)
 			os.Exit(1)
 		}
-		scale, maxRule, maxTotal, hamCap := crossValidateRules(os.Stdout, ex, *folds, int(*minCount), *maxHamJunk)
-		fmt.Printf("best: scale %.2f, maxrule %.1f, maxtotal %.1f (written to the table), ham evidence at most %.0f points (copy into check's minBayesPoints)\n", scale, maxRule, maxTotal, hamCap)
+		scale, maxRule, maxTotal, hamCap, junkAt := crossValidateRules(os.Stdout, ex, *folds, int(*minCount), *maxHamJunk)
+		fmt.Printf("best: scale %.2f, maxrule %.1f, maxtotal %.1f (written to the table), ham evidence at most %.0f points (copy into check's minBayesPoints), Bayes alone junks from p=%.2f (copy into check's bayesJunkAt)\n", scale, maxRule, maxTotal, hamCap, junkAt)
 		if err := writeRuleTable(*rulesOut, ex, scale, maxRule, maxTotal); err != nil {
 			fmt.Fprintln(os.Stderr, "genmodel:", err)
 			os.Exit(1)
@@ -143,9 +143,9 @@ func main() {
 		c.Spam, c.Ham, len(c.Tokens), all, len(b), *out)
 }
 
-// bayesJunkAt is check's bayesJunkAt (copied from -cv): where Bayes
-// alone reaches the junk threshold.
-const bayesJunkAt = 0.6
+// bayesJunkAt is check's bayesJunkAt (copied from -rules): where Bayes
+// alone reaches the junk threshold (for -fit).
+const bayesJunkAt = 0.8
 
 func logit(p float64) float64 {
 	p = math.Min(1-1e-9, math.Max(1e-9, p))

@@ -102,10 +102,10 @@ func ruleWeights(ex []ruleExample, use func(i int) bool, scale, maxRule float64)
 }
 
 // bayesPointsCV mirrors check's bayesPoints and bayesSignal (threshold
-// 5 points, junk alone from bayesJunkAt, ham evidence at most hamCap, at
+// 5 points, junk alone from junkAt, ham evidence at most hamCap, at
 // least 5 telling words, full weight from 20).
-func bayesPointsCV(p float64, clues int, hamCap float64) float64 {
-	const junkAt, threshold, fullClues = bayesJunkAt, 5.0, 20
+func bayesPointsCV(p float64, clues int, hamCap, junkAt float64) float64 {
+	const threshold, fullClues = 5.0, 20
 	if clues < 5 {
 		return 0
 	}
@@ -142,41 +142,44 @@ func outOfFoldBayes(ex []ruleExample, fold []int, k, minCount int) (probs []floa
 	return probs, nclues
 }
 
-// crossValidateRules finds Scale, MaxRule and MaxTotal, and how far
-// Bayes's evidence of ham may go (hamCap): repeated grouped k-fold
-// cross-validation (cvRuns) in which each fold's Bayes model and rule
-// points come from the other folds only.
-func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk float64) (scale, maxRule, maxTotal, hamCap float64) {
+// crossValidateRules finds Scale, MaxRule and MaxTotal, how far Bayes's
+// evidence of ham may go (hamCap) and the operating point (junkAt: the
+// classifier score from which Bayes alone junks, at least minThreshold):
+// repeated grouped k-fold cross-validation (cvRuns) in which each fold's
+// Bayes model and rule points come from the other folds only.
+func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk float64) (scale, maxRule, maxTotal, hamCap, junkAt float64) {
 	runs := newCVRuns(ex, k, minCount)
 	var all []fitResult
-	for _, hc := range []float64{-4, -3, -2} {
-		bayesPts := runs.bayesPoints(hc)
-		for _, sc := range []float64{0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3} {
-			for _, mr := range []float64{1, 1.5, 2, 2.5, 3, 4} {
-				weights := make([][]map[string]float64, len(runs))
-				for r, run := range runs {
-					weights[r] = make([]map[string]float64, k)
-					for f := range k {
-						weights[r][f] = ruleWeights(ex, func(i int) bool { return run.fold[i] != f }, sc, mr)
+	for _, ja := range []float64{minThreshold, 0.7, 0.8, 0.9, 0.95} {
+		for _, hc := range []float64{-4, -3, -2} {
+			bayesPts := runs.bayesPoints(hc, ja)
+			for _, sc := range []float64{0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3} {
+				for _, mr := range []float64{1, 1.5, 2, 2.5, 3, 4} {
+					weights := make([][]map[string]float64, len(runs))
+					for r, run := range runs {
+						weights[r] = make([]map[string]float64, k)
+						for f := range k {
+							weights[r][f] = ruleWeights(ex, func(i int) bool { return run.fold[i] != f }, sc, mr)
+						}
 					}
-				}
-				for _, mt := range []float64{3, 4, 5, 6, 8, 10, 12} {
-					all = append(all, runs.score(ex, bayesPts, weights, mt,
-						fitResult{m: sc, maxRule: mr, maxTotal: mt, hamCap: hc}))
+					for _, mt := range []float64{3, 4, 5, 6, 8, 10, 12} {
+						all = append(all, runs.score(ex, bayesPts, weights, mt,
+							fitResult{m: sc, maxRule: mr, maxTotal: mt, hamCap: hc, junkAt: ja}))
+					}
 				}
 			}
 		}
 	}
 	sortResults(all, maxHamJunk)
 	fmt.Fprintf(w, "%d-fold cross-validation (%d repeats) of the rules with Bayes, %d training messages (ham to Junk at most %.4f, or no more than Bayes alone, overall; at most that on the own set):\n", k, len(runs), len(ex), maxHamJunk)
-	fmt.Fprintln(w, "hamcap scale maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham")
+	fmt.Fprintln(w, "junkat hamcap scale maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham")
 	for _, r := range all[:min(12, len(all))] {
-		fmt.Fprintf(w, "%4.1f %5.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f\n", r.hamCap, r.m, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard)
+		fmt.Fprintf(w, "%5.2f %4.1f %5.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f\n", r.junkAt, r.hamCap, r.m, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard)
 	}
 	b := all[0]
 	if os.Getenv("GENMODEL_MISSES") != "" {
 		run := runs[0]
-		bayesPts := runs.bayesPoints(b.hamCap)[0]
+		bayesPts := runs.bayesPoints(b.hamCap, b.junkAt)[0]
 		weights := make([]map[string]float64, k)
 		for f := range k {
 			weights[f] = ruleWeights(ex, func(i int) bool { return run.fold[i] != f }, b.m, b.maxRule)
@@ -188,7 +191,7 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJu
 			}
 		}
 	}
-	return b.m, b.maxRule, b.maxTotal, b.hamCap
+	return b.m, b.maxRule, b.maxTotal, b.hamCap, b.junkAt
 }
 
 // writeRuleTable writes rules' Points table from all the training data.

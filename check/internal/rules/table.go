@@ -5,58 +5,58 @@ package rules
 // Chosen by cross-validation (see Points).
 const (
 	Scale    = 3
-	MaxRule  = 2
+	MaxRule  = 4
 	MaxTotal = 8
 )
 
 // Points: see points.go.
 var Points = map[string]float64{
-	"DATE_IN_PAST":   2.0,
-	"DATE_IN_FUTURE": 2.0,
+	"DATE_IN_PAST":   2.1,
+	"DATE_IN_FUTURE": 4.0,
 	// DATE_MISSING: 0 (as common in legitimate mail)
-	"DATE_MALFORMED": 2.0,
+	"DATE_MALFORMED": 4.0,
 	// MSGID_MISSING: 0 (as common in legitimate mail)
-	"MSGID_MALFORMED": 2.0,
+	"MSGID_MALFORMED": 4.0,
 	// TO_MISSING: 0 (as common in legitimate mail)
-	"TO_UNDISCLOSED": 2.0,
+	"TO_UNDISCLOSED": 4.0,
 	// FROM_NAME_ADDRESS: 0 (as common in legitimate mail)
-	"SUBJECT_ALL_CAPS": 2.0,
-	"SUBJECT_SHOUTS":   2.0,
+	"SUBJECT_ALL_CAPS": 4.0,
+	"SUBJECT_SHOUTS":   3.3,
 	"SUBJECT_TAG_ID":   1.7,
 	// MIME_VERSION_MISSING: 0 (as common in legitimate mail)
 	// HTML_ONLY: 0 (as common in legitimate mail)
-	"HTML_IMAGE_TEXT": 2.0,
+	"HTML_IMAGE_TEXT": 4.0,
 	// HTML_FORM: 0 (as common in legitimate mail)
 	// HTML_SCRIPT: 0 (as common in legitimate mail)
 	"HTML_COMMENT_SPLIT": 1.7,
 	"HTML_FONT_LARGE":    0.7,
 	// HTML_HIDDEN_TEXT: 0 (as common in legitimate mail)
-	"URL_IP_HOST":       2.0,
+	"URL_IP_HOST":       4.0,
 	"URL_TEXT_MISMATCH": 0.1,
-	"URL_USERINFO":      2.0,
-	"URL_ODD_PORT":      2.0,
+	"URL_USERINFO":      4.0,
+	"URL_ODD_PORT":      3.0,
 	// URL_SHORTENER: 0 (as common in legitimate mail)
 	"URL_NUMERIC_NAME": 0.2,
 	// URL_MANY_DOMAINS: 0 (as common in legitimate mail)
 	"URL_ESCAPED_HOST": 0.8,
 	"BODY_MOSTLY_CAPS": 0.2,
 	// BODY_OBFUSCATED: 0 (as common in legitimate mail)
-	"SPAM_PHRASE":       2.0,
-	"SPAM_PHRASES":      2.0,
-	"REMOVE_TO_OPT_OUT": 2.0,
-	"PRIORITY_HIGH":     2.0,
+	"SPAM_PHRASE":       2.8,
+	"SPAM_PHRASES":      2.2,
+	"REMOVE_TO_OPT_OUT": 3.8,
+	"PRIORITY_HIGH":     4.0,
 	// REPLY_TO_ELSEWHERE: 0 (as common in legitimate mail)
-	"SUBJECT_PADDED":    2.0,
-	"FROM_MISSING":      2.0,
-	"FROM_RANDOM_LOCAL": 2.0,
-	"FROM_NAME_GLUED":   2.0,
+	"SUBJECT_PADDED":    4.0,
+	"FROM_MISSING":      4.0,
+	"FROM_RANDOM_LOCAL": 4.0,
+	"FROM_NAME_GLUED":   3.5,
 	// CONTENT_TYPE_BAD: 0 (as common in legitimate mail)
-	"FROM_LOCAL_NOISE":   2.0,
-	"MUA_OUTLOOK_FORGED": 2.0,
+	"FROM_LOCAL_NOISE":   4.0,
+	"MUA_OUTLOOK_FORGED": 4.0,
 	// TO_IS_FROM: 0 (as common in legitimate mail)
 	// SUBJECT_MISSING: 0 (as common in legitimate mail)
-	"HTML_WITHOUT_MIME":  2.0,
+	"HTML_WITHOUT_MIME":  3.5,
 	"HTML_ONLY_UNLISTED": 0.4,
-	"QP_HIDES_ASCII":     2.0,
-	"REPLY_TO_FREEMAIL":  2.0,
+	"QP_HIDES_ASCII":     2.7,
+	"REPLY_TO_FREEMAIL":  3.5,
 }
