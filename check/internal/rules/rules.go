@@ -619,18 +619,33 @@ func (r *result) phraseScan(lower string) {
 		r.phrases = map[string]bool{}
 	}
 	lower = collapseSpace(lower)
-	for _, p := range phrases {
-		if !r.phrases[p] && strings.Contains(lower, p) {
-			r.phrases[p] = true
-		}
-	}
-	for _, p := range removePhrases {
-		if strings.Contains(lower, p) {
-			r.hit(RemovePhrase)
-			break
+	// One pass over the text, trying at each byte only the phrases that
+	// begin with it (a few), instead of a search of the whole text per
+	// phrase (about 150 of them).
+	for i := 0; i < len(lower); i++ {
+		for _, j := range phraseStarts[lower[i]] {
+			if j < len(phrases) {
+				if p := phrases[j]; !r.phrases[p] && strings.HasPrefix(lower[i:], p) {
+					r.phrases[p] = true
+				}
+			} else if strings.HasPrefix(lower[i:], removePhrases[j-len(phrases)]) {
+				r.hit(RemovePhrase)
+			}
 		}
 	}
 }
+
+// phraseStarts lists, by first byte, the phrases (indices into phrases,
+// then into removePhrases after len(phrases)) that begin with it.
+var phraseStarts = func() (t [256][]int) {
+	for j, p := range phrases {
+		t[p[0]] = append(t[p[0]], j)
+	}
+	for j, p := range removePhrases {
+		t[p[0]] = append(t[p[0]], len(phrases)+j)
+	}
+	return t
+}()
 
 // obfuscated reports words spelled out with separators (f.r.e.e, at
 // least five single letters; V I A G R A, six single-letter words in a

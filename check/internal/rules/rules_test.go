@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -172,4 +173,73 @@ func BenchmarkCheck(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		Check(ms[i%len(ms)].Raw, arrived, time.Time{})
 	}
+}
+
+// phraseScanNaive is phraseScan written plainly: a search per phrase.
+func phraseScanNaive(lower string) (found map[string]bool, remove bool) {
+	found = map[string]bool{}
+	lower = collapseSpace(lower)
+	for _, p := range phrases {
+		if strings.Contains(lower, p) {
+			found[p] = true
+		}
+	}
+	for _, p := range removePhrases {
+		if strings.Contains(lower, p) {
+			remove = true
+		}
+	}
+	return found, remove
+}
+
+func samePhrases(t *testing.T, text string) {
+	t.Helper()
+	var r result
+	r.hits = map[string]bool{}
+	lower := strings.ToLower(text)
+	r.phraseScan(lower)
+	want, remove := phraseScanNaive(lower)
+	if !maps.Equal(r.phrases, want) || r.hits[RemovePhrase] != remove {
+		t.Fatalf("%.60q: phrases %v remove %v, want %v remove %v", text, r.phrases, r.hits[RemovePhrase], want, remove)
+	}
+}
+
+// TestPhraseScan: the one-pass phrase scan finds what a search per phrase
+// finds, on every own-set message and on each phrase at a text's edges.
+func TestPhraseScan(t *testing.T) {
+	for _, m := range corpus.Generate() {
+		samePhrases(t, string(m.Raw))
+	}
+	for _, p := range append(slices.Clone(phrases), removePhrases...) {
+		samePhrases(t, p)
+		samePhrases(t, "x "+p)
+		samePhrases(t, p[:len(p)-1])
+		samePhrases(t, "Hello, "+strings.ToUpper(p)+"\r\n  and  "+p+" again")
+	}
+}
+
+func FuzzPhraseScan(f *testing.F) {
+	f.Add("act now! reply with remove in the subject")
+	f.Add("今すぐ購入 100% 무료")
+	f.Fuzz(func(t *testing.T, s string) { samePhrases(t, s) })
+}
+
+// BenchmarkPhraseScan: the one-pass scan against a search per phrase, on
+// the own set's message texts.
+func BenchmarkPhraseScan(b *testing.B) {
+	var texts []string
+	for _, m := range corpus.Generate() {
+		texts = append(texts, strings.ToLower(string(m.Raw)))
+	}
+	b.Run("one-pass", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			r := result{hits: map[string]bool{}}
+			r.phraseScan(texts[i%len(texts)])
+		}
+	})
+	b.Run("per-phrase", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			phraseScanNaive(texts[i%len(texts)])
+		}
+	})
 }
