@@ -657,8 +657,8 @@ func obfuscated(s string) bool {
 		s = s[:64<<10]
 	}
 	singles := 0
-	for _, w := range strings.Fields(s) {
-		if utf8.RuneCountInString(w) == 1 && isLatinLetter([]rune(w)[0]) {
+	for w := range strings.FieldsSeq(s) {
+		if r, size := utf8.DecodeRuneInString(w); size == len(w) && isLatinLetter(r) {
 			singles++
 			if singles >= 6 {
 				return true
@@ -726,6 +726,13 @@ func digitsForLetters(w string) bool {
 }
 
 func mixedScripts(w string) bool {
+	ascii := true
+	for i := 0; i < len(w) && ascii; i++ {
+		ascii = w[i] < utf8.RuneSelf
+	}
+	if ascii {
+		return false // no Cyrillic or Greek letter
+	}
 	var latin, other bool
 	for _, c := range w {
 		switch {
