@@ -52,18 +52,26 @@ func TestNormFlags(t *testing.T) {
 	}
 }
 
-func TestFTSPhrase(t *testing.T) {
+func TestFTSKeys(t *testing.T) {
 	for _, tc := range []struct {
 		cols     []string
 		in, want string
 	}{
-		{[]string{"body"}, "hello world", `body : "hello world"`},
-		{[]string{"subject", "body"}, `say "hi"`, `{subject body} : "say ""hi"""`},
-		{[]string{"body"}, "NEAR(a b)", `body : "NEAR(a b)"`},
+		{[]string{"body"}, "hello", `body : ("ell" AND "hel" AND "llo")`},
+		{[]string{"subject", "body"}, `say "HI" now`, `{subject body} : ("now" AND "say")`},
+		{[]string{"body"}, "NEAR(a b)", `body : ("ear" AND "nea")`},
+		{[]string{"body"}, "ab cd", ``},
 	} {
-		if got := ftsPhrase(tc.cols, tc.in); got != tc.want {
-			t.Errorf("ftsPhrase(%q): got %s, want %s", tc.in, got, tc.want)
+		got := ""
+		if toks := needleTokens(tc.in); len(toks) > 0 {
+			got = ftsKeys(tc.cols, toks)
 		}
+		if got != tc.want {
+			t.Errorf("keys query of %q: got %s, want %s", tc.in, got, tc.want)
+		}
+	}
+	if n := len(needleTokens(strings.Repeat("abcdefghijklmnopqrstuvwxyz", 4))); n != maxNeedleKeys {
+		t.Errorf("a long needle asks for %d keys, want %d", n, maxNeedleKeys)
 	}
 }
 
