@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/stamp-mail/stamp/storage"
 )
@@ -29,29 +27,21 @@ const (
 // searchCols are the search table's columns in declaration order.
 var searchCols = []string{colSubject, colAddrs, colHdrs, colBody}
 
-// needle is one substring that must occur in at least one of cols.
-type needle struct {
-	cols []string
-	text string
-}
-
 // searchPlan is a SearchQuery turned into SQL conditions on messages m and
 // the texts t (search_text), an FTS5 query of the keys of the needles that
-// have any (searchkeys.go), and the checks left to Go (needles SQL cannot
-// fold, header fields).
+// have any (searchkeys.go), and the header checks left to Go.
 type searchPlan struct {
 	where   []string
 	args    []any
 	match   []string // FTS5 query parts, ANDed
-	post    []needle
 	headers []storage.HeaderTerm
 	ranked  bool // Text terms are in match: order by bm25
 	join    bool // conditions on search_text's columns
 }
 
 // addNeedle asks the key index for a needle's keys, if it has any, and
-// routes its exact check to SQL or to Go; it reports whether the index
-// narrows the needle.
+// checks the candidates exactly with stamp_contains_fold (storage.ContainsFold
+// in SQL); it reports whether the index narrows the needle.
 func (p *searchPlan) addNeedle(cols []string, text string) bool {
 	if text == "" {
 		return false
@@ -61,35 +51,14 @@ func (p *searchPlan) addNeedle(cols []string, text string) bool {
 		p.match = append(p.match, ftsKeys(cols, toks))
 		indexed = true
 	}
-	if sqlFoldable(text) {
-		// No cased letters beyond ASCII: SQLite's lower() (ASCII only)
-		// folds as CaseFold does, and instr() scans in C.
-		var or []string
-		for _, c := range cols {
-			or = append(or, `instr(lower(t.`+c+`), ?) > 0`)
-			p.args = append(p.args, storage.CaseFold(text))
-		}
-		p.where = append(p.where, "("+strings.Join(or, " OR ")+")")
-		p.join = true
-		return indexed
+	var or []string
+	for _, c := range cols {
+		or = append(or, `stamp_contains_fold(t.`+c+`, ?)`)
+		p.args = append(p.args, text)
 	}
-	p.post = append(p.post, needle{cols, text})
+	p.where = append(p.where, "("+strings.Join(or, " OR ")+")")
+	p.join = true
 	return indexed
-}
-
-// sqlFoldable reports whether SQL's ASCII-only lower() folds needle as
-// storage.CaseFold does: valid UTF-8 whose every non-ASCII character has
-// no case (CJK, digits, symbols).
-func sqlFoldable(needle string) bool {
-	if !utf8.ValidString(needle) || strings.ContainsRune(needle, 0) {
-		return false
-	}
-	for _, r := range needle {
-		if r >= utf8.RuneSelf && (unicode.ToLower(r) != r || unicode.ToUpper(r) != r) {
-			return false
-		}
-	}
-	return true
 }
 
 func (p *searchPlan) cond(c string, args ...any) {
@@ -168,8 +137,9 @@ func planSearch(userID int64, q storage.SearchQuery) searchPlan {
 	return p
 }
 
-// goSide reports whether rows must be checked in Go after SQL.
-func (p *searchPlan) goSide() bool { return len(p.post)+len(p.headers) > 0 }
+// goSide reports whether rows must be checked in Go after SQL (SEARCH
+// HEADER: the field name and value of one header line).
+func (p *searchPlan) goSide() bool { return len(p.headers) > 0 }
 
 // from returns the FROM clause and its leading arguments: the key index
 // drives when there is an index query, else messages; search_text is
@@ -191,40 +161,16 @@ func (p *searchPlan) textCols() string {
 	if !p.goSide() {
 		return ""
 	}
-	return `, t.subject, t.addrs, t.hdrs, t.body`
+	return `, t.hdrs`
 }
 
-// texts holds one row's indexed texts, by column.
-type texts struct{ subject, addrs, hdrs, body string }
+// texts holds what a row's Go-side checks read.
+type texts struct{ hdrs string }
 
-func (t *texts) dest() []any { return []any{&t.subject, &t.addrs, &t.hdrs, &t.body} }
-
-func (t *texts) col(c string) string {
-	switch c {
-	case colSubject:
-		return t.subject
-	case colAddrs:
-		return t.addrs
-	case colHdrs:
-		return t.hdrs
-	}
-	return t.body
-}
+func (t *texts) dest() []any { return []any{&t.hdrs} }
 
 // check applies the Go-side criteria to a row's texts.
 func (p *searchPlan) check(t *texts) bool {
-	for _, n := range p.post {
-		found := false
-		for _, c := range n.cols {
-			if storage.ContainsFold(t.col(c), n.text) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
 	for _, h := range p.headers {
 		if !storage.HeaderMatches(t.hdrs, h.Name, h.Value) {
 			return false

@@ -1,12 +1,44 @@
 package sqlite
 
 import (
+	"database/sql/driver"
 	"fmt"
 	"strings"
 
 	"github.com/stamp-mail/stamp/storage"
 	"github.com/stamp-mail/stamp/storage/internal/textkeys"
+	"modernc.org/sqlite"
 )
+
+// stamp_contains_fold(text, needle) is 1 when storage.ContainsFold(text,
+// needle), else 0 (NULL text: 0). Functions are registered with the driver,
+// for every connection it opens; this one is pure. Its arguments are
+// views of SQLite's memory (VolatileArgs: no copy of each 10 KB body, and
+// text with NUL bytes is not cut short), never kept past the call.
+func init() {
+	sqlite.MustRegisterFunction("stamp_contains_fold", &sqlite.FunctionImpl{
+		NArgs: 2, Deterministic: true, VolatileArgs: true, Scalar: containsFoldSQL,
+	})
+}
+
+func containsFoldSQL(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	text, needle := sqlText(args[0]), sqlText(args[1])
+	if storage.ContainsFold(text, needle) {
+		return int64(1), nil
+	}
+	return int64(0), nil
+}
+
+// sqlText is a function argument as text.
+func sqlText(v driver.Value) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
+}
 
 // The search index (migration 90).
 //
@@ -26,12 +58,13 @@ import (
 //
 // A needle is looked up as the AND of its keys in its columns (a superset:
 // every text containing the needle has its keys, textkeys explains why), and
-// every candidate is then checked exactly against search_text, in SQL
-// (instr(lower())) when SQLite's ASCII lower() folds the needle as
-// storage.CaseFold does, else in Go (storage.ContainsFold). A needle without
-// a word run of three runes has no keys and is checked on the rows the other
-// conditions leave, as short needles always were. Deleting a search_text row
-// deletes its keys (trigger search_text_delete).
+// every candidate is then checked exactly against search_text by
+// stamp_contains_fold, storage.ContainsFold as an SQL function (so one
+// folding rule decides every needle, short or long, ASCII or not, and
+// LIMIT/OFFSET stay in SQL). A needle without a word run of three runes has
+// no keys and is checked on the rows the other conditions leave, as short
+// needles always were. Deleting a search_text row deletes its keys (trigger
+// search_text_delete).
 
 // maxNeedleKeys caps the keys one needle asks the index for: any subset of
 // a needle's keys still selects a superset of the matches, and each key is
