@@ -11,22 +11,21 @@ import (
 // Substring search (RFC 9051 section 6.4.4).
 //
 // Both backends keep, per message, four texts: the subject, the addresses,
-// the header lines (message.HeaderText) and the body text, in a trigram
-// index written in the same transaction as the message: SQLite's FTS5 with
-// the trigram tokenizer, PostgreSQL's pg_trgm GIN index. Any needle of
-// MinIndexedRunes or more characters is answered from the index, CJK
-// included (trigrams need no word boundaries). A shorter needle, or one
-// holding control characters, cannot use a trigram index: the backend then
-// scans the texts of the candidate rows in Go, a scan bounded by the rest of
-// the query (the user, the mailbox in IMAP, the other criteria) and by the
-// size of each indexed text (256 KiB of body).
+// the header lines (message.HeaderText) and the body text, indexed in the
+// same transaction as the message. The indexes hold trigram keys: SQLite
+// (storage/sqlite/searchkeys.go) a contentless FTS5 table of the keys of
+// all four texts, PostgreSQL pg_trgm's GIN index for subject, addresses and
+// header lines and a GIN index of keys for the body; the keys are made in Go
+// (storage/internal/textkeys: distinct case-folded trigrams inside word
+// runs). A needle with a word run of three or more characters is narrowed
+// by the index, CJK included, and every candidate is checked exactly. A
+// needle without one ("12:30", "ox ju", 2 characters) scans the texts of
+// the rows the rest of the query leaves (the user, the mailbox in IMAP, the
+// other criteria), within the size of each indexed text (256 KiB of body).
 //
 // Matching folds case with CaseFold on both sides. SearchQuery.Text keeps its
 // API meaning (every blank-separated term must occur, ranked), but each term
 // is now a substring too: "invoic" finds "invoice".
-
-// MinIndexedRunes is the shortest needle a trigram index can answer.
-const MinIndexedRunes = 3
 
 // HeaderTerm is one SEARCH HEADER key: messages with a header field Name
 // (case-insensitive) whose value contains Value (case-insensitive); an empty
@@ -46,15 +45,6 @@ type Searcher interface {
 
 // CaseFold is the case folding of substring search.
 func CaseFold(s string) string { return strings.ToLower(s) }
-
-// Indexable reports whether a needle can be answered from a trigram index:
-// at least MinIndexedRunes characters, valid UTF-8, no control characters.
-func Indexable(needle string) bool {
-	if utf8.RuneCountInString(needle) < MinIndexedRunes || !utf8.ValidString(needle) {
-		return false
-	}
-	return !strings.ContainsFunc(needle, unicode.IsControl)
-}
 
 // ContainsFold reports whether needle occurs in text, folding case.
 func ContainsFold(text, needle string) bool {
