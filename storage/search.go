@@ -46,9 +46,106 @@ type Searcher interface {
 // CaseFold is the case folding of substring search.
 func CaseFold(s string) string { return strings.ToLower(s) }
 
-// ContainsFold reports whether needle occurs in text, folding case.
+// ContainsFold reports whether needle occurs in text, folding case: whether
+// CaseFold(text) contains CaseFold(needle). It compares rune by rune
+// without folding the whole text (each row's body, in SQLite's search).
+// Both folded strings are valid UTF-8 (strings.ToLower writes U+FFFD for an
+// invalid byte), so a match starts and ends on rune boundaries of the
+// folded text, which are those of text.
 func ContainsFold(text, needle string) bool {
-	return strings.Contains(CaseFold(text), CaseFold(needle))
+	n := CaseFold(needle)
+	if n == "" {
+		return true
+	}
+	first, _ := utf8.DecodeRuneInString(n)
+	if first < utf8.RuneSelf && first != 'i' && first != 'k' {
+		return containsFoldASCII(text, n, byte(first))
+	}
+	for i := 0; i < len(text); {
+		if c := text[i]; c < utf8.RuneSelf {
+			// ASCII, most of most mail: fold and compare inline.
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if rune(c) == first && foldedPrefixAt(text, i, n) {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if unicode.ToLower(r) == first && foldedPrefixAt(text, i, n) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
+// containsFoldASCII is ContainsFold for a folded needle n whose first
+// byte is an ASCII character that no other rune folds to (U+0130 folds to
+// 'i' and the Kelvin sign to 'k'): a match can only start at that byte or
+// its upper case, which strings.IndexByte finds fast.
+func containsFoldASCII(text, n string, first byte) bool {
+	upper := first
+	if 'a' <= first && first <= 'z' {
+		upper -= 'a' - 'A'
+	}
+	// next returns the index of the next b at or after i, len(text) if none.
+	next := func(b byte, i int) int {
+		if k := strings.IndexByte(text[i:], b); k >= 0 {
+			return i + k
+		}
+		return len(text)
+	}
+	lo, up := next(first, 0), len(text)
+	if upper != first {
+		up = next(upper, 0)
+	}
+	for {
+		j := min(lo, up)
+		if j >= len(text) {
+			return false
+		}
+		if foldedPrefixAt(text, j, n) {
+			return true
+		}
+		if j == lo {
+			lo = next(first, j+1)
+		} else {
+			up = next(upper, j+1)
+		}
+	}
+}
+
+// lowerAt decodes the rune at text[i:] (U+FFFD for an invalid byte) and
+// folds it as CaseFold does.
+func lowerAt(text string, i int) (rune, int) {
+	if c := text[i]; c < utf8.RuneSelf {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		return rune(c), 1
+	}
+	r, size := utf8.DecodeRuneInString(text[i:])
+	return unicode.ToLower(r), size
+}
+
+// foldedPrefixAt reports whether the folded runes of text from i start with
+// the folded needle n.
+func foldedPrefixAt(text string, i int, n string) bool {
+	for j := 0; j < len(n); {
+		if i >= len(text) {
+			return false
+		}
+		r, size := lowerAt(text, i)
+		nr, nsize := utf8.DecodeRuneInString(n[j:])
+		if r != nr {
+			return false
+		}
+		i, j = i+size, j+nsize
+	}
+	return true
 }
 
 // HeaderMatches reports whether the header lines hdrs (as message.HeaderText
