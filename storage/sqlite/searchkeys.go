@@ -182,8 +182,13 @@ const searchRowsPerInsert = 64
 // messages. Written together, the group's rows make one segment per INSERT
 // of searchRowsPerInsert rows.
 func (w *wtx) insertSearchRows(rows []searchRow) error {
+	return w.insertSearchChunks(rows, searchRowsPerInsert)
+}
+
+// insertSearchChunks writes rows, per rows to a statement.
+func (w *wtx) insertSearchChunks(rows []searchRow, per int) error {
 	for len(rows) > 0 {
-		n := min(len(rows), searchRowsPerInsert)
+		n := min(len(rows), per)
 		for _, table := range []string{"search_text", "search"} {
 			var q strings.Builder
 			q.WriteString(`INSERT INTO ` + table + ` (rowid, subject, addrs, hdrs, body) VALUES `)
@@ -220,13 +225,20 @@ func (w *wtx) copySearch(nid, id int64) error {
 	return w.insertSearchRows([]searchRow{r})
 }
 
-// backfillBatch is how many messages migration 90 indexes per statement.
-const backfillBatch = 256
+// backfillBatch is how many messages migration 90 indexes per statement
+// (5 parameters each, below SQLite's limit of 32766): each statement makes
+// one FTS5 segment, merged once at the end.
+const backfillBatch = 1024
 
 // migrateSearchKeys is migration 90's Go part: it moves every row of the
 // old trigram table (search_trigram, renamed by the migration's SQL) into
 // search_text and the key index, in batches of backfillBatch, then drops it.
 func migrateSearchKeys(w *wtx) error {
+	// Segments are merged once at the end ('optimize') rather than after
+	// every few INSERTs (automerge was half of the migration's time).
+	if _, err := w.exec(`INSERT INTO search(search, rank) VALUES ('automerge', 0)`); err != nil {
+		return err
+	}
 	last := int64(-1)
 	for {
 		rows, err := w.query(`SELECT rowid, coalesce(subject, ''), coalesce(addrs, ''), coalesce(hdrs, ''), coalesce(body, '') FROM search_trigram
@@ -253,11 +265,19 @@ func migrateSearchKeys(w *wtx) error {
 		for i := range batch {
 			batch[i].setKeys()
 		}
-		if err := w.insertSearchRows(batch); err != nil {
+		if err := w.insertSearchChunks(batch, backfillBatch); err != nil {
 			return err
 		}
 		last = batch[len(batch)-1].id
 	}
-	_, err := w.exec(`DROP TABLE search_trigram`)
-	return err
+	for _, q := range []string{
+		`INSERT INTO search(search) VALUES ('optimize')`,
+		`INSERT INTO search(search, rank) VALUES ('automerge', 4)`,
+		`DROP TABLE search_trigram`,
+	} {
+		if _, err := w.exec(q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
