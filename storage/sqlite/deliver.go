@@ -16,9 +16,8 @@ const maxGroup = 256
 
 // pendingBatch is a Deliver call waiting for a group commit.
 type pendingBatch struct {
-	b      *storage.Batch
-	search map[*storage.NewMessage]*searchRow // prepareSearch
-	done   chan error
+	b    *storage.Batch
+	done chan error
 }
 
 // Deliver commits a batch atomically: every message gets its id, the next
@@ -39,7 +38,8 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlite: deliver: %w", err)
 	}
-	p := &pendingBatch{b: b, search: prepareSearch(b), done: make(chan error, 1)}
+	s.PrepareIndex(b.Messages)
+	p := &pendingBatch{b: b, done: make(chan error, 1)}
 	s.groupMu.Lock()
 	s.group = append(s.group, p)
 	s.groupMu.Unlock()
@@ -69,7 +69,6 @@ func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
 	err := s.write(ctx, func(w *wtx) error {
 		var rows []searchRow
 		for i, p := range group {
-			w.prepared = p.search
 			if len(group) == 1 {
 				if applied[i], errs[i] = w.deliverBatch(p.b); errs[i] != nil {
 					return errs[i]

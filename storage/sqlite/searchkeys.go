@@ -50,7 +50,7 @@ func sqlText(v driver.Value) string {
 // each text (storage/internal/textkeys: the trigrams inside word runs of the
 // case-folded text). A 10 KB body is about 10,000 trigram tokens for the
 // trigram tokenizer, and a few hundred to a few thousand distinct keys here;
-// the keys are computed in the delivering goroutine (prepareSearch), so the
+// the keys are computed in the delivering goroutine (PrepareIndex), so the
 // single writer only inserts. detail=full is kept although no query uses
 // positions: bm25() (relevance order) returns 0 with detail=column or none,
 // and with one occurrence per token the positions cost little (measured
@@ -141,27 +141,26 @@ func ftsKeys(cols []string, toks []string) string {
 	return b.String()
 }
 
-// prepareSearch computes the search rows of a batch's messages in the
-// caller's goroutine, before the batch waits for the writer.
-func prepareSearch(b *storage.Batch) map[*storage.NewMessage]*searchRow {
-	if len(b.Messages) == 0 {
-		return nil
-	}
-	out := make(map[*storage.NewMessage]*searchRow, len(b.Messages))
-	for _, m := range b.Messages {
-		if m != nil {
+// PrepareIndex computes the search rows of messages, keys included
+// (storage.IndexPreparer): core calls it in the delivering goroutine, and
+// Deliver for whatever was not prepared, before the batch waits for the
+// writer.
+func (s *Store) PrepareIndex(msgs []*storage.NewMessage) {
+	for _, m := range msgs {
+		if m == nil {
+			continue
+		}
+		if _, ok := m.SearchIndex.(*searchRow); !ok {
 			r := newSearchRow(m)
-			out[m] = &r
+			m.SearchIndex = &r
 		}
 	}
-	return out
 }
 
-// addSearch queues message id's search row for insertSearchRows, from the
-// rows prepareSearch made for this batch, or computed now.
+// addSearch queues message id's search row for insertSearchRows.
 func (w *wtx) addSearch(m *storage.NewMessage, id int64) {
 	var r searchRow
-	if p, ok := w.prepared[m]; ok {
+	if p, ok := m.SearchIndex.(*searchRow); ok {
 		r = *p
 	} else {
 		r = newSearchRow(m)

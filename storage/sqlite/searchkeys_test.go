@@ -229,3 +229,26 @@ func FuzzSearchExact(f *testing.F) {
 		}
 	})
 }
+
+// TestPrepareIndexUsed checks that Deliver writes the search row
+// PrepareIndex made (core computes it in the delivering goroutine), not a
+// new one: the prepared row is altered before delivery and the alteration
+// is what is found.
+func TestPrepareIndexUsed(t *testing.T) {
+	s, u, inbox := keysTestStore(t)
+	m := keysMsg(u, inbox, "prepared", "alpha text")
+	s.PrepareIndex([]*storage.NewMessage{m})
+	r, ok := m.SearchIndex.(*searchRow)
+	if !ok {
+		t.Fatalf("PrepareIndex set %T, want *searchRow", m.SearchIndex)
+	}
+	r.body = "omega text"
+	r.setKeys()
+	keysDeliver(t, s, m)
+	if got := searchBody(t, s, u.ID, inbox.ID, "omega"); len(got) != 1 {
+		t.Errorf("the prepared row is not the one stored: omega found %v", got)
+	}
+	if got := searchBody(t, s, u.ID, inbox.ID, "alpha"); len(got) != 0 {
+		t.Errorf("Deliver made its own row: alpha found %v", got)
+	}
+}

@@ -184,9 +184,6 @@ type wtx struct {
 	// search holds the search rows of the messages delivered in this
 	// transaction, written by insertSearchRows (deliver.go).
 	search []searchRow
-	// prepared holds the search rows prepareSearch made for the batch
-	// being delivered.
-	prepared map[*storage.NewMessage]*searchRow
 }
 
 // write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it when
