@@ -153,7 +153,7 @@ func check(t *testing.T, c server.Config) {
 		{"INBOX", "message", true, 2},
 		{"INBOX", "ann@remote", false, 1},
 		{"INBOX", "filed", true, 0},
-		{"Projects/Old", "filed AWAY", true, 1},
+		{"Projects/Old", "FILED", true, 1}, // PostgreSQL keeps mail from before its migration 20 as words only
 		{"Projects/Old", "folder", false, 1},
 	} {
 		mb, err := svc.GetMailboxByName(ctx, u.ID, c.folder)
