@@ -83,14 +83,14 @@ type searchRow struct {
 // included: the costly part of indexing, done before the write
 // transaction.
 func newSearchRow(m *storage.NewMessage) searchRow {
-	r := searchRow{
-		subject: m.Subject,
-		addrs:   addrText(m.From) + " " + addrText(m.To) + " " + addrText(m.Cc),
-		hdrs:    m.SearchHeader,
-		body:    m.SearchText,
-	}
+	r := searchRow{subject: m.Subject, addrs: addrsText(m), hdrs: m.SearchHeader, body: m.SearchText}
 	r.setKeys()
 	return r
+}
+
+// addrsText is the addresses text of a message's search row.
+func addrsText(m *storage.NewMessage) string {
+	return addrText(m.From) + " " + addrText(m.To) + " " + addrText(m.Cc)
 }
 
 func (r *searchRow) setKeys() {
@@ -99,13 +99,15 @@ func (r *searchRow) setKeys() {
 	}
 }
 
-// keyTokens returns the index tokens of a text.
-func keyTokens(text string) string { return textkeys.TextTokens(storage.CaseFold(text)) }
+// keyTokens returns the index tokens of a text: the keys of its CaseFold
+// (strings.ToLower), so that every text ContainsFold finds a needle in has
+// the needle's keys.
+func keyTokens(text string) string { return textkeys.LowerTokens(text) }
 
 // needleTokens returns the tokens a needle's matches must all have, at most
 // maxNeedleKeys of them, spread over the needle's keys.
 func needleTokens(needle string) []string {
-	keys := textkeys.Keys(storage.CaseFold(needle))
+	keys := textkeys.LowerKeys(needle)
 	if n := len(keys); n > maxNeedleKeys {
 		picked := make([]int64, maxNeedleKeys)
 		for i := range picked {
@@ -145,15 +147,25 @@ func ftsKeys(cols []string, toks []string) string {
 // (storage.IndexPreparer): core calls it in the delivering goroutine, and
 // Deliver for whatever was not prepared, before the batch waits for the
 // writer.
+// Copies of one message in a batch (a submission's Sent copy and the
+// recipient's) share one row.
 func (s *Store) PrepareIndex(msgs []*storage.NewMessage) {
+	var last *searchRow
 	for _, m := range msgs {
 		if m == nil {
 			continue
 		}
-		if _, ok := m.SearchIndex.(*searchRow); !ok {
-			r := newSearchRow(m)
-			m.SearchIndex = &r
+		if _, ok := m.SearchIndex.(*searchRow); ok {
+			continue
 		}
+		r := searchRow{subject: m.Subject, addrs: addrsText(m), hdrs: m.SearchHeader, body: m.SearchText}
+		if last != nil && r.subject == last.subject && r.addrs == last.addrs && r.hdrs == last.hdrs && r.body == last.body {
+			m.SearchIndex = last
+			continue
+		}
+		r.setKeys()
+		last = &r
+		m.SearchIndex = last
 	}
 }
 

@@ -21,12 +21,23 @@ import (
 
 // Keys returns the sorted distinct keys of text.
 func Keys(text string) []int64 {
-	keys := set(text).keys()
+	keys := set(text, false).keys()
 	slices.Sort(keys)
 	return keys
 }
 
-func set(text string) *keySet {
+// LowerKeys returns Keys(strings.ToLower(text)) without making the lower
+// case copy.
+func LowerKeys(text string) []int64 {
+	keys := set(text, true).keys()
+	slices.Sort(keys)
+	return keys
+}
+
+// set collects the keys of text, or with lower of strings.ToLower(text):
+// each rune through unicode.ToLower first (U+FFFD, not a word rune, for an
+// invalid byte either way).
+func set(text string, lower bool) *keySet {
 	s := &keySet{}
 	var a, b rune // the two runes before the current one in this word run
 	n := 0        // runes of the current word run seen, up to 2
@@ -42,6 +53,9 @@ func set(text string) *keySet {
 			var size int
 			r, size = utf8.DecodeRuneInString(text[i:])
 			i += size
+			if lower {
+				r = unicode.ToLower(r)
+			}
 			if !IsWordRune(r) {
 				n = 0
 				continue
@@ -171,9 +185,10 @@ func AppendToken(dst []byte, k int64) []byte {
 	return strconv.AppendInt(append(dst, 'x'), k, 36)
 }
 
-// TextTokens returns the tokens of the keys of text, space separated.
-func TextTokens(text string) string {
-	s := set(text)
+// LowerTokens returns the tokens of LowerKeys(text), space separated, in
+// no particular order.
+func LowerTokens(text string) string {
+	s := set(text, true)
 	if s.n == 0 {
 		return ""
 	}

@@ -52,16 +52,16 @@ func TestTokens(t *testing.T) {
 		{"ab1", "ab1"},
 		{"\u212Aiss", "kis iss"},
 	} {
-		toks := strings.Fields(TextTokens(c.text))
+		toks := strings.Fields(LowerTokens(c.text))
 		slices.Sort(toks)
 		want := strings.Fields(c.want)
 		slices.Sort(want)
 		if !slices.Equal(toks, want) {
-			t.Errorf("TextTokens(%q) = %q, want %q", c.text, toks, want)
+			t.Errorf("LowerTokens(%q) = %q, want %q", c.text, toks, want)
 		}
 	}
 	// Non-ASCII keys are long tokens of ASCII letters and digits.
-	for _, tok := range strings.Fields(TextTokens("日本語 Größe")) {
+	for _, tok := range strings.Fields(LowerTokens("日本語 Größe")) {
 		if len(tok) == 3 && strings.HasPrefix(tok, "gr") {
 			continue
 		}
@@ -109,16 +109,21 @@ func FuzzKeysSubstring(f *testing.F) {
 	})
 }
 
-// FuzzTokens checks that tokens round-trip to their keys and that the
-// tokens of a text are its keys, one each.
+// FuzzTokens checks that LowerKeys are the keys of the lower-cased text,
+// that tokens round-trip to their keys and that the tokens of a text are
+// its keys, one each.
 func FuzzTokens(f *testing.F) {
 	f.Add("The quick brown fox")
 	f.Add("Größe ÄRGER straße \u212Aelvin")
 	f.Add("日本語のテキスト")
 	f.Add("\xff\xfeabc\x00def")
+	f.Add("İSTANBUL \u212AELVIN")
 	f.Fuzz(func(t *testing.T, text string) {
-		keys := Keys(text)
-		toks := strings.Fields(TextTokens(text))
+		keys := LowerKeys(text)
+		if want := Keys(strings.ToLower(text)); !slices.Equal(keys, want) {
+			t.Fatalf("LowerKeys(%q) = %v, want the keys of its lower case %v", text, keys, want)
+		}
+		toks := strings.Fields(LowerTokens(text))
 		if len(toks) != len(keys) {
 			t.Fatalf("%d tokens for %d keys", len(toks), len(keys))
 		}
@@ -158,10 +163,10 @@ func abs(n int) int {
 	return n
 }
 
-func BenchmarkTextTokens(b *testing.B) {
+func BenchmarkLowerTokens(b *testing.B) {
 	text := strings.Repeat("The quick brown fox jumps over the lazy dog, 12:30 naïve café. ", 160)
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
-		TextTokens(text)
+		LowerTokens(text)
 	}
 }
