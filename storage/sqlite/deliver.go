@@ -95,6 +95,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
 	})
 
 	for i, p := range group {
+		forgetIndex(p.b)
 		switch {
 		case errs[i] != nil:
 			p.done <- fmt.Errorf("sqlite: deliver: %w", errs[i])

@@ -169,6 +169,17 @@ func (s *Store) PrepareIndex(msgs []*storage.NewMessage) {
 	}
 }
 
+// forgetIndex drops the prepared search rows of a batch once its
+// transaction is over, so that a message reused for another delivery with
+// other texts gets new ones.
+func forgetIndex(b *storage.Batch) {
+	for _, m := range b.Messages {
+		if m != nil {
+			m.SearchIndex = nil
+		}
+	}
+}
+
 // addSearch queues message id's search row for insertSearchRows.
 func (w *wtx) addSearch(m *storage.NewMessage, id int64) {
 	var r searchRow

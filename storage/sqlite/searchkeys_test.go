@@ -252,3 +252,20 @@ func TestPrepareIndexUsed(t *testing.T) {
 		t.Errorf("Deliver made its own row: alpha found %v", got)
 	}
 }
+
+// TestReusedMessageReindexed delivers one NewMessage twice with another
+// body the second time: the second copy is indexed with its own text, not
+// with the row prepared for the first delivery.
+func TestReusedMessageReindexed(t *testing.T) {
+	s, u, inbox := keysTestStore(t)
+	m := keysMsg(u, inbox, "reused", "first body alpha")
+	keysDeliver(t, s, m)
+	m.SearchText = "second body omega"
+	keysDeliver(t, s, m)
+	if got := searchBody(t, s, u.ID, inbox.ID, "omega"); len(got) != 1 || got[0] != m.UID {
+		t.Errorf("omega found %v, want the second delivery's UID %d", got, m.UID)
+	}
+	if got := searchBody(t, s, u.ID, inbox.ID, "alpha"); len(got) != 1 {
+		t.Errorf("alpha found %v, want the first delivery only", got)
+	}
+}
