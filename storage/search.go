@@ -58,63 +58,63 @@ func ContainsFold(text, needle string) bool {
 		return true
 	}
 	first, _ := utf8.DecodeRuneInString(n)
-	if first < utf8.RuneSelf && first != 'i' && first != 'k' {
-		return containsFoldASCII(text, n, byte(first))
-	}
-	for i := 0; i < len(text); {
-		if c := text[i]; c < utf8.RuneSelf {
-			// ASCII, most of most mail: fold and compare inline.
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if rune(c) == first && foldedPrefixAt(text, i, n) {
+	if first == utf8.RuneError {
+		// Every invalid byte of text folds to U+FFFD too: try each rune.
+		for i := 0; i < len(text); {
+			r, size := lowerAt(text, i)
+			if r == first && foldedPrefixAt(text, i, n) {
 				return true
 			}
-			i++
-			continue
+			i += size
 		}
-		r, size := utf8.DecodeRuneInString(text[i:])
-		if unicode.ToLower(r) == first && foldedPrefixAt(text, i, n) {
-			return true
+		return false
+	}
+	// A match starts with a rune that folds to first: the members of
+	// first's case orbit that do, and U+0130 for 'i' (the one rune that
+	// folds outside its orbit). strings.Index finds each of them fast.
+	var startBuf [8]string
+	starts := startBuf[:0]
+	for r := first; ; {
+		if unicode.ToLower(r) == first {
+			starts = append(starts, string(r))
 		}
-		i += size
-	}
-	return false
-}
-
-// containsFoldASCII is ContainsFold for a folded needle n whose first
-// byte is an ASCII character that no other rune folds to (U+0130 folds to
-// 'i' and the Kelvin sign to 'k'): a match can only start at that byte or
-// its upper case, which strings.IndexByte finds fast.
-func containsFoldASCII(text, n string, first byte) bool {
-	upper := first
-	if 'a' <= first && first <= 'z' {
-		upper -= 'a' - 'A'
-	}
-	// next returns the index of the next b at or after i, len(text) if none.
-	next := func(b byte, i int) int {
-		if k := strings.IndexByte(text[i:], b); k >= 0 {
-			return i + k
+		if r = unicode.SimpleFold(r); r == first || len(starts) == len(startBuf)-1 {
+			break
 		}
-		return len(text)
 	}
-	lo, up := next(first, 0), len(text)
-	if upper != first {
-		up = next(upper, 0)
+	if first == 'i' {
+		starts = append(starts, "\u0130")
+	}
+	if len(starts) == 0 {
+		return false // no rune folds to first
+	}
+	var nextBuf [8]int
+	next := nextBuf[:len(starts)]
+	find := func(k, from int) {
+		if j := strings.Index(text[from:], starts[k]); j >= 0 {
+			next[k] = from + j
+		} else {
+			next[k] = len(text)
+		}
+	}
+	for k := range starts {
+		find(k, 0)
 	}
 	for {
-		j := min(lo, up)
+		k := 0
+		for c := range next {
+			if next[c] < next[k] {
+				k = c
+			}
+		}
+		j := next[k]
 		if j >= len(text) {
 			return false
 		}
 		if foldedPrefixAt(text, j, n) {
 			return true
 		}
-		if j == lo {
-			lo = next(first, j+1)
-		} else {
-			up = next(upper, j+1)
-		}
+		find(k, j+1)
 	}
 }
 

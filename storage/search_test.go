@@ -3,7 +3,28 @@ package storage
 import (
 	"strings"
 	"testing"
+	"unicode"
 )
+
+// TestContainsFoldEveryRune checks, for every rune, that a text of that
+// rune contains its case variants exactly when strings.ToLower says so:
+// the candidate starts ContainsFold looks for must include every rune that
+// folds to the needle's first rune.
+func TestContainsFoldEveryRune(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if caseless := unicode.SimpleFold(r) == r && unicode.ToLower(r) == r && unicode.ToUpper(r) == r; caseless && r%61 != 0 {
+			continue // a sample of the runes without case is enough
+		}
+		text := "x" + string(r) + "y"
+		for _, v := range []rune{r, unicode.ToLower(r), unicode.ToUpper(r), unicode.SimpleFold(r)} {
+			needle := string(v) + "y"
+			want := strings.Contains(strings.ToLower(text), strings.ToLower(needle))
+			if got := ContainsFold(text, needle); got != want {
+				t.Fatalf("ContainsFold(%q, %q) = %v, want %v", text, needle, got, want)
+			}
+		}
+	}
+}
 
 // FuzzContainsFold checks ContainsFold against its definition: CaseFold of
 // the text contains CaseFold of the needle.

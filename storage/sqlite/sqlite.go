@@ -121,10 +121,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		rq[k] = append([]string(nil), v...)
 	}
 	rq.Add("_pragma", "query_only(1)")
-	// Readers map the file (up to 256 MiB) rather than pread each page:
+	// Readers map the file (up to 1 GiB) rather than pread each page:
 	// substring search reads the texts of every candidate (search_text),
 	// and a pread per page was a third of a search's CPU.
-	rq.Add("_pragma", "mmap_size(268435456)")
+	rq.Add("_pragma", "mmap_size(1073741824)")
 	r, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
 	if err != nil {
 		w.Close()
