@@ -78,7 +78,7 @@
 //     for letters (v1agra), Latin mixed with Cyrillic or Greek in one word
 //     (homoglyphs), mostly capitals, money and urgency phrases and
 //     opt-out instructions written for Stamp in each of the seven languages
-//     of the own set. Each rule that fires adds its points, at most 8 in
+//     of the own set. Each rule that fires adds its points, at most 6 in
 //     all. The points are computed from training data only (SpamAssassin
 //     easy-ham-1, hard-ham-1, spam-1 and the development part of the own
 //     set; go run ./internal/genmodel -rules writes internal/rules/table.go):
@@ -115,7 +115,9 @@
 //     a score of 0.8 (0.5 means "no evidence") and only with 20 telling
 //     words or more (below that the points shrink in proportion), so
 //     unknown or weakly known mail stays in INBOX. Ham evidence weighs less than spam evidence
-//     (at most -4, the cap cross-validated with the rules) so that it
+//     (at most -2, the cap cross-validated with the rules among caps no
+//     lower than -3, so that ten moves of a sender into Junk, 8 points,
+//     always reach the threshold) so that it
 //     cannot hide a block or a listing.
 //
 // Why a sum: each signal's points stand for log-odds of spam, so adding
@@ -123,7 +125,7 @@
 // scores and a naive-Bayes model adds log likelihood ratios), and one
 // threshold reads the total. Evidence is not quite independent (Bayes sees
 // some of what the rules see: a shouting subject's words), which is why
-// each content signal is capped (rules at 8, Bayes at 8 and at -4) and
+// each content signal is capped (rules at 6, Bayes at 8 and at -2) and
 // why the rules' weights are chosen together with Bayes rather than on
 // their own. What is not content (lists, correspondents, DMARC, DNSBLs,
 // SMTP) can overrule content; content cannot overrule a trusted sender.

@@ -32,7 +32,7 @@ const (
 	pointsHeloOurs    = 3.0
 	pointsEarlyTalker = 3.0
 	maxBayesPoints    = 8.0
-	minBayesPoints    = -4.0 // chosen by go run ./internal/genmodel -rules
+	minBayesPoints    = -2.0 // chosen by go run ./internal/genmodel -rules (at most -3: see there)
 	bayesMinTraining  = 200  // ham and spam each, SpamAssassin's bayes_min_ham_num/bayes_min_spam_num
 	bayesMinClues     = 5    // telling tokens below which a message is weakly known
 	// bayesFullClues is how many telling tokens a message needs for Bayes

@@ -6,7 +6,7 @@ package rules
 const (
 	Scale    = 3
 	MaxRule  = 4
-	MaxTotal = 8
+	MaxTotal = 6
 )
 
 // Points: see points.go.
