@@ -63,8 +63,8 @@ type Options struct {
 // concurrent use, and several processes may open the same file.
 type Store struct {
 	log *slog.Logger
-	w   *sql.DB // one connection, every write transaction
-	r   *sql.DB // pooled, read only
+	w   *pool // one connection, every write transaction
+	r   *pool // pooled, read only
 
 	st stmts
 
@@ -109,7 +109,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{log: log, w: w, leader: make(chan struct{}, 1)}
+	s := &Store{log: log, w: newPool(w), leader: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -131,12 +131,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	s.r = r
+	s.r = newPool(r)
 
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.r.caching, s.w.caching = true, true
 	log.Debug("sqlite store open", "path", path)
 	return s, nil
 }
@@ -144,6 +145,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // Close releases the store's connections.
 func (s *Store) Close() error {
 	s.st.close()
+	s.w.closeStmts()
+	if s.r != nil {
+		s.r.closeStmts()
+	}
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
@@ -176,6 +181,8 @@ type wtx struct {
 	bound map[*sql.Stmt]*sql.Stmt
 	freed []string
 	seen  map[string]bool
+	// later are statement texts to prepare after the transaction (stmtcache.go).
+	later []string
 	// search holds the search rows of the messages delivered in this
 	// transaction, written by insertSearchRows (deliver.go).
 	search []searchRow
@@ -189,6 +196,12 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	w := &wtx{s: s, ctx: ctx, tx: tx, now: time.Now()}
+	// Statements seen again in this transaction are prepared once it is over.
+	defer func() {
+		if len(w.later) > 0 {
+			s.w.prepareLater(context.WithoutCancel(ctx), w.later)
+		}
+	}()
 	if err := fn(w); err != nil {
 		tx.Rollback()
 		return err
@@ -212,6 +225,9 @@ func (w *wtx) stmt(st *sql.Stmt) *sql.Stmt {
 }
 
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
+	if st := w.s.w.txStmt(q, &w.later); st != nil {
+		return w.stmt(st).ExecContext(w.ctx, args...)
+	}
 	return w.tx.ExecContext(w.ctx, q, args...)
 }
 
@@ -229,10 +245,16 @@ func (w *wtx) execOne(q string, args ...any) error {
 }
 
 func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	if st := w.s.w.txStmt(q, &w.later); st != nil {
+		return w.stmt(st).QueryContext(w.ctx, args...)
+	}
 	return w.tx.QueryContext(w.ctx, q, args...)
 }
 
 func (w *wtx) queryRow(q string, args ...any) *sql.Row {
+	if st := w.s.w.txStmt(q, &w.later); st != nil {
+		return w.stmt(st).QueryRowContext(w.ctx, args...)
+	}
 	return w.tx.QueryRowContext(w.ctx, q, args...)
 }
 
