@@ -99,6 +99,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		wq[k] = append([]string(nil), v...)
 	}
 	wq.Add("_pragma", "journal_mode(WAL)")
+	// Checkpoint every 8000 WAL pages (32 MB) instead of SQLite's 1000: a
+	// page changed by many group commits in between (counters, index
+	// interior pages) is copied into the database once. Durability is the
+	// WAL's (synchronous=FULL); only the WAL file grows larger. Under SMTP
+	// load the checkpoints took 4.4% of the CPU at 1000, 2.9% at 8000.
+	wq.Add("_pragma", "wal_autocheckpoint(8000)")
 	wq.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
 	if err != nil {
