@@ -22,11 +22,11 @@ const sortCaps = "SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCE
 
 // sortReq is a parsed SORT or THREAD.
 type sortReq struct {
-	esort                bool
-	min, max, all, count bool
-	crit                 []sortthread.Criterion
-	algorithm            string // THREAD: "ORDEREDSUBJECT" or "REFERENCES"
-	criteria             imap.SearchCriteria
+	esort bool
+	returnOpts
+	crit      []sortthread.Criterion
+	algorithm string // THREAD: "ORDEREDSUBJECT" or "REFERENCES"
+	criteria  imap.SearchCriteria
 }
 
 // sortCriteria reads "(" sort-criterion *(SP sort-criterion) ")".
@@ -56,29 +56,7 @@ var errBadCharset = imapErr(imap.ResponseCode("BADCHARSET (UTF-8 US-ASCII)"), "U
 // parseSort reads SORT's arguments: [RETURN (options)] (criteria) charset keys.
 func (p *parser) parseSort() (*sortReq, bool) {
 	r := &sortReq{}
-	if p.peekWord("RETURN") {
-		p.atom()
-		p.sp()
-		r.esort = true
-		p.list(true, func() {
-			switch strings.ToUpper(p.atom()) {
-			case "MIN":
-				r.min = true
-			case "MAX":
-				r.max = true
-			case "ALL":
-				r.all = true
-			case "COUNT":
-				r.count = true
-			default:
-				p.fail("Unknown SORT return option")
-			}
-		})
-		p.sp()
-		if !r.min && !r.max && !r.count {
-			r.all = true
-		}
-	}
+	r.returnOpts, r.esort = p.returnOptions("SORT", false)
 	r.crit = p.sortCriteria()
 	p.sp()
 	cs := p.searchCharset()
@@ -110,7 +88,7 @@ func (s *session) matchUIDs(tag string, criteria imap.SearchCriteria) ([]uint32,
 	v := s.sel
 	prev := v.saved
 	defer func() { v.saved = prev }()
-	if err := s.search(tag, true, &searchReq{esearch: true, save: true, criteria: criteria}); err != nil {
+	if err := s.search(tag, true, &searchReq{esearch: true, returnOpts: returnOpts{save: true}, criteria: criteria}); err != nil {
 		return nil, err
 	}
 	return v.saved, nil
@@ -253,23 +231,42 @@ func sortKeysOf(id int64, h []byte) core.SortKeys {
 	return k
 }
 
+// orderInput is what SORT and THREAD share once their arguments are
+// parsed: the parse error or BADCHARSET, the search, and the matching
+// messages with the keys the ordering needs (sortInput's keys, viewOnly).
+func (s *session) orderInput(tag string, p *parser, r *sortReq, csOK, uidMode, keys, viewOnly bool) ([]sortthread.Message, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	if !csOK {
+		return nil, errBadCharset
+	}
+	uids, err := s.matchUIDs(tag, r.criteria)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := s.sortInput(uids, uidMode, keys, viewOnly)
+	if err != nil {
+		return nil, s.fail(strings.ToLower(r.command()), err)
+	}
+	return msgs, nil
+}
+
+// command names the request's command, for logs.
+func (r *sortReq) command() string {
+	if r.algorithm != "" {
+		return "THREAD"
+	}
+	return "SORT"
+}
+
 // cmdSort: SORT and UID SORT (RFC 5256 section 3), with RETURN (ESORT).
 func cmdSort(s *session, c *command, p *parser) error {
 	r, csOK := p.parseSort()
-	if p.err != nil {
-		return p.err
-	}
-	if !csOK {
-		return errBadCharset
-	}
 	uidMode := c.name == "UID SORT"
-	uids, err := s.matchUIDs(c.tag, r.criteria)
+	msgs, err := s.orderInput(c.tag, p, r, csOK, uidMode, needsAddrs(r.crit), viewOnly(r.crit))
 	if err != nil {
 		return err
-	}
-	msgs, err := s.sortInput(uids, uidMode, needsAddrs(r.crit), viewOnly(r.crit))
-	if err != nil {
-		return s.fail("sort", err)
 	}
 	nums := sortthread.Sort(msgs, r.crit)
 	w := s.w
@@ -316,21 +313,10 @@ func cmdSort(s *session, c *command, p *parser) error {
 // cmdThread: THREAD and UID THREAD (RFC 5256 section 4).
 func cmdThread(s *session, c *command, p *parser) error {
 	r, csOK := p.parseThread()
-	if p.err != nil {
-		return p.err
-	}
-	if !csOK {
-		return errBadCharset
-	}
-	uidMode := c.name == "UID THREAD"
-	uids, err := s.matchUIDs(c.tag, r.criteria)
+	refs := r.algorithm == "REFERENCES"
+	msgs, err := s.orderInput(c.tag, p, r, csOK, c.name == "UID THREAD", refs, false)
 	if err != nil {
 		return err
-	}
-	refs := r.algorithm == "REFERENCES"
-	msgs, err := s.sortInput(uids, uidMode, refs, false)
-	if err != nil {
-		return s.fail("thread", err)
 	}
 	var ts []*sortthread.Thread
 	if refs {

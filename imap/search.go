@@ -30,40 +30,55 @@ type searcher struct {
 // searchReq is a parsed SEARCH: RETURN options (RFC 4731 ESEARCH, RFC
 // 5182 SEARCHRES) and the criteria.
 type searchReq struct {
-	esearch                    bool // RETURN given (or IMAP4rev2)
+	esearch bool // RETURN given (or IMAP4rev2)
+	returnOpts
+	criteria imap.SearchCriteria
+}
+
+// returnOpts are the RETURN options of SEARCH (RFC 4731, RFC 5182 SAVE)
+// and SORT (RFC 5267 ESORT, which has no SAVE).
+type returnOpts struct {
 	min, max, all, count, save bool
-	criteria                   imap.SearchCriteria
+}
+
+// returnOptions reads "RETURN (" options ")" SP if it comes next, and
+// reports whether it did; with none that reports a result, ALL is meant.
+// cmd names the command in the error for an unknown option.
+func (p *parser) returnOptions(cmd string, saveOK bool) (returnOpts, bool) {
+	var o returnOpts
+	if !p.peekWord("RETURN") {
+		return o, false
+	}
+	p.atom()
+	p.sp()
+	p.list(true, func() {
+		switch w := strings.ToUpper(p.atom()); {
+		case w == "MIN":
+			o.min = true
+		case w == "MAX":
+			o.max = true
+		case w == "ALL":
+			o.all = true
+		case w == "COUNT":
+			o.count = true
+		case w == "SAVE" && saveOK:
+			o.save = true
+		default:
+			p.fail("Unknown %s return option", cmd)
+		}
+	})
+	p.sp()
+	if !o.min && !o.max && !o.count && !o.save {
+		o.all = true
+	}
+	return o, true
 }
 
 // cmdSearch: SEARCH and UID SEARCH (RFC 9051 section 6.4.4).
 func cmdSearch(s *session, c *command, p *parser) error {
 	uid := c.name == "UID SEARCH"
 	r := &searchReq{}
-	if p.peekWord("RETURN") {
-		p.atom()
-		p.sp()
-		r.esearch = true
-		p.list(true, func() {
-			switch strings.ToUpper(p.atom()) {
-			case "MIN":
-				r.min = true
-			case "MAX":
-				r.max = true
-			case "ALL":
-				r.all = true
-			case "COUNT":
-				r.count = true
-			case "SAVE":
-				r.save = true
-			default:
-				p.fail("Unknown SEARCH return option")
-			}
-		})
-		p.sp()
-		if !r.min && !r.max && !r.count && !r.save {
-			r.all = true
-		}
-	}
+	r.returnOpts, r.esearch = p.returnOptions("SEARCH", true)
 	if p.peekWord("CHARSET") {
 		p.atom()
 		p.sp()

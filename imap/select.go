@@ -525,37 +525,30 @@ func (s *session) load(idxs []int) ([]core.Message, error) {
 // updates writes untagged status updates (RFC 9051 section 7.4, 7.5).
 type updates struct{ s *session }
 
-func (u updates) WriteExpunge(seq uint32) error {
-	w := u.s.w
-	w.lock()
-	defer w.unlock()
-	w.raw("* ")
-	w.num(seq)
-	w.raw(" EXPUNGE\r\n")
-	return w.err
-}
-
-func (u updates) WriteNumMessages(n uint32) error {
+// numbered writes "* n" and rest, one untagged response.
+func (u updates) numbered(n uint32, rest string) error {
 	w := u.s.w
 	w.lock()
 	defer w.unlock()
 	w.raw("* ")
 	w.num(n)
-	w.raw(" EXISTS\r\n")
+	w.raw(rest)
 	return w.err
+}
+
+func (u updates) WriteExpunge(seq uint32) error {
+	return u.numbered(seq, " EXPUNGE\r\n")
+}
+
+func (u updates) WriteNumMessages(n uint32) error {
+	return u.numbered(n, " EXISTS\r\n")
 }
 
 func (u updates) WriteNumRecent(n uint32) error {
 	if u.s.rev2 {
 		return nil
 	}
-	w := u.s.w
-	w.lock()
-	defer w.unlock()
-	w.raw("* ")
-	w.num(n)
-	w.raw(" RECENT\r\n")
-	return w.err
+	return u.numbered(n, " RECENT\r\n")
 }
 
 func (u updates) WriteMailboxFlags(fs []imap.Flag) error {

@@ -65,39 +65,17 @@ func toConversation(c core.Conversation) conversationJSON {
 // handleListConversations pages a folder by conversation, newest first:
 // GET /v1/folders/{id}/conversations?limit=&cursor=&unread=.
 func (s *Server) handleListConversations(w http.ResponseWriter, r *http.Request) {
-	folder, err := pathID(r, "id")
+	folder, limit, q, err := folderPage(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	limit, err := queryLimit(r, defaultPageSize, maxPageSize)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	unread, err := queryBool(r, "unread")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	q := core.ListQuery{Limit: limit + 1, Unread: unread}
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		if q.BeforeDate, q.BeforeID, err = decodeCursor(c); err != nil {
-			s.fail(w, r, err)
-			return
-		}
 	}
 	cs, err := s.svc.ListConversations(r.Context(), userFrom(r).ID, folder, q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	var next *string
-	if len(cs) > limit {
-		cs = cs[:limit]
-		c := encodeCursor(cs[len(cs)-1].Latest)
-		next = &c
-	}
+	cs, next := nextPage(cs, limit, func(c core.Conversation) storage.Message { return c.Latest })
 	mb, err := s.svc.GetMailbox(r.Context(), userFrom(r).ID, folder)
 	if err != nil {
 		s.fail(w, r, err)

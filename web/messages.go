@@ -133,49 +133,58 @@ func queryBool(r *http.Request, name string) (*bool, error) {
 	return &b, nil
 }
 
-func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request) {
-	folder, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
+// folderPage reads a folder listing's request: the folder id from the
+// path, ?limit=, ?unread= and ?cursor=. The query asks for one item more
+// than limit, so that nextPage can tell whether there is a next page.
+func folderPage(r *http.Request) (folder int64, limit int, q core.ListQuery, err error) {
+	if folder, err = pathID(r, "id"); err != nil {
 		return
 	}
-	limit, err := queryLimit(r, defaultPageSize, maxPageSize)
-	if err != nil {
-		s.fail(w, r, err)
+	if limit, err = queryLimit(r, defaultPageSize, maxPageSize); err != nil {
 		return
 	}
-	unread, err := queryBool(r, "unread")
-	if err != nil {
-		s.fail(w, r, err)
+	if q.Unread, err = queryBool(r, "unread"); err != nil {
 		return
 	}
-	q := core.ListQuery{Limit: limit + 1, Unread: unread}
+	q.Limit = limit + 1
 	if c := r.URL.Query().Get("cursor"); c != "" {
-		if q.BeforeDate, q.BeforeID, err = decodeCursor(c); err != nil {
-			s.fail(w, r, err)
-			return
-		}
+		q.BeforeDate, q.BeforeID, err = decodeCursor(c)
+	}
+	return
+}
+
+// nextPage cuts items to limit and returns the cursor of the next page
+// (nil on the last), made from the last item kept.
+func nextPage[T any](items []T, limit int, last func(T) storage.Message) ([]T, *string) {
+	if len(items) <= limit {
+		return items, nil
+	}
+	items = items[:limit]
+	c := encodeCursor(last(items[len(items)-1]))
+	return items, &c
+}
+
+func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request) {
+	folder, limit, q, err := folderPage(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	ms, err := s.svc.ListMessages(r.Context(), userFrom(r).ID, folder, q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	var next *string
-	if len(ms) > limit {
-		ms = ms[:limit]
-		c := encodeCursor(ms[len(ms)-1])
-		next = &c
-	}
+	ms, next := nextPage(ms, limit, func(m storage.Message) storage.Message { return m })
 	mb, err := s.svc.GetMailbox(r.Context(), userFrom(r).ID, folder)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	total := mb.Total
-	if unread != nil && *unread {
+	if q.Unread != nil && *q.Unread {
 		total = mb.Unread
-	} else if unread != nil {
+	} else if q.Unread != nil {
 		total = mb.Total - mb.Unread
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"messages": toSummaries(ms), "next_cursor": next,

@@ -68,16 +68,7 @@ func (s *Store) ListUserSessions(ctx context.Context, userID int64, now time.Tim
 // SetSessionClient records a session's User-Agent and address.
 func (s *Store) SetSessionClient(ctx context.Context, userID int64, tokenHash, userAgent, ip string) error {
 	err := s.write(ctx, func(w *wtx) error {
-		res, err := w.exec(`UPDATE sessions SET user_agent = ?, ip = ? WHERE user_id = ? AND token_hash = ?`, userAgent, ip, userID, tokenHash)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return storage.ErrNotFound
-		}
-		return nil
+		return w.execOne(`UPDATE sessions SET user_agent = ?, ip = ? WHERE user_id = ? AND token_hash = ?`, userAgent, ip, userID, tokenHash)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: set session client of %d: %w", userID, err)
@@ -107,16 +98,7 @@ func (s *Store) ClearHasAttachments(ctx context.Context, userID int64, ids []int
 // DeleteUserSession removes one of the user's sessions; ErrNotFound if it has none with that hash.
 func (s *Store) DeleteUserSession(ctx context.Context, userID int64, tokenHash string) error {
 	err := s.write(ctx, func(w *wtx) error {
-		res, err := w.exec(`DELETE FROM sessions WHERE user_id = ? AND token_hash = ?`, userID, tokenHash)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return storage.ErrNotFound
-		}
-		return nil
+		return w.execOne(`DELETE FROM sessions WHERE user_id = ? AND token_hash = ?`, userID, tokenHash)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete session of %d: %w", userID, err)
