@@ -25,7 +25,11 @@ import (
 //     file, such as `stamp sieve put` beside a running server, or a lost
 //     notification) takes effect within lookupTTL.
 //
-// Quota usage is not cached: it is read for every message.
+// A user's quota setting is cached too, so that with no server-wide limit
+// (limits.quota_bytes and quota_messages 0, the default) a user without a
+// quota of its own costs no usage read per message; SetQuota forgets it like
+// the others. Quota usage itself is never cached: whenever a limit applies
+// it is read for every message, at RCPT and again at DATA.
 
 // lookupTTL bounds how long a cached setting is used.
 const lookupTTL = 2 * time.Second
@@ -54,6 +58,7 @@ type Lookups struct {
 	lists   map[int64]timed[storage.SpamLists]
 	domains map[string]timed[storage.SpamLists]
 	sieve   map[int64]timed[sieveLookup]
+	quota   map[int64]timed[int64]
 }
 
 type timed[T any] struct {
@@ -135,6 +140,16 @@ func (l *Lookups) activeSieve(ctx context.Context, userID int64) (storage.SieveS
 	return r.sc, nil
 }
 
+// quotaSetting is a user's own quota setting (storage.Usage's Quota:
+// storage.QuotaDefault or bytes, 0 for none) through the cache. Only the
+// setting is kept, never the usage.
+func (l *Lookups) quotaSetting(ctx context.Context, userID int64) (int64, error) {
+	return cached(ctx, l, &l.quota, userID, func(ctx context.Context) (int64, error) {
+		u, err := l.store.Usage(ctx, userID)
+		return u.Quota, err
+	})
+}
+
 // forgetUser drops what is cached for a user (0: nothing).
 func (l *Lookups) forgetUser(id int64) {
 	l.mu.Lock()
@@ -142,6 +157,7 @@ func (l *Lookups) forgetUser(id int64) {
 	delete(l.users, id)
 	delete(l.lists, id)
 	delete(l.sieve, id)
+	delete(l.quota, id)
 	l.mu.Unlock()
 }
 

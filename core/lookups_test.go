@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -121,5 +122,46 @@ func TestLookupsSpamLists(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// TestLookupsQuotaSetting: with no server-wide quota a user's own setting
+// is cached (no usage read while it has none), and a quota set through the
+// service applies to the very next message, however long the cache lives.
+func TestLookupsQuotaSetting(t *testing.T) {
+	ctx := context.Background()
+	svc := coretest.New(t, coretest.Options{Config: core.Config{LookupTTL: time.Hour}})
+	u := coretest.User(t, svc, "quota@example.test")
+	deliver := func(subject string) error {
+		raw := simpleMessage("a@remote.example", u.Address, subject, "a body of some length")
+		return svc.Deliver(ctx, core.Envelope{MailFrom: "a@remote.example", Recipients: []string{u.Address}}, raw)
+	}
+	if err := deliver("one"); err != nil { // no quota: accepted, "none" cached
+		t.Fatal(err)
+	}
+	used, _, _, err := svc.Quota(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetQuota(ctx, u.Address, used+10); err != nil {
+		t.Fatal(err)
+	}
+	if err := deliver("two"); !errors.Is(err, core.ErrOverQuota) {
+		t.Errorf("after SetQuota: got %v, want ErrOverQuota (the cached setting was not forgotten)", err)
+	}
+	if _, err := svc.CheckRecipient(ctx, u.Address); err != nil {
+		t.Errorf("RCPT below the quota: %v", err)
+	}
+	if err := svc.SetQuota(ctx, u.Address, used); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CheckRecipient(ctx, u.Address); !errors.Is(err, core.ErrOverQuota) {
+		t.Errorf("RCPT at the quota: got %v, want ErrOverQuota", err)
+	}
+	if err := svc.SetQuota(ctx, u.Address, core.QuotaDefault); err != nil {
+		t.Fatal(err)
+	}
+	if err := deliver("three"); err != nil {
+		t.Errorf("back to no quota: %v", err)
 	}
 }
