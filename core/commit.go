@@ -19,6 +19,7 @@ type commitJob struct {
 // commit hands a batch and its blobs to the group-commit pipeline and waits
 // until both are durable.
 func (s *Service) commit(ctx context.Context, b storage.Batch, blobs [][]byte) error {
+	s.prepareIndex(&b)
 	job := &commitJob{batch: b, blobs: blobs, done: make(chan error, 1)}
 	select {
 	case s.commits <- job:

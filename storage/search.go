@@ -11,22 +11,21 @@ import (
 // Substring search (RFC 9051 section 6.4.4).
 //
 // Both backends keep, per message, four texts: the subject, the addresses,
-// the header lines (message.HeaderText) and the body text, in a trigram
-// index written in the same transaction as the message: SQLite's FTS5 with
-// the trigram tokenizer, PostgreSQL's pg_trgm GIN index. Any needle of
-// MinIndexedRunes or more characters is answered from the index, CJK
-// included (trigrams need no word boundaries). A shorter needle, or one
-// holding control characters, cannot use a trigram index: the backend then
-// scans the texts of the candidate rows in Go, a scan bounded by the rest of
-// the query (the user, the mailbox in IMAP, the other criteria) and by the
-// size of each indexed text (256 KiB of body).
+// the header lines (message.HeaderText) and the body text, indexed in the
+// same transaction as the message. The indexes hold trigram keys: SQLite
+// (storage/sqlite/searchkeys.go) a contentless FTS5 table of the keys of
+// all four texts, PostgreSQL pg_trgm's GIN index for subject, addresses and
+// header lines and a GIN index of keys for the body; the keys are made in Go
+// (storage/internal/textkeys: distinct case-folded trigrams inside word
+// runs). A needle with a word run of three or more characters is narrowed
+// by the index, CJK included, and every candidate is checked exactly. A
+// needle without one ("12:30", "ox ju", 2 characters) scans the texts of
+// the rows the rest of the query leaves (the user, the mailbox in IMAP, the
+// other criteria), within the size of each indexed text (256 KiB of body).
 //
 // Matching folds case with CaseFold on both sides. SearchQuery.Text keeps its
 // API meaning (every blank-separated term must occur, ranked), but each term
 // is now a substring too: "invoic" finds "invoice".
-
-// MinIndexedRunes is the shortest needle a trigram index can answer.
-const MinIndexedRunes = 3
 
 // HeaderTerm is one SEARCH HEADER key: messages with a header field Name
 // (case-insensitive) whose value contains Value (case-insensitive); an empty
@@ -47,18 +46,106 @@ type Searcher interface {
 // CaseFold is the case folding of substring search.
 func CaseFold(s string) string { return strings.ToLower(s) }
 
-// Indexable reports whether a needle can be answered from a trigram index:
-// at least MinIndexedRunes characters, valid UTF-8, no control characters.
-func Indexable(needle string) bool {
-	if utf8.RuneCountInString(needle) < MinIndexedRunes || !utf8.ValidString(needle) {
+// ContainsFold reports whether needle occurs in text, folding case: whether
+// CaseFold(text) contains CaseFold(needle). It compares rune by rune
+// without folding the whole text (each row's body, in SQLite's search).
+// Both folded strings are valid UTF-8 (strings.ToLower writes U+FFFD for an
+// invalid byte), so a match starts and ends on rune boundaries of the
+// folded text, which are those of text.
+func ContainsFold(text, needle string) bool {
+	n := CaseFold(needle)
+	if n == "" {
+		return true
+	}
+	first, _ := utf8.DecodeRuneInString(n)
+	if first == utf8.RuneError {
+		// Every invalid byte of text folds to U+FFFD too: try each rune.
+		for i := 0; i < len(text); {
+			r, size := lowerAt(text, i)
+			if r == first && foldedPrefixAt(text, i, n) {
+				return true
+			}
+			i += size
+		}
 		return false
 	}
-	return !strings.ContainsFunc(needle, unicode.IsControl)
+	// A match starts with a rune that folds to first: the members of
+	// first's case orbit that do, and U+0130 for 'i' (the one rune that
+	// folds outside its orbit). strings.Index finds each of them fast.
+	var startBuf [8]string
+	starts := startBuf[:0]
+	for r := first; ; {
+		if unicode.ToLower(r) == first {
+			starts = append(starts, string(r))
+		}
+		if r = unicode.SimpleFold(r); r == first || len(starts) == len(startBuf)-1 {
+			break
+		}
+	}
+	if first == 'i' {
+		starts = append(starts, "\u0130")
+	}
+	if len(starts) == 0 {
+		return false // no rune folds to first
+	}
+	var nextBuf [8]int
+	next := nextBuf[:len(starts)]
+	find := func(k, from int) {
+		if j := strings.Index(text[from:], starts[k]); j >= 0 {
+			next[k] = from + j
+		} else {
+			next[k] = len(text)
+		}
+	}
+	for k := range starts {
+		find(k, 0)
+	}
+	for {
+		k := 0
+		for c := range next {
+			if next[c] < next[k] {
+				k = c
+			}
+		}
+		j := next[k]
+		if j >= len(text) {
+			return false
+		}
+		if foldedPrefixAt(text, j, n) {
+			return true
+		}
+		find(k, j+1)
+	}
 }
 
-// ContainsFold reports whether needle occurs in text, folding case.
-func ContainsFold(text, needle string) bool {
-	return strings.Contains(CaseFold(text), CaseFold(needle))
+// lowerAt decodes the rune at text[i:] (U+FFFD for an invalid byte) and
+// folds it as CaseFold does.
+func lowerAt(text string, i int) (rune, int) {
+	if c := text[i]; c < utf8.RuneSelf {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		return rune(c), 1
+	}
+	r, size := utf8.DecodeRuneInString(text[i:])
+	return unicode.ToLower(r), size
+}
+
+// foldedPrefixAt reports whether the folded runes of text from i start with
+// the folded needle n.
+func foldedPrefixAt(text string, i int, n string) bool {
+	for j := 0; j < len(n); {
+		if i >= len(text) {
+			return false
+		}
+		r, size := lowerAt(text, i)
+		nr, nsize := utf8.DecodeRuneInString(n[j:])
+		if r != nr {
+			return false
+		}
+		i, j = i+size, j+nsize
+	}
+	return true
 }
 
 // HeaderMatches reports whether the header lines hdrs (as message.HeaderText

@@ -377,6 +377,7 @@ type NewMessage struct {
 	SearchHeader string       // header lines to index for substring search (message.HeaderText)
 	Structure    []byte       // message/structure encoding of its MIME tree and envelope (nil: none)
 	SortKeys     *SortKeys    // SORT/THREAD keys, stored in sort_keys (nil: none; MessageID is set by Deliver)
+	SearchIndex  any          // the store's search index data made by IndexPreparer.PrepareIndex (nil: Deliver makes it)
 
 	// Set by Deliver.
 	ID       int64

@@ -3,11 +3,10 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/stamp-mail/stamp/storage/internal/textkeys"
 )
 
 // Body search keys (migration 50).
@@ -18,8 +17,8 @@ import (
 // word, sorting every trigram) was most of PostgreSQL's work per delivery.
 // So the body's keys are made here, in Go, and stored as a bigint[] under
 // the same GIN index: one key per distinct trigram inside a word (a run of
-// letters, digits and marks), each rune folded (foldRune), three runes
-// packed into 63 bits. Trigrams across word boundaries and pg_trgm's padded
+// letters, digits and marks), each rune folded, three runes
+// packed into 63 bits (storage/internal/textkeys). Trigrams across word boundaries and pg_trgm's padded
 // word starts and ends are left out: they are what makes the set large.
 //
 // A substring search stays exact: every word run of a needle lies inside a
@@ -28,108 +27,6 @@ import (
 // `body ILIKE` then checks the candidates. A needle with no word run of
 // three runes ("ox ju", "12:30") has no keys and is checked by ILIKE on the
 // rows the other conditions leave (the user's, the mailbox's).
-
-// bodyKeys returns the sorted distinct keys of text.
-func bodyKeys(text string) []int64 {
-	var set keySet
-	var a, b rune // the two runes before the current one in this word run
-	n := 0        // runes of the current word run seen, up to 2
-	for i := 0; i < len(text); {
-		r, size := rune(text[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(text[i:])
-		}
-		i += size
-		if !isWordRune(r) {
-			n = 0
-			continue
-		}
-		r = foldRune(r)
-		if n == 2 {
-			set.add(int64(a)<<42 | int64(b)<<21 | int64(r))
-		} else {
-			n++
-		}
-		a, b = b, r
-	}
-	keys := set.keys()
-	slices.Sort(keys)
-	return keys
-}
-
-// keySet is a set of positive keys, open addressing with linear probing: a
-// body repeats most of its trigrams, and adding one already present costs a
-// hash and a compare.
-type keySet struct {
-	slots []int64 // 0: empty
-	n     int
-}
-
-func (s *keySet) add(k int64) {
-	if 2*(s.n+1) > len(s.slots) {
-		s.grow()
-	}
-	mask := uint64(len(s.slots) - 1)
-	for i := uint64(k) * 0x9E3779B97F4A7C15 >> 32 & mask; ; i = (i + 1) & mask {
-		switch s.slots[i] {
-		case k:
-			return
-		case 0:
-			s.slots[i] = k
-			s.n++
-			return
-		}
-	}
-}
-
-func (s *keySet) grow() {
-	old := s.slots
-	s.slots, s.n = make([]int64, max(256, 2*len(old))), 0
-	for _, k := range old {
-		if k != 0 {
-			s.add(k)
-		}
-	}
-}
-
-func (s *keySet) keys() []int64 {
-	out := make([]int64, 0, s.n)
-	for _, k := range s.slots {
-		if k != 0 {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// isWordRune reports whether r belongs to a word run.
-func isWordRune(r rune) bool {
-	if r < utf8.RuneSelf {
-		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
-	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
-}
-
-// foldRune maps every case variant of r to one rune (the smallest of its
-// simple case folding orbit: upper case for ASCII letters, whose orbits hold
-// the Kelvin sign and the long s too), so keys match whatever case ILIKE
-// ignores.
-func foldRune(r rune) rune {
-	if r < utf8.RuneSelf {
-		if 'a' <= r && r <= 'z' {
-			r -= 'a' - 'A'
-		}
-		return r
-	}
-	m := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		m = min(m, f)
-	}
-	if m > 0x1FFFFF {
-		m = utf8.RuneError
-	}
-	return m
-}
 
 // backfillBodyKeys fills body_keys for the mail stored before migration 50,
 // a thousand rows per round trip.
@@ -145,7 +42,7 @@ func backfillBodyKeys(ctx context.Context, tx pgx.Tx) error {
 		var u, m int64
 		var body string
 		_, err = pgx.ForEachRow(rows, []any{&u, &m, &body}, func() error {
-			k := bodyKeys(body)
+			k := textkeys.Keys(body)
 			us, ms = append(us, u), append(ms, m)
 			from = append(from, int64(len(keys))+1)
 			keys = append(keys, k...)

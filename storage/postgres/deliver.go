@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/stamp-mail/stamp/storage"
+	"github.com/stamp-mail/stamp/storage/internal/textkeys"
 )
 
 // mbKey identifies a mailbox of a user.
@@ -325,7 +326,7 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 			kTA, kCA, kPar = append(kTA, clean(k.ToAddr)), append(kCA, clean(k.CcAddr)), append(kPar, clean(storage.JoinParents(k.Parents)))
 		}
 		body := truncateUTF8(clean(m.SearchText), maxSearchText)
-		sBody, sKeys = append(sBody, body), append(sKeys, bodyKeys(body))
+		sBody, sKeys = append(sBody, body), append(sKeys, textkeys.Keys(body))
 		for _, at := range m.Attachments {
 			aU, aMsg, aSize = append(aU, m.UserID), append(aMsg, a.id), append(aSize, at.Size)
 			aPart, aName, aType, aHash = append(aPart, clean(at.Part)), append(aName, clean(at.Filename)), append(aType, clean(at.ContentType)), append(aHash, at.Hash)

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stamp-mail/stamp/storage"
+	"github.com/stamp-mail/stamp/storage/internal/textkeys"
 )
 
 // likePattern returns a case-insensitive substring pattern for ILIKE with
@@ -36,7 +37,7 @@ func searchSQL(q storage.SearchQuery, arg func(any) string) (from, where, rank s
 	// is the argument p: the GIN index answers it through the body keys
 	// (bodykeys.go) when the needle has any.
 	body := func(needle, p string) string {
-		if k := bodyKeys(clean(needle)); len(k) > 0 {
+		if k := textkeys.Keys(clean(needle)); len(k) > 0 {
 			return "(s.body_keys @> " + arg(k) + " AND s.body ILIKE " + p + ")"
 		}
 		return "s.body ILIKE " + p

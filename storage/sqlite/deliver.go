@@ -38,6 +38,7 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlite: deliver: %w", err)
 	}
+	s.PrepareIndex(b.Messages)
 	p := &pendingBatch{b: b, done: make(chan error, 1)}
 	s.groupMu.Lock()
 	s.group = append(s.group, p)
@@ -94,6 +95,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
 	})
 
 	for i, p := range group {
+		forgetIndex(p.b)
 		switch {
 		case errs[i] != nil:
 			p.done <- fmt.Errorf("sqlite: deliver: %w", errs[i])
@@ -149,45 +151,6 @@ func (w *wtx) deliverBatch(b *storage.Batch) (func(), error) {
 			}
 		}
 	}, nil
-}
-
-// searchRow is a message's row of the search table, written by
-// insertSearchRows at the end of the group's transaction.
-type searchRow struct {
-	id                         int64
-	subject, addrs, hdrs, body string
-}
-
-// searchRowsPerInsert is how many rows one INSERT into the search table
-// carries (5 parameters each, far below SQLite's limit of 32766).
-const searchRowsPerInsert = 64
-
-// insertSearchRows writes the search rows of a group commit, after every
-// other statement of its transaction and in few statements. FTS5 writes its
-// pending terms to disk as a new segment at each statement or savepoint
-// that follows an insert, so one INSERT per message, between the message's
-// other statements, made a segment per message and a merge every few
-// messages (a third of the server's CPU on SQLite). Written together, the
-// group's rows make one segment per INSERT of searchRowsPerInsert rows.
-func (w *wtx) insertSearchRows(rows []searchRow) error {
-	for len(rows) > 0 {
-		n := min(len(rows), searchRowsPerInsert)
-		var q strings.Builder
-		q.WriteString(`INSERT INTO search (rowid, subject, addrs, hdrs, body) VALUES `)
-		args := make([]any, 0, 5*n)
-		for i, r := range rows[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?, ?)")
-			args = append(args, r.id, r.subject, r.addrs, r.hdrs, r.body)
-		}
-		if _, err := w.exec(q.String(), args...); err != nil {
-			return fmt.Errorf("index: %w", err)
-		}
-		rows = rows[n:]
-	}
-	return nil
 }
 
 // delivered holds what deliverOne assigned.
@@ -261,8 +224,7 @@ func (w *wtx) deliverOne(m *storage.NewMessage) (delivered, error) {
 			return d, fmt.Errorf("insert attachment: %w", err)
 		}
 	}
-	addrs := addrText(m.From) + " " + addrText(m.To) + " " + addrText(m.Cc)
-	w.search = append(w.search, searchRow{id, m.Subject, addrs, m.SearchHeader, m.SearchText})
+	w.addSearch(m, id)
 	if err := w.incSegments(m.Segments); err != nil {
 		return d, err
 	}

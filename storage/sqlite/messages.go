@@ -349,8 +349,7 @@ func (s *Store) Copy(ctx context.Context, userID, fromMailboxID int64, ids []int
 			WHERE user_id = ? AND message_id = ?`, nid, userID, id); err != nil {
 			return storage.Moved{}, err
 		}
-		if _, err := w.exec(`INSERT INTO search (rowid, subject, addrs, hdrs, body)
-			SELECT ?, subject, addrs, hdrs, body FROM search WHERE rowid = ?`, nid, id); err != nil {
+		if err := w.copySearch(nid, id); err != nil {
 			return storage.Moved{}, err
 		}
 		if err := w.incSegments(st.segs); err != nil {

@@ -386,6 +386,30 @@ UPDATE queue SET
 	results = json_remove(results, '$."=dsn"')
 WHERE json_valid(results) AND json_type(results, '$."=dsn"') = 'text';
 `},
+	// 90: the search index holds keys, not text (searchkeys.go): the texts
+	// move to search_text and the contentless key index replaces the
+	// trigram table, filled by migrateSearchKeys (migrationFuncs).
+	{90, `
+ALTER TABLE search RENAME TO search_trigram;
+CREATE TABLE search_text (
+	id      INTEGER PRIMARY KEY,
+	subject TEXT NOT NULL,
+	addrs   TEXT NOT NULL,
+	hdrs    TEXT NOT NULL,
+	body    TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE search USING fts5(subject, addrs, hdrs, body,
+	content = '', contentless_delete = 1, tokenize = 'ascii');
+CREATE TRIGGER search_text_delete AFTER DELETE ON search_text BEGIN
+	DELETE FROM search WHERE rowid = old.id;
+END;
+`},
+}
+
+// migrationFuncs are the Go parts of migrations, run after their SQL in
+// the same transaction.
+var migrationFuncs = map[int]func(w *wtx) error{
+	90: migrateSearchKeys,
 }
 
 // migrate applies every pending migration, each in its own BEGIN IMMEDIATE
@@ -412,6 +436,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			if _, err := w.exec(m.sql); err != nil {
 				return err
+			}
+			if fn := migrationFuncs[version]; fn != nil {
+				if err := fn(w); err != nil {
+					return err
+				}
 			}
 			_, err := w.exec(`INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
 			if err == nil {

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/stamp-mail/stamp/storage"
 )
@@ -17,8 +15,8 @@ const (
 	maxSearchLimit     = 1000
 )
 
-// The columns of the search table (an FTS5 table with the trigram
-// tokenizer, rowid = message id), in the order of the bm25 weights.
+// The columns of search_text and of the key index search (searchkeys.go;
+// id and rowid = message id), in the order of the bm25 weights.
 const (
 	colSubject = "subject"
 	colAddrs   = "addrs"
@@ -29,75 +27,38 @@ const (
 // searchCols are the search table's columns in declaration order.
 var searchCols = []string{colSubject, colAddrs, colHdrs, colBody}
 
-// needle is one substring that must occur in at least one of cols.
-type needle struct {
-	cols []string
-	text string
-}
-
 // searchPlan is a SearchQuery turned into SQL conditions on messages m and
-// the search table, an FTS5 query for the needles the trigram index can
-// answer, and the checks left to Go (short needles, header fields).
+// the texts t (search_text), an FTS5 query of the keys of the needles that
+// have any (searchkeys.go), and the header checks left to Go.
 type searchPlan struct {
 	where   []string
 	args    []any
 	match   []string // FTS5 query parts, ANDed
-	post    []needle
 	headers []storage.HeaderTerm
 	ranked  bool // Text terms are in match: order by bm25
-	join    bool // conditions on the search table's columns
+	join    bool // conditions on search_text's columns
 }
 
-// ftsPhrase is an FTS5 query matching needle as a substring of cols: the
-// needle is one quoted string (double quotes doubled), so no input can use
-// FTS5 operators, and the trigram tokenizer makes a phrase a substring.
-func ftsPhrase(cols []string, text string) string {
-	p := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
-	if len(cols) == 1 {
-		return cols[0] + " : " + p
-	}
-	return "{" + strings.Join(cols, " ") + "} : " + p
-}
-
-// addNeedle routes a needle to the index, to an SQL scan or to the
-// Go-side scan, and reports whether the index answers it.
+// addNeedle asks the key index for a needle's keys, if it has any, and
+// checks the candidates exactly with stamp_contains_fold (storage.ContainsFold
+// in SQL); it reports whether the index narrows the needle.
 func (p *searchPlan) addNeedle(cols []string, text string) bool {
 	if text == "" {
 		return false
 	}
-	if storage.Indexable(text) {
-		p.match = append(p.match, ftsPhrase(cols, text))
-		return true
+	indexed := false
+	if toks := needleTokens(text); len(toks) > 0 {
+		p.match = append(p.match, ftsKeys(cols, toks))
+		indexed = true
 	}
-	if sqlFoldable(text) {
-		// A short needle without cased letters beyond ASCII: SQLite's
-		// lower() (ASCII only) folds as CaseFold does, and instr() scans in C.
-		var or []string
-		for _, c := range cols {
-			or = append(or, `instr(lower(search.`+c+`), ?) > 0`)
-			p.args = append(p.args, storage.CaseFold(text))
-		}
-		p.where = append(p.where, "("+strings.Join(or, " OR ")+")")
-		p.join = true
-		return false
+	var or []string
+	for _, c := range cols {
+		or = append(or, `stamp_contains_fold(t.`+c+`, ?)`)
+		p.args = append(p.args, text)
 	}
-	p.post = append(p.post, needle{cols, text})
-	return false
-}
-
-// sqlFoldable reports whether SQL's ASCII-only lower() folds needle as
-// storage.CaseFold does: valid UTF-8 whose every non-ASCII character has
-// no case (CJK, digits, symbols).
-func sqlFoldable(needle string) bool {
-	if !utf8.ValidString(needle) || strings.ContainsRune(needle, 0) {
-		return false
-	}
-	for _, r := range needle {
-		if r >= utf8.RuneSelf && (unicode.ToLower(r) != r || unicode.ToUpper(r) != r) {
-			return false
-		}
-	}
-	return true
+	p.where = append(p.where, "("+strings.Join(or, " OR ")+")")
+	p.join = true
+	return indexed
 }
 
 func (p *searchPlan) cond(c string, args ...any) {
@@ -126,8 +87,8 @@ func planSearch(userID int64, q storage.SearchQuery) searchPlan {
 	}
 	for _, h := range q.Header {
 		p.headers = append(p.headers, h)
-		if storage.Indexable(h.Value) {
-			p.match = append(p.match, ftsPhrase([]string{colHdrs}, h.Value))
+		if toks := needleTokens(h.Value); len(toks) > 0 {
+			p.match = append(p.match, ftsKeys([]string{colHdrs}, toks))
 		}
 	}
 	if q.MailboxID != 0 {
@@ -176,62 +137,40 @@ func planSearch(userID int64, q storage.SearchQuery) searchPlan {
 	return p
 }
 
-// goSide reports whether rows must be checked in Go after SQL.
-func (p *searchPlan) goSide() bool { return len(p.post)+len(p.headers) > 0 }
+// goSide reports whether rows must be checked in Go after SQL (SEARCH
+// HEADER: the field name and value of one header line).
+func (p *searchPlan) goSide() bool { return len(p.headers) > 0 }
 
-// from returns the FROM clause and its leading arguments: the FTS table
-// drives when there is an index query, else messages with a rowid join
-// when Go-side checks need the texts.
+// from returns the FROM clause and its leading arguments: the key index
+// drives when there is an index query, else messages; search_text is
+// joined when conditions or Go-side checks need the texts.
 func (p *searchPlan) from(userID int64) (string, []any) {
-	switch {
-	case len(p.match) > 0:
-		p.cond(`search MATCH ?`, strings.Join(p.match, " AND "))
-		return ` FROM search JOIN messages m ON m.user_id = ? AND m.id = search.rowid`, []any{userID}
-	case p.goSide() || p.join:
-		return ` FROM messages m JOIN search ON search.rowid = m.id`, nil
+	texts := ""
+	if p.goSide() || p.join {
+		texts = ` JOIN search_text t ON t.id = m.id`
 	}
-	return ` FROM messages m`, nil
+	if len(p.match) > 0 {
+		p.cond(`search MATCH ?`, strings.Join(p.match, " AND "))
+		return ` FROM search JOIN messages m ON m.user_id = ? AND m.id = search.rowid` + texts, []any{userID}
+	}
+	return ` FROM messages m` + texts, nil
 }
 
-// textCols are the search columns selected for Go-side checks.
+// textCols are the search_text columns selected for Go-side checks.
 func (p *searchPlan) textCols() string {
 	if !p.goSide() {
 		return ""
 	}
-	return `, search.subject, search.addrs, search.hdrs, search.body`
+	return `, t.hdrs`
 }
 
-// texts holds one row's indexed texts, by column.
-type texts struct{ subject, addrs, hdrs, body string }
+// texts holds what a row's Go-side checks read.
+type texts struct{ hdrs string }
 
-func (t *texts) dest() []any { return []any{&t.subject, &t.addrs, &t.hdrs, &t.body} }
-
-func (t *texts) col(c string) string {
-	switch c {
-	case colSubject:
-		return t.subject
-	case colAddrs:
-		return t.addrs
-	case colHdrs:
-		return t.hdrs
-	}
-	return t.body
-}
+func (t *texts) dest() []any { return []any{&t.hdrs} }
 
 // check applies the Go-side criteria to a row's texts.
 func (p *searchPlan) check(t *texts) bool {
-	for _, n := range p.post {
-		found := false
-		for _, c := range n.cols {
-			if storage.ContainsFold(t.col(c), n.text) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
 	for _, h := range p.headers {
 		if !storage.HeaderMatches(t.hdrs, h.Name, h.Value) {
 			return false
@@ -241,9 +180,9 @@ func (p *searchPlan) check(t *texts) bool {
 }
 
 // Search runs a query with filters over a user's messages. With Text terms
-// answered by the index, results are ranked by bm25 (subject weighs most,
-// then addresses, then body) and then by date, newest first; otherwise
-// (or with q.Newest) newest first.
+// narrowed by the key index, results are ranked by bm25 over the terms'
+// keys (subject weighs most, then addresses, then body) and then by date,
+// newest first; otherwise (or with q.Newest) newest first.
 func (s *Store) Search(ctx context.Context, userID int64, q storage.SearchQuery) ([]storage.Message, error) {
 	limit := q.Limit
 	if limit <= 0 {

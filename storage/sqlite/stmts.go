@@ -48,7 +48,7 @@ func (s *Store) prepare(ctx context.Context) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.st.insertAttachment, `INSERT INTO attachments (user_id, message_id, part, filename,
 			content_type, size, hash) VALUES (?, ?, ?, ?, ?, ?, ?)`},
-		{&s.st.deleteSearch, `DELETE FROM search WHERE rowid = ?`},
+		{&s.st.deleteSearch, `DELETE FROM search_text WHERE id = ?`}, // and its keys: trigger search_text_delete
 		{&s.st.blobInc, `INSERT INTO blobs (hash, size, refcount, zero_since) VALUES (?, ?, 1, NULL)
 			ON CONFLICT (hash) DO UPDATE SET refcount = refcount + 1, zero_since = NULL`},
 		{&s.st.blobDec, `UPDATE blobs SET refcount = refcount - 1,

@@ -141,6 +141,33 @@ func check(t *testing.T, c server.Config) {
 			t.Errorf("%q: got %d bytes, want %d", w.subject, len(raw), w.size)
 		}
 	}
+	// The old mail is searchable (SQLite migration 90 moves it into the key
+	// index): body words, a subject word through TEXT, an address.
+	for _, c := range []struct {
+		folder, needle string
+		body           bool
+		want           int
+	}{
+		{"INBOX", "FIRST message", true, 1},
+		{"INBOX", "attachment-sized", true, 1},
+		{"INBOX", "message", true, 2},
+		{"INBOX", "ann@remote", false, 1},
+		{"INBOX", "filed", true, 0},
+		{"Projects/Old", "FILED", true, 1}, // PostgreSQL keeps mail from before its migration 20 as words only
+		{"Projects/Old", "folder", false, 1},
+	} {
+		mb, err := svc.GetMailboxByName(ctx, u.ID, c.folder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := storage.SearchQuery{MailboxID: mb.ID, AnyText: []string{c.needle}}
+		if c.body {
+			q = storage.SearchQuery{MailboxID: mb.ID, Body: []string{c.needle}}
+		}
+		if got, err := app.Store.SearchUIDs(ctx, u.ID, q); err != nil || len(got) != c.want {
+			t.Errorf("search %s for %q after the upgrade: got %v, %v, want %d", c.folder, c.needle, got, err, c.want)
+		}
+	}
 	if v, err := app.Store.GetKV(ctx, "fixture/written-by"); err != nil || string(v) != "older stamp" {
 		t.Errorf("kv: got %q, %v; want the old value", v, err)
 	}
