@@ -116,6 +116,7 @@ func (s *Service) DeleteUser(ctx context.Context, address string) error {
 	}
 	_, err = s.store.DeleteUser(ctx, u.ID)
 	s.forgetRecipients()
+	s.settingsChanged(ctx, u.ID)
 	return err
 }
 

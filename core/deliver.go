@@ -203,6 +203,12 @@ type prepared struct {
 	blobs    [][]byte
 	attach   []storage.Attachment
 	root     *structure.Part // built on first use (structure.go)
+	// Made once for every copy without a per-recipient header (a
+	// submission's Sent and local INBOX copies, the recipients of one MX
+	// message): the encoded structure, the sort keys and the header text.
+	bare       []byte
+	bareKeys   *SortKeys
+	headerText *string
 }
 
 func (s *Service) prepare(raw []byte, minSize int) *prepared {
@@ -243,9 +249,18 @@ func (d *prepared) newMessage(userID int64, mailboxID int64, flags []string, dat
 		From: addrs(p.From), To: addrs(p.To), Cc: addrs(p.Cc), Date: p.Date,
 		MessageIDHdr: p.MessageID, InReplyTo: p.InReplyTo, References: p.References,
 		Snippet: p.Snippet, Attachments: slices.Clone(d.attach), SearchText: p.Text,
-		SearchHeader: message.HeaderText(p), Structure: d.structureOf(head),
+		SearchHeader: d.searchHeader(), Structure: d.structureOf(head),
 		SortKeys: d.sortKeysOf(head),
 	}
+}
+
+// searchHeader is message.HeaderText of the message, made once.
+func (d *prepared) searchHeader() string {
+	if d.headerText == nil {
+		t := message.HeaderText(d.parsed)
+		d.headerText = &t
+	}
+	return *d.headerText
 }
 
 func addrs(in []message.Address) []storage.Address {

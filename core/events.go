@@ -173,6 +173,10 @@ func (s *Service) listenRemote(ctx context.Context, n storage.Notifier) {
 			if ev.Node == s.cfg.NodeID {
 				continue
 			}
+			if ev.Kind == eventLookups {
+				s.remoteSettingsChanged(ev) // lookups.go
+				continue
+			}
 			s.bus.publish(ev)
 		}
 	})

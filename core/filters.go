@@ -154,6 +154,7 @@ func (s *Service) SetFilters(ctx context.Context, u User, rules []FilterRule, va
 	if err := CheckSieveScript(text); err != nil {
 		return Filters{}, fmt.Errorf("generated filters do not parse: %w", err)
 	}
+	defer s.settingsChanged(ctx, u.ID) // lookups.go
 	if err := s.store.PutSieveScript(ctx, u.ID, ManagedScriptName, text); err != nil {
 		return Filters{}, err
 	}

@@ -54,6 +54,7 @@ func (s *Service) SetQuota(ctx context.Context, address string, bytes int64) err
 	if bytes < QuotaDefault {
 		return fmt.Errorf("%w: quota must be a size, 0 (none) or the default", ErrInvalid)
 	}
+	defer s.settingsChanged(ctx, u.ID) // lookups.go
 	return s.store.SetQuota(ctx, u.ID, bytes)
 }
 
@@ -86,6 +87,18 @@ func (s *Service) checkRoom(ctx context.Context, userID, add int64) error {
 // checkRoomN is checkRoom for n messages of add bytes in all: the storage
 // limit and the message limit.
 func (s *Service) checkRoomN(ctx context.Context, userID, add, n int64) error {
+	if s.MessageLimit() == 0 && s.cfg.QuotaBytes <= 0 {
+		// No server-wide limit: only the user's own setting can limit it,
+		// and when it has none the usage need not be read. The setting is
+		// cached (lookups.go: SetQuota forgets it); usage never is.
+		setting, err := s.look.quotaSetting(ctx, userID)
+		if err != nil {
+			return temporary("read quota", err)
+		}
+		if s.limitOf(setting) == 0 {
+			return nil
+		}
+	}
 	u, err := s.store.Usage(ctx, userID)
 	if err != nil {
 		return temporary("read quota", err)

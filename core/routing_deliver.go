@@ -265,7 +265,7 @@ func stripReturnPath(raw []byte) []byte {
 // runSieve runs the user's active script; ran is false when the user has
 // none or it failed (the message is then kept, RFC 5228 section 2.10.6).
 func (s *Service) runSieve(ctx context.Context, env Envelope, d *prepared, t routeTarget) (sieve.Result, bool) {
-	sc, err := s.store.ActiveSieveScript(ctx, t.user.ID)
+	sc, err := s.look.activeSieve(ctx, t.user.ID)
 	if err != nil {
 		if !errors.Is(err, storage.ErrNotFound) {
 			s.log.Warn("reading sieve script failed; keeping", "user", t.user.Address, "err", err)

@@ -95,6 +95,11 @@ type Config struct {
 	Routing         RoutingConfig // aliases, subaddressing, forwarding and Sieve
 	QuotaBytes      int64         // default per-user storage quota; 0 = none (core/quota.go)
 	QuotaMessages   int64         // per-user limit on the number of messages; 0 = none (core/quota.go)
+
+	// LookupTTL bounds how long settings read per message (Sieve script,
+	// spam lists) are reused when no change notice arrives; default 2s
+	// (lookups.go).
+	LookupTTL time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -161,6 +166,9 @@ type Deps struct {
 	Signer Signer       // nil: outbound mail is not signed
 	KeyGen KeyGenerator // nil: domains get no DKIM keys
 	Logger *slog.Logger
+	// Lookups caches settings read per message (lookups.go); nil: the
+	// service makes its own. Give the judge the same one's JudgeStore.
+	Lookups *Lookups
 }
 
 // Service is the mail service. Create it with New, call Start, and Close at the end.
@@ -198,6 +206,7 @@ type Service struct {
 	srsMu     sync.Mutex
 	srsSecret []byte // see srs
 	sieves    scriptCache
+	look      *Lookups // settings read per message (lookups.go)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -212,7 +221,14 @@ func New(cfg Config, d Deps) *Service {
 	if cfg.NodeID == "" {
 		cfg.NodeID = randomToken(8)
 	}
+	if d.Lookups == nil {
+		d.Lookups = NewLookups(d.Store)
+	}
+	if cfg.LookupTTL > 0 {
+		d.Lookups.ttl = cfg.LookupTTL
+	}
 	return &Service{
+		look:      d.Lookups,
 		cfg:       cfg,
 		store:     d.Store,
 		blobs:     d.Blobs,

@@ -99,6 +99,7 @@ func (s *Service) PutSieveScript(ctx context.Context, userID int64, name, text s
 	if err := CheckSieveScript(text); err != nil {
 		return err
 	}
+	defer s.settingsChanged(ctx, userID)
 	return s.store.PutSieveScript(ctx, userID, name, text)
 }
 
@@ -129,11 +130,13 @@ func (s *Service) SetActiveSieveScript(ctx context.Context, userID int64, name s
 			return err
 		}
 	}
+	defer s.settingsChanged(ctx, userID)
 	return s.store.SetActiveSieveScript(ctx, userID, name)
 }
 
 // DeleteSieveScript removes an inactive script.
 func (s *Service) DeleteSieveScript(ctx context.Context, userID int64, name string) error {
+	defer s.settingsChanged(ctx, userID)
 	return s.store.DeleteSieveScript(ctx, userID, name)
 }
 
@@ -142,6 +145,7 @@ func (s *Service) RenameSieveScript(ctx context.Context, userID int64, oldName, 
 	if err := validScriptName(newName); err != nil {
 		return err
 	}
+	defer s.settingsChanged(ctx, userID)
 	return s.store.RenameSieveScript(ctx, userID, oldName, newName)
 }
 

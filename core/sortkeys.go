@@ -93,12 +93,21 @@ func decodeSortWords(dec *mime.WordDecoder, s string) string {
 // bytes of d: from the parsed message unless head holds a field the keys
 // read, in which case the stored header is parsed again.
 func (d *prepared) sortKeysOf(head []byte) *SortKeys {
+	if len(head) == 0 && d.bareKeys != nil {
+		k := *d.bareKeys
+		return &k
+	}
 	h := d.raw[:min(max(int(d.parsed.HeaderSize), 0), len(d.raw))]
 	var k SortKeys
 	if len(head) > 0 && (headTouchesStructure(head) || headHasReferences(head)) {
 		k = SortKeysOf(append(bytes.Clone(head), h...))
 	} else {
 		k = sortKeysFrom(structure.Fields(h), d.parsed)
+	}
+	if len(head) == 0 {
+		d.bareKeys = &k
+		c := k
+		return &c
 	}
 	return &k
 }

@@ -176,6 +176,7 @@ func (s *Service) allowSender(ctx context.Context, userID int64, addr string) er
 	}
 	l.Block = block
 	l.Allow = append(l.Allow, e)
+	defer s.settingsChanged(ctx, userID)
 	return s.store.PutSpamLists(ctx, userID, l)
 }
 
@@ -189,6 +190,7 @@ func (s *Service) SetSpamLists(ctx context.Context, userID int64, l SpamLists) e
 	if _, err := storage.NormalizeLists(l); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	defer s.settingsChanged(ctx, userID)
 	return s.store.PutSpamLists(ctx, userID, l)
 }
 
@@ -203,5 +205,6 @@ func (s *Service) SetDomainSpamLists(ctx context.Context, domain string, l SpamL
 	if _, err := storage.NormalizeLists(l); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	defer s.settingsChanged(ctx, 0)
 	return s.store.PutDomainSpamLists(ctx, strings.ToLower(domain), l)
 }

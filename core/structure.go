@@ -27,7 +27,10 @@ type Structure struct {
 // stored bytes are parsed.
 func (d *prepared) structureOf(head []byte) []byte {
 	if len(head) == 0 {
-		return structure.Marshal(d.tree(), 0)
+		if d.bare == nil {
+			d.bare = structure.Marshal(d.tree(), 0)
+		}
+		return d.bare // shared by the copies: storage only reads it
 	}
 	if headTouchesStructure(head) || len(d.raw) > 0 && (d.raw[0] == ' ' || d.raw[0] == '\t') {
 		return structure.Marshal(structure.Build(append(bytes.Clone(head), d.raw...)), 0)

@@ -22,11 +22,25 @@ import (
 // fresh schema.
 func twoNodes(t *testing.T, backend string, cfg core.Config) [2]*core.Service {
 	t.Helper()
+	return twoNodesWith(t, backend, cfg).svc
+}
+
+// nodes are twoNodesWith's services, their stores and look-up caches.
+type nodes struct {
+	svc   [2]*core.Service
+	store [2]storage.Store
+	look  [2]*core.Lookups
+}
+
+// twoNodesWith is twoNodes, also returning each node's store and the
+// look-up cache its service (and a judge, if it had one) reads through.
+func twoNodesWith(t *testing.T, backend string, cfg core.Config) nodes {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	schema := fmt.Sprintf("throttle_%d", time.Now().UnixNano())
-	var out [2]*core.Service
-	for i := range out {
+	var out nodes
+	for i := range out.svc {
 		var st storage.Store
 		switch backend {
 		case "sqlite":
@@ -54,7 +68,9 @@ func twoNodes(t *testing.T, backend string, cfg core.Config) [2]*core.Service {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[i] = coretest.New(t, coretest.Options{Dir: dir, Config: cfg, Deps: core.Deps{Store: st, Blobs: bl}})
+		out.store[i] = st
+		out.look[i] = core.NewLookups(st)
+		out.svc[i] = coretest.New(t, coretest.Options{Dir: dir, Config: cfg, Deps: core.Deps{Store: st, Blobs: bl, Lookups: out.look[i]}})
 	}
 	return out
 }

@@ -86,11 +86,14 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
+	// One cache of per-message settings for the judge and the service
+	// (core/lookups.go).
+	look := core.NewLookups(st)
 	judge, err := check.New(check.Config{
 		DNSServer: c.Outbound.DNSServer, Hostname: c.Hostname, Clamd: c.Filters.Clamd,
 		ClamdFailMode: c.Filters.ClamdFailMode, SpamThreshold: c.Filters.SpamThreshold, DNSBLs: c.Filters.DNSBLs,
 		NoBayes: !c.Filters.Bayes, ContentBudget: c.Filters.ContentBudget,
-	}, st, log)
+	}, look.JudgeStore(), log)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("filters: %w", err)
@@ -101,7 +104,7 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (*App, error) {
 		Routing:    core.RoutingConfig{Separator: c.Routing.SubaddressSeparator, VacationDays: c.Routing.VacationDays},
 		QuotaBytes: c.Limits.QuotaBytes, QuotaMessages: c.Limits.QuotaMessages,
 	}, core.Deps{
-		Store: st, Blobs: blobs, Judge: judge, Logger: log,
+		Store: st, Blobs: blobs, Judge: judge, Logger: log, Lookups: look,
 		Signer: &dkimSigner{store: st, log: log},
 		KeyGen: generateKeys,
 	})

@@ -64,8 +64,8 @@ type Options struct {
 // concurrent use, and several processes may open the same file.
 type Store struct {
 	log *slog.Logger
-	w   *sql.DB // one connection, every write transaction
-	r   *sql.DB // pooled, read only
+	w   *pool // one connection, every write transaction
+	r   *pool // pooled, read only
 
 	st stmts
 
@@ -100,6 +100,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		wq[k] = append([]string(nil), v...)
 	}
 	wq.Add("_pragma", "journal_mode(WAL)")
+	// Checkpoint every 8000 WAL pages (32 MB) instead of SQLite's 1000: a
+	// page changed by many group commits in between (counters, index
+	// interior pages) is copied into the database once. Durability is the
+	// WAL's (synchronous=FULL); only the WAL file grows larger. Under SMTP
+	// load the checkpoints took 4.4% of the CPU at 1000, 2.9% at 8000.
+	wq.Add("_pragma", "wal_autocheckpoint(8000)")
 	wq.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
 	if err != nil {
@@ -110,7 +116,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{log: log, w: w, leader: make(chan struct{}, 1)}
+	s := &Store{log: log, w: newPool(w), leader: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -136,12 +142,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	s.r = r
+	s.r = newPool(r)
 
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.r.caching, s.w.caching = true, true
 	log.Debug("sqlite store open", "path", path)
 	return s, nil
 }
@@ -149,6 +156,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // Close releases the store's connections.
 func (s *Store) Close() error {
 	s.st.close()
+	s.w.closeStmts()
+	if s.r != nil {
+		s.r.closeStmts()
+	}
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
@@ -181,6 +192,8 @@ type wtx struct {
 	bound map[*sql.Stmt]*sql.Stmt
 	freed []string
 	seen  map[string]bool
+	// later are statement texts to prepare after the transaction (stmtcache.go).
+	later []string
 	// search holds the search rows of the messages delivered in this
 	// transaction, written by insertSearchRows (deliver.go).
 	search []searchRow
@@ -194,6 +207,12 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	w := &wtx{s: s, ctx: ctx, tx: tx, now: time.Now()}
+	// Statements seen again in this transaction are prepared once it is over.
+	defer func() {
+		if len(w.later) > 0 {
+			s.w.prepareLater(context.WithoutCancel(ctx), w.later)
+		}
+	}()
 	if err := fn(w); err != nil {
 		tx.Rollback()
 		return err
@@ -217,6 +236,9 @@ func (w *wtx) stmt(st *sql.Stmt) *sql.Stmt {
 }
 
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
+	if st := w.s.w.txStmt(q, &w.later); st != nil {
+		return w.stmt(st).ExecContext(w.ctx, args...)
+	}
 	return w.tx.ExecContext(w.ctx, q, args...)
 }
 
@@ -234,10 +256,16 @@ func (w *wtx) execOne(q string, args ...any) error {
 }
 
 func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	if st := w.s.w.txStmt(q, &w.later); st != nil {
+		return w.stmt(st).QueryContext(w.ctx, args...)
+	}
 	return w.tx.QueryContext(w.ctx, q, args...)
 }
 
 func (w *wtx) queryRow(q string, args ...any) *sql.Row {
+	if st := w.s.w.txStmt(q, &w.later); st != nil {
+		return w.stmt(st).QueryRowContext(w.ctx, args...)
+	}
 	return w.tx.QueryRowContext(w.ctx, q, args...)
 }
 

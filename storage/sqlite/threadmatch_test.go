@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -17,7 +18,7 @@ func TestThreadBySubjectPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+threadBySubjectSQL, 1, "hello", maxSubjectCandidates)
+	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+threadBySubjectSQL, 1, "hello")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,5 +38,13 @@ func TestThreadBySubjectPlan(t *testing.T) {
 	plan := strings.Join(steps, "\n")
 	if len(steps) < 2 || !strings.Contains(steps[0], "threads_subject") || !strings.Contains(plan, "messages_thread (user_id=? AND thread_id=?)") {
 		t.Fatalf("subject join plan:\n%s\nwant threads_subject first, then messages_thread by thread", plan)
+	}
+}
+
+// TestThreadBySubjectLimitLiteral: the candidate limit is written into the
+// statement, not bound (see maxSubjectCandidates), and is that constant.
+func TestThreadBySubjectLimitLiteral(t *testing.T) {
+	if !strings.HasSuffix(threadBySubjectSQL, " LIMIT "+strconv.Itoa(maxSubjectCandidates)) {
+		t.Fatalf("threadBySubjectSQL does not end in LIMIT %d: %s", maxSubjectCandidates, threadBySubjectSQL)
 	}
 }
