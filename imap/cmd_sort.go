@@ -281,31 +281,7 @@ func cmdSort(s *session, c *command, p *parser) error {
 		w.crlf()
 		return nil
 	}
-	w.raw(`* ESEARCH (TAG "`)
-	w.raw(c.tag)
-	w.raw(`")`)
-	if uidMode {
-		w.raw(" UID")
-	}
-	if len(nums) > 0 {
-		// RFC 5267 section 3.2: MIN and MAX are the first and last in sort order.
-		if r.min {
-			w.raw(" MIN ")
-			w.num(nums[0])
-		}
-		if r.max {
-			w.raw(" MAX ")
-			w.num(nums[len(nums)-1])
-		}
-		if r.all {
-			w.raw(" ALL ")
-			writeSet(w, nums) // runs in sort order; ascending runs become ranges
-		}
-	}
-	if r.count {
-		w.raw(" COUNT ")
-		w.num(uint32(len(nums)))
-	}
+	writeESearch(w, c.tag, uidMode, nums, r.returnOpts)
 	w.crlf()
 	return nil
 }

@@ -318,6 +318,20 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 	if r.save && !r.min && !r.max && !r.all && !r.count {
 		return nil // RFC 5182 section 2.4: SAVE alone sends no ESEARCH
 	}
+	writeESearch(w, tag, uidMode, nums, r.returnOpts)
+	if ms := searchResultModSeq(r, mods); ms > 0 {
+		w.raw(" MODSEQ ")
+		w.num64(ms)
+	}
+	w.crlf()
+	return nil
+}
+
+// writeESearch writes "* ESEARCH (TAG ...) [UID]" and the results the
+// RETURN options ask for (RFC 4731 section 3.1), without the line end.
+// MIN and MAX are the first and last of nums: the smallest and largest for
+// SEARCH, the first and last in sort order for SORT (RFC 5267 section 3.2).
+func writeESearch(w *respWriter, tag string, uidMode bool, nums []uint32, o returnOpts) {
 	w.raw(`* ESEARCH (TAG "`)
 	w.raw(tag)
 	w.raw(`")`)
@@ -325,29 +339,23 @@ func (s *session) search(tag string, uidMode bool, r *searchReq) error {
 		w.raw(" UID")
 	}
 	if len(nums) > 0 {
-		if r.min {
+		if o.min {
 			w.raw(" MIN ")
 			w.num(nums[0])
 		}
-		if r.max {
+		if o.max {
 			w.raw(" MAX ")
 			w.num(nums[len(nums)-1])
 		}
-		if r.all {
+		if o.all {
 			w.raw(" ALL ")
-			writeSet(w, nums)
+			writeSet(w, nums) // in SORT's order, ascending runs become ranges
 		}
 	}
-	if r.count {
+	if o.count {
 		w.raw(" COUNT ")
 		w.num(uint32(len(nums)))
 	}
-	if ms := searchResultModSeq(r, mods); ms > 0 {
-		w.raw(" MODSEQ ")
-		w.num64(ms)
-	}
-	w.crlf()
-	return nil
 }
 
 // writeSet writes ascending numbers as a compact sequence set.
