@@ -193,7 +193,7 @@ func cmdGetMetadata(s *session, c *command, p *parser) error {
 			w.sp()
 		}
 		n++
-		writeAtomOrString(w, name)
+		w.atomOrString(name) // an entry name
 		w.sp()
 		if nilValue {
 			w.raw("NIL")
@@ -220,19 +220,6 @@ func cmdGetMetadata(s *session, c *command, p *parser) error {
 		return okCode(imap.ResponseCode("METADATA LONGENTRIES "+strconv.FormatInt(long, 10)), "Some values were left out")
 	}
 	return nil
-}
-
-// writeAtomOrString writes an entry name as an atom when it can be one.
-func writeAtomOrString(w *respWriter, s string) {
-	atom := s != "" && !strings.EqualFold(s, "NIL")
-	for i := 0; i < len(s) && atom; i++ {
-		atom = isAtomChar(s[i])
-	}
-	if atom {
-		w.raw(s)
-		return
-	}
-	w.str(s)
 }
 
 // writeMetadataValue writes a value as a string, a literal, or a literal8

@@ -159,15 +159,21 @@ func (w *respWriter) mailbox(name string) {
 	if !w.utf8 {
 		name = encodeMUTF7(name)
 	}
-	atom := name != "" && !strings.EqualFold(name, "NIL")
-	for i := 0; i < len(name) && atom; i++ {
-		atom = isAtomChar(name[i])
+	w.atomOrString(name)
+}
+
+// atomOrString writes s as an atom when it can be one (not empty, not
+// NIL, atom characters only), else as a string.
+func (w *respWriter) atomOrString(s string) {
+	atom := s != "" && !strings.EqualFold(s, "NIL")
+	for i := 0; i < len(s) && atom; i++ {
+		atom = isAtomChar(s[i])
 	}
 	if atom {
-		w.raw(name)
+		w.raw(s)
 		return
 	}
-	w.str(name)
+	w.str(s)
 }
 
 // flagList writes a parenthesised flag list.
