@@ -147,6 +147,7 @@ type fitResult struct {
 	junkAt                                    float64
 	recall, hamJunk, own, hard                float64
 	recallBayes, hamJunkBayes                 float64
+	recallSA                                  float64 // recall on spam-1 alone (the own spam left out)
 }
 
 // crossValidateFit chooses the fit's settings by repeated grouped k-fold
@@ -200,9 +201,9 @@ func crossValidateFit(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk
 	}
 	sortResults(all, maxHamJunk)
 	fmt.Fprintf(w, "%d-fold cross-validation (%d repeats) of the rules fitted with Bayes (logistic), %d training messages (ham to Junk at most %.4f overall and on the own set):\n", k, len(runs), len(ex), maxHamJunk)
-	fmt.Fprintln(w, "hamcap     l2 hamcost    m maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham")
+	fmt.Fprintln(w, "hamcap     l2 hamcost    m maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham spam-1")
 	for _, r := range all[:min(12, len(all))] {
-		fmt.Fprintf(w, "%4.1f %8.5f %4.0f %4.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f\n", r.hamCap, r.l2, r.hamCost, r.m, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard)
+		fmt.Fprintf(w, "%4.1f %8.5f %4.0f %4.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f %.4f\n", r.hamCap, r.l2, r.hamCost, r.m, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard, r.recallSA)
 	}
 	return all[0]
 }
@@ -274,7 +275,7 @@ func (runs cvRuns) bayesPoints(hc, junkAt float64) [][]float64 {
 // fold's rule points (weights[run][fold]) plus its out-of-fold Bayes
 // points, junk from 5.
 func (runs cvRuns) score(ex []ruleExample, bayesPts [][]float64, weights [][]map[string]float64, maxTotal float64, r fitResult) fitResult {
-	var tp, tpB, nS, fp, fpB, nH, fpOwn, nOwn, fpHard, nHard int
+	var tp, tpB, nS, fp, fpB, nH, fpOwn, nOwn, fpHard, nHard, tpSA, nSA int
 	for ri, run := range runs {
 		for i, e := range ex {
 			b := bayesPts[ri][i]
@@ -284,6 +285,12 @@ func (runs cvRuns) score(ex []ruleExample, bayesPts [][]float64, weights [][]map
 				nS++
 				if junk {
 					tp++
+				}
+				if e.group == "spam-1" {
+					nSA++
+					if junk {
+						tpSA++
+					}
 				}
 				if b >= 5 {
 					tpB++
@@ -314,6 +321,7 @@ func (runs cvRuns) score(ex []ruleExample, bayesPts [][]float64, weights [][]map
 	r.recall, r.hamJunk = float64(tp)/float64(nS), float64(fp)/float64(nH)
 	r.own, r.hard = float64(fpOwn)/float64(max(nOwn, 1)), float64(fpHard)/float64(max(nHard, 1))
 	r.recallBayes, r.hamJunkBayes = float64(tpB)/float64(nS), float64(fpB)/float64(nH)
+	r.recallSA = float64(tpSA) / float64(max(nSA, 1))
 	return r
 }
 

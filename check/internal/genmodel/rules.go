@@ -175,9 +175,9 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJu
 	}
 	sortResults(all, maxHamJunk)
 	fmt.Fprintf(w, "%d-fold cross-validation (%d repeats) of the rules with Bayes, %d training messages (ham to Junk at most %.4f, or no more than Bayes alone, overall; at most that on the own set):\n", k, len(runs), len(ex), maxHamJunk)
-	fmt.Fprintln(w, "junkat hamcap scale maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham")
+	fmt.Fprintln(w, "junkat hamcap scale maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham spam-1")
 	for _, r := range all[:min(12, len(all))] {
-		fmt.Fprintf(w, "%5.2f %4.1f %5.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f\n", r.junkAt, r.hamCap, r.m, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard)
+		fmt.Fprintf(w, "%5.2f %4.1f %5.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f %.4f\n", r.junkAt, r.hamCap, r.m, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard, r.recallSA)
 	}
 	b := all[0]
 	if os.Getenv("GENMODEL_MISSES") != "" {
