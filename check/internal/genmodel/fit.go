@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"sort"
 
 	"github.com/stamp-mail/stamp/check/internal/rules"
@@ -156,7 +157,7 @@ type fitResult struct {
 func crossValidateFit(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk float64) fitResult {
 	runs := newCVRuns(ex, k, minCount)
 	var all []fitResult
-	for _, hc := range []float64{-4, -3, -2} {
+	for _, hc := range []float64{-3, -2} { // not below -3: see crossValidateRules
 		bayesPts := runs.bayesPoints(hc, bayesJunkAt)
 		for _, l2 := range []float64{0, 0.0001, 0.001} {
 			for _, hcost := range []float64{1, 4, 16, 64} {
@@ -220,12 +221,18 @@ func sortResults(all []fitResult, maxHamJunk float64) {
 		if okA != okB {
 			return okA
 		}
+		if sortSA && all[a].recallSA != all[b].recallSA {
+			return all[a].recallSA > all[b].recallSA
+		}
 		if all[a].recall != all[b].recall {
 			return all[a].recall > all[b].recall
 		}
 		return all[a].hamJunk < all[b].hamJunk
 	})
 }
+
+// sortSA: experiment, rank by recall on spam-1 alone.
+var sortSA = os.Getenv("GENMODEL_SORT_SA") != ""
 
 // cvRun is one grouped k-fold split with every example's out-of-fold
 // Bayes score.

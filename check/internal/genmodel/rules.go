@@ -8,7 +8,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/stamp-mail/stamp/check/internal/bayes"
@@ -61,7 +63,61 @@ func loadRuleTraining(dir string) ([]ruleExample, error) {
 			}
 		}
 	}
+	if os.Getenv("GENMODEL_RULESTATS") != "" {
+		ruleStats(os.Stderr, out)
+	}
+	if os.Getenv("GENMODEL_RULETOKENS") != "" {
+		for i := range out {
+			for _, h := range out[i].hits {
+				out[i].tokens = append(out[i].tokens, bayes.Hash("rule:"+h))
+			}
+		}
+	}
+	dropRules(out, os.Getenv("GENMODEL_DROP"))
 	return out, nil
+}
+
+// dropRules removes the hits of the rules named in list (comma
+// separated): an experiment's ablation, GENMODEL_DROP=A,B.
+func dropRules(ex []ruleExample, list string) {
+	if list == "" {
+		return
+	}
+	drop := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		drop[strings.TrimSpace(n)] = true
+	}
+	for i := range ex {
+		ex[i].hits = slices.DeleteFunc(slices.Clone(ex[i].hits), func(h string) bool { return drop[h] })
+	}
+}
+
+// ruleStats writes how often each rule fires in each group.
+func ruleStats(w io.Writer, ex []ruleExample) {
+	groups := []string{"spam-1", "own-spam", "easy-ham-1", "hard-ham-1", "own-ham"}
+	size := map[string]int{}
+	hits := map[string]map[string]int{}
+	for _, e := range ex {
+		size[e.group]++
+		for _, h := range e.hits {
+			if hits[h] == nil {
+				hits[h] = map[string]int{}
+			}
+			hits[h][e.group]++
+		}
+	}
+	fmt.Fprintf(w, "%-24s", "rule")
+	for _, g := range groups {
+		fmt.Fprintf(w, " %10s", fmt.Sprintf("%s/%d", g, size[g]))
+	}
+	fmt.Fprintln(w)
+	for _, n := range rules.Names {
+		fmt.Fprintf(w, "%-24s", n)
+		for _, g := range groups {
+			fmt.Fprintf(w, " %10d", hits[n][g])
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // ruleWeights computes every rule's points from the examples whose
