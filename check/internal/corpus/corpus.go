@@ -6,7 +6,8 @@
 // PDF attachments, calendar invitations, inline images, emoji) and the
 // kinds of spam seen (phishing, advance-fee fraud, pharmacy, fake
 // invoices, stock promotion, loans, dating, shop offers, crypto
-// investment).
+// investment, work at home, lotteries, web promotion, malware parcels,
+// casinos).
 //
 // Every sentence is written for this package (lang_*.go); nothing is taken
 // from a real mailbox or another corpus. Generate is deterministic.
@@ -37,7 +38,7 @@ type Message struct {
 	Spam    bool
 	HeldOut bool
 	Lang    string // ko ja zh de fr es en
-	Shape   string // note, reply, newsletter, receipt, invite, image; phish, fee, pharma, invoice, stock, loan, dating, shop, crypto
+	Shape   string // note, reply, newsletter, receipt, invite, image; phish, fee, pharma, invoice, stock, loan, dating, shop, crypto, work, lottery, seo, parcel, casino
 	Charset string
 	Raw     []byte
 }
@@ -307,7 +308,8 @@ func Generate() []Message {
 
 var (
 	hamShapes  = []string{"note", "reply", "newsletter", "receipt", "invite", "image", "note"}
-	spamShapes = []string{"phish", "fee", "pharma", "invoice", "stock", "loan", "dating", "shop", "crypto"}
+	spamShapes = []string{"phish", "fee", "pharma", "invoice", "stock", "loan", "dating", "shop", "crypto",
+		"work", "lottery", "seo", "parcel", "casino"}
 )
 
 func (g *gen) make(shape string, spam bool, i int) Message {
@@ -348,6 +350,16 @@ func (g *gen) make(shape string, spam bool, i int) Message {
 		raw = g.shop(w)
 	case "crypto":
 		raw = g.crypto(w)
+	case "work":
+		raw = g.work(w)
+	case "lottery":
+		raw = g.lottery(w)
+	case "seo":
+		raw = g.seo(w)
+	case "parcel":
+		raw = g.parcel(w)
+	case "casino":
+		raw = g.casino(w)
 	}
 	kind, part := "ham", "dev"
 	if spam {

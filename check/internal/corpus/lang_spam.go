@@ -8,6 +8,56 @@ type morePools struct{ subj, body []string }
 
 var moreSpam = map[string]map[string]morePools{
 	"en": {
+		"work": {
+			subj: []string{"Work from home and earn 5,000 a month", "Be your own boss starting today", "Only 2 hours a day from your kitchen table", "Join our team, no experience needed"},
+			body: []string{
+				"Thousands of people are already earning a full income from home.",
+				"You only need a computer and an internet connection.",
+				"Our proven system does all the work, you just follow the steps.",
+				"Recruit three friends and your earnings grow every month.",
+				"This is not a get rich quick scheme, it is a real business opportunity.",
+				"Reply today and we will send you the free information pack.",
+			}},
+		"lottery": {
+			subj: []string{"Congratulations, your email address has won", "Final notification of your prize", "You are our lucky winner", "Claim your reward before Friday"},
+			body: []string{
+				"Your email address was selected in our international draw.",
+				"You have won the sum of 850,000 in the second category.",
+				"To claim your prize, contact our claims agent with your reference number.",
+				"A small processing fee is required before the payment can be released.",
+				"Keep this notice confidential until your claim is processed.",
+				"Winners who do not respond within seven days lose their prize.",
+			}},
+		"seo": {
+			subj: []string{"Top ranking on Google guaranteed", "Your website is losing customers", "We send your ad to 10 million people", "Get 1000 new visitors every day"},
+			body: []string{
+				"We noticed that your website does not appear on the first page of search results.",
+				"Our experts will bring your site to the top in thirty days or you pay nothing.",
+				"We deliver your advertisement to millions of verified addresses.",
+				"Targeted traffic means more sales for your business.",
+				"Reply with your website address for a free analysis.",
+				"Prices start at only 99 per month.",
+			}},
+		"parcel": {
+			subj: []string{"Your parcel could not be delivered", "Delivery notice: action required", "You have a new voice message", "Shipment on hold: customs fee unpaid"},
+			body: []string{
+				"We were unable to deliver your package because the address is incomplete.",
+				"Please open the attached form and confirm your details.",
+				"A customs fee of 2.99 must be paid before delivery.",
+				"Your parcel will be returned to the sender if you do not respond within 48 hours.",
+				"The attached file contains your delivery label.",
+				"You received a voice message, listen to it in the attachment.",
+			}},
+		"casino": {
+			subj: []string{"Your 500 welcome bonus is ready", "Free spins waiting for you", "Play tonight, win big", "VIP invitation to our online casino"},
+			body: []string{
+				"Sign up today and we double your first deposit.",
+				"Spin the wheel for free and keep everything you win.",
+				"Our players won more than two million last month.",
+				"Play poker, roulette and slots from your phone.",
+				"Cash out your winnings instantly, no limits.",
+				"This exclusive offer ends at midnight.",
+			}},
 		"stock": {
 			subj: []string{"This small cap is about to explode", "Investor alert: new ticker added today", "Get in before the announcement", "Our top pick for this week"},
 			body: []string{
@@ -60,6 +110,56 @@ var moreSpam = map[string]map[string]morePools{
 			}},
 	},
 	"de": {
+		"work": {
+			subj: []string{"Von zu Hause 5.000 im Monat verdienen", "Ab heute Ihr eigener Chef", "Nur 2 Stunden am Tag vom Küchentisch", "Werden Sie Teil unseres Teams, keine Erfahrung nötig"},
+			body: []string{
+				"Tausende verdienen schon ein volles Einkommen von zu Hause.",
+				"Sie brauchen nur einen Computer und einen Internetanschluss.",
+				"Unser bewährtes System erledigt die Arbeit, Sie folgen nur den Schritten.",
+				"Werben Sie drei Freunde und Ihr Verdienst wächst jeden Monat.",
+				"Dies ist kein Schneeballsystem, sondern eine echte Geschäftschance.",
+				"Antworten Sie heute und wir senden Ihnen das kostenlose Infopaket.",
+			}},
+		"lottery": {
+			subj: []string{"Glückwunsch, Ihre E-Mail-Adresse hat gewonnen", "Letzte Benachrichtigung über Ihren Gewinn", "Sie sind unser glücklicher Gewinner", "Fordern Sie Ihre Prämie bis Freitag an"},
+			body: []string{
+				"Ihre E-Mail-Adresse wurde in unserer internationalen Ziehung ausgewählt.",
+				"Sie haben die Summe von 850.000 in der zweiten Gewinnklasse gewonnen.",
+				"Wenden Sie sich mit Ihrer Referenznummer an unseren Sachbearbeiter.",
+				"Vor der Auszahlung ist eine kleine Bearbeitungsgebühr zu zahlen.",
+				"Behandeln Sie diese Mitteilung vertraulich, bis Ihr Anspruch bearbeitet ist.",
+				"Gewinner, die nicht innerhalb von sieben Tagen antworten, verlieren ihren Gewinn.",
+			}},
+		"seo": {
+			subj: []string{"Top-Platzierung bei Google garantiert", "Ihre Website verliert Kunden", "Wir senden Ihre Werbung an 10 Millionen Menschen", "Täglich 1000 neue Besucher"},
+			body: []string{
+				"Ihre Website erscheint nicht auf der ersten Seite der Suchergebnisse.",
+				"Unsere Experten bringen Ihre Seite in dreißig Tagen nach oben oder Sie zahlen nichts.",
+				"Wir stellen Ihre Werbung Millionen geprüfter Adressen zu.",
+				"Gezielter Verkehr bedeutet mehr Umsatz für Ihr Geschäft.",
+				"Antworten Sie mit Ihrer Webadresse für eine kostenlose Analyse.",
+				"Preise ab nur 99 im Monat.",
+			}},
+		"parcel": {
+			subj: []string{"Ihr Paket konnte nicht zugestellt werden", "Zustellbenachrichtigung: Handlung erforderlich", "Sie haben eine neue Sprachnachricht", "Sendung angehalten: Zollgebühr unbezahlt"},
+			body: []string{
+				"Wir konnten Ihr Paket nicht zustellen, da die Adresse unvollständig ist.",
+				"Bitte öffnen Sie das angehängte Formular und bestätigen Sie Ihre Daten.",
+				"Vor der Zustellung ist eine Zollgebühr von 2,99 zu zahlen.",
+				"Ihr Paket geht an den Absender zurück, wenn Sie nicht innerhalb von 48 Stunden antworten.",
+				"Die angehängte Datei enthält Ihr Versandetikett.",
+				"Sie haben eine Sprachnachricht erhalten, hören Sie sie im Anhang an.",
+			}},
+		"casino": {
+			subj: []string{"Ihr Willkommensbonus von 500 ist bereit", "Freispiele warten auf Sie", "Heute Abend spielen, groß gewinnen", "VIP-Einladung in unser Online-Casino"},
+			body: []string{
+				"Melden Sie sich heute an und wir verdoppeln Ihre erste Einzahlung.",
+				"Drehen Sie kostenlos und behalten Sie alles, was Sie gewinnen.",
+				"Unsere Spieler haben letzten Monat mehr als zwei Millionen gewonnen.",
+				"Spielen Sie Poker, Roulette und Slots auf Ihrem Handy.",
+				"Lassen Sie sich Ihre Gewinne sofort auszahlen, ohne Limit.",
+				"Dieses exklusive Angebot endet um Mitternacht.",
+			}},
 		"stock": {
 			subj: []string{"Diese Aktie steht vor dem Durchbruch", "Börsenbrief: neuer Geheimtipp", "Jetzt einsteigen vor der Meldung", "Unser Favorit der Woche"},
 			body: []string{
@@ -112,6 +212,56 @@ var moreSpam = map[string]map[string]morePools{
 			}},
 	},
 	"fr": {
+		"work": {
+			subj: []string{"Gagnez 5 000 par mois depuis chez vous", "Devenez votre propre patron dès aujourd'hui", "Seulement 2 heures par jour depuis votre cuisine", "Rejoignez notre équipe, sans expérience"},
+			body: []string{
+				"Des milliers de personnes gagnent déjà un revenu complet depuis chez elles.",
+				"Il vous suffit d'un ordinateur et d'une connexion internet.",
+				"Notre système éprouvé fait tout le travail, vous suivez les étapes.",
+				"Parrainez trois amis et vos gains augmentent chaque mois.",
+				"Ce n'est pas une arnaque, c'est une vraie opportunité d'affaires.",
+				"Répondez aujourd'hui et nous vous enverrons la documentation gratuite.",
+			}},
+		"lottery": {
+			subj: []string{"Félicitations, votre adresse e-mail a gagné", "Dernière notification de votre gain", "Vous êtes notre heureux gagnant", "Réclamez votre prix avant vendredi"},
+			body: []string{
+				"Votre adresse e-mail a été tirée au sort lors de notre tirage international.",
+				"Vous avez gagné la somme de 850 000 dans la deuxième catégorie.",
+				"Pour réclamer votre prix, contactez notre agent avec votre numéro de référence.",
+				"Des frais de dossier modestes sont requis avant le versement.",
+				"Gardez cet avis confidentiel jusqu'au traitement de votre demande.",
+				"Les gagnants qui ne répondent pas sous sept jours perdent leur prix.",
+			}},
+		"seo": {
+			subj: []string{"Première place sur Google garantie", "Votre site perd des clients", "Nous envoyons votre publicité à 10 millions de personnes", "1000 nouveaux visiteurs par jour"},
+			body: []string{
+				"Votre site n'apparaît pas sur la première page des résultats de recherche.",
+				"Nos experts placent votre site en tête en trente jours ou vous ne payez rien.",
+				"Nous diffusons votre publicité à des millions d'adresses vérifiées.",
+				"Un trafic ciblé signifie plus de ventes pour votre entreprise.",
+				"Répondez avec l'adresse de votre site pour une analyse gratuite.",
+				"Tarifs à partir de 99 par mois seulement.",
+			}},
+		"parcel": {
+			subj: []string{"Votre colis n'a pas pu être livré", "Avis de livraison : action requise", "Vous avez un nouveau message vocal", "Envoi bloqué : frais de douane impayés"},
+			body: []string{
+				"Nous n'avons pas pu livrer votre colis car l'adresse est incomplète.",
+				"Veuillez ouvrir le formulaire joint et confirmer vos informations.",
+				"Des frais de douane de 2,99 doivent être payés avant la livraison.",
+				"Votre colis sera renvoyé à l'expéditeur sans réponse sous 48 heures.",
+				"Le fichier joint contient votre étiquette de livraison.",
+				"Vous avez reçu un message vocal, écoutez-le en pièce jointe.",
+			}},
+		"casino": {
+			subj: []string{"Votre bonus de bienvenue de 500 est prêt", "Des tours gratuits vous attendent", "Jouez ce soir, gagnez gros", "Invitation VIP dans notre casino en ligne"},
+			body: []string{
+				"Inscrivez-vous aujourd'hui et nous doublons votre premier dépôt.",
+				"Faites tourner la roue gratuitement et gardez tous vos gains.",
+				"Nos joueurs ont gagné plus de deux millions le mois dernier.",
+				"Jouez au poker, à la roulette et aux machines à sous sur votre téléphone.",
+				"Retirez vos gains instantanément, sans limite.",
+				"Cette offre exclusive se termine à minuit.",
+			}},
 		"stock": {
 			subj: []string{"Cette petite valeur va exploser", "Alerte investisseur : nouvelle valeur", "Entrez avant l'annonce", "Notre choix de la semaine"},
 			body: []string{
@@ -164,6 +314,56 @@ var moreSpam = map[string]map[string]morePools{
 			}},
 	},
 	"es": {
+		"work": {
+			subj: []string{"Gane 5.000 al mes desde casa", "Sea su propio jefe desde hoy", "Solo 2 horas al día desde la mesa de su cocina", "Únase a nuestro equipo, sin experiencia"},
+			body: []string{
+				"Miles de personas ya ganan un sueldo completo desde casa.",
+				"Solo necesita un ordenador y conexión a internet.",
+				"Nuestro sistema probado hace todo el trabajo, usted solo sigue los pasos.",
+				"Invite a tres amigos y sus ganancias crecen cada mes.",
+				"No es un esquema para hacerse rico rápido, es una oportunidad de negocio real.",
+				"Responda hoy y le enviaremos la información gratuita.",
+			}},
+		"lottery": {
+			subj: []string{"Felicidades, su dirección de correo ha ganado", "Notificación final de su premio", "Usted es nuestro afortunado ganador", "Reclame su premio antes del viernes"},
+			body: []string{
+				"Su dirección de correo fue seleccionada en nuestro sorteo internacional.",
+				"Ha ganado la suma de 850.000 en la segunda categoría.",
+				"Para reclamar su premio, contacte con nuestro agente con su número de referencia.",
+				"Se requiere una pequeña tasa de tramitación antes del pago.",
+				"Mantenga este aviso en secreto hasta que se tramite su reclamación.",
+				"Los ganadores que no respondan en siete días pierden su premio.",
+			}},
+		"seo": {
+			subj: []string{"Primer puesto en Google garantizado", "Su web está perdiendo clientes", "Enviamos su anuncio a 10 millones de personas", "1000 visitas nuevas cada día"},
+			body: []string{
+				"Su web no aparece en la primera página de los resultados de búsqueda.",
+				"Nuestros expertos llevan su web arriba en treinta días o no paga nada.",
+				"Entregamos su anuncio a millones de direcciones verificadas.",
+				"Tráfico dirigido significa más ventas para su negocio.",
+				"Responda con la dirección de su web para un análisis gratuito.",
+				"Precios desde solo 99 al mes.",
+			}},
+		"parcel": {
+			subj: []string{"No se pudo entregar su paquete", "Aviso de entrega: acción necesaria", "Tiene un nuevo mensaje de voz", "Envío retenido: tasa de aduana pendiente"},
+			body: []string{
+				"No pudimos entregar su paquete porque la dirección está incompleta.",
+				"Abra el formulario adjunto y confirme sus datos.",
+				"Debe pagar una tasa de aduana de 2,99 antes de la entrega.",
+				"Su paquete se devolverá al remitente si no responde en 48 horas.",
+				"El archivo adjunto contiene su etiqueta de envío.",
+				"Ha recibido un mensaje de voz, escúchelo en el adjunto.",
+			}},
+		"casino": {
+			subj: []string{"Su bono de bienvenida de 500 está listo", "Giros gratis le esperan", "Juegue esta noche, gane a lo grande", "Invitación VIP a nuestro casino en línea"},
+			body: []string{
+				"Regístrese hoy y duplicamos su primer depósito.",
+				"Gire la ruleta gratis y quédese con todo lo que gane.",
+				"Nuestros jugadores ganaron más de dos millones el mes pasado.",
+				"Juegue al póquer, la ruleta y las tragaperras desde su móvil.",
+				"Retire sus ganancias al instante, sin límites.",
+				"Esta oferta exclusiva termina a medianoche.",
+			}},
 		"stock": {
 			subj: []string{"Esta pequeña empresa va a despegar", "Alerta para inversores: nueva acción", "Entre antes del anuncio", "Nuestra recomendación de la semana"},
 			body: []string{
@@ -216,6 +416,56 @@ var moreSpam = map[string]map[string]morePools{
 			}},
 	},
 	"ja": {
+		"work": {
+			subj: []string{"在宅で月50万円を稼ぐ方法", "今日からあなたも社長に", "1日2時間、自宅でできるお仕事", "未経験者歓迎、チームに参加しませんか"},
+			body: []string{
+				"すでに何千人もの人が自宅で十分な収入を得ています。",
+				"必要なのはパソコンとインターネット接続だけです。",
+				"実績のあるシステムがすべてを行い、あなたは手順に従うだけです。",
+				"友達を三人紹介すると毎月の収入が増えていきます。",
+				"これは怪しい話ではなく、本物のビジネスチャンスです。",
+				"今日ご返信いただければ無料の資料をお送りします。",
+			}},
+		"lottery": {
+			subj: []string{"おめでとうございます、あなたのアドレスが当選しました", "賞金に関する最終のお知らせ", "あなたが幸運の当選者です", "金曜日までに賞金をお受け取りください"},
+			body: []string{
+				"あなたのメールアドレスが国際抽選で選ばれました。",
+				"第二等として8500万円が当たりました。",
+				"賞金の受け取りには、参照番号を添えて担当者にご連絡ください。",
+				"お支払いの前に少額の手数料が必要です。",
+				"手続きが終わるまでこのお知らせは内密にしてください。",
+				"七日以内にご連絡のない場合、当選は無効になります。",
+			}},
+		"seo": {
+			subj: []string{"検索順位1位を保証します", "あなたのサイトは顧客を逃しています", "御社の広告を1000万人にお届け", "毎日1000人の新規訪問者"},
+			body: []string{
+				"御社のサイトは検索結果の1ページ目に表示されていません。",
+				"専門家が三十日で上位に表示させます、成果がなければ料金はいただきません。",
+				"確認済みの数百万のアドレスに広告をお届けします。",
+				"狙った集客で売上が伸びます。",
+				"無料診断をご希望の方はサイトのアドレスをご返信ください。",
+				"料金は月額9800円からです。",
+			}},
+		"parcel": {
+			subj: []string{"お荷物をお届けできませんでした", "配達のお知らせ：ご対応が必要です", "新しい留守番電話メッセージがあります", "関税未払いのため配送を保留しています"},
+			body: []string{
+				"住所が不完全なため、お荷物をお届けできませんでした。",
+				"添付のフォームを開いてお客様情報をご確認ください。",
+				"配達の前に関税300円のお支払いが必要です。",
+				"48時間以内にご対応がない場合、お荷物は差出人に返送されます。",
+				"添付ファイルに配送ラベルが入っています。",
+				"留守番電話メッセージが届いています、添付ファイルでお聞きください。",
+			}},
+		"casino": {
+			subj: []string{"5万円の入会ボーナスをご用意しました", "無料スピンがあなたを待っています", "今夜遊んで大きく当てよう", "オンラインカジノへのVIPご招待"},
+			body: []string{
+				"本日ご登録いただくと初回入金を倍にします。",
+				"無料でルーレットを回して、当たった分はすべてあなたのものです。",
+				"先月、当カジノのプレイヤーは二億円以上を獲得しました。",
+				"ポーカー、ルーレット、スロットをスマホで楽しめます。",
+				"賞金はすぐに上限なしで出金できます。",
+				"この特別なご案内は今夜十二時で終了します。",
+			}},
 		"stock": {
 			subj: []string{"この小型株が急騰間近", "投資家速報：注目銘柄を追加", "発表前に仕込むチャンス", "今週の推奨銘柄"},
 			body: []string{
@@ -268,6 +518,56 @@ var moreSpam = map[string]map[string]morePools{
 			}},
 	},
 	"ko": {
+		"work": {
+			subj: []string{"재택으로 월 500만 원 벌기", "오늘부터 사장님이 되세요", "하루 2시간, 집에서 하는 부업", "경력 무관, 함께할 분을 찾습니다"},
+			body: []string{
+				"이미 수천 명이 집에서 충분한 수입을 올리고 있습니다.",
+				"컴퓨터와 인터넷만 있으면 됩니다.",
+				"검증된 시스템이 모든 일을 하고 당신은 단계만 따라 하면 됩니다.",
+				"친구 세 명을 소개하면 수입이 매달 늘어납니다.",
+				"이것은 다단계가 아니라 진짜 사업 기회입니다.",
+				"오늘 답장 주시면 무료 안내 자료를 보내 드립니다.",
+			}},
+		"lottery": {
+			subj: []string{"축하합니다, 고객님의 이메일 주소가 당첨되었습니다", "당첨금 최종 안내", "행운의 당첨자로 선정되셨습니다", "금요일까지 상금을 신청하세요"},
+			body: []string{
+				"고객님의 이메일 주소가 국제 추첨에서 선정되었습니다.",
+				"2등으로 8억 5천만 원에 당첨되셨습니다.",
+				"상금을 받으시려면 참조 번호와 함께 담당자에게 연락하세요.",
+				"지급 전에 소액의 처리 수수료가 필요합니다.",
+				"처리가 끝날 때까지 이 안내를 비밀로 해 주세요.",
+				"7일 안에 답하지 않으면 당첨이 취소됩니다.",
+			}},
+		"seo": {
+			subj: []string{"검색 1위 보장합니다", "귀사 홈페이지가 고객을 놓치고 있습니다", "광고를 천만 명에게 보내 드립니다", "매일 방문자 1000명 증가"},
+			body: []string{
+				"귀사 홈페이지가 검색 결과 첫 페이지에 나오지 않습니다.",
+				"전문가가 30일 안에 상위에 올려 드리며 효과가 없으면 비용을 받지 않습니다.",
+				"확인된 수백만 개의 주소로 광고를 발송해 드립니다.",
+				"정확한 타깃 방문자가 매출을 올려 줍니다.",
+				"무료 진단을 원하시면 홈페이지 주소를 답장으로 보내 주세요.",
+				"월 9만 9천 원부터 시작합니다.",
+			}},
+		"parcel": {
+			subj: []string{"택배를 배송하지 못했습니다", "배송 안내: 확인이 필요합니다", "새 음성 메시지가 도착했습니다", "관세 미납으로 배송이 보류되었습니다"},
+			body: []string{
+				"주소가 불완전하여 택배를 배송하지 못했습니다.",
+				"첨부된 양식을 열어 정보를 확인해 주세요.",
+				"배송 전에 관세 3,000원을 결제하셔야 합니다.",
+				"48시간 안에 확인하지 않으시면 택배는 보낸 분께 반송됩니다.",
+				"첨부 파일에 운송장이 들어 있습니다.",
+				"음성 메시지가 도착했습니다, 첨부 파일로 들어 보세요.",
+			}},
+		"casino": {
+			subj: []string{"50만 원 가입 보너스가 준비되었습니다", "무료 스핀이 기다립니다", "오늘 밤 게임하고 크게 따세요", "온라인 카지노 VIP 초대"},
+			body: []string{
+				"오늘 가입하시면 첫 입금액을 두 배로 드립니다.",
+				"무료로 돌리고 딴 금액은 모두 가져가세요.",
+				"지난달 회원들이 20억 원 넘게 땄습니다.",
+				"포커, 룰렛, 슬롯을 휴대폰으로 즐기세요.",
+				"당첨금은 한도 없이 즉시 출금됩니다.",
+				"이 특별 혜택은 오늘 자정에 끝납니다.",
+			}},
 		"stock": {
 			subj: []string{"이 종목 곧 급등합니다", "투자 속보: 신규 추천 종목", "발표 전에 매수하세요", "이번 주 추천주"},
 			body: []string{
@@ -320,6 +620,56 @@ var moreSpam = map[string]map[string]morePools{
 			}},
 	},
 	"zh": {
+		"work": {
+			subj: []string{"在家月入五万的方法", "从今天起自己当老板", "每天只需两小时在家工作", "无需经验，欢迎加入我们的团队"},
+			body: []string{
+				"已经有成千上万的人在家获得了全职收入。",
+				"您只需要一台电脑和网络连接。",
+				"我们成熟的系统完成所有工作，您只需按步骤操作。",
+				"推荐三位朋友，您的收入每月都会增长。",
+				"这不是快速致富的骗局，而是真正的商业机会。",
+				"今天回复，我们将免费寄给您详细资料。",
+			}},
+		"lottery": {
+			subj: []string{"恭喜，您的电子邮件地址中奖了", "关于您奖金的最后通知", "您是我们的幸运得主", "请在周五前领取您的奖金"},
+			body: []string{
+				"您的电子邮件地址在我们的国际抽奖中被选中。",
+				"您获得了二等奖，奖金八十五万元。",
+				"请携带您的参考编号联系我们的理赔专员领取奖金。",
+				"付款前需要支付少量手续费。",
+				"在处理完成之前，请对本通知保密。",
+				"七天内未回复的中奖者将失去奖金。",
+			}},
+		"seo": {
+			subj: []string{"保证百度排名第一", "您的网站正在流失客户", "我们把您的广告发给一千万人", "每天新增一千名访客"},
+			body: []string{
+				"您的网站没有出现在搜索结果的第一页。",
+				"我们的专家三十天内让您的网站排到前面，无效不收费。",
+				"我们将您的广告投递到数百万个经过验证的地址。",
+				"精准流量意味着更多的销售额。",
+				"回复您的网址即可获得免费分析。",
+				"价格每月仅需九十九元起。",
+			}},
+		"parcel": {
+			subj: []string{"您的包裹无法投递", "投递通知：需要您处理", "您有一条新的语音留言", "包裹被扣留：关税未付"},
+			body: []string{
+				"由于地址不完整，我们无法投递您的包裹。",
+				"请打开附件中的表格并确认您的信息。",
+				"投递前需要支付二十元关税。",
+				"如果四十八小时内没有回复，包裹将退回寄件人。",
+				"附件中有您的快递面单。",
+				"您收到一条语音留言，请在附件中收听。",
+			}},
+		"casino": {
+			subj: []string{"您的五百元新人红包已到账", "免费旋转等着您", "今晚来玩，赢大奖", "网上娱乐城贵宾邀请"},
+			body: []string{
+				"今天注册，我们将您的首次存款翻倍。",
+				"免费转动轮盘，赢到的全部归您。",
+				"上个月我们的玩家赢取了两百多万元。",
+				"用手机就能玩扑克、轮盘和老虎机。",
+				"奖金即时提现，没有限额。",
+				"此专属优惠今晚十二点结束。",
+			}},
 		"stock": {
 			subj: []string{"这只小盘股即将暴涨", "投资快讯：新增推荐股票", "公告前抢先买入", "本周精选股票"},
 			body: []string{

@@ -116,3 +116,69 @@ func (g *gen) crypto(w *writer) []byte {
 		{ctype: "text/html", text: html},
 	}})
 }
+
+func (g *gen) work(w *writer) []byte {
+	p := g.pool("work")
+	_, full := g.name()
+	e := g.offerEnvelope(full, g.pick(p.subj))
+	body := g.sentences(p.body, 4) + "\n\n" + full + "\n\n" + g.l.unsub + ": " + g.offerLink("remove") + "\n"
+	return w.message(e, &part{ctype: "text/plain", text: body})
+}
+
+func (g *gen) lottery(w *writer) []byte {
+	p := g.pool("lottery")
+	_, full := g.name()
+	e := g.offerEnvelope(g.pickAny([]string{"International Lottery Board", "Prize Department", "Claims Office", "Euro Millions Promo"}), g.pick(p.subj))
+	e.extra = append(e.extra, "Reply-To: "+g.address(g.pickAny([]string{"gmail.com", "outlook.com", "yahoo.com", "mail.ru"})))
+	ref := fmt.Sprintf("REF/%04d/%02d-%03d", g.r.IntN(10000), g.r.IntN(100), g.r.IntN(1000))
+	body := ref + "\n\n" + g.sentences(p.body, 4) + "\n\n" + full + "\n"
+	return w.message(e, &part{ctype: "text/plain", text: body})
+}
+
+func (g *gen) seo(w *writer) []byte {
+	p := g.pool("seo")
+	_, full := g.name()
+	e := g.offerEnvelope(full, g.pick(p.subj))
+	text := g.sentences(p.body, 3)
+	if g.r.IntN(2) == 0 {
+		return w.message(e, &part{ctype: "text/plain", text: text + "\n\n" + full + "\n" + g.offerLink("seo") + "\n"})
+	}
+	html := fmt.Sprintf("<html><body><p>%s</p><p><a href=\"%s\">%s</a></p><p><font size=\"1\" color=\"#999999\">%s</font></p></body></html>",
+		htmlEscape(text), g.offerLink("seo"), htmlEscape(full), htmlEscape(g.l.unsub))
+	return w.message(e, &part{ctype: "multipart/alternative", parts: []*part{
+		{ctype: "text/plain", text: text + "\n\n" + full + "\n"},
+		{ctype: "text/html", text: html},
+	}})
+}
+
+// fakeEXE is the start of a Windows executable (only its headers' shape).
+func fakeEXE(n int) []byte {
+	b := make([]byte, 512+n%256)
+	copy(b, "MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff")
+	copy(b[0x40:], "This program cannot be run in DOS mode.\r\r\n$")
+	copy(b[0x80:], "PE\x00\x00L\x01")
+	return b
+}
+
+func (g *gen) parcel(w *writer) []byte {
+	p := g.pool("parcel")
+	e := g.offerEnvelope(g.pickAny([]string{"Parcel Service", "Delivery Notification", "Voice Mail", "Customs Office"}), g.pick(p.subj))
+	text := g.sentences(p.body, 3) + "\n"
+	name := g.pickAny([]string{"label", "form", "message", "delivery", "voicemail"}) + fmt.Sprintf("_%d", g.r.IntN(10000))
+	att := &part{ctype: "application/zip; name=\"" + name + ".zip\"", data: append([]byte("PK\x03\x04"), fakeEXE(g.r.IntN(1000))...),
+		headers: []string{"Content-Disposition: attachment; filename=\"" + name + ".zip\""}}
+	if g.r.IntN(2) == 0 {
+		att = &part{ctype: "application/octet-stream; name=\"" + name + ".exe\"", data: fakeEXE(g.r.IntN(1000)),
+			headers: []string{"Content-Disposition: attachment; filename=\"" + name + ".exe\""}}
+	}
+	return w.message(e, &part{ctype: "multipart/mixed", parts: []*part{{ctype: "text/plain", text: text}, att}})
+}
+
+func (g *gen) casino(w *writer) []byte {
+	p := g.pool("casino")
+	e := g.offerEnvelope(g.pickAny([]string{"Golden Palace", "Lucky Spin", "Royal Casino", "Vegas Club"}), g.pick(p.subj))
+	dom := g.pickAny(offerDomains)
+	html := fmt.Sprintf("<html><body bgcolor=\"#000000\"><center><img src=\"http://%s/banner%d.gif\"><br><font size=\"6\" color=\"#ffcc00\">%s</font><p><font color=\"#ffffff\">%s</font></p><a href=\"%s\"><img src=\"http://%s/play.gif\"></a></center></body></html>",
+		dom, g.r.IntN(9), htmlEscape(e.subject), htmlEscape(g.sentences(p.body, 2)), g.offerLink("play"), dom)
+	return w.message(e, &part{ctype: "text/html", text: html})
+}
