@@ -92,6 +92,8 @@ var Names = []string{
 	SubjPadded, FromMissing, FromRandomLocal, FromNameGlued, CTMalformed,
 	FromLocalNoise, MUAForged, ToIsFrom, SubjMissing, HTMLNoMime, HTMLOnlyNoList, QPObfuscated,
 	ReplyToFreemail,
+	// rules_shape.go
+	FakeReply, SubjToName, EncodedASCII, ManyRcpts, SubjPercentOff,
 }
 
 // Limits of the work one message costs.
@@ -165,6 +167,7 @@ type result struct {
 	phrases            map[string]bool
 	listMail           bool
 	replyToOtherDomain bool
+	shape              shapeState // rules_shape.go
 }
 
 func (r *result) hit(n string) { r.hits[n] = true }
@@ -288,6 +291,7 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 		r.hit(PriorityHigh)
 	}
 	r.phraseScan(strings.ToLower(subj))
+	r.shapeHeader(h, subj, to, cc)
 }
 
 func (r *result) part(p bayes.Part) bool {
@@ -302,10 +306,12 @@ func (r *result) part(p bayes.Part) bool {
 		r.hasHTML = true
 		text = r.html(text)
 		r.htmlText += visibleLen(text)
+		r.shapePart(text, p.Text)
 	} else if p.ContentType == "text/plain" {
 		r.hasPlain = true
 		r.plainText += visibleLen(text)
 		r.plainURLs(text)
+		r.shapePart(text, "")
 	} else {
 		return true
 	}
@@ -336,6 +342,7 @@ func (r *result) finish() {
 	if len(r.domains) >= manyDomains {
 		r.hit(URLManyDomains)
 	}
+	r.shapeFinish()
 	switch n := len(r.phrases); {
 	case n >= 3:
 		r.hit(PhraseMany)
