@@ -59,7 +59,8 @@ func corpusDir(t *testing.T) string {
 // contentScore is what a fresh account with no DNS answers gets for raw:
 // the bayes and rules signals (arriving when its newest Received says).
 func contentScore(ctx context.Context, j *Judge, raw []byte) float64 {
-	return j.bayesSignal(ctx, 1, tokenize(raw)).Score + rulesSignal(raw, rules.TraceTime(raw), time.Time{}).Score
+	tokens, hits, _ := contentChecks(raw, rules.TraceTime(raw), time.Time{})
+	return j.bayesSignal(ctx, 1, tokens).Score + rulesSignalOf(hits).Score
 }
 
 // TestSpamHeldOut evaluates the content signals of a fresh account (the

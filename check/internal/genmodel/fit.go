@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 
 	"github.com/stamp-mail/stamp/check/internal/rules"
 )
@@ -247,8 +248,14 @@ type cvRun struct {
 // recall by a percent, so settings are compared over several splits.
 type cvRuns []cvRun
 
-// cvRepeats is how many splits cvRuns makes.
-const cvRepeats = 3
+// cvRepeats is how many splits cvRuns makes (GENMODEL_REPEATS overrides
+// it, for experiments).
+var cvRepeats = func() int {
+	if n, err := strconv.Atoi(os.Getenv("GENMODEL_REPEATS")); err == nil && n > 0 {
+		return n
+	}
+	return 3
+}()
 
 // newCVRuns makes the splits and scores every example out of fold with
 // Bayes.
