@@ -237,6 +237,9 @@ func crossValidateRules(w io.Writer, ex []ruleExample, k, minCount int, maxHamJu
 						}
 					}
 					for _, mt := range []float64{3, 4, 5, 6, 8, 10, 12} {
+						if mt > maxTotalCap {
+							continue
+						}
 						all = append(all, runs.score(ex, bayesPts, weights, mt,
 							fitResult{m: sc, maxRule: mr, maxTotal: mt, hamCap: hc, junkAt: ja}))
 					}
@@ -295,3 +298,11 @@ func writePoints(path, how, consts string, w map[string]float64) error {
 	}
 	return os.WriteFile(path, src, 0o644)
 }
+
+// maxTotalCap: experiment (GENMODEL_MAX_TOTAL), the largest MaxTotal tried.
+var maxTotalCap = func() float64 {
+	if f, err := strconv.ParseFloat(os.Getenv("GENMODEL_MAX_TOTAL"), 64); err == nil {
+		return f
+	}
+	return 100
+}()
