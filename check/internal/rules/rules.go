@@ -93,7 +93,7 @@ var Names = []string{
 	FromLocalNoise, MUAForged, ToIsFrom, SubjMissing, HTMLNoMime, HTMLOnlyNoList, QPObfuscated,
 	ReplyToFreemail,
 	// rules_shape.go
-	FakeReply, SubjToName, EncodedASCII, ManyRcpts, SubjPercentOff,
+	SubjToName, EncodedASCII, ManyRcpts, SubjPercentOff,
 }
 
 // Limits of the work one message costs.
@@ -167,7 +167,6 @@ type result struct {
 	phrases            map[string]bool
 	listMail           bool
 	replyToOtherDomain bool
-	shape              shapeState // rules_shape.go
 }
 
 func (r *result) hit(n string) { r.hits[n] = true }
@@ -306,12 +305,10 @@ func (r *result) part(p bayes.Part) bool {
 		r.hasHTML = true
 		text = r.html(text)
 		r.htmlText += visibleLen(text)
-		r.shapePart(text, p.Text)
 	} else if p.ContentType == "text/plain" {
 		r.hasPlain = true
 		r.plainText += visibleLen(text)
 		r.plainURLs(text)
-		r.shapePart(text, "")
 	} else {
 		return true
 	}
@@ -342,7 +339,6 @@ func (r *result) finish() {
 	if len(r.domains) >= manyDomains {
 		r.hit(URLManyDomains)
 	}
-	r.shapeFinish()
 	switch n := len(r.phrases); {
 	case n >= 3:
 		r.hit(PhraseMany)

@@ -9,32 +9,20 @@ import (
 )
 
 // Rules of a message's shape that do not depend on the words of a spam
-// era: a reply that is not one, a subject written to the recipient's
-// address, header words encoded that need no encoding, many recipients
+// era: a subject written to the recipient's address, header words encoded that need no encoding, many recipients
 // in the open, a percentage in the subject. None is about a language, a script or a charset (an encoded
 // word is looked at only for whether its bytes needed encoding).
 const (
-	FakeReply      = "SUBJECT_FAKE_REPLY"   // "Re:" subject, no In-Reply-To or References, nothing quoted
 	SubjToName     = "SUBJECT_HAS_TO_NAME"  // the recipient's local part (4+ letters) in the subject, no mailing list
 	EncodedASCII   = "HEADER_ENCODED_ASCII" // an encoded-word in Subject or From that is plain ASCII text
 	ManyRcpts      = "TO_MANY_RECIPIENTS"   // 10 or more addresses in To and Cc, no mailing list
 	SubjPercentOff = "SUBJECT_PERCENT"      // a percentage in the subject (80%)
 )
 
-// shapeState is what the shape rules collect during one message's walk.
-type shapeState struct {
-	reSubject bool // "Re:" without In-Reply-To or References
-	quoted    bool // a quoted line or a blockquote
-}
-
 // shapeHeader looks at the top-level header (subj decoded, to and cc as
 // written).
 func (r *result) shapeHeader(h *message.Header, subj, to, cc string) {
-	s := &r.shape
 	ls := strings.ToLower(subj)
-	if strings.HasPrefix(ls, "re:") && !h.Has("In-Reply-To") && !h.Has("References") {
-		s.reSubject = true
-	}
 	if a := parseAddr(to); a != nil && !r.listMail {
 		local, _, _ := strings.Cut(strings.ToLower(a.Address), "@")
 		if letters := countLetters(local); letters >= 4 && letters == len(local) && strings.Contains(ls, local) {
@@ -49,22 +37,6 @@ func (r *result) shapeHeader(h *message.Header, subj, to, cc string) {
 	}
 	if percent(subj) {
 		r.hit(SubjPercentOff)
-	}
-}
-
-// shapePart looks at one text part's visible text (and, for HTML, its
-// source).
-func (r *result) shapePart(text, html string) {
-	s := &r.shape
-	if s.reSubject && !s.quoted {
-		s.quoted = strings.HasPrefix(text, ">") || strings.Contains(text, "\n>") || indexFold(html, "<blockquote") >= 0
-	}
-}
-
-func (r *result) shapeFinish() {
-	s := &r.shape
-	if s.reSubject && !s.quoted {
-		r.hit(FakeReply)
 	}
 }
 

@@ -59,7 +59,6 @@ var Points = map[string]float64{
 	"HTML_ONLY_UNLISTED":   0.1,
 	"QP_HIDES_ASCII":       2.3,
 	"REPLY_TO_FREEMAIL":    3.0,
-	"SUBJECT_FAKE_REPLY":   3.0,
 	"SUBJECT_HAS_TO_NAME":  3.0,
 	"HEADER_ENCODED_ASCII": 3.0,
 	"TO_MANY_RECIPIENTS":   3.0,
