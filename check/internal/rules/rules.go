@@ -287,7 +287,7 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 	if strings.EqualFold(get("X-MSMail-Priority"), "high") {
 		r.hit(PriorityHigh)
 	}
-	r.phraseScan(strings.ToLower(subj))
+	r.phraseScan(subj)
 }
 
 func (r *result) part(p bayes.Part) bool {
@@ -312,8 +312,7 @@ func (r *result) part(p bayes.Part) bool {
 	up, cased := caseCount(text)
 	r.upper += up
 	r.cased += cased
-	lower := strings.ToLower(text)
-	r.phraseScan(lower)
+	r.phraseScan(text)
 	if obfuscated(text) {
 		r.hit(BodyObfuscated)
 	}
@@ -613,39 +612,6 @@ var removePhrases = []string{
 	"keine werbung? antworten sie mit", "ceci n'est pas un spam", "esto no es spam", "これはスパムではありません",
 	"이것은 스팸이 아닙니다", "这不是垃圾邮件",
 }
-
-func (r *result) phraseScan(lower string) {
-	if r.phrases == nil {
-		r.phrases = map[string]bool{}
-	}
-	lower = collapseSpace(lower)
-	// One pass over the text, trying at each byte only the phrases that
-	// begin with it (a few), instead of a search of the whole text per
-	// phrase (about 150 of them).
-	for i := 0; i < len(lower); i++ {
-		for _, j := range phraseStarts[lower[i]] {
-			if j < len(phrases) {
-				if p := phrases[j]; !r.phrases[p] && strings.HasPrefix(lower[i:], p) {
-					r.phrases[p] = true
-				}
-			} else if strings.HasPrefix(lower[i:], removePhrases[j-len(phrases)]) {
-				r.hit(RemovePhrase)
-			}
-		}
-	}
-}
-
-// phraseStarts lists, by first byte, the phrases (indices into phrases,
-// then into removePhrases after len(phrases)) that begin with it.
-var phraseStarts = func() (t [256][]int) {
-	for j, p := range phrases {
-		t[p[0]] = append(t[p[0]], j)
-	}
-	for j, p := range removePhrases {
-		t[p[0]] = append(t[p[0]], len(phrases)+j)
-	}
-	return t
-}()
 
 // obfuscated reports words spelled out with separators (f.r.e.e, at
 // least five single letters; V I A G R A, six single-letter words in a
@@ -1016,13 +982,6 @@ func isASCII(s string) bool {
 
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-}
-
-func collapseSpace(s string) string {
-	if !strings.ContainsAny(s, "\r\n\t") && !strings.Contains(s, "  ") {
-		return s
-	}
-	return strings.Join(strings.Fields(s), " ")
 }
 
 func looksHTML(s string) bool {
