@@ -643,14 +643,16 @@ func isLatinLetter(c rune) bool { return c < 0x250 && unicode.IsLetter(c) }
 
 // spelledOut: letter (sep letter){4,} with one separator from ".-*_".
 func spelledOut(w string) bool {
+	// Trimming only shortens w and keeps w[1] when 9 bytes are left, so
+	// most words are told apart before it.
+	if len(w) < 9 || w[1] != '.' && w[1] != '-' && w[1] != '*' && w[1] != '_' {
+		return false
+	}
 	w = strings.TrimRight(w, ".,!?:;")
 	if len(w) < 9 {
 		return false
 	}
 	sep := w[1]
-	if sep != '.' && sep != '-' && sep != '*' && sep != '_' {
-		return false
-	}
 	n := 0
 	for i := 0; i < len(w); i++ {
 		if i%2 == 0 {
@@ -749,7 +751,19 @@ func regDomain(host string) string {
 
 // caseCount counts upper-case letters among letters that have case.
 func caseCount(s string) (upper, cased int) {
-	for _, c := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf { // unicode.IsUpper and IsLower, for ASCII
+			i++
+			if 'A' <= c && c <= 'Z' {
+				upper++
+				cased++
+			} else if 'a' <= c && c <= 'z' {
+				cased++
+			}
+			continue
+		}
+		c, n := utf8.DecodeRuneInString(s[i:])
+		i += n
 		switch {
 		case unicode.IsUpper(c):
 			upper++
@@ -963,13 +977,30 @@ func countDigits(s string) int {
 // is about a word) is not counted as less text.
 func visibleLen(s string) int {
 	n := 0
-	for _, c := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			if asciiVisible[c] {
+				n++
+			}
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		if !unicode.IsSpace(c) && !unicode.IsPunct(c) {
-			n += utf8.RuneLen(c)
+			n += utf8.RuneLen(c) // 3 for an invalid byte, as for U+FFFD
 		}
 	}
 	return n
 }
+
+// asciiVisible is visibleLen's test for ASCII bytes.
+var asciiVisible = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = !unicode.IsSpace(rune(c)) && !unicode.IsPunct(rune(c))
+	}
+	return t
+}()
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -984,33 +1015,87 @@ func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
+// htmlMarkers are the tags that make plain text HTML, in lower case.
+var htmlMarkers = []string{"<html", "<body", "<font", "<a href", "<table", "<p>", "<br>"}
+
+// looksHTML reports whether the first 4 KB of s hold one of htmlMarkers in
+// any ASCII case.
 func looksHTML(s string) bool {
 	if len(s) > 4096 {
 		s = s[:4096]
 	}
-	for _, m := range []string{"<html", "<body", "<font", "<a href", "<table", "<p>", "<br>"} {
-		if indexFold(s, m) >= 0 {
-			return true
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			return false
 		}
+		s = s[i:]
+		for _, m := range htmlMarkers {
+			if hasPrefixFoldASCII(s, m) {
+				return true
+			}
+		}
+		s = s[1:]
 	}
-	return false
 }
 
 func hasPrefixFold(s, p string) bool {
 	return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p)
 }
 
-// indexFold is strings.Index ignoring the ASCII case of s; sub is lower case.
+// indexFold is strings.Index ignoring the ASCII case of s; sub is lower
+// case ASCII. (strings.EqualFold would also take the Kelvin sign for k and
+// the long s for s, but those are longer in UTF-8 than the letters they
+// fold to, so no window of len(sub) bytes matches through them.)
 func indexFold(s, sub string) int {
+	first, other := sub[0], sub[0]
+	if 'a' <= first && first <= 'z' {
+		other -= 'a' - 'A'
+	}
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i]|0x20 != sub[0]|0x20 && s[i] != sub[0] {
-			continue
+		j := indexEither(s[i:len(s)-len(sub)+1], first, other)
+		if j < 0 {
+			return -1
 		}
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
+		i += j
+		if hasPrefixFoldASCII(s[i:], sub) {
 			return i
 		}
 	}
 	return -1
+}
+
+// indexEither is the index of the first a or b in s, -1 when neither is.
+func indexEither(s string, a, b byte) int {
+	i := strings.IndexByte(s, a)
+	if a == b {
+		return i
+	}
+	if i >= 0 {
+		s = s[:i]
+	}
+	if j := strings.IndexByte(s, b); j >= 0 {
+		return j
+	}
+	return i
+}
+
+// hasPrefixFoldASCII reports whether s begins with the lower-case ASCII
+// prefix, ignoring the case of s's ASCII letters.
+func hasPrefixFoldASCII(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // TraceTime is when the newest hop in raw's trace (its first Received

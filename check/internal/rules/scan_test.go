@@ -1,0 +1,130 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/stamp-mail/stamp/check/internal/corpus"
+)
+
+// The text scans of the rules as they were written first, plainly: the
+// references the faster ones must agree with on every input.
+
+func caseCountRef(s string) (upper, cased int) {
+	for _, c := range s {
+		switch {
+		case unicode.IsUpper(c):
+			upper++
+			cased++
+		case unicode.IsLower(c):
+			cased++
+		}
+	}
+	return
+}
+
+func visibleLenRef(s string) int {
+	n := 0
+	for _, c := range s {
+		if !unicode.IsSpace(c) && !unicode.IsPunct(c) {
+			n += utf8.RuneLen(c)
+		}
+	}
+	return n
+}
+
+func indexFoldRef(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i]|0x20 != sub[0]|0x20 && s[i] != sub[0] {
+			continue
+		}
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+func looksHTMLRef(s string) bool {
+	if len(s) > 4096 {
+		s = s[:4096]
+	}
+	for _, m := range []string{"<html", "<body", "<font", "<a href", "<table", "<p>", "<br>"} {
+		if indexFoldRef(s, m) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func spelledOutRef(w string) bool {
+	w = strings.TrimRight(w, ".,!?:;")
+	if len(w) < 9 {
+		return false
+	}
+	sep := w[1]
+	if sep != '.' && sep != '-' && sep != '*' && sep != '_' {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(w); i++ {
+		if i%2 == 0 {
+			if !isWordByte(w[i]) {
+				return false
+			}
+			n++
+		} else if w[i] != sep {
+			return false
+		}
+	}
+	return n >= 5 && len(w)%2 == 1
+}
+
+// sameScans fails when a scan of s differs from its reference.
+func sameScans(t *testing.T, s string) {
+	t.Helper()
+	u, c := caseCount(s)
+	if wu, wc := caseCountRef(s); u != wu || c != wc {
+		t.Fatalf("caseCount(%.40q): got %d %d, want %d %d", s, u, c, wu, wc)
+	}
+	if got, want := visibleLen(s), visibleLenRef(s); got != want {
+		t.Fatalf("visibleLen(%.40q): got %d, want %d", s, got, want)
+	}
+	if got, want := looksHTML(s), looksHTMLRef(s); got != want {
+		t.Fatalf("looksHTML(%.40q): got %v, want %v", s, got, want)
+	}
+	for _, sub := range []string{"http", "</style", "</script", "<a href", "k", "s"} {
+		if got, want := indexFold(s, sub), indexFoldRef(s, sub); got != want {
+			t.Fatalf("indexFold(%.40q, %q): got %d, want %d", s, sub, got, want)
+		}
+	}
+	for w := range strings.FieldsSeq(s) {
+		if got, want := spelledOut(w), spelledOutRef(w); got != want {
+			t.Fatalf("spelledOut(%q): got %v, want %v", w, got, want)
+		}
+	}
+}
+
+// TestScansMatchReference: the rules' text scans agree with their plain
+// references on the own set and on the cases that are easy to get wrong
+// (case folding outside ASCII, invalid UTF-8, matches at the ends).
+func TestScansMatchReference(t *testing.T) {
+	for _, m := range corpus.Generate() {
+		sameScans(t, string(m.Raw))
+	}
+	for _, s := range []string{
+		"", "h", "HTTP", "xhttP://a", "\u212aeep \u017ftyle", "</\u017fcript>", "</scrip", "\xff<HTML>", "<\xe2\x84\xaaa",
+		"f.r.e.e.e!!", "v-i-a-g-r-a", "a.b.c.d.e.,", "x.y", "ÀÉÎ õü ß ǅ", "\x1chtml <\x1chtml", "<P><bR>",
+		strings.Repeat("a", 4091) + "<html", strings.Repeat("a", 4092) + "<html", "a\u00a0b\u2003c\x00d",
+	} {
+		sameScans(t, s)
+	}
+}
+
+func FuzzScans(f *testing.F) {
+	f.Add("See HTTP://x.example <Font size=7> \u212a f.r.e.e.e")
+	f.Add("<\xe2\x84\xaa\xff http")
+	f.Fuzz(func(t *testing.T, s string) { sameScans(t, s) })
+}
