@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -9,10 +10,17 @@ import (
 // The phrase rules look for phrases and removePhrases in a text lowered
 // as strings.ToLower does and with its white space collapsed as
 // collapseSpace does. phraseScan finds them all in one pass over the text
-// as it is, lowering and collapsing on the way, with an Aho-Corasick
-// automaton (a trie of the phrases whose missing edges go where the
-// longest suffix read so far leads): one table step per byte, whatever
-// the number of phrases and however many begin alike.
+// as it is, lowering on the way, with an Aho-Corasick automaton (a trie of
+// the phrases whose missing edges go where the longest suffix read so far
+// leads): one table step per byte, whatever the number of phrases and
+// however many begin alike.
+//
+// White space: a text with a line break, a tab or two spaces in a row is
+// collapsed (every run of white space one space, none at the ends), one
+// without is read as it is. The phrases are single-spaced and neither
+// begin nor end with a space (newPhraseAutomaton checks), so a space read
+// after a space can change nothing: the automaton stays where it is on it,
+// and a collapsed text is read with each white space rune as a space.
 
 // phraseAutomaton is a deterministic Aho-Corasick automaton over bytes.
 type phraseAutomaton struct {
@@ -21,12 +29,19 @@ type phraseAutomaton struct {
 	next   []uint16   // next[state*width+class] is the state after reading a byte
 	out    [][]uint16 // per state, the patterns that end there (its own and its suffixes')
 	hasOut []bool     // len(out[state]) > 0, looked at per byte
+	// Columns of the ASCII bytes lowered, and with white space read as a
+	// space (for a collapsed text).
+	lowerClass, spaceClass [utf8.RuneSelf]uint8
 }
 
-// newPhraseAutomaton builds the automaton of patterns (non-empty).
+// newPhraseAutomaton builds the automaton of patterns: non-empty,
+// single-spaced, neither beginning nor ending with white space.
 func newPhraseAutomaton(patterns []string) *phraseAutomaton {
 	a := &phraseAutomaton{width: 1}
 	for _, p := range patterns {
+		if p == "" || strings.TrimSpace(p) != p || strings.Contains(p, "  ") || strings.ContainsAny(p, "\t\r\n") {
+			panic("rules: phrase " + strconv.Quote(p) + " is not trimmed and single-spaced")
+		}
 		for i := 0; i < len(p); i++ {
 			if a.class[p[i]] == 0 {
 				if a.width == 256 {
@@ -41,6 +56,7 @@ func newPhraseAutomaton(patterns []string) *phraseAutomaton {
 	// leads back to the root while the trie is built).
 	a.next = make([]uint16, a.width)
 	a.out = [][]uint16{nil}
+	spaced := []bool{false} // the state's string ends with a space
 	for id, p := range patterns {
 		s := 0
 		for i := 0; i < len(p); i++ {
@@ -52,6 +68,7 @@ func newPhraseAutomaton(patterns []string) *phraseAutomaton {
 				a.next[k] = uint16(len(a.out))
 				a.next = append(a.next, make([]uint16, a.width)...)
 				a.out = append(a.out, nil)
+				spaced = append(spaced, p[i] == ' ')
 			}
 			s = int(a.next[k])
 		}
@@ -83,9 +100,27 @@ func newPhraseAutomaton(patterns []string) *phraseAutomaton {
 			}
 		}
 	}
+	// A second space changes nothing (the root already stays the root on
+	// a space: no phrase begins with one).
+	for s, sp := range spaced {
+		if sp {
+			a.next[s*a.width+int(a.class[' '])] = uint16(s)
+		}
+	}
 	a.hasOut = make([]bool, len(a.out))
 	for s, o := range a.out {
 		a.hasOut[s] = len(o) > 0
+	}
+	for c := range utf8.RuneSelf {
+		l := byte(c)
+		if 'A' <= l && l <= 'Z' {
+			l += 'a' - 'A' // as strings.ToLower
+		}
+		a.lowerClass[c] = a.class[l]
+		a.spaceClass[c] = a.class[l]
+		if unicode.IsSpace(rune(c)) {
+			a.spaceClass[c] = a.class[' ']
+		}
 	}
 	return a
 }
@@ -94,66 +129,57 @@ func newPhraseAutomaton(patterns []string) *phraseAutomaton {
 // (ids from len(phrases) on).
 var phraseAuto = newPhraseAutomaton(append(append([]string{}, phrases...), removePhrases...))
 
-// lowerASCII lowers an ASCII byte as strings.ToLower does.
-var lowerASCII = func() (t [utf8.RuneSelf]byte) {
-	for c := range t {
-		t[c] = byte(c)
-	}
-	for c := 'A'; c <= 'Z'; c++ {
-		t[c] = byte(c + 'a' - 'A')
-	}
-	return t
-}()
-
-// asciiSpace marks the ASCII bytes unicode.IsSpace accepts.
-var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
-
 // phraseScan records the phrases and remove phrases found in
-// collapseSpace(strings.ToLower(text)). It reads the text once, as is: the
-// automaton is fed each byte lowered (non-ASCII runes through
-// unicode.ToLower, invalid bytes as U+FFFD, as strings.ToLower writes
-// them) and, when collapseSpace would collapse, each run of white space
-// as one ' ' (the phrases neither begin nor end with a space, so the
-// spaces collapseSpace trims at the ends match nothing).
+// collapseSpace(strings.ToLower(text)) (see phraseAutomaton): non-ASCII
+// runes are read lowered by unicode.ToLower, invalid bytes as U+FFFD, as
+// strings.ToLower writes them.
 func (r *result) phraseScan(text string) {
 	a := phraseAuto
 	collapse := strings.ContainsAny(text, "\r\n\t") || strings.Contains(text, "  ")
-	s, inSpace := 0, false
-	step := func(c byte) {
-		s = int(a.next[s*a.width+int(a.class[c])])
-		if a.hasOut[s] {
-			r.phraseFound(a.out[s])
-		}
+	classes := &a.lowerClass
+	if collapse {
+		classes = &a.spaceClass
 	}
+	s, found := 0, false
 	for i := 0; i < len(text); {
-		if c := text[i]; c < utf8.RuneSelf {
-			i++
-			if collapse && asciiSpace[c] {
-				if !inSpace {
-					inSpace = true
-					step(' ')
-				}
-				continue
-			}
-			inSpace = false
-			step(lowerASCII[c])
+		if i, s, found = a.runASCII(text, i, s, classes); found {
+			r.phraseFound(a.out[s])
 			continue
+		}
+		if i == len(text) {
+			break
 		}
 		c, n := utf8.DecodeRuneInString(text[i:])
 		i += n
 		if collapse && unicode.IsSpace(c) {
-			if !inSpace {
-				inSpace = true
-				step(' ')
-			}
-			continue
+			c = ' '
 		}
-		inSpace = false
 		var buf [utf8.UTFMax]byte
 		for _, b := range utf8.AppendRune(buf[:0], unicode.ToLower(c)) {
-			step(b)
+			if s = int(a.next[s*a.width+int(a.class[b])]); a.hasOut[s] {
+				r.phraseFound(a.out[s])
+			}
 		}
 	}
+}
+
+// runASCII steps from state s through the ASCII bytes of text from i on
+// (read through classes) until one ends a pattern (found), a byte is not
+// ASCII or the text ends. It returns where it stopped (after the
+// pattern's last byte, at the non-ASCII byte) and the state. (The loop
+// that does most of the work, kept apart from the rare paths.)
+func (a *phraseAutomaton) runASCII(text string, i, s int, classes *[utf8.RuneSelf]uint8) (int, int, bool) {
+	next, width, hasOut := a.next, a.width, a.hasOut
+	for ; i < len(text); i++ {
+		c := text[i]
+		if c >= utf8.RuneSelf {
+			return i, s, false
+		}
+		if s = int(next[s*width+int(classes[c])]); hasOut[s] {
+			return i + 1, s, true
+		}
+	}
+	return i, s, false
 }
 
 // phraseFound records the patterns ids of phraseAuto.

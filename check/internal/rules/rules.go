@@ -623,7 +623,13 @@ func obfuscated(s string) bool {
 		s = s[:64<<10]
 	}
 	singles := 0
-	for w := range strings.FieldsSeq(s) {
+	for len(s) > 0 {
+		start, end, ascii := nextField(s)
+		w := s[start:end]
+		s = s[end:]
+		if w == "" {
+			break
+		}
 		if r, size := utf8.DecodeRuneInString(w); size == len(w) && isLatinLetter(r) {
 			singles++
 			if singles >= 6 {
@@ -632,11 +638,69 @@ func obfuscated(s string) bool {
 			continue
 		}
 		singles = 0
-		if spelledOut(w) || digitsForLetters(w) || mixedScripts(w) {
+		if spelledOut(w) || digitsForLetters(w) || !ascii && mixedScripts(w) {
 			return true
 		}
 	}
 	return false
+}
+
+// Kinds of byte for nextField.
+const (
+	wordByte  = iota // ASCII, not white space
+	spaceByte        // ASCII white space (as unicode.IsSpace)
+	multiByte        // part of a non-ASCII rune (or invalid)
+)
+
+var byteKind = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = multiByte
+		case unicode.IsSpace(rune(c)):
+			t[c] = spaceByte
+		}
+	}
+	return t
+}()
+
+// nextField finds the first field of s as strings.Fields splits (runs of
+// anything but unicode.IsSpace): s[start:end], empty when there is none,
+// and whether it is ASCII.
+func nextField(s string) (start, end int, ascii bool) {
+	i := 0
+	for i < len(s) { // leading white space
+		k := byteKind[s[i]]
+		if k == spaceByte {
+			i++
+			continue
+		}
+		if k == multiByte {
+			if r, n := utf8.DecodeRuneInString(s[i:]); unicode.IsSpace(r) {
+				i += n
+				continue
+			}
+		}
+		break
+	}
+	start, ascii = i, true
+	for i < len(s) {
+		k := byteKind[s[i]]
+		if k == wordByte {
+			i++
+			continue
+		}
+		if k == spaceByte {
+			break
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			break
+		}
+		ascii = false
+		i += n
+	}
+	return start, i, ascii
 }
 
 func isLatinLetter(c rune) bool { return c < 0x250 && unicode.IsLetter(c) }
@@ -671,26 +735,19 @@ func digitsForLetters(w string) bool {
 	if len(w) < 5 || len(w) > 20 {
 		return false
 	}
-	letters := 0
+	letters, between := 0, false // a digit between letters
 	for i := 0; i < len(w); i++ {
 		c := w[i]
 		switch {
 		case c >= 'a' && c <= 'z':
 			letters++
 		case c == '0' || c == '1' || c == '3':
+			between = between || i > 0 && i+1 < len(w) && w[i-1] >= 'a' && w[i+1] >= 'a'
 		default:
 			return false
 		}
 	}
-	if letters < 4 {
-		return false
-	}
-	for i := 1; i+1 < len(w); i++ {
-		if c := w[i]; (c == '0' || c == '1' || c == '3') && w[i-1] >= 'a' && w[i+1] >= 'a' {
-			return true
-		}
-	}
-	return false
+	return letters >= 4 && between
 }
 
 func mixedScripts(w string) bool {
@@ -752,14 +809,10 @@ func regDomain(host string) string {
 // caseCount counts upper-case letters among letters that have case.
 func caseCount(s string) (upper, cased int) {
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf { // unicode.IsUpper and IsLower, for ASCII
+		if c := s[i]; c < utf8.RuneSelf {
 			i++
-			if 'A' <= c && c <= 'Z' {
-				upper++
-				cased++
-			} else if 'a' <= c && c <= 'z' {
-				cased++
-			}
+			upper += int(asciiCase[c] >> 1)
+			cased += int(asciiCase[c] & 1)
 			continue
 		}
 		c, n := utf8.DecodeRuneInString(s[i:])
@@ -993,6 +1046,20 @@ func visibleLen(s string) int {
 	}
 	return n
 }
+
+// asciiCase is caseCount's test for ASCII bytes: 3 for upper case, 1 for
+// lower case, 0 for no case.
+var asciiCase = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		switch {
+		case unicode.IsUpper(rune(c)):
+			t[c] = 3
+		case unicode.IsLower(rune(c)):
+			t[c] = 1
+		}
+	}
+	return t
+}()
 
 // asciiVisible is visibleLen's test for ASCII bytes.
 var asciiVisible = func() (t [utf8.RuneSelf]bool) {

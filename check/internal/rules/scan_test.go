@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -82,6 +83,53 @@ func spelledOutRef(w string) bool {
 	return n >= 5 && len(w)%2 == 1
 }
 
+func digitsForLettersRef(w string) bool {
+	if len(w) < 5 || len(w) > 20 {
+		return false
+	}
+	letters := 0
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			letters++
+		case c == '0' || c == '1' || c == '3':
+		default:
+			return false
+		}
+	}
+	if letters < 4 {
+		return false
+	}
+	for i := 1; i+1 < len(w); i++ {
+		if c := w[i]; (c == '0' || c == '1' || c == '3') && w[i-1] >= 'a' && w[i+1] >= 'a' {
+			return true
+		}
+	}
+	return false
+}
+
+func obfuscatedRef(s string) bool {
+	if len(s) > 64<<10 {
+		s = s[:64<<10]
+	}
+	singles := 0
+	for w := range strings.FieldsSeq(s) {
+		if r, size := utf8.DecodeRuneInString(w); size == len(w) && isLatinLetter(r) {
+			singles++
+			if singles >= 6 {
+				return true
+			}
+			continue
+		}
+		singles = 0
+		if spelledOutRef(w) || digitsForLettersRef(w) || mixedScripts(w) {
+			return true
+		}
+	}
+	return false
+}
+
 // sameScans fails when a scan of s differs from its reference.
 func sameScans(t *testing.T, s string) {
 	t.Helper()
@@ -100,9 +148,31 @@ func sameScans(t *testing.T, s string) {
 			t.Fatalf("indexFold(%.40q, %q): got %d, want %d", s, sub, got, want)
 		}
 	}
-	for w := range strings.FieldsSeq(s) {
+	if got, want := obfuscated(s), obfuscatedRef(s); got != want {
+		t.Fatalf("obfuscated(%.40q): got %v, want %v", s, got, want)
+	}
+	var fields []string
+	for rest := s; ; {
+		start, end, ascii := nextField(rest)
+		if start == end {
+			break
+		}
+		w := rest[start:end]
+		if ascii != isASCII(w) {
+			t.Fatalf("nextField(%.40q): %q ascii %v", rest, w, ascii)
+		}
+		fields = append(fields, w)
+		rest = rest[end:]
+	}
+	if want := strings.Fields(s); !slices.Equal(fields, want) {
+		t.Fatalf("nextField(%.40q): fields %q, want %q", s, fields, want)
+	}
+	for _, w := range fields {
 		if got, want := spelledOut(w), spelledOutRef(w); got != want {
 			t.Fatalf("spelledOut(%q): got %v, want %v", w, got, want)
+		}
+		if got, want := digitsForLetters(w), digitsForLettersRef(w); got != want {
+			t.Fatalf("digitsForLetters(%q): got %v, want %v", w, got, want)
 		}
 	}
 }
@@ -116,7 +186,7 @@ func TestScansMatchReference(t *testing.T) {
 	}
 	for _, s := range []string{
 		"", "h", "HTTP", "xhttP://a", "\u212aeep \u017ftyle", "</\u017fcript>", "</scrip", "\xff<HTML>", "<\xe2\x84\xaaa",
-		"f.r.e.e.e!!", "v-i-a-g-r-a", "a.b.c.d.e.,", "x.y", "ÀÉÎ õü ß ǅ", "\x1chtml <\x1chtml", "<P><bR>",
+		"f.r.e.e.e!!", "v1agra m0ney 1abcd abcd1 ab3cd", "a b c d e f", "a b c d e", " \u00a0x\u3000y\u0085 ", "v-i-a-g-r-a", "a.b.c.d.e.,", "x.y", "ÀÉÎ õü ß ǅ", "\x1chtml <\x1chtml", "<P><bR>",
 		strings.Repeat("a", 4091) + "<html", strings.Repeat("a", 4092) + "<html", "a\u00a0b\u2003c\x00d",
 	} {
 		sameScans(t, s)
