@@ -685,12 +685,7 @@ func nextField(s string) (start, end int, ascii bool) {
 	}
 	start, ascii = i, true
 	for i < len(s) {
-		k := byteKind[s[i]]
-		if k == wordByte {
-			i++
-			continue
-		}
-		if k == spaceByte {
+		if i = asciiWordEnd(s, i); i == len(s) || byteKind[s[i]] == spaceByte {
 			break
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -701,6 +696,16 @@ func nextField(s string) (start, end int, ascii bool) {
 		i += n
 	}
 	return start, i, ascii
+}
+
+// asciiWordEnd returns the index of the first byte from i on in s that is
+// white space or not ASCII, len(s) if none is. (The loop that does most
+// of nextField's work, apart from its rare paths.)
+func asciiWordEnd(s string, i int) int {
+	for i < len(s) && byteKind[s[i]] == wordByte {
+		i++
+	}
+	return i
 }
 
 func isLatinLetter(c rune) bool { return c < 0x250 && unicode.IsLetter(c) }
@@ -809,12 +814,11 @@ func regDomain(host string) string {
 // caseCount counts upper-case letters among letters that have case.
 func caseCount(s string) (upper, cased int) {
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			i++
-			upper += int(asciiCase[c] >> 1)
-			cased += int(asciiCase[c] & 1)
-			continue
+		var du, dc int
+		if i, du, dc = caseCountASCII(s, i); i == len(s) {
+			return upper + du, cased + dc
 		}
+		upper, cased = upper+du, cased+dc
 		c, n := utf8.DecodeRuneInString(s[i:])
 		i += n
 		switch {
@@ -826,6 +830,17 @@ func caseCount(s string) (upper, cased int) {
 		}
 	}
 	return
+}
+
+// caseCountASCII is caseCount of s from i on up to its first byte that is
+// not ASCII, where it returns.
+func caseCountASCII(s string, i int) (end, upper, cased int) {
+	for ; i < len(s) && s[i] < utf8.RuneSelf; i++ {
+		k := asciiCase[s[i]]
+		upper += int(k >> 1)
+		cased += int(k & 1)
+	}
+	return i, upper, cased
 }
 
 // caseWords counts words that contain a cased letter.
@@ -1031,13 +1046,11 @@ func countDigits(s string) int {
 func visibleLen(s string) int {
 	n := 0
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			i++
-			if asciiVisible[c] {
-				n++
-			}
-			continue
+		var m int
+		if i, m = visibleLenASCII(s, i); i == len(s) {
+			return n + m
 		}
+		n += m
 		c, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		if !unicode.IsSpace(c) && !unicode.IsPunct(c) {
@@ -1047,10 +1060,19 @@ func visibleLen(s string) int {
 	return n
 }
 
+// visibleLenASCII is visibleLen of s from i on up to its first byte that
+// is not ASCII, where it returns.
+func visibleLenASCII(s string, i int) (end, n int) {
+	for ; i < len(s) && s[i] < utf8.RuneSelf; i++ {
+		n += int(asciiVisible[s[i]])
+	}
+	return i, n
+}
+
 // asciiCase is caseCount's test for ASCII bytes: 3 for upper case, 1 for
-// lower case, 0 for no case.
-var asciiCase = func() (t [utf8.RuneSelf]uint8) {
-	for c := range t {
+// lower case, 0 for no case (and for bytes past ASCII, not looked at).
+var asciiCase = func() (t [256]uint8) {
+	for c := range utf8.RuneSelf {
 		switch {
 		case unicode.IsUpper(rune(c)):
 			t[c] = 3
@@ -1061,10 +1083,13 @@ var asciiCase = func() (t [utf8.RuneSelf]uint8) {
 	return t
 }()
 
-// asciiVisible is visibleLen's test for ASCII bytes.
-var asciiVisible = func() (t [utf8.RuneSelf]bool) {
-	for c := range t {
-		t[c] = !unicode.IsSpace(rune(c)) && !unicode.IsPunct(rune(c))
+// asciiVisible is visibleLen's test for ASCII bytes: 1 for visible (and
+// 0 for bytes past ASCII, not looked at).
+var asciiVisible = func() (t [256]uint8) {
+	for c := range utf8.RuneSelf {
+		if !unicode.IsSpace(rune(c)) && !unicode.IsPunct(rune(c)) {
+			t[c] = 1
+		}
 	}
 	return t
 }()
