@@ -833,26 +833,62 @@ func spaceAt(s string) (bool, int) {
 	return unicode.IsSpace(r), n
 }
 
-// spaceEnd returns the index of the first white space in s (len(s) if
-// none) and whether s up to there is ASCII.
-func spaceEnd(s string) (int, bool) {
-	i, ascii := 0, true
-	for i < len(s) {
-		if c := s[i]; c < utf8.RuneSelf {
-			if asciiSpace[c] {
-				return i, ascii
-			}
-			i++
-			continue
+// Kinds of byte for chunkEnd (0: any other ASCII byte).
+const (
+	chunkSpace = 1 + iota // ASCII white space (as unicode.IsSpace)
+	chunkMark             // a byte chunk looks for: '@' and "!?$*%"
+	chunkMulti            // a byte of a non-ASCII rune (or an invalid one)
+)
+
+var chunkByte = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = chunkMulti
+		case asciiSpace[c]:
+			t[c] = chunkSpace
+		case strings.IndexByte("@!?$*%", byte(c)) >= 0:
+			t[c] = chunkMark
 		}
-		ascii = false
-		sp, n := spaceAt(s[i:])
-		if sp {
-			return i, ascii
-		}
-		i += n
 	}
-	return i, ascii
+	return t
+}()
+
+// chunkEnd returns the index of the first white space in s (len(s) if
+// none), whether s up to there is ASCII and whether it has one of the
+// bytes "@!?$*%".
+func chunkEnd(s string) (end int, ascii, marks bool) {
+	i := 0
+	ascii = true
+	for {
+		if i = plainEnd(s, i); i == len(s) {
+			return i, ascii, marks
+		}
+		switch chunkByte[s[i]] {
+		case chunkSpace:
+			return i, ascii, marks
+		case chunkMark:
+			marks = true
+			i++
+		default:
+			ascii = false
+			sp, n := spaceAt(s[i:])
+			if sp {
+				return i, ascii, marks
+			}
+			i += n
+		}
+	}
+}
+
+// plainEnd returns the index of the first byte from i on in s that is not
+// an ASCII byte of kind 0 (len(s) if none): the loop that does most of
+// chunkEnd's work, apart from its rare paths.
+func plainEnd(s string, i int) int {
+	for i < len(s) && chunkByte[s[i]] == 0 {
+		i++
+	}
+	return i
 }
 
 // text adds all tokens of free text s: words, their original case, word
@@ -873,8 +909,8 @@ func (t *textTokenizer) text(s string) {
 		if len(t.ts.out) >= maxTokens {
 			return
 		}
-		end, ascii := spaceEnd(s)
-		t.chunk(s[:end], ascii)
+		end, ascii, marks := chunkEnd(s)
+		t.chunk(s[:end], ascii, marks)
 		s = s[end:]
 	}
 	t.endCaps()
@@ -888,17 +924,36 @@ func hasPrefixFold(s, prefix string) bool {
 // punctRuns are the tokens of runs of three or more of one character.
 var punctRuns = map[rune]string{'!': "!!!", '?': "???", '$': "$$$", '*': "***"}
 
-func (t *textTokenizer) chunk(c string, ascii bool) {
-	if hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.") {
+// chunk adds the tokens of c, a run of anything but white space; ascii
+// and marks say whether it is ASCII and whether it has one of "@!?$*%"
+// (without, it is no address and has no punctuation or amount tokens).
+func (t *textTokenizer) chunk(c string, ascii, marks bool) {
+	// (No rune outside ASCII folds to h or w.)
+	if c0 := c[0] | 0x20; (c0 == 'h' || c0 == 'w') &&
+		(hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.")) {
 		urlTokens(t.ts, strings.TrimRight(c, ".,;:!?)>\"'"))
 		t.prev = t.prev[:0]
 		return
 	}
+	if marks && t.marks(c) {
+		return // an address
+	}
+	if ascii {
+		t.asciiWords(c)
+	} else {
+		forEachWord(c, t.word)
+	}
+}
+
+// marks adds the tokens of c as an email address and reports true, or
+// else the tokens of its runs of !, ?, $, * and of money and percentage
+// amounts.
+func (t *textTokenizer) marks(c string) (address bool) {
 	if at := strings.IndexByte(c, '@'); at > 0 && strings.Contains(c[at:], ".") {
 		d := strings.Trim(strings.ToLower(c[at+1:]), ".,;:!?<>()[]\"'")
 		domainTokens(t.ts, t.prefix+"email:", d)
 		t.prev = t.prev[:0]
-		return
+		return true
 	}
 	// Runs of !, ?, $, * and money or percentage amounts.
 	run, last := 0, rune(0)
@@ -919,11 +974,7 @@ func (t *textTokenizer) chunk(c string, ascii bool) {
 			t.addTok(append(t.start(), "pct"...))
 		}
 	}
-	if ascii {
-		t.asciiWords(c)
-	} else {
-		forEachWord(c, t.word)
-	}
+	return false
 }
 
 // ASCII character classes for asciiWords.
