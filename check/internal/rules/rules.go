@@ -257,7 +257,7 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 	}
 	subj := get("Subject")
 	if caseWords(subj) >= 3 {
-		if up, cased := caseCount(subj); cased >= 10 && up == cased {
+		if _, up, cased := letterCounts(subj); cased >= 10 && up == cased {
 			r.hit(SubjAllCaps)
 		}
 	}
@@ -298,18 +298,22 @@ func (r *result) part(p bayes.Part) bool {
 		r.hit(QPObfuscated)
 	}
 	text := p.Text
-	if p.ContentType == "text/html" || (p.ContentType == "text/plain" && looksHTML(text)) {
+	html := p.ContentType == "text/html" || (p.ContentType == "text/plain" && looksHTML(text))
+	if html {
 		r.hasHTML = true
 		text = r.html(text)
-		r.htmlText += visibleLen(text)
 	} else if p.ContentType == "text/plain" {
 		r.hasPlain = true
-		r.plainText += visibleLen(text)
 		r.plainURLs(text)
 	} else {
 		return true
 	}
-	up, cased := caseCount(text)
+	visible, up, cased := letterCounts(text)
+	if html {
+		r.htmlText += visible
+	} else {
+		r.plainText += visible
+	}
 	r.upper += up
 	r.cased += cased
 	r.phraseScan(text)
@@ -811,37 +815,64 @@ func regDomain(host string) string {
 	return d
 }
 
-// caseCount counts upper-case letters among letters that have case.
-func caseCount(s string) (upper, cased int) {
+// letterCounts measures text in one pass: visible is its length in UTF-8
+// bytes of letters and digits (not white space, not punctuation), so that
+// a script that says more per character (a Han or Hangul character is
+// about a word) is not counted as less text; upper and cased count the
+// upper-case letters among the letters that have case.
+func letterCounts(s string) (visible, upper, cased int) {
 	for i := 0; i < len(s); {
-		var du, dc int
-		if i, du, dc = caseCountASCII(s, i); i == len(s) {
-			return upper + du, cased + dc
+		var v, u, c int
+		if i, v, u, c = letterCountsASCII(s, i); i == len(s) {
+			return visible + v, upper + u, cased + c
 		}
-		upper, cased = upper+du, cased+dc
-		c, n := utf8.DecodeRuneInString(s[i:])
+		visible, upper, cased = visible+v, upper+u, cased+c
+		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
+		if !unicode.IsSpace(r) && !unicode.IsPunct(r) {
+			visible += utf8.RuneLen(r) // 3 for an invalid byte, as for U+FFFD
+		}
 		switch {
-		case unicode.IsUpper(c):
+		case unicode.IsUpper(r):
 			upper++
 			cased++
-		case unicode.IsLower(c):
+		case unicode.IsLower(r):
 			cased++
 		}
 	}
-	return
+	return visible, upper, cased
 }
 
-// caseCountASCII is caseCount of s from i on up to its first byte that is
-// not ASCII, where it returns.
-func caseCountASCII(s string, i int) (end, upper, cased int) {
+// letterCountsASCII is letterCounts of s from i on up to its first byte
+// that is not ASCII, where it returns.
+func letterCountsASCII(s string, i int) (end, visible, upper, cased int) {
 	for ; i < len(s) && s[i] < utf8.RuneSelf; i++ {
-		k := asciiCase[s[i]]
-		upper += int(k >> 1)
+		k := asciiLetter[s[i]]
+		visible += int(k >> 2)
+		upper += int(k >> 1 & 1)
 		cased += int(k & 1)
 	}
-	return i, upper, cased
+	return i, visible, upper, cased
 }
+
+// asciiLetter is letterCounts's test for ASCII bytes: 4 for visible, plus
+// 2|1 for upper case or 1 for lower case (and 0 for bytes past ASCII, not
+// looked at).
+var asciiLetter = func() (t [256]uint8) {
+	for c := range utf8.RuneSelf {
+		r := rune(c)
+		if !unicode.IsSpace(r) && !unicode.IsPunct(r) {
+			t[c] |= 4
+		}
+		switch {
+		case unicode.IsUpper(r):
+			t[c] |= 3
+		case unicode.IsLower(r):
+			t[c] |= 1
+		}
+	}
+	return t
+}()
 
 // caseWords counts words that contain a cased letter.
 func caseWords(s string) int {
@@ -1039,60 +1070,6 @@ func countDigits(s string) int {
 	}
 	return n
 }
-
-// visibleLen measures text in UTF-8 bytes of its letters and digits, so
-// that a script that says more per character (a Han or Hangul character
-// is about a word) is not counted as less text.
-func visibleLen(s string) int {
-	n := 0
-	for i := 0; i < len(s); {
-		var m int
-		if i, m = visibleLenASCII(s, i); i == len(s) {
-			return n + m
-		}
-		n += m
-		c, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if !unicode.IsSpace(c) && !unicode.IsPunct(c) {
-			n += utf8.RuneLen(c) // 3 for an invalid byte, as for U+FFFD
-		}
-	}
-	return n
-}
-
-// visibleLenASCII is visibleLen of s from i on up to its first byte that
-// is not ASCII, where it returns.
-func visibleLenASCII(s string, i int) (end, n int) {
-	for ; i < len(s) && s[i] < utf8.RuneSelf; i++ {
-		n += int(asciiVisible[s[i]])
-	}
-	return i, n
-}
-
-// asciiCase is caseCount's test for ASCII bytes: 3 for upper case, 1 for
-// lower case, 0 for no case (and for bytes past ASCII, not looked at).
-var asciiCase = func() (t [256]uint8) {
-	for c := range utf8.RuneSelf {
-		switch {
-		case unicode.IsUpper(rune(c)):
-			t[c] = 3
-		case unicode.IsLower(rune(c)):
-			t[c] = 1
-		}
-	}
-	return t
-}()
-
-// asciiVisible is visibleLen's test for ASCII bytes: 1 for visible (and
-// 0 for bytes past ASCII, not looked at).
-var asciiVisible = func() (t [256]uint8) {
-	for c := range utf8.RuneSelf {
-		if !unicode.IsSpace(rune(c)) && !unicode.IsPunct(rune(c)) {
-			t[c] = 1
-		}
-	}
-	return t
-}()
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -133,12 +133,12 @@ func obfuscatedRef(s string) bool {
 // sameScans fails when a scan of s differs from its reference.
 func sameScans(t *testing.T, s string) {
 	t.Helper()
-	u, c := caseCount(s)
+	v, u, c := letterCounts(s)
 	if wu, wc := caseCountRef(s); u != wu || c != wc {
-		t.Fatalf("caseCount(%.40q): got %d %d, want %d %d", s, u, c, wu, wc)
+		t.Fatalf("letterCounts(%.40q): upper and cased %d %d, want caseCount's %d %d", s, u, c, wu, wc)
 	}
-	if got, want := visibleLen(s), visibleLenRef(s); got != want {
-		t.Fatalf("visibleLen(%.40q): got %d, want %d", s, got, want)
+	if want := visibleLenRef(s); v != want {
+		t.Fatalf("letterCounts(%.40q): visible %d, want visibleLen's %d", s, v, want)
 	}
 	if got, want := looksHTML(s), looksHTMLRef(s); got != want {
 		t.Fatalf("looksHTML(%.40q): got %v, want %v", s, got, want)
