@@ -897,6 +897,13 @@ func plainEnd(s string, i int) int {
 func (t *textTokenizer) text(s string) {
 	for {
 		for len(s) > 0 {
+			if chunkByte[s[0]] == chunkSpace {
+				s = s[1:]
+				continue
+			}
+			if s[0] < utf8.RuneSelf {
+				break
+			}
 			sp, n := spaceAt(s)
 			if !sp {
 				break
@@ -977,26 +984,26 @@ func (t *textTokenizer) marks(c string) (address bool) {
 	return false
 }
 
-// ASCII character classes for asciiWords.
+// What an ASCII byte is in asciiWords's words, as bits (0: not part of a
+// word).
 const (
-	classNone   = iota // not part of a word
-	classJoiner        // '-' and '\'': inside words only
-	classOther         // '$' and '!'
+	classWord   = 1 << iota // letters, digits, the joiners, '$' and '!'
+	classJoiner             // '-' and '\'': inside words only
 	classUpper
 	classLower
 	classDigit
 )
 
-var asciiClass = func() (c [utf8.RuneSelf]uint8) {
+var asciiClass = func() (c [256]uint8) {
 	for b := 'a'; b <= 'z'; b++ {
-		c[b] = classLower
-		c[b-'a'+'A'] = classUpper
+		c[b] = classWord | classLower
+		c[b-'a'+'A'] = classWord | classUpper
 	}
 	for b := '0'; b <= '9'; b++ {
-		c[b] = classDigit
+		c[b] = classWord | classDigit
 	}
-	c['-'], c['\''] = classJoiner, classJoiner
-	c['$'], c['!'] = classOther, classOther
+	c['-'], c['\''] = classWord|classJoiner, classWord|classJoiner
+	c['$'], c['!'] = classWord, classWord
 	return c
 }()
 
@@ -1005,33 +1012,26 @@ var asciiClass = func() (c [utf8.RuneSelf]uint8) {
 func (t *textTokenizer) asciiWords(s string) {
 	i := 0
 	for i < len(s) {
-		for i < len(s) && asciiClass[s[i]] == classNone {
+		for i < len(s) && asciiClass[s[i]] == 0 {
 			i++
 		}
 		start := i
-		upper, lower, nd := false, false, 0
-	scan:
-		for ; i < len(s); i++ {
-			switch asciiClass[s[i]] {
-			case classNone:
-				break scan
-			case classUpper:
-				upper = true
-			case classLower:
-				lower = true
-			case classDigit:
-				nd++
-			}
+		var seen uint8 // the classes of the word's bytes
+		nd := 0        // its digits
+		for ; i < len(s) && asciiClass[s[i]] != 0; i++ {
+			k := asciiClass[s[i]]
+			seen |= k
+			nd += int(k&classDigit) / classDigit
 		}
 		w := s[start:i]
-		for len(w) > 0 && asciiClass[w[0]] == classJoiner {
+		for len(w) > 0 && asciiClass[w[0]]&classJoiner != 0 {
 			w = w[1:]
 		}
-		for len(w) > 0 && asciiClass[w[len(w)-1]] == classJoiner {
+		for len(w) > 0 && asciiClass[w[len(w)-1]]&classJoiner != 0 {
 			w = w[:len(w)-1]
 		}
 		if w != "" {
-			t.addWord(w, len(w), upper, lower, nd == len(w))
+			t.addWord(w, len(w), seen&classUpper != 0, seen&classLower != 0, nd == len(w))
 		}
 	}
 }
@@ -1191,12 +1191,12 @@ func (t *textTokenizer) addWord(w string, n int, upper, lower, digits bool) {
 	}
 	if t.prefix == "" { // body text: the word is the whole token
 		t.ts.addHash(hashOf(t.lw))
-		if string(t.lw) != w && n > 1 {
+		if upper && n > 1 && string(t.lw) != w { // (without capitals t.lw is w)
 			t.ts.addHash(hashOf(w))
 		}
 	} else {
 		t.addTok(append(t.start(), t.lw...))
-		if string(t.lw) != w && n > 1 {
+		if upper && n > 1 && string(t.lw) != w {
 			t.addTok(append(t.start(), w...))
 		}
 	}

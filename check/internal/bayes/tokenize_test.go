@@ -94,8 +94,8 @@ func TestShape(t *testing.T) {
 }
 
 // textRef is textTokenizer.text as first written (one rune loop per
-// chunk for its marks, a search for '@' in each): the reference the
-// faster one must agree with.
+// chunk for its marks, a search for '@' in each, words split by
+// forEachWord): the reference the faster one must agree with.
 func textRef(t *textTokenizer, s string) {
 	for {
 		for len(s) > 0 {
@@ -111,8 +111,8 @@ func textRef(t *textTokenizer, s string) {
 		if len(t.ts.out) >= maxTokens {
 			return
 		}
-		end, ascii := spaceEndRef(s)
-		chunkRef(t, s[:end], ascii)
+		end, _ := spaceEndRef(s)
+		chunkRef(t, s[:end])
 		s = s[end:]
 	}
 	t.endCaps()
@@ -138,7 +138,7 @@ func spaceEndRef(s string) (int, bool) {
 	return i, ascii
 }
 
-func chunkRef(t *textTokenizer, c string, ascii bool) {
+func chunkRef(t *textTokenizer, c string) {
 	if hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.") {
 		urlTokens(t.ts, strings.TrimRight(c, ".,;:!?)>\"'"))
 		t.prev = t.prev[:0]
@@ -168,11 +168,7 @@ func chunkRef(t *textTokenizer, c string, ascii bool) {
 			t.addTok(append(t.start(), "pct"...))
 		}
 	}
-	if ascii {
-		t.asciiWords(c)
-	} else {
-		forEachWord(c, t.word)
-	}
+	forEachWord(c, t.word) // what asciiWords does for ASCII
 }
 
 // textTokens returns the tokens text (or textRef when ref) gives s.
