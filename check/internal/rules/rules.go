@@ -844,31 +844,31 @@ func letterCounts(s string) (visible, upper, cased int) {
 }
 
 // letterCountsASCII is letterCounts of s from i on up to its first byte
-// that is not ASCII, where it returns.
+// that is not ASCII (or 1 MB further on), where it returns. The three
+// counts of the run are added up in one word, 21 bits each (asciiLetter).
 func letterCountsASCII(s string, i int) (end, visible, upper, cased int) {
-	for ; i < len(s) && s[i] < utf8.RuneSelf; i++ {
-		k := asciiLetter[s[i]]
-		visible += int(k >> 2)
-		upper += int(k >> 1 & 1)
-		cased += int(k & 1)
+	var sum uint64
+	for stop := min(len(s), i+1<<20); i < stop && s[i] < utf8.RuneSelf; i++ {
+		sum += asciiLetter[s[i]]
 	}
-	return i, visible, upper, cased
+	const mask = 1<<21 - 1
+	return i, int(sum & mask), int(sum >> 21 & mask), int(sum >> 42)
 }
 
-// asciiLetter is letterCounts's test for ASCII bytes: 4 for visible, plus
-// 2|1 for upper case or 1 for lower case (and 0 for bytes past ASCII, not
-// looked at).
-var asciiLetter = func() (t [256]uint8) {
+// asciiLetter is letterCounts's test for ASCII bytes: 1 in bits 0, 21
+// and 42 for visible, upper case and cased (and 0 for bytes past ASCII,
+// not looked at).
+var asciiLetter = func() (t [256]uint64) {
 	for c := range utf8.RuneSelf {
 		r := rune(c)
 		if !unicode.IsSpace(r) && !unicode.IsPunct(r) {
-			t[c] |= 4
+			t[c] |= 1
 		}
 		switch {
 		case unicode.IsUpper(r):
-			t[c] |= 3
+			t[c] |= 1<<21 | 1<<42
 		case unicode.IsLower(r):
-			t[c] |= 1
+			t[c] |= 1 << 42
 		}
 	}
 	return t

@@ -188,6 +188,7 @@ func TestScansMatchReference(t *testing.T) {
 		"", "h", "HTTP", "xhttP://a", "\u212aeep \u017ftyle", "</\u017fcript>", "</scrip", "\xff<HTML>", "<\xe2\x84\xaaa",
 		"f.r.e.e.e!!", "v1agra m0ney 1abcd abcd1 ab3cd", "a b c d e f", "a b c d e", " \u00a0x\u3000y\u0085 ", "v-i-a-g-r-a", "a.b.c.d.e.,", "x.y", "ÀÉÎ õü ß ǅ", "\x1chtml <\x1chtml", "<P><bR>",
 		strings.Repeat("a", 4091) + "<html", strings.Repeat("a", 4092) + "<html", "a\u00a0b\u2003c\x00d",
+		strings.Repeat("Ab, ", 600_000), // past letterCountsASCII's 1 MB runs
 	} {
 		sameScans(t, s)
 	}
