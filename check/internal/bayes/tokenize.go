@@ -63,9 +63,9 @@ type tokenSet struct {
 	slots   [1 << setBits]uint64 // 0 marks an empty slot
 	hasZero bool                 // whether the token 0 was added
 	out     []uint64
-	buf     []byte    // the token being built
-	body    []byte    // the text part being tokenized
-	words   [2][]byte // textTokenizer's word buffers
+	buf     []byte // the token being built
+	body    []byte // the text part being tokenized
+	bigram  []byte // textTokenizer's bigram buffer
 
 	keep     func(tok []byte) bool // nil: every token
 	deadline time.Time             // zero: none
@@ -74,7 +74,7 @@ type tokenSet struct {
 
 var setPool = sync.Pool{New: func() any {
 	return &tokenSet{out: make([]uint64, 0, maxTokens), buf: make([]byte, 0, 256),
-		words: [2][]byte{make([]byte, 0, 64), make([]byte, 0, 64)}}
+		bigram: make([]byte, 0, 256)}
 }}
 
 func (ts *tokenSet) reset() {
@@ -787,16 +787,20 @@ func indexFold(s, sub string) int {
 }
 
 // textTokenizer turns free text into word tokens with a prefix. At most
-// one is in use per tokenSet at a time: it borrows the set's word buffers.
+// one is in use per tokenSet at a time: it borrows the set's bigram buffer.
 type textTokenizer struct {
-	ts       *tokenSet
-	prefix   string
-	lw, prev []byte // the current and previous word, lower-cased; prev is empty after a break
-	capsRun  int
+	ts     *tokenSet
+	prefix string
+	// bi is the bigram token being built: the prefix, "bi:", the previous
+	// word lower-cased and a space (up to prevEnd; 0 after a break: no
+	// previous word), then the current word lower-cased.
+	bi      []byte
+	prevEnd int
+	capsRun int
 }
 
 func newTextTokenizer(ts *tokenSet, prefix string) *textTokenizer {
-	return &textTokenizer{ts: ts, prefix: prefix, lw: ts.words[0][:0], prev: ts.words[1][:0]}
+	return &textTokenizer{ts: ts, prefix: prefix, bi: append(append(ts.bigram[:0], prefix...), "bi:"...)}
 }
 
 // start begins a token in the set's buffer with the prefix.
@@ -939,7 +943,7 @@ func (t *textTokenizer) chunk(c string, ascii, marks bool) {
 	if c0 := c[0] | 0x20; (c0 == 'h' || c0 == 'w') &&
 		(hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.")) {
 		urlTokens(t.ts, strings.TrimRight(c, ".,;:!?)>\"'"))
-		t.prev = t.prev[:0]
+		t.prevEnd = 0
 		return
 	}
 	if marks && t.marks(c) {
@@ -959,7 +963,7 @@ func (t *textTokenizer) marks(c string) (address bool) {
 	if at := strings.IndexByte(c, '@'); at > 0 && strings.Contains(c[at:], ".") {
 		d := strings.Trim(strings.ToLower(c[at+1:]), ".,;:!?<>()[]\"'")
 		domainTokens(t.ts, t.prefix+"email:", d)
-		t.prev = t.prev[:0]
+		t.prevEnd = 0
 		return true
 	}
 	// Runs of !, ?, $, * and money or percentage amounts.
@@ -1122,7 +1126,7 @@ func hasCJK(w string) bool {
 // plus a short run itself; the rest of the word is tokenized as words.
 func (t *textTokenizer) cjkWord(w string) {
 	t.endCaps()
-	t.prev = t.prev[:0]
+	t.prevEnd = 0
 	var runes [2]rune
 	run := 0 // CJK runes in the current run
 	runStart := -1
@@ -1132,7 +1136,7 @@ func (t *textTokenizer) cjkWord(w string) {
 			o := w[other:end]
 			n, upper, lower, digits := wordInfo(o)
 			t.addWord(o, n, upper, lower, digits)
-			t.prev = t.prev[:0]
+			t.prevEnd = 0
 			other = -1
 		}
 	}
@@ -1174,37 +1178,44 @@ func (t *textTokenizer) addWord(w string, n int, upper, lower, digits bool) {
 		t.endCaps()
 	}
 	if n < minTokenLen || digits {
-		t.prev = t.prev[:0]
+		t.prevEnd = 0
 		return
 	}
 	if n > maxTokenLen {
 		r, _ := utf8.DecodeRuneInString(w)
 		b := utf8.AppendRune(append(t.start(), "skip:"...), unicode.ToLower(r))
 		t.addTok(strconv.AppendInt(b, int64(n/10*10), 10))
-		t.prev = t.prev[:0]
+		t.prevEnd = 0
 		return
 	}
-	if upper {
-		t.lw = appendLower(t.lw[:0], w)
-	} else {
-		t.lw = append(t.lw[:0], w...)
+	head := len(t.prefix) + len("bi:")
+	at := head // where the word goes in t.bi
+	if t.prevEnd > 0 {
+		at = t.prevEnd
 	}
+	if upper {
+		t.bi = appendLower(t.bi[:at], w)
+	} else {
+		t.bi = append(t.bi[:at], w...)
+	}
+	lw := t.bi[at:]
 	if t.prefix == "" { // body text: the word is the whole token
-		t.ts.addHash(hashOf(t.lw))
-		if upper && n > 1 && string(t.lw) != w { // (without capitals t.lw is w)
+		t.ts.addHash(hashOf(lw))
+		if upper && n > 1 && string(lw) != w { // (without capitals lw is w)
 			t.ts.addHash(hashOf(w))
 		}
 	} else {
-		t.addTok(append(t.start(), t.lw...))
-		if upper && n > 1 && string(t.lw) != w {
+		t.addTok(append(t.start(), lw...))
+		if upper && n > 1 && string(lw) != w {
 			t.addTok(append(t.start(), w...))
 		}
 	}
-	if len(t.prev) > 0 {
-		b := append(append(t.start(), "bi:"...), t.prev...)
-		t.addTok(append(append(b, ' '), t.lw...))
+	if t.prevEnd > 0 && (t.ts.keep == nil || t.ts.keep(t.bi)) {
+		t.ts.addHash(hashOf(t.bi))
 	}
-	t.prev, t.lw = t.lw, t.prev
+	// The word is the previous one of the next bigram.
+	t.bi = append(t.bi[:head+copy(t.bi[head:], lw)], ' ')
+	t.prevEnd = len(t.bi)
 }
 
 func (t *textTokenizer) endCaps() {

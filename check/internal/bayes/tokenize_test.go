@@ -141,13 +141,13 @@ func spaceEndRef(s string) (int, bool) {
 func chunkRef(t *textTokenizer, c string) {
 	if hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.") {
 		urlTokens(t.ts, strings.TrimRight(c, ".,;:!?)>\"'"))
-		t.prev = t.prev[:0]
+		t.prevEnd = 0
 		return
 	}
 	if at := strings.IndexByte(c, '@'); at > 0 && strings.Contains(c[at:], ".") {
 		d := strings.Trim(strings.ToLower(c[at+1:]), ".,;:!?<>()[]\"'")
 		domainTokens(t.ts, t.prefix+"email:", d)
-		t.prev = t.prev[:0]
+		t.prevEnd = 0
 		return
 	}
 	run, last := 0, rune(0)
