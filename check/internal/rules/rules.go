@@ -628,9 +628,9 @@ func obfuscated(s string) bool {
 	}
 	singles := 0
 	for len(s) > 0 {
-		start, end, ascii := nextField(s)
-		w := s[start:end]
-		s = s[end:]
+		f := nextField(s)
+		w := s[f.start:f.end]
+		s = s[f.end:]
 		if w == "" {
 			break
 		}
@@ -642,7 +642,8 @@ func obfuscated(s string) bool {
 			continue
 		}
 		singles = 0
-		if spelledOut(w) || digitsForLetters(w) || !ascii && mixedScripts(w) {
+		// (Each test is false on a word without what it looks for.)
+		if len(w) >= 9 && spelledOut(w) || f.digits && digitsForLetters(w) || !f.ascii && mixedScripts(w) {
 			return true
 		}
 	}
@@ -651,8 +652,9 @@ func obfuscated(s string) bool {
 
 // Kinds of byte for nextField.
 const (
-	wordByte  = iota // ASCII, not white space
+	wordByte  = iota // ASCII, not white space (and none of the below)
 	spaceByte        // ASCII white space (as unicode.IsSpace)
+	digitByte        // '0', '1' or '3', the digits that stand for letters
 	multiByte        // part of a non-ASCII rune (or invalid)
 )
 
@@ -663,15 +665,23 @@ var byteKind = func() (t [256]uint8) {
 			t[c] = multiByte
 		case unicode.IsSpace(rune(c)):
 			t[c] = spaceByte
+		case c == '0' || c == '1' || c == '3':
+			t[c] = digitByte
 		}
 	}
 	return t
 }()
 
+// field is one field of a text, as nextField finds it.
+type field struct {
+	start, end int  // where it is
+	ascii      bool // it is all ASCII
+	digits     bool // it has a digit 0, 1 or 3
+}
+
 // nextField finds the first field of s as strings.Fields splits (runs of
-// anything but unicode.IsSpace): s[start:end], empty when there is none,
-// and whether it is ASCII.
-func nextField(s string) (start, end int, ascii bool) {
+// anything but unicode.IsSpace), empty (start == end) when there is none.
+func nextField(s string) field {
 	i := 0
 	for i < len(s) { // leading white space
 		k := byteKind[s[i]]
@@ -687,24 +697,34 @@ func nextField(s string) (start, end int, ascii bool) {
 		}
 		break
 	}
-	start, ascii = i, true
+	f := field{start: i, ascii: true}
 	for i < len(s) {
-		if i = asciiWordEnd(s, i); i == len(s) || byteKind[s[i]] == spaceByte {
+		if i = asciiWordEnd(s, i); i == len(s) {
 			break
+		}
+		switch byteKind[s[i]] {
+		case spaceByte:
+			f.end = i
+			return f
+		case digitByte:
+			f.digits = true
+			i++
+			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsSpace(r) {
 			break
 		}
-		ascii = false
+		f.ascii = false
 		i += n
 	}
-	return start, i, ascii
+	f.end = i
+	return f
 }
 
 // asciiWordEnd returns the index of the first byte from i on in s that is
-// white space or not ASCII, len(s) if none is. (The loop that does most
-// of nextField's work, apart from its rare paths.)
+// not a wordByte, len(s) if none is. (The loop that does most of
+// nextField's work, apart from its rare paths.)
 func asciiWordEnd(s string, i int) int {
 	for i < len(s) && byteKind[s[i]] == wordByte {
 		i++

@@ -153,16 +153,16 @@ func sameScans(t *testing.T, s string) {
 	}
 	var fields []string
 	for rest := s; ; {
-		start, end, ascii := nextField(rest)
-		if start == end {
+		f := nextField(rest)
+		if f.start == f.end {
 			break
 		}
-		w := rest[start:end]
-		if ascii != isASCII(w) {
-			t.Fatalf("nextField(%.40q): %q ascii %v", rest, w, ascii)
+		w := rest[f.start:f.end]
+		if f.ascii != isASCII(w) || f.digits != strings.ContainsAny(w, "013") {
+			t.Fatalf("nextField(%.40q): %q ascii %v digits %v", rest, w, f.ascii, f.digits)
 		}
 		fields = append(fields, w)
-		rest = rest[end:]
+		rest = rest[f.end:]
 	}
 	if want := strings.Fields(s); !slices.Equal(fields, want) {
 		t.Fatalf("nextField(%.40q): fields %q, want %q", s, fields, want)
