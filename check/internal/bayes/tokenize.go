@@ -1107,9 +1107,45 @@ func (t *textTokenizer) word(w string) {
 // isCJK reports whether r is written without spaces between words in
 // Chinese, Japanese or Korean text (Han, Hiragana, Katakana, Hangul).
 func isCJK(r rune) bool {
+	if 0 <= r && r < 1<<16 {
+		return r >= 0x1100 && cjkBMP.has(r)
+	}
 	return r >= 0x1100 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r))
 }
+
+// bmpSet is a set of runes below U+10000, a bit each, for the Unicode
+// tests the tokenizer makes on every rune of a text outside ASCII (a
+// table lookup instead of a search of the Unicode tables).
+type bmpSet [1 << 16 / 64]uint64
+
+// newBMPSet returns the runes below U+10000 in any of tables: those that
+// unicode.Is(table, r) accepts.
+func newBMPSet(tables ...*unicode.RangeTable) *bmpSet {
+	var s bmpSet
+	add := func(lo, hi, stride uint32) {
+		for c := lo; c <= min(hi, 1<<16-1); c += stride {
+			s[c/64] |= 1 << (c % 64)
+		}
+	}
+	for _, t := range tables {
+		for _, r := range t.R16 {
+			add(uint32(r.Lo), uint32(r.Hi), uint32(r.Stride))
+		}
+		for _, r := range t.R32 {
+			add(r.Lo, r.Hi, r.Stride)
+		}
+	}
+	return &s
+}
+
+// has reports whether r (below U+10000) is in s.
+func (s *bmpSet) has(r rune) bool { return s[r/64]&(1<<(r%64)) != 0 }
+
+var (
+	cjkBMP    = newBMPSet(unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+	letterBMP = newBMPSet(unicode.Letter, unicode.Digit) // unicode.IsLetter or IsDigit past Latin-1
+)
 
 func hasCJK(w string) bool {
 	for _, r := range w {
@@ -1232,6 +1268,9 @@ func isWordRune(r rune) bool {
 		c := byte(r)
 		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 			c == '-' || c == '$' || c == '\'' || c == '!'
+	}
+	if 0xff < r && r < 1<<16 {
+		return letterBMP.has(r)
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -212,4 +213,21 @@ func FuzzTextTokens(f *testing.F) {
 	f.Add("Buy NOW!!! only $99.99 (50% off) at http://shop.example or a@b.example")
 	f.Add("今すぐ購入 \u00a0 hé!! www.x")
 	f.Fuzz(func(t *testing.T, s string) { sameTextTokens(t, s) })
+}
+
+// TestRuneSets: the table lookups of isCJK and isWordRune answer as the
+// Unicode tables do, for every rune (and a few that are not).
+func TestRuneSets(t *testing.T) {
+	for r := rune(-2); r <= unicode.MaxRune+2; r++ {
+		cjk := r >= 0x1100 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
+			unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r))
+		if got := isCJK(r); got != cjk {
+			t.Fatalf("isCJK(%U): got %v, want %v", r, got, cjk)
+		}
+		if r >= utf8.RuneSelf {
+			if got, want := isWordRune(r), unicode.IsLetter(r) || unicode.IsDigit(r); got != want {
+				t.Fatalf("isWordRune(%U): got %v, want %v", r, got, want)
+			}
+		}
+	}
 }
