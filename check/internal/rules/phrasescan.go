@@ -8,8 +8,9 @@ import (
 )
 
 // The phrase rules look for phrases and removePhrases in a text lowered
-// as strings.ToLower does and with its white space collapsed as
-// collapseSpace does. phraseScan finds them all in one pass over the text
+// as strings.ToLower does and with its white space collapsed (below; the
+// tests keep this as collapseSpace and search for each phrase in
+// strings.ToLower's copy, the reference). phraseScan finds them all in one pass over the text
 // as it is, lowering on the way, with an Aho-Corasick automaton (a trie of
 // the phrases whose missing edges go where the longest suffix read so far
 // leads): one table step per byte, whatever the number of phrases and
@@ -129,8 +130,8 @@ func newPhraseAutomaton(patterns []string) *phraseAutomaton {
 // (ids from len(phrases) on).
 var phraseAuto = newPhraseAutomaton(append(append([]string{}, phrases...), removePhrases...))
 
-// phraseScan records the phrases and remove phrases found in
-// collapseSpace(strings.ToLower(text)) (see phraseAutomaton): non-ASCII
+// phraseScan records the phrases and remove phrases found in text, lowered
+// and with its white space collapsed (see phraseAutomaton): non-ASCII
 // runes are read lowered by unicode.ToLower, invalid bytes as U+FFFD, as
 // strings.ToLower writes them.
 func (r *result) phraseScan(text string) {
