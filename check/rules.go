@@ -19,16 +19,18 @@ func rulesSignal(raw []byte, arrived, deadline time.Time) Signal {
 }
 
 // contentChecks tokenizes raw for Bayes and runs the content rules on the
-// same MIME walk (one decoding of the message for both); complete is
-// false when the deadline cut the walk short (the rules are then not
-// to be used).
+// same MIME walk (one decoding of the message for both); the tokens end
+// with the rules' own (rules.Tokens), as the shared model was trained.
+// complete is false when the deadline cut the walk short (the rules are
+// then not to be used).
 func contentChecks(raw []byte, arrived, deadline time.Time) (tokens []uint64, rulesHits []string, complete bool) {
 	if arrived.IsZero() {
 		arrived = time.Now()
 	}
 	c := rules.NewChecker(arrived)
 	tokens, complete = bayes.TokenizeParts(raw, deadline, c.Header, c.Part)
-	return tokens, c.Hits(), complete
+	hits := c.Hits()
+	return append(tokens, rules.Tokens(hits)...), hits, complete
 }
 
 // rulesSignalOf is the rules signal for the rules that fired.

@@ -59,7 +59,8 @@ func corpusDir(t *testing.T) string {
 // contentScore is what a fresh account with no DNS answers gets for raw:
 // the bayes and rules signals (arriving when its newest Received says).
 func contentScore(ctx context.Context, j *Judge, raw []byte) float64 {
-	return j.bayesSignal(ctx, 1, tokenize(raw)).Score + rulesSignal(raw, rules.TraceTime(raw), time.Time{}).Score
+	tokens, hits, _ := contentChecks(raw, rules.TraceTime(raw), time.Time{})
+	return j.bayesSignal(ctx, 1, tokens).Score + rulesSignalOf(hits).Score
 }
 
 // TestSpamHeldOut evaluates the content signals of a fresh account (the
@@ -99,8 +100,9 @@ func TestSpamHeldOut(t *testing.T) {
 	hamJunk := float64(fp) / float64(nHam)
 	t.Logf("held-out: %d spam, %d ham; precision %.4f, recall %.4f, ham-to-junk %.4f (%d messages)",
 		nSpam, nHam, precision, recall, hamJunk, fp)
-	// Floors just under what was reached when measured (bayes + rules:
-	// recall 0.9054, ham-to-junk 0.0014, precision 0.9984; BENCHMARKS.md).
+	// Floors just under what was reached when measured (bayes + rules,
+	// session 5: recall 0.9033, ham-to-junk 0.0007, precision 0.9992;
+	// session 4: 0.9054, 0.0014, 0.9984; BENCHMARKS.md).
 	// The aim is 95% recall at <= 0.3% ham to Junk; it is not
 	// met: see BENCHMARKS.md for what stands in the way.
 	minRecall, maxHamJunk, minPrecision := 0.90, 0.003, 0.995

@@ -339,7 +339,7 @@ func TestSpamLearnsFromMoves(t *testing.T) {
 				}
 				return subject
 			}
-			spamFiles := []string{"spam/en-pharma-002.eml", "spam/en-pharma-006.eml", "spam/en-pharma-010.eml"}
+			spamFiles := []string{"spam/en-pharma-002.eml", "spam/en-pharma-016.eml", "spam/en-pharma-030.eml"}
 			hamFiles := []string{"ham/en-note-000.eml", "ham/en-note-006.eml", "ham/en-note-007.eml"}
 
 			// Out of Junk: a sender whose mail reads like pharmacy spam.

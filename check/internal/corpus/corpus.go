@@ -5,7 +5,9 @@
 // personal notes, replies with quoted text, HTML newsletters, receipts with
 // PDF attachments, calendar invitations, inline images, emoji) and the
 // kinds of spam seen (phishing, advance-fee fraud, pharmacy, fake
-// invoices).
+// invoices, stock promotion, loans, dating, shop offers, crypto
+// investment, work at home, lotteries, web promotion, malware parcels,
+// casinos).
 //
 // Every sentence is written for this package (lang_*.go); nothing is taken
 // from a real mailbox or another corpus. Generate is deterministic.
@@ -36,7 +38,7 @@ type Message struct {
 	Spam    bool
 	HeldOut bool
 	Lang    string // ko ja zh de fr es en
-	Shape   string // note, reply, newsletter, receipt, invite, image; phish, fee, pharma, invoice
+	Shape   string // note, reply, newsletter, receipt, invite, image; phish, fee, pharma, invoice, stock, loan, dating, shop, crypto, work, lottery, seo, parcel, casino
 	Charset string
 	Raw     []byte
 }
@@ -282,7 +284,7 @@ const RecipientName = "Reader"
 // Generate returns the whole set: for each language, hamPerLang legitimate
 // messages and spamPerLang spam in each of the two parts.
 func Generate() []Message {
-	const hamPerLang, spamPerLang = 70, 30
+	const hamPerLang, spamPerLang = 70, 45
 	var out []Message
 	for li, l := range languages() {
 		for _, held := range []bool{false, true} {
@@ -306,7 +308,8 @@ func Generate() []Message {
 
 var (
 	hamShapes  = []string{"note", "reply", "newsletter", "receipt", "invite", "image", "note"}
-	spamShapes = []string{"phish", "fee", "pharma", "invoice"}
+	spamShapes = []string{"phish", "fee", "pharma", "invoice", "stock", "loan", "dating", "shop", "crypto",
+		"work", "lottery", "seo", "parcel", "casino"}
 )
 
 func (g *gen) make(shape string, spam bool, i int) Message {
@@ -337,6 +340,26 @@ func (g *gen) make(shape string, spam bool, i int) Message {
 		raw = g.pharma(w)
 	case "invoice":
 		raw = g.invoice(w)
+	case "stock":
+		raw = g.stock(w)
+	case "loan":
+		raw = g.loan(w)
+	case "dating":
+		raw = g.dating(w)
+	case "shop":
+		raw = g.shop(w)
+	case "crypto":
+		raw = g.crypto(w)
+	case "work":
+		raw = g.work(w)
+	case "lottery":
+		raw = g.lottery(w)
+	case "seo":
+		raw = g.seo(w)
+	case "parcel":
+		raw = g.parcel(w)
+	case "casino":
+		raw = g.casino(w)
 	}
 	kind, part := "ham", "dev"
 	if spam {

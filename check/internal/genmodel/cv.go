@@ -13,10 +13,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/stamp-mail/stamp/check/internal/bayes"
 	"github.com/stamp-mail/stamp/check/internal/corpus"
+	"github.com/stamp-mail/stamp/check/internal/rules"
 )
 
 // example is one tokenized training message.
@@ -47,15 +49,24 @@ func loadTraining(dir string) ([]example, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, example{group: g, spam: trainGroups[g], tokens: bayes.TokenizeFiltered(raw, bayes.GeneralTokens), topic: topicOf(raw)})
+			out = append(out, example{group: g, spam: trainGroups[g], tokens: trainTokens(raw, rules.TraceTime(raw)), topic: topicOf(raw)})
 		}
 	}
 	for _, m := range corpus.Generate() {
 		if !m.HeldOut {
-			out = append(out, example{group: "own-" + m.Lang, spam: m.Spam, tokens: bayes.TokenizeFiltered(m.Raw, bayes.GeneralTokens), topic: topicOf(m.Raw)})
+			out = append(out, example{group: "own-" + m.Lang, spam: m.Spam, tokens: trainTokens(m.Raw, time.Time{}), topic: topicOf(m.Raw)})
 		}
 	}
 	return out, nil
+}
+
+// trainTokens are the tokens a training message is learned by: its words
+// (bayes.GeneralTokens only) and the tokens of the rules it fires
+// (rules.Tokens), as check scores a message; arrived as for rules.Check
+// (a SpamAssassin message arrives when its newest Received says, one of
+// the own set is not asked the Date rules).
+func trainTokens(raw []byte, arrived time.Time) []uint64 {
+	return append(bayes.TokenizeFiltered(raw, bayes.GeneralTokens), rules.Tokens(rules.Check(raw, arrived, noDeadline))...)
 }
 
 // heldToken is one token of a held-out message with its counts in the

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"sort"
+	"strconv"
 
 	"github.com/stamp-mail/stamp/check/internal/rules"
 )
@@ -147,6 +149,7 @@ type fitResult struct {
 	junkAt                                    float64
 	recall, hamJunk, own, hard                float64
 	recallBayes, hamJunkBayes                 float64
+	recallSA                                  float64 // recall on spam-1 alone (the own spam left out)
 }
 
 // crossValidateFit chooses the fit's settings by repeated grouped k-fold
@@ -155,7 +158,7 @@ type fitResult struct {
 func crossValidateFit(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk float64) fitResult {
 	runs := newCVRuns(ex, k, minCount)
 	var all []fitResult
-	for _, hc := range []float64{-4, -3, -2} {
+	for _, hc := range []float64{-3, -2} { // not below -3: see crossValidateRules
 		bayesPts := runs.bayesPoints(hc, bayesJunkAt)
 		for _, l2 := range []float64{0, 0.0001, 0.001} {
 			for _, hcost := range []float64{1, 4, 16, 64} {
@@ -200,9 +203,9 @@ func crossValidateFit(w io.Writer, ex []ruleExample, k, minCount int, maxHamJunk
 	}
 	sortResults(all, maxHamJunk)
 	fmt.Fprintf(w, "%d-fold cross-validation (%d repeats) of the rules fitted with Bayes (logistic), %d training messages (ham to Junk at most %.4f overall and on the own set):\n", k, len(runs), len(ex), maxHamJunk)
-	fmt.Fprintln(w, "hamcap     l2 hamcost    m maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham")
+	fmt.Fprintln(w, "hamcap     l2 hamcost    m maxrule maxtotal | recall (bayes alone) ham-junk (bayes alone) own-ham hard-ham spam-1")
 	for _, r := range all[:min(12, len(all))] {
-		fmt.Fprintf(w, "%4.1f %8.5f %4.0f %4.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f\n", r.hamCap, r.l2, r.hamCost, r.m, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard)
+		fmt.Fprintf(w, "%4.1f %8.5f %4.0f %4.2f %7.1f %8.1f | %.4f (%.4f) %.4f (%.4f) %.4f %.4f %.4f\n", r.hamCap, r.l2, r.hamCost, r.m, r.maxRule, r.maxTotal, r.recall, r.recallBayes, r.hamJunk, r.hamJunkBayes, r.own, r.hard, r.recallSA)
 	}
 	return all[0]
 }
@@ -219,12 +222,18 @@ func sortResults(all []fitResult, maxHamJunk float64) {
 		if okA != okB {
 			return okA
 		}
+		if sortSA && all[a].recallSA != all[b].recallSA {
+			return all[a].recallSA > all[b].recallSA
+		}
 		if all[a].recall != all[b].recall {
 			return all[a].recall > all[b].recall
 		}
 		return all[a].hamJunk < all[b].hamJunk
 	})
 }
+
+// sortSA: experiment, rank by recall on spam-1 alone.
+var sortSA = os.Getenv("GENMODEL_SORT_SA") != ""
 
 // cvRun is one grouped k-fold split with every example's out-of-fold
 // Bayes score.
@@ -239,8 +248,14 @@ type cvRun struct {
 // recall by a percent, so settings are compared over several splits.
 type cvRuns []cvRun
 
-// cvRepeats is how many splits cvRuns makes.
-const cvRepeats = 3
+// cvRepeats is how many splits cvRuns makes (GENMODEL_REPEATS overrides
+// it, for experiments).
+var cvRepeats = func() int {
+	if n, err := strconv.Atoi(os.Getenv("GENMODEL_REPEATS")); err == nil && n > 0 {
+		return n
+	}
+	return 3
+}()
 
 // newCVRuns makes the splits and scores every example out of fold with
 // Bayes.
@@ -274,7 +289,7 @@ func (runs cvRuns) bayesPoints(hc, junkAt float64) [][]float64 {
 // fold's rule points (weights[run][fold]) plus its out-of-fold Bayes
 // points, junk from 5.
 func (runs cvRuns) score(ex []ruleExample, bayesPts [][]float64, weights [][]map[string]float64, maxTotal float64, r fitResult) fitResult {
-	var tp, tpB, nS, fp, fpB, nH, fpOwn, nOwn, fpHard, nHard int
+	var tp, tpB, nS, fp, fpB, nH, fpOwn, nOwn, fpHard, nHard, tpSA, nSA int
 	for ri, run := range runs {
 		for i, e := range ex {
 			b := bayesPts[ri][i]
@@ -284,6 +299,12 @@ func (runs cvRuns) score(ex []ruleExample, bayesPts [][]float64, weights [][]map
 				nS++
 				if junk {
 					tp++
+				}
+				if e.group == "spam-1" {
+					nSA++
+					if junk {
+						tpSA++
+					}
 				}
 				if b >= 5 {
 					tpB++
@@ -314,6 +335,7 @@ func (runs cvRuns) score(ex []ruleExample, bayesPts [][]float64, weights [][]map
 	r.recall, r.hamJunk = float64(tp)/float64(nS), float64(fp)/float64(nH)
 	r.own, r.hard = float64(fpOwn)/float64(max(nOwn, 1)), float64(fpHard)/float64(max(nHard, 1))
 	r.recallBayes, r.hamJunkBayes = float64(tpB)/float64(nS), float64(fpB)/float64(nH)
+	r.recallSA = float64(tpSA) / float64(max(nSA, 1))
 	return r
 }
 

@@ -6,7 +6,9 @@
 // part are what check's tests measure on. Tokens are filtered by
 // bayes.GeneralTokens (nothing that names the corpus's recipients, relays
 // or correspondents) and pruned to those seen in -min messages (1, the
-// cross-validated choice: none pruned).
+// cross-validated choice: none pruned). Each message is learned by its
+// words and by the tokens of the content rules it fires (rules.Tokens;
+// cross-validation: spam-1 recall 93.3% -> 93.8% at 0.30% ham).
 //
 // Run it through `go generate ./check` (see check/spam.go); the output is
 // deterministic. With -cv it writes no model: it runs stratified k-fold
@@ -34,9 +36,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/stamp-mail/stamp/check/internal/bayes"
 	"github.com/stamp-mail/stamp/check/internal/corpus"
+	"github.com/stamp-mail/stamp/check/internal/rules"
 )
 
 // trainGroups are the corpus groups the starting model learns from.
@@ -120,7 +124,7 @@ func main() {
 				fmt.Fprintln(os.Stderr, "genmodel:", err)
 				os.Exit(1)
 			}
-			c.Add(bayes.TokenizeFiltered(raw, bayes.GeneralTokens), spam)
+			c.Add(trainTokens(raw, rules.TraceTime(raw)), spam)
 		}
 	}
 	// The development part of the project's own multilingual set (never
@@ -129,7 +133,7 @@ func main() {
 	// merely because the 2002 corpus has no ham like it.
 	for _, m := range corpus.Generate() {
 		if !m.HeldOut {
-			c.Add(bayes.TokenizeFiltered(m.Raw, bayes.GeneralTokens), m.Spam)
+			c.Add(trainTokens(m.Raw, time.Time{}), m.Spam)
 		}
 	}
 	all := len(c.Tokens)

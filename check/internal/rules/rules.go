@@ -92,6 +92,8 @@ var Names = []string{
 	SubjPadded, FromMissing, FromRandomLocal, FromNameGlued, CTMalformed,
 	FromLocalNoise, MUAForged, ToIsFrom, SubjMissing, HTMLNoMime, HTMLOnlyNoList, QPObfuscated,
 	ReplyToFreemail,
+	// rules_shape.go
+	SubjToName, EncodedASCII, ManyRcpts, SubjPercentOff,
 }
 
 // Limits of the work one message costs.
@@ -288,6 +290,7 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 		r.hit(PriorityHigh)
 	}
 	r.phraseScan(subj)
+	r.shapeHeader(h, subj, to, cc)
 }
 
 func (r *result) part(p bayes.Part) bool {

@@ -5,58 +5,62 @@ package rules
 // Chosen by cross-validation (see Points).
 const (
 	Scale    = 3
-	MaxRule  = 4
-	MaxTotal = 6
+	MaxRule  = 3
+	MaxTotal = 8
 )
 
 // Points: see points.go.
 var Points = map[string]float64{
-	"DATE_IN_PAST":   2.1,
-	"DATE_IN_FUTURE": 4.0,
+	"DATE_IN_PAST":   1.7,
+	"DATE_IN_FUTURE": 3.0,
 	// DATE_MISSING: 0 (as common in legitimate mail)
-	"DATE_MALFORMED": 4.0,
+	"DATE_MALFORMED": 3.0,
 	// MSGID_MISSING: 0 (as common in legitimate mail)
-	"MSGID_MALFORMED": 4.0,
+	"MSGID_MALFORMED": 3.0,
 	// TO_MISSING: 0 (as common in legitimate mail)
-	"TO_UNDISCLOSED": 4.0,
+	"TO_UNDISCLOSED": 3.0,
 	// FROM_NAME_ADDRESS: 0 (as common in legitimate mail)
-	"SUBJECT_ALL_CAPS": 4.0,
-	"SUBJECT_SHOUTS":   3.3,
-	"SUBJECT_TAG_ID":   1.7,
+	"SUBJECT_ALL_CAPS": 3.0,
+	"SUBJECT_SHOUTS":   2.9,
+	"SUBJECT_TAG_ID":   1.3,
 	// MIME_VERSION_MISSING: 0 (as common in legitimate mail)
 	// HTML_ONLY: 0 (as common in legitimate mail)
-	"HTML_IMAGE_TEXT": 4.0,
+	"HTML_IMAGE_TEXT": 3.0,
 	// HTML_FORM: 0 (as common in legitimate mail)
 	// HTML_SCRIPT: 0 (as common in legitimate mail)
-	"HTML_COMMENT_SPLIT": 1.7,
-	"HTML_FONT_LARGE":    0.7,
+	"HTML_COMMENT_SPLIT": 1.3,
+	"HTML_FONT_LARGE":    1.2,
 	// HTML_HIDDEN_TEXT: 0 (as common in legitimate mail)
-	"URL_IP_HOST":       4.0,
-	"URL_TEXT_MISMATCH": 0.1,
-	"URL_USERINFO":      4.0,
-	"URL_ODD_PORT":      3.0,
+	"URL_IP_HOST": 3.0,
+	// URL_TEXT_MISMATCH: 0 (as common in legitimate mail)
+	"URL_USERINFO": 3.0,
+	"URL_ODD_PORT": 2.6,
 	// URL_SHORTENER: 0 (as common in legitimate mail)
-	"URL_NUMERIC_NAME": 0.2,
+	// URL_NUMERIC_NAME: 0 (as common in legitimate mail)
 	// URL_MANY_DOMAINS: 0 (as common in legitimate mail)
-	"URL_ESCAPED_HOST": 0.8,
-	"BODY_MOSTLY_CAPS": 0.2,
+	"URL_ESCAPED_HOST": 0.4,
+	// BODY_MOSTLY_CAPS: 0 (as common in legitimate mail)
 	// BODY_OBFUSCATED: 0 (as common in legitimate mail)
-	"SPAM_PHRASE":       2.8,
-	"SPAM_PHRASES":      2.2,
-	"REMOVE_TO_OPT_OUT": 3.8,
-	"PRIORITY_HIGH":     4.0,
-	// REPLY_TO_ELSEWHERE: 0 (as common in legitimate mail)
-	"SUBJECT_PADDED":    4.0,
-	"FROM_MISSING":      4.0,
-	"FROM_RANDOM_LOCAL": 4.0,
-	"FROM_NAME_GLUED":   3.5,
+	"SPAM_PHRASE":        2.2,
+	"SPAM_PHRASES":       1.8,
+	"REMOVE_TO_OPT_OUT":  3.0,
+	"PRIORITY_HIGH":      3.0,
+	"REPLY_TO_ELSEWHERE": 0.3,
+	"SUBJECT_PADDED":     3.0,
+	"FROM_MISSING":       3.0,
+	"FROM_RANDOM_LOCAL":  3.0,
+	"FROM_NAME_GLUED":    3.0,
 	// CONTENT_TYPE_BAD: 0 (as common in legitimate mail)
-	"FROM_LOCAL_NOISE":   4.0,
-	"MUA_OUTLOOK_FORGED": 4.0,
+	"FROM_LOCAL_NOISE":   3.0,
+	"MUA_OUTLOOK_FORGED": 3.0,
 	// TO_IS_FROM: 0 (as common in legitimate mail)
 	// SUBJECT_MISSING: 0 (as common in legitimate mail)
-	"HTML_WITHOUT_MIME":  3.5,
-	"HTML_ONLY_UNLISTED": 0.4,
-	"QP_HIDES_ASCII":     2.7,
-	"REPLY_TO_FREEMAIL":  3.5,
+	"HTML_WITHOUT_MIME":    3.0,
+	"HTML_ONLY_UNLISTED":   0.1,
+	"QP_HIDES_ASCII":       2.3,
+	"REPLY_TO_FREEMAIL":    3.0,
+	"SUBJECT_HAS_TO_NAME":  3.0,
+	"HEADER_ENCODED_ASCII": 3.0,
+	"TO_MANY_RECIPIENTS":   3.0,
+	"SUBJECT_PERCENT":      3.0,
 }
