@@ -49,3 +49,54 @@ func TestBodyKeysBackfill(t *testing.T) {
 		}
 	}
 }
+
+// TestHdrKeysBackfill checks migration 110's backfill of the header keys
+// the same way: HEADER and TEXT needles found only in a header line.
+func TestHdrKeysBackfill(t *testing.T) {
+	s := openTest(t, 4)
+	ctx := context.Background()
+	u, inbox := mustUser(t, s, "hkeys@example.com")
+	var ms []*storage.NewMessage
+	for i := range 3 {
+		m := newMsg(u.ID, inbox.ID, "note", i)
+		m.SearchHeader = "subject: note\nx-mailer: quillwright 7.2\nreceived: from relay.example by 日本語のサーバ\n"
+		ms = append(ms, m)
+	}
+	deliver(t, s, ms...)
+	cases := []struct {
+		name string
+		q    storage.SearchQuery
+	}{
+		{"header", storage.SearchQuery{MailboxID: inbox.ID, Header: []storage.HeaderTerm{{Name: "X-Mailer", Value: "LLWRIGHT 7"}}}},
+		{"text", storage.SearchQuery{MailboxID: inbox.ID, AnyText: []string{"illwri"}}},
+		{"text cjk", storage.SearchQuery{MailboxID: inbox.ID, AnyText: []string{"語のサ"}}},
+		{"header without keys", storage.SearchQuery{MailboxID: inbox.ID, Header: []storage.HeaderTerm{{Name: "x-mailer", Value: "7.2"}}}},
+	}
+	search := func(q storage.SearchQuery) int {
+		t.Helper()
+		got, err := s.SearchUIDs(ctx, u.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	for _, c := range cases {
+		if n := search(c.q); n != 3 {
+			t.Errorf("before, %s: %d found, want 3", c.name, n)
+		}
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE search_text SET hdr_keys = '{}' WHERE user_id = $1`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := search(cases[0].q); n != 0 {
+		t.Fatalf("without keys: %d found through the index, want 0 (the index is not used)", n)
+	}
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return backfillHdrKeys(ctx, tx) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if n := search(c.q); n != 3 {
+			t.Errorf("after backfill, %s: %d found, want 3", c.name, n)
+		}
+	}
+}

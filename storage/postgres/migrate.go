@@ -293,6 +293,18 @@ func migrations(parts int) []migration {
 				results = results - '=dsn'
 			WHERE jsonb_typeof(results->'=dsn') = 'string'`,
 		}},
+		// 110: the header lines' keys made in Go (bodykeys.go), backfilled;
+		// 111: the GIN index takes them instead of pg_trgm's trigrams of the
+		// header lines.
+		{version: 110, stmts: []string{`ALTER TABLE search_text ADD COLUMN hdr_keys bigint[] NOT NULL DEFAULT '{}'`},
+			fn: backfillHdrKeys},
+		{version: 111, stmts: []string{
+			`DROP INDEX search_text_keys`,
+			`DO $$ DECLARE ns text; BEGIN
+				SELECT n.nspname INTO ns FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+				EXECUTE format('CREATE INDEX search_text_keys ON search_text USING gin (subject %1$I.gin_trgm_ops, addrs %1$I.gin_trgm_ops, body_keys, hdr_keys)', ns);
+			END $$`,
+		}},
 	}
 }
 
