@@ -107,16 +107,11 @@ func (s *Service) runCommitter(ctx context.Context) {
 				}
 			}
 		}
-		if cs, ok := s.store.(chainStore); ok {
-			s.commitChain(context.WithoutCancel(ctx), cs, first)
-			continue
-		}
 		s.commitJobs(context.WithoutCancel(ctx), s.takeJobs(first, s.durable))
 	}
 }
 
-// mergeJobs is the one batch of a group commit.
-func mergeJobs(jobs []*commitJob) *storage.Batch {
+func (s *Service) commitJobs(ctx context.Context, jobs []*commitJob) {
 	var merged storage.Batch
 	for _, j := range jobs {
 		merged.Messages = append(merged.Messages, j.batch.Messages...)
@@ -128,16 +123,7 @@ func mergeJobs(jobs []*commitJob) *storage.Batch {
 			merged.Inline[h] = b
 		}
 	}
-	return &merged
-}
-
-func (s *Service) commitJobs(ctx context.Context, jobs []*commitJob) {
-	err := s.deliverNotify(ctx, mergeJobs(jobs))
-	s.finishGroup(ctx, jobs, err)
-}
-
-// finishGroup answers the jobs of a group commit that ended in err.
-func (s *Service) finishGroup(ctx context.Context, jobs []*commitJob, err error) {
+	err := s.deliverNotify(ctx, &merged)
 	if err != nil && len(jobs) > 1 {
 		// One bad job must not fail its neighbours: commit each alone.
 		for _, j := range jobs {
@@ -150,69 +136,18 @@ func (s *Service) finishGroup(ctx context.Context, jobs []*commitJob, err error)
 	}
 }
 
-// chainStore is a store that commits a stream of group commits on one
-// connection, each group's first round trip travelling with the previous
-// group's COMMIT (storage/postgres Store.DeliverChain; see there for the
-// contract), and that tells other nodes within the transaction.
-type chainStore interface {
-	storage.TxNotifier
-	DeliverChain(ctx context.Context, first *storage.Batch, next func() *storage.Batch, done func(*storage.Batch, error))
-}
-
-// commitChain is the database stage on a chainStore: first's group and
-// then, for as long as the store asks and jobs are waiting, the groups
-// behind it, each its own transaction. A group that failed is retried job
-// by job in a goroutine of its own: the chain may hold the next group's
-// locks until it is answered.
-func (s *Service) commitChain(ctx context.Context, cs chainStore, first *commitJob) {
-	groups := map[*storage.Batch][]*commitJob{}
-	group := func(jobs []*commitJob) *storage.Batch {
-		b := mergeJobs(jobs)
-		s.addNotices(b)
-		groups[b] = jobs
-		return b
-	}
-	next := func() *storage.Batch {
-		select {
-		case j := <-s.durable:
-			return group(s.takeJobs(j, s.durable))
-		default:
-			return nil
-		}
-	}
-	cs.DeliverChain(ctx, group(s.takeJobs(first, s.durable)), next, func(b *storage.Batch, err error) {
-		jobs := groups[b]
-		delete(groups, b)
-		if err != nil && len(jobs) > 1 {
-			s.wg.Add(1)
-			go func() { defer s.wg.Done(); s.finishGroup(ctx, jobs, err) }()
-			return
-		}
-		s.finishGroup(ctx, jobs, err)
-	})
-}
-
-// addNotices makes b tell the other nodes of its messages in its
-// transaction, when the store can.
-func (s *Service) addNotices(b *storage.Batch) {
-	if _, ok := s.store.(storage.TxNotifier); !ok || len(b.Messages) == 0 {
-		return
-	}
-	b.Notices = func() []storage.Notice {
-		var out []storage.Notice
-		for _, p := range s.encodeEvents(newEvents(b.Messages)) {
-			out = append(out, storage.Notice{Channel: notifyChannel, Payload: p})
-		}
-		return out
-	}
-}
-
 // deliverNotify commits a batch and tells the other nodes of its messages:
 // within the transaction when the store can (one NOTIFY per group commit
 // in the same round trip as COMMIT), else right after it.
 func (s *Service) deliverNotify(ctx context.Context, b *storage.Batch) error {
 	if _, ok := s.store.(storage.TxNotifier); ok && len(b.Messages) > 0 {
-		s.addNotices(b)
+		b.Notices = func() []storage.Notice {
+			var out []storage.Notice
+			for _, p := range s.encodeEvents(newEvents(b.Messages)) {
+				out = append(out, storage.Notice{Channel: notifyChannel, Payload: p})
+			}
+			return out
+		}
 		return s.store.Deliver(ctx, b)
 	}
 	err := s.store.Deliver(ctx, b)
