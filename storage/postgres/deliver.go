@@ -78,21 +78,6 @@ func tsz(t time.Time) pgtype.Timestamptz {
 	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
 }
 
-// delivery is one batch on its way into the database: what planDelivery
-// found in it, then what the allocation round trip returned.
-type delivery struct {
-	b                           *storage.Batch
-	users                       map[int64]*userPlan
-	mbs                         map[mbKey]*mbPlan
-	flags                       [][]string
-	userIDs                     []int64
-	mbKeys                      []mbKey
-	msgIDs, threadIDs, queueIDs []int64
-	qState                      []string
-	qNext, qCreated             []pgtype.Timestamptz
-	committed                   bool // set when COMMIT has returned
-}
-
 // Deliver commits a batch in one transaction in two round trips whatever
 // its size: BEGIN and the allocation (lock users and mailboxes in id order,
 // take MODSEQs and UIDs, ids, thread look-ups), then the inserts (one
@@ -101,44 +86,12 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	if b == nil || len(b.Messages)+len(b.Queue) == 0 {
 		return nil
 	}
-	d, err := planDelivery(b)
-	if err != nil {
-		return err
-	}
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return mapErr("deliver", err)
-	}
-	defer conn.Release()
-	defer func() {
-		if !d.committed {
-			rollback(ctx, conn)
-		}
-	}()
-	rt1 := &pgx.Batch{}
-	d.queueAlloc(rt1)
-	if err := conn.SendBatch(ctx, rt1).Close(); err != nil {
-		return mapErr("deliver", err)
-	}
-	rt2 := &pgx.Batch{}
-	if err := d.queueInserts(rt2); err != nil {
-		return err
-	}
-	if err := conn.SendBatch(ctx, rt2).Close(); err != nil {
-		return mapErr("deliver", err)
-	}
-	d.finish()
-	return nil
-}
-
-// planDelivery checks a batch and groups its messages by user and mailbox.
-func planDelivery(b *storage.Batch) (*delivery, error) {
 	users := map[int64]*userPlan{}
 	mbs := map[mbKey]*mbPlan{}
 	flags := make([][]string, len(b.Messages))
 	for i, m := range b.Messages {
 		if m == nil {
-			return nil, fmt.Errorf("postgres: deliver: message %d is nil: %w", i, storage.ErrInvalid)
+			return fmt.Errorf("postgres: deliver: message %d is nil: %w", i, storage.ErrInvalid)
 		}
 		u := users[m.UserID]
 		if u == nil {
@@ -152,7 +105,7 @@ func planDelivery(b *storage.Batch) (*delivery, error) {
 			mbs[k] = p
 		}
 		if err := checkFlags(m.Flags); err != nil {
-			return nil, fmt.Errorf("postgres: deliver: %w", err)
+			return fmt.Errorf("postgres: deliver: %w", err)
 		}
 		flags[i] = normFlags(m.Flags)
 		p.n++
@@ -175,29 +128,42 @@ func planDelivery(b *storage.Batch) (*delivery, error) {
 	}
 	for i, q := range b.Queue {
 		if q == nil {
-			return nil, fmt.Errorf("postgres: deliver: queue item %d is nil: %w", i, storage.ErrInvalid)
+			return fmt.Errorf("postgres: deliver: queue item %d is nil: %w", i, storage.ErrInvalid)
 		}
 	}
 	userIDs := sortedKeys(users, cmp.Compare[int64])
 	mbKeys := sortedKeys(mbs, func(a, b mbKey) int {
 		return cmp.Or(cmp.Compare(a.user, b.user), cmp.Compare(a.mailbox, b.mailbox))
 	})
-	return &delivery{b: b, users: users, mbs: mbs, flags: flags, userIDs: userIDs, mbKeys: mbKeys}, nil
-}
 
-// queueAlloc queues BEGIN and the allocation: the first round trip.
-func (d *delivery) queueAlloc(rt *pgx.Batch) {
-	rt.Queue("BEGIN")
+	// BEGIN travels in the first pipeline and COMMIT in the second, so the
+	// whole transaction costs two round trips.
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return mapErr("deliver", err)
+	}
+	defer conn.Release()
+	committed := false
+	defer func() {
+		if !committed {
+			rollback(ctx, conn)
+		}
+	}()
+
+	// Round trip 1: locks and allocation.
+	var msgIDs, threadIDs, queueIDs []int64
+	rt1 := &pgx.Batch{}
+	rt1.Queue("BEGIN")
 	// The statements below touch one user's partitions, but the planner
 	// rates a cached generic plan (every partition, pruned at run time) as
 	// dearer than a custom one and so plans each of them afresh on every
 	// call: 1.1 ms for the subject look-up and 0.5 ms for the mailbox
 	// update per group, more than they take to run. Generic plans cost
 	// nothing after the first call.
-	rt.Queue("SET LOCAL plan_cache_mode = force_generic_plan")
-	for _, uid := range d.userIDs {
-		u := d.users[uid]
-		rt.Queue("UPDATE users SET modseq = modseq + $2 WHERE id = $1 RETURNING modseq", uid, u.n).
+	rt1.Queue("SET LOCAL plan_cache_mode = force_generic_plan")
+	for _, uid := range userIDs {
+		u := users[uid]
+		rt1.Queue("UPDATE users SET modseq = modseq + $2 WHERE id = $1 RETURNING modseq", uid, u.n).
 			QueryRow(func(row pgx.Row) error {
 				var last int64
 				if err := row.Scan(&last); err != nil {
@@ -207,13 +173,13 @@ func (d *delivery) queueAlloc(rt *pgx.Batch) {
 				return nil
 			})
 	}
-	for _, k := range d.mbKeys {
-		p := d.mbs[k]
+	for _, k := range mbKeys {
+		p := mbs[k]
 		// The users row was updated above in this transaction, so its
 		// modseq is the user's new highest; this mailbox's last message
 		// gets that minus the messages of the user that follow it.
-		off := d.users[k.user].n - 1 - p.lastIdx
-		rt.Queue(`UPDATE mailboxes SET uidnext = uidnext + $3, total = total + $3, unread = unread + $4,
+		off := users[k.user].n - 1 - p.lastIdx
+		rt1.Queue(`UPDATE mailboxes SET uidnext = uidnext + $3, total = total + $3, unread = unread + $4,
 				size = size + $5,
 				highest_modseq = greatest(highest_modseq, (SELECT modseq FROM users WHERE id = $1) - $6)
 			WHERE user_id = $1 AND id = $2 RETURNING uidnext`, k.user, k.mailbox, p.n, p.unread, p.size, off).
@@ -228,10 +194,10 @@ func (d *delivery) queueAlloc(rt *pgx.Batch) {
 				return nil
 			})
 	}
-	for _, uid := range d.userIDs {
-		u := d.users[uid]
+	for _, uid := range userIDs {
+		u := users[uid]
 		if len(u.lookRef) > 0 {
-			rt.Queue("SELECT msgid, thread_id FROM thread_refs WHERE user_id = $1 AND msgid = ANY($2)", uid, u.lookRef).
+			rt1.Queue("SELECT msgid, thread_id FROM thread_refs WHERE user_id = $1 AND msgid = ANY($2)", uid, u.lookRef).
 				Query(func(rows pgx.Rows) error {
 					var ref string
 					var tid int64
@@ -240,19 +206,17 @@ func (d *delivery) queueAlloc(rt *pgx.Batch) {
 				})
 		}
 		if len(u.lookSub) > 0 {
-			rt.Queue(subjectCandidatesSQL, uid, u.lookSub, maxSubjectCandidates).Query(u.readSubjectCandidates)
+			rt1.Queue(subjectCandidatesSQL, uid, u.lookSub, maxSubjectCandidates).Query(u.readSubjectCandidates)
 		}
 	}
-	rt.Queue(`SELECT ARRAY(SELECT nextval('message_ids') FROM generate_series(1, $1)),
+	rt1.Queue(`SELECT ARRAY(SELECT nextval('message_ids') FROM generate_series(1, $1)),
 			ARRAY(SELECT nextval('thread_ids') FROM generate_series(1, $1)),
-			ARRAY(SELECT nextval('queue_ids') FROM generate_series(1, $2))`, len(d.b.Messages), len(d.b.Queue)).
-		QueryRow(func(row pgx.Row) error { return row.Scan(&d.msgIDs, &d.threadIDs, &d.queueIDs) })
-}
+			ARRAY(SELECT nextval('queue_ids') FROM generate_series(1, $2))`, len(b.Messages), len(b.Queue)).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&msgIDs, &threadIDs, &queueIDs) })
+	if err := conn.SendBatch(ctx, rt1).Close(); err != nil {
+		return mapErr("deliver", err)
+	}
 
-// queueInserts assigns ids, UIDs, MODSEQs and threads from the allocation
-// and queues every insert and COMMIT: the second round trip.
-func (d *delivery) queueInserts(rt *pgx.Batch) error {
-	b, users, mbs, flags := d.b, d.users, d.mbs, d.flags
 	// Assign ids, UIDs, MODSEQs and threads in batch order.
 	type assigned struct {
 		id, thread int64
@@ -289,7 +253,7 @@ func (d *delivery) queueInserts(rt *pgx.Batch) error {
 		u := users[m.UserID]
 		p := mbs[mbKey{m.UserID, m.MailboxID}]
 		a := &out[i]
-		a.id = d.msgIDs[i]
+		a.id = msgIDs[i]
 		a.uid = p.next
 		p.next++
 		a.modseq = u.last - uint64(u.n) + uint64(u.idx) + 1
@@ -314,7 +278,7 @@ func (d *delivery) queueInserts(rt *pgx.Batch) error {
 			a.thread = u.subjectJoin(ns, m, now)
 		}
 		if a.thread == 0 {
-			a.thread = d.threadIDs[nextThread]
+			a.thread = threadIDs[nextThread]
 			nextThread++
 			thU, thID, thSub = append(thU, m.UserID), append(thID, a.thread), append(thSub, ns)
 		}
@@ -405,7 +369,7 @@ func (d *delivery) queueInserts(rt *pgx.Batch) error {
 		if created.IsZero() {
 			created = now
 		}
-		qID, qUser, qSize, qAttempts = append(qID, d.queueIDs[i]), append(qUser, q.UserID), append(qSize, q.Size), append(qAttempts, int64(q.Attempts))
+		qID, qUser, qSize, qAttempts = append(qID, queueIDs[i]), append(qUser, q.UserID), append(qSize, q.Size), append(qAttempts, int64(q.Attempts))
 		qSender, qRcpts, qSegs, qState = append(qSender, clean(q.Sender)), append(qRcpts, rc), append(qSegs, sg), append(qState, state)
 		qErr, qResults = append(qErr, clean(q.LastError)), append(qResults, res)
 		qNext, qCreated = append(qNext, tsz(next)), append(qCreated, tsz(created))
@@ -419,16 +383,17 @@ func (d *delivery) queueInserts(rt *pgx.Batch) error {
 	}
 
 	// Round trip 2: every insert, one statement per table.
+	rt2 := &pgx.Batch{}
 	if len(thID) > 0 {
-		rt.Queue(`INSERT INTO threads (user_id, id, subject_norm)
+		rt2.Queue(`INSERT INTO threads (user_id, id, subject_norm)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])`, thU, thID, thSub)
 	}
 	if len(refID) > 0 {
-		rt.Queue(`INSERT INTO thread_refs (user_id, msgid, thread_id)
+		rt2.Queue(`INSERT INTO thread_refs (user_id, msgid, thread_id)
 			SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`, refU, refID, refT)
 	}
 	if len(mID) > 0 {
-		rt.Queue(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq, flags, seen,
+		rt2.Queue(`INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq, flags, seen,
 				internal_date, size, header_size, segments, subject, from_addrs, to_addrs, cc_addrs,
 				from_text, to_text, date, message_id_hdr, snippet, has_attachments, sent_day, structure)
 			SELECT u, id, mb, uid, th, ms, ARRAY(SELECT jsonb_array_elements_text(fl::jsonb)), seen,
@@ -446,28 +411,28 @@ func (d *delivery) queueInserts(rt *pgx.Batch) error {
 		// (end); its header keys likewise in $10, $11 and $12.
 		keys, kf, ke := flatKeys(sKeys)
 		hkeys, hf, he := flatKeys(sHKeys)
-		rt.Queue(`INSERT INTO search_text (user_id, message_id, subject, addrs, hdrs, body, body_keys, hdr_keys)
+		rt2.Queue(`INSERT INTO search_text (user_id, message_id, subject, addrs, hdrs, body, body_keys, hdr_keys)
 			SELECT u, id, subj, ad, hd, bd, coalesce(($7::bigint[])[f:e], '{}'), coalesce(($10::bigint[])[hf:he], '{}')
 			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $8::bigint[], $9::bigint[],
 				$11::bigint[], $12::bigint[])
 			AS t(u, id, subj, ad, hd, bd, f, e, hf, he)`,
 			mU, mID, mSubj, sAddr, sHdrs, sBody, keys, kf, ke, hkeys, hf, he)
-		rt.Queue(`INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind)
+		rt2.Queue(`INSERT INTO changes (user_id, modseq, mailbox_id, message_id, uid, kind)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[])`,
 			cU, cModseq, cMB, cMsg, cUID, cKind)
 	}
 	if len(kID) > 0 {
-		rt.Queue(`INSERT INTO sort_keys (user_id, message_id, from_name, from_addr, to_name, to_addr, cc_addr, parents)
+		rt2.Queue(`INSERT INTO sort_keys (user_id, message_id, from_name, from_addr, to_name, to_addr, cc_addr, parents)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
 			ON CONFLICT (user_id, message_id) DO NOTHING`, kU, kID, kFN, kFA, kTN, kTA, kCA, kPar)
 	}
 	if len(aMsg) > 0 {
-		rt.Queue(`INSERT INTO attachments (user_id, message_id, part, filename, content_type, size, hash)
+		rt2.Queue(`INSERT INTO attachments (user_id, message_id, part, filename, content_type, size, hash)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])`,
 			aU, aMsg, aPart, aName, aType, aSize, aHash)
 	}
 	if len(qID) > 0 {
-		rt.Queue(`INSERT INTO queue (id, user_id, sender, recipients, segments, size, state, attempts,
+		rt2.Queue(`INSERT INTO queue (id, user_id, sender, recipients, segments, size, state, attempts,
 				next_attempt_at, created_at, last_error, results,
 				dsn_ret, dsn_envid, dsn_rcpts, delay_notified, require_tls)
 			SELECT id, u, snd, rc::jsonb, sg::jsonb, sz, st, att, nx, cr, le, nullif(res, '')::jsonb,
@@ -481,7 +446,7 @@ func (d *delivery) queueInserts(rt *pgx.Batch) error {
 	}
 	if len(refs) > 0 {
 		h, sz, n := refs.arrays()
-		rt.Queue(refBlobsSQL, h, sz, n)
+		rt2.Queue(refBlobsSQL, h, sz, n)
 	}
 	// Inline bytes go in after the references above: their upsert waits for a
 	// concurrent CollectBlobs holding the rows, so the insert below then finds
@@ -493,7 +458,7 @@ func (d *delivery) queueInserts(rt *pgx.Batch) error {
 			ih = append(ih, h)
 			id = append(id, d)
 		}
-		rt.Queue(`INSERT INTO blob_data (hash, data) SELECT * FROM unnest($1::text[], $2::bytea[])
+		rt2.Queue(`INSERT INTO blob_data (hash, data) SELECT * FROM unnest($1::text[], $2::bytea[])
 			ON CONFLICT (hash) DO NOTHING`, ih, id)
 	}
 	if b.Notices != nil {
@@ -501,27 +466,25 @@ func (d *delivery) queueInserts(rt *pgx.Batch) error {
 			if n.Channel == "" || len(n.Payload) > MaxPayload {
 				return fmt.Errorf("postgres: deliver: notice on %q of %d bytes: %w", n.Channel, len(n.Payload), storage.ErrInvalid)
 			}
-			rt.Queue("SELECT pg_notify($1, $2)", n.Channel, n.Payload)
+			rt2.Queue("SELECT pg_notify($1, $2)", n.Channel, n.Payload)
 		}
 	}
-	rt.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
+	rt2.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
 		if ct.String() != "COMMIT" {
 			return fmt.Errorf("commit ended in %q", ct.String())
 		}
-		d.committed = true
 		return nil
 	})
-	d.qState, d.qNext, d.qCreated = qState, qNext, qCreated
-	return nil
-}
-
-// finish sets the queue items' ids and defaults once committed.
-func (d *delivery) finish() {
-	for i, q := range d.b.Queue {
-		q.ID = d.queueIDs[i]
-		q.State = d.qState[i]
-		q.NextAttemptAt, q.CreatedAt = d.qNext[i].Time, d.qCreated[i].Time
+	if err := conn.SendBatch(ctx, rt2).Close(); err != nil {
+		return mapErr("deliver", err)
 	}
+	committed = true
+	for i, q := range b.Queue {
+		q.ID = queueIDs[i]
+		q.State = qState[i]
+		q.NextAttemptAt, q.CreatedAt = qNext[i].Time, qCreated[i].Time
+	}
+	return nil
 }
 
 // flatKeys concatenates sets of keys into one array, set i being
@@ -571,93 +534,4 @@ func sortedKeys[K comparable, V any](m map[K]V, cmpf func(a, b K) int) []K {
 	}
 	slices.SortFunc(keys, cmpf)
 	return keys
-}
-
-// DeliverChain commits first, then every batch next hands it, each in a
-// transaction of its own as Deliver would, on one connection, with each
-// batch's allocation sent in the round trip of the previous batch's inserts
-// and COMMIT: a stream of group commits costs one round trip a batch
-// instead of two. next is asked, without waiting, for the following batch
-// when a COMMIT is about to be sent; DeliverChain returns once it has none.
-// done is called for each batch after its COMMIT has returned (nil), or
-// with the error that failed it (nothing of it committed), never with the
-// connection inside a transaction that failed.
-func (s *Store) DeliverChain(ctx context.Context, first *storage.Batch, next func() *storage.Batch, done func(*storage.Batch, error)) {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		done(first, mapErr("deliver", err))
-		return
-	}
-	defer conn.Release()
-	// fail ends the chain after an error: the transaction on conn is rolled
-	// back first, so that done may retry the batch's deliveries on other
-	// connections, and a batch whose allocation was queued behind the
-	// failure is delivered alone.
-	fail := func(b *storage.Batch, err error, pending *delivery) {
-		rollback(ctx, conn)
-		done(b, err)
-		if pending != nil {
-			done(pending.b, s.Deliver(ctx, pending.b))
-		}
-	}
-	// plan returns the delivery of the first batch from b on (then from
-	// next) that has anything to commit, answering the others at once.
-	plan := func(b *storage.Batch) *delivery {
-		for ; b != nil; b = next() {
-			if len(b.Messages)+len(b.Queue) == 0 {
-				done(b, nil)
-				continue
-			}
-			d, err := planDelivery(b)
-			if err != nil {
-				done(b, err)
-				continue
-			}
-			return d
-		}
-		return nil
-	}
-	cur := plan(first)
-	if cur == nil {
-		return
-	}
-	rt := &pgx.Batch{}
-	cur.queueAlloc(rt)
-	if err := conn.SendBatch(ctx, rt).Close(); err != nil {
-		fail(cur.b, mapErr("deliver", err), nil)
-		return
-	}
-	for cur != nil {
-		rt = &pgx.Batch{}
-		if err := cur.queueInserts(rt); err != nil {
-			fail(cur.b, err, nil)
-			return
-		}
-		nd := plan(next())
-		if nd != nil {
-			nd.queueAlloc(rt)
-		}
-		err := conn.SendBatch(ctx, rt).Close()
-		switch {
-		case !cur.committed:
-			// The pipeline stopped before COMMIT: nd's part did not run.
-			if err == nil {
-				err = errors.New("commit not confirmed")
-			}
-			fail(cur.b, mapErr("deliver", err), nd)
-			return
-		case err != nil:
-			// cur committed; nd's allocation failed (or the connection
-			// after the COMMIT).
-			cur.finish()
-			done(cur.b, nil)
-			if nd != nil {
-				fail(nd.b, mapErr("deliver", err), nil)
-			}
-			return
-		}
-		cur.finish()
-		done(cur.b, nil)
-		cur = nd
-	}
 }
