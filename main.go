@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"syscall"
@@ -81,7 +82,7 @@ func (g *globals) withApp(cmd *cobra.Command, fn func(ctx context.Context, app *
 }
 
 func serveCmd(g *globals) *cobra.Command {
-	var cpuProfile string
+	var cpuProfile, traceFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run every listener until SIGINT/SIGTERM, then shut down gracefully",
@@ -108,6 +109,17 @@ func serveCmd(g *globals) *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
+			if traceFile != "" {
+				f, err := os.Create(traceFile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := trace.Start(f); err != nil {
+					return err
+				}
+				defer trace.Stop()
+			}
 			log := server.NewLogger(cfg.Log, cmd.ErrOrStderr())
 			out := cmd.OutOrStdout()
 			return server.Run(cmd.Context(), cfg, log, func(ls []server.Listening) {
@@ -120,6 +132,7 @@ func serveCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
+	cmd.Flags().StringVar(&traceFile, "trace", "", "write a Go execution trace to this file until shutdown (for performance work: where requests wait)")
 	return cmd
 }
 

@@ -28,9 +28,43 @@ const sessionLifetime = 30 * 24 * time.Hour
 // (an IP or "ip:port") keys the login slow-down of throttle.go, which runs
 // before the password is checked: ErrRateLimited when this attempt would
 // have to wait too long. An unknown account costs the same hash work as a
-// wrong password. It returns ErrAuthFailed for any mismatch.
+// wrong password. It returns ErrAuthFailed for any mismatch. A login
+// verified lately, or running at the same time with the same password, is
+// not counted again (authcache.go).
 func (s *Service) Authenticate(ctx context.Context, username, password, remote string) (User, error) {
 	addr := strings.ToLower(strings.TrimSpace(username))
+	mac := s.logins.mac(addr, password)
+	if hash := s.logins.recent(addr, mac, time.Now()); hash != "" {
+		u, err := s.store.GetUserByAddress(ctx, addr)
+		if err == nil && u.PasswordHash == hash {
+			return u, nil
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return User{}, temporary("authenticate", err)
+		}
+		s.logins.forget(addr) // changed or deleted: check it as new
+	}
+	k := loginFlightKey{addr, mac}
+	for {
+		f, lead := s.logins.join(k)
+		if !lead {
+			u, err := f.wait(ctx)
+			if ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+				continue // the attempt we waited for gave up; check this one
+			}
+			return u, err
+		}
+		u, err := s.authenticate(ctx, addr, password, remote)
+		if err == nil {
+			s.logins.remember(addr, mac, u.PasswordHash, time.Now())
+		}
+		s.logins.finish(k, f, u, err)
+		return u, err
+	}
+}
+
+// authenticate is one full check: the slow-down, then bcrypt.
+func (s *Service) authenticate(ctx context.Context, addr, password, remote string) (User, error) {
 	host := remoteHost(remote)
 	keys := s.loginKeys(addr, host)
 	at, err := s.reserveLogin(ctx, keys)

@@ -186,6 +186,7 @@ type Service struct {
 	durable chan *commitJob // blob stage -> database stage
 	cache   *blobCache
 	auth    *authLimiter
+	logins  *authCache  // verified logins (authcache.go)
 	rates   rateBook    // shared rate limits (ratelimit.go)
 	sends   *rateWindow // per hour
 	sendsD  *rateWindow // per day
@@ -241,6 +242,7 @@ func New(cfg Config, d Deps) *Service {
 		durable:   make(chan *commitJob, 4096),
 		cache:     newBlobCache(cfg.CacheBytes),
 		auth:      newAuthLimiter(),
+		logins:    newAuthCache(),
 		sends:     newRateWindow(time.Hour),
 		sendsD:    newRateWindow(24 * time.Hour),
 		metrics:   newMetrics(),

@@ -343,7 +343,11 @@ func seedMore(t *testing.T, svc *core.Service, alice core.User) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	add(junk.ID, nil, now.Add(-2*time.Hour), "From: Prize <win@spam.example>\r\nTo: alice@example.test\r\nSubject: You have won a prize\r\n"+
+	// Junked by the filter: the X-Stamp-Spam field as the judge writes it
+	// (check's spamHeader), which the reader explains.
+	add(junk.ID, nil, now.Add(-2*time.Hour), "X-Stamp-Spam: yes; score=7.4; threshold=5.0;\r\n\tbayes=+5.1 (p=0.993 from 18 telling words);\r\n"+
+		"\trules=+1.5 (claim_prize, click_here);\r\n\tauth=+0.8 (dmarc=none spf=softfail)\r\n"+
+		"From: Prize <win@spam.example>\r\nTo: alice@example.test\r\nSubject: You have won a prize\r\n"+
 		"Date: "+now.Add(-2*time.Hour).Format(time.RFC1123Z)+"\r\nMessage-ID: <prize@spam.example>\r\n\r\nClick here to claim.\r\n")
 	if _, err := svc.CreateMailbox(ctx, alice.ID, "Projects", ""); err != nil {
 		t.Fatal(err)

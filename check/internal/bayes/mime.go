@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // legacy charsets (EUC-KR, ISO-2022-JP, GB2312...) decode to UTF-8
@@ -168,6 +169,10 @@ func walkMIME(raw []byte, fn func(p *mimePart) bool) (ok bool, work int) {
 	return true, work
 }
 
+// headerReaders are splitHeader's buffered readers (of bufio's default
+// size), reused: a message has a header per part.
+var headerReaders = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+
 // splitHeader parses the header at the start of b and returns it with the
 // rest of b (the body). A part with no header at all (a blank first line)
 // has an empty header, as RFC 2046 section 5.1.1 allows.
@@ -191,7 +196,11 @@ func splitHeader(b []byte) (message.Header, []byte, bool) {
 		}
 		end, sep = len(b), 0 // header only, no body
 	}
-	th, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(append(b[:end:end], "\r\n"...))))
+	br := headerReaders.Get().(*bufio.Reader)
+	br.Reset(bytes.NewReader(append(b[:end:end], "\r\n"...)))
+	th, err := textproto.ReadHeader(br) // (it copies what it keeps)
+	br.Reset(nil)
+	headerReaders.Put(br)
 	if err != nil {
 		return message.Header{}, nil, false
 	}

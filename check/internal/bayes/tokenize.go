@@ -63,9 +63,9 @@ type tokenSet struct {
 	slots   [1 << setBits]uint64 // 0 marks an empty slot
 	hasZero bool                 // whether the token 0 was added
 	out     []uint64
-	buf     []byte    // the token being built
-	body    []byte    // the text part being tokenized
-	words   [2][]byte // textTokenizer's word buffers
+	buf     []byte // the token being built
+	body    []byte // the text part being tokenized
+	bigram  []byte // textTokenizer's bigram buffer
 
 	keep     func(tok []byte) bool // nil: every token
 	deadline time.Time             // zero: none
@@ -74,7 +74,7 @@ type tokenSet struct {
 
 var setPool = sync.Pool{New: func() any {
 	return &tokenSet{out: make([]uint64, 0, maxTokens), buf: make([]byte, 0, 256),
-		words: [2][]byte{make([]byte, 0, 64), make([]byte, 0, 64)}}
+		bigram: make([]byte, 0, 256)}
 }}
 
 func (ts *tokenSet) reset() {
@@ -787,16 +787,20 @@ func indexFold(s, sub string) int {
 }
 
 // textTokenizer turns free text into word tokens with a prefix. At most
-// one is in use per tokenSet at a time: it borrows the set's word buffers.
+// one is in use per tokenSet at a time: it borrows the set's bigram buffer.
 type textTokenizer struct {
-	ts       *tokenSet
-	prefix   string
-	lw, prev []byte // the current and previous word, lower-cased; prev is empty after a break
-	capsRun  int
+	ts     *tokenSet
+	prefix string
+	// bi is the bigram token being built: the prefix, "bi:", the previous
+	// word lower-cased and a space (up to prevEnd; 0 after a break: no
+	// previous word), then the current word lower-cased.
+	bi      []byte
+	prevEnd int
+	capsRun int
 }
 
 func newTextTokenizer(ts *tokenSet, prefix string) *textTokenizer {
-	return &textTokenizer{ts: ts, prefix: prefix, lw: ts.words[0][:0], prev: ts.words[1][:0]}
+	return &textTokenizer{ts: ts, prefix: prefix, bi: append(append(ts.bigram[:0], prefix...), "bi:"...)}
 }
 
 // start begins a token in the set's buffer with the prefix.
@@ -833,26 +837,62 @@ func spaceAt(s string) (bool, int) {
 	return unicode.IsSpace(r), n
 }
 
-// spaceEnd returns the index of the first white space in s (len(s) if
-// none) and whether s up to there is ASCII.
-func spaceEnd(s string) (int, bool) {
-	i, ascii := 0, true
-	for i < len(s) {
-		if c := s[i]; c < utf8.RuneSelf {
-			if asciiSpace[c] {
-				return i, ascii
-			}
-			i++
-			continue
+// Kinds of byte for chunkEnd (0: any other ASCII byte).
+const (
+	chunkSpace = 1 + iota // ASCII white space (as unicode.IsSpace)
+	chunkMark             // a byte chunk looks for: '@' and "!?$*%"
+	chunkMulti            // a byte of a non-ASCII rune (or an invalid one)
+)
+
+var chunkByte = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = chunkMulti
+		case asciiSpace[c]:
+			t[c] = chunkSpace
+		case strings.IndexByte("@!?$*%", byte(c)) >= 0:
+			t[c] = chunkMark
 		}
-		ascii = false
-		sp, n := spaceAt(s[i:])
-		if sp {
-			return i, ascii
-		}
-		i += n
 	}
-	return i, ascii
+	return t
+}()
+
+// chunkEnd returns the index of the first white space in s (len(s) if
+// none), whether s up to there is ASCII and whether it has one of the
+// bytes "@!?$*%".
+func chunkEnd(s string) (end int, ascii, marks bool) {
+	i := 0
+	ascii = true
+	for {
+		if i = plainEnd(s, i); i == len(s) {
+			return i, ascii, marks
+		}
+		switch chunkByte[s[i]] {
+		case chunkSpace:
+			return i, ascii, marks
+		case chunkMark:
+			marks = true
+			i++
+		default:
+			ascii = false
+			sp, n := spaceAt(s[i:])
+			if sp {
+				return i, ascii, marks
+			}
+			i += n
+		}
+	}
+}
+
+// plainEnd returns the index of the first byte from i on in s that is not
+// an ASCII byte of kind 0 (len(s) if none): the loop that does most of
+// chunkEnd's work, apart from its rare paths.
+func plainEnd(s string, i int) int {
+	for i < len(s) && chunkByte[s[i]] == 0 {
+		i++
+	}
+	return i
 }
 
 // text adds all tokens of free text s: words, their original case, word
@@ -861,6 +901,13 @@ func spaceEnd(s string) (int, bool) {
 func (t *textTokenizer) text(s string) {
 	for {
 		for len(s) > 0 {
+			if chunkByte[s[0]] == chunkSpace {
+				s = s[1:]
+				continue
+			}
+			if s[0] < utf8.RuneSelf {
+				break
+			}
 			sp, n := spaceAt(s)
 			if !sp {
 				break
@@ -873,8 +920,8 @@ func (t *textTokenizer) text(s string) {
 		if len(t.ts.out) >= maxTokens {
 			return
 		}
-		end, ascii := spaceEnd(s)
-		t.chunk(s[:end], ascii)
+		end, ascii, marks := chunkEnd(s)
+		t.chunk(s[:end], ascii, marks)
 		s = s[end:]
 	}
 	t.endCaps()
@@ -888,17 +935,36 @@ func hasPrefixFold(s, prefix string) bool {
 // punctRuns are the tokens of runs of three or more of one character.
 var punctRuns = map[rune]string{'!': "!!!", '?': "???", '$': "$$$", '*': "***"}
 
-func (t *textTokenizer) chunk(c string, ascii bool) {
-	if hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.") {
+// chunk adds the tokens of c, a run of anything but white space; ascii
+// and marks say whether it is ASCII and whether it has one of "@!?$*%"
+// (without, it is no address and has no punctuation or amount tokens).
+func (t *textTokenizer) chunk(c string, ascii, marks bool) {
+	// (No rune outside ASCII folds to h or w.)
+	if c0 := c[0] | 0x20; (c0 == 'h' || c0 == 'w') &&
+		(hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.")) {
 		urlTokens(t.ts, strings.TrimRight(c, ".,;:!?)>\"'"))
-		t.prev = t.prev[:0]
+		t.prevEnd = 0
 		return
 	}
+	if marks && t.marks(c) {
+		return // an address
+	}
+	if ascii {
+		t.asciiWords(c)
+	} else {
+		forEachWord(c, t.word)
+	}
+}
+
+// marks adds the tokens of c as an email address and reports true, or
+// else the tokens of its runs of !, ?, $, * and of money and percentage
+// amounts.
+func (t *textTokenizer) marks(c string) (address bool) {
 	if at := strings.IndexByte(c, '@'); at > 0 && strings.Contains(c[at:], ".") {
 		d := strings.Trim(strings.ToLower(c[at+1:]), ".,;:!?<>()[]\"'")
 		domainTokens(t.ts, t.prefix+"email:", d)
-		t.prev = t.prev[:0]
-		return
+		t.prevEnd = 0
+		return true
 	}
 	// Runs of !, ?, $, * and money or percentage amounts.
 	run, last := 0, rune(0)
@@ -919,33 +985,29 @@ func (t *textTokenizer) chunk(c string, ascii bool) {
 			t.addTok(append(t.start(), "pct"...))
 		}
 	}
-	if ascii {
-		t.asciiWords(c)
-	} else {
-		forEachWord(c, t.word)
-	}
+	return false
 }
 
-// ASCII character classes for asciiWords.
+// What an ASCII byte is in asciiWords's words, as bits (0: not part of a
+// word).
 const (
-	classNone   = iota // not part of a word
-	classJoiner        // '-' and '\'': inside words only
-	classOther         // '$' and '!'
+	classWord   = 1 << iota // letters, digits, the joiners, '$' and '!'
+	classJoiner             // '-' and '\'': inside words only
 	classUpper
 	classLower
 	classDigit
 )
 
-var asciiClass = func() (c [utf8.RuneSelf]uint8) {
+var asciiClass = func() (c [256]uint8) {
 	for b := 'a'; b <= 'z'; b++ {
-		c[b] = classLower
-		c[b-'a'+'A'] = classUpper
+		c[b] = classWord | classLower
+		c[b-'a'+'A'] = classWord | classUpper
 	}
 	for b := '0'; b <= '9'; b++ {
-		c[b] = classDigit
+		c[b] = classWord | classDigit
 	}
-	c['-'], c['\''] = classJoiner, classJoiner
-	c['$'], c['!'] = classOther, classOther
+	c['-'], c['\''] = classWord|classJoiner, classWord|classJoiner
+	c['$'], c['!'] = classWord, classWord
 	return c
 }()
 
@@ -954,33 +1016,26 @@ var asciiClass = func() (c [utf8.RuneSelf]uint8) {
 func (t *textTokenizer) asciiWords(s string) {
 	i := 0
 	for i < len(s) {
-		for i < len(s) && asciiClass[s[i]] == classNone {
+		for i < len(s) && asciiClass[s[i]] == 0 {
 			i++
 		}
 		start := i
-		upper, lower, nd := false, false, 0
-	scan:
-		for ; i < len(s); i++ {
-			switch asciiClass[s[i]] {
-			case classNone:
-				break scan
-			case classUpper:
-				upper = true
-			case classLower:
-				lower = true
-			case classDigit:
-				nd++
-			}
+		var seen uint8 // the classes of the word's bytes
+		nd := 0        // its digits
+		for ; i < len(s) && asciiClass[s[i]] != 0; i++ {
+			k := asciiClass[s[i]]
+			seen |= k
+			nd += int(k&classDigit) / classDigit
 		}
 		w := s[start:i]
-		for len(w) > 0 && asciiClass[w[0]] == classJoiner {
+		for len(w) > 0 && asciiClass[w[0]]&classJoiner != 0 {
 			w = w[1:]
 		}
-		for len(w) > 0 && asciiClass[w[len(w)-1]] == classJoiner {
+		for len(w) > 0 && asciiClass[w[len(w)-1]]&classJoiner != 0 {
 			w = w[:len(w)-1]
 		}
 		if w != "" {
-			t.addWord(w, len(w), upper, lower, nd == len(w))
+			t.addWord(w, len(w), seen&classUpper != 0, seen&classLower != 0, nd == len(w))
 		}
 	}
 }
@@ -1052,9 +1107,45 @@ func (t *textTokenizer) word(w string) {
 // isCJK reports whether r is written without spaces between words in
 // Chinese, Japanese or Korean text (Han, Hiragana, Katakana, Hangul).
 func isCJK(r rune) bool {
+	if 0 <= r && r < 1<<16 {
+		return r >= 0x1100 && cjkBMP.has(r)
+	}
 	return r >= 0x1100 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r))
 }
+
+// bmpSet is a set of runes below U+10000, a bit each, for the Unicode
+// tests the tokenizer makes on every rune of a text outside ASCII (a
+// table lookup instead of a search of the Unicode tables).
+type bmpSet [1 << 16 / 64]uint64
+
+// newBMPSet returns the runes below U+10000 in any of tables: those that
+// unicode.Is(table, r) accepts.
+func newBMPSet(tables ...*unicode.RangeTable) *bmpSet {
+	var s bmpSet
+	add := func(lo, hi, stride uint32) {
+		for c := lo; c <= min(hi, 1<<16-1); c += stride {
+			s[c/64] |= 1 << (c % 64)
+		}
+	}
+	for _, t := range tables {
+		for _, r := range t.R16 {
+			add(uint32(r.Lo), uint32(r.Hi), uint32(r.Stride))
+		}
+		for _, r := range t.R32 {
+			add(r.Lo, r.Hi, r.Stride)
+		}
+	}
+	return &s
+}
+
+// has reports whether r (below U+10000) is in s.
+func (s *bmpSet) has(r rune) bool { return s[r/64]&(1<<(r%64)) != 0 }
+
+var (
+	cjkBMP    = newBMPSet(unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+	letterBMP = newBMPSet(unicode.Letter, unicode.Digit) // unicode.IsLetter or IsDigit past Latin-1
+)
 
 func hasCJK(w string) bool {
 	for _, r := range w {
@@ -1071,7 +1162,7 @@ func hasCJK(w string) bool {
 // plus a short run itself; the rest of the word is tokenized as words.
 func (t *textTokenizer) cjkWord(w string) {
 	t.endCaps()
-	t.prev = t.prev[:0]
+	t.prevEnd = 0
 	var runes [2]rune
 	run := 0 // CJK runes in the current run
 	runStart := -1
@@ -1081,7 +1172,7 @@ func (t *textTokenizer) cjkWord(w string) {
 			o := w[other:end]
 			n, upper, lower, digits := wordInfo(o)
 			t.addWord(o, n, upper, lower, digits)
-			t.prev = t.prev[:0]
+			t.prevEnd = 0
 			other = -1
 		}
 	}
@@ -1123,37 +1214,44 @@ func (t *textTokenizer) addWord(w string, n int, upper, lower, digits bool) {
 		t.endCaps()
 	}
 	if n < minTokenLen || digits {
-		t.prev = t.prev[:0]
+		t.prevEnd = 0
 		return
 	}
 	if n > maxTokenLen {
 		r, _ := utf8.DecodeRuneInString(w)
 		b := utf8.AppendRune(append(t.start(), "skip:"...), unicode.ToLower(r))
 		t.addTok(strconv.AppendInt(b, int64(n/10*10), 10))
-		t.prev = t.prev[:0]
+		t.prevEnd = 0
 		return
 	}
-	if upper {
-		t.lw = appendLower(t.lw[:0], w)
-	} else {
-		t.lw = append(t.lw[:0], w...)
+	head := len(t.prefix) + len("bi:")
+	at := head // where the word goes in t.bi
+	if t.prevEnd > 0 {
+		at = t.prevEnd
 	}
+	if upper {
+		t.bi = appendLower(t.bi[:at], w)
+	} else {
+		t.bi = append(t.bi[:at], w...)
+	}
+	lw := t.bi[at:]
 	if t.prefix == "" { // body text: the word is the whole token
-		t.ts.addHash(hashOf(t.lw))
-		if string(t.lw) != w && n > 1 {
+		t.ts.addHash(hashOf(lw))
+		if upper && n > 1 && string(lw) != w { // (without capitals lw is w)
 			t.ts.addHash(hashOf(w))
 		}
 	} else {
-		t.addTok(append(t.start(), t.lw...))
-		if string(t.lw) != w && n > 1 {
+		t.addTok(append(t.start(), lw...))
+		if upper && n > 1 && string(lw) != w {
 			t.addTok(append(t.start(), w...))
 		}
 	}
-	if len(t.prev) > 0 {
-		b := append(append(t.start(), "bi:"...), t.prev...)
-		t.addTok(append(append(b, ' '), t.lw...))
+	if t.prevEnd > 0 && (t.ts.keep == nil || t.ts.keep(t.bi)) {
+		t.ts.addHash(hashOf(t.bi))
 	}
-	t.prev, t.lw = t.lw, t.prev
+	// The word is the previous one of the next bigram.
+	t.bi = append(t.bi[:head+copy(t.bi[head:], lw)], ' ')
+	t.prevEnd = len(t.bi)
 }
 
 func (t *textTokenizer) endCaps() {
@@ -1170,6 +1268,9 @@ func isWordRune(r rune) bool {
 		c := byte(r)
 		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 			c == '-' || c == '$' || c == '\'' || c == '!'
+	}
+	if 0xff < r && r < 1<<16 {
+		return letterBMP.has(r)
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }

@@ -2,7 +2,11 @@ package bayes
 
 import (
 	"bytes"
+	"slices"
+	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // loadMessage is a message like the ones `stamp load smtp` sends: about
@@ -86,6 +90,144 @@ func TestShape(t *testing.T) {
 	} {
 		if got := nameShape(c.name, c.addr); got != c.want {
 			t.Errorf("nameShape(%q, %q): got %q, want %q", c.name, c.addr, got, c.want)
+		}
+	}
+}
+
+// textRef is textTokenizer.text as first written (one rune loop per
+// chunk for its marks, a search for '@' in each, words split by
+// forEachWord): the reference the faster one must agree with.
+func textRef(t *textTokenizer, s string) {
+	for {
+		for len(s) > 0 {
+			sp, n := spaceAt(s)
+			if !sp {
+				break
+			}
+			s = s[n:]
+		}
+		if len(s) == 0 {
+			break
+		}
+		if len(t.ts.out) >= maxTokens {
+			return
+		}
+		end, _ := spaceEndRef(s)
+		chunkRef(t, s[:end])
+		s = s[end:]
+	}
+	t.endCaps()
+}
+
+func spaceEndRef(s string) (int, bool) {
+	i, ascii := 0, true
+	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiSpace[c] {
+				return i, ascii
+			}
+			i++
+			continue
+		}
+		ascii = false
+		sp, n := spaceAt(s[i:])
+		if sp {
+			return i, ascii
+		}
+		i += n
+	}
+	return i, ascii
+}
+
+func chunkRef(t *textTokenizer, c string) {
+	if hasPrefixFold(c, "http://") || hasPrefixFold(c, "https://") || hasPrefixFold(c, "www.") {
+		urlTokens(t.ts, strings.TrimRight(c, ".,;:!?)>\"'"))
+		t.prevEnd = 0
+		return
+	}
+	if at := strings.IndexByte(c, '@'); at > 0 && strings.Contains(c[at:], ".") {
+		d := strings.Trim(strings.ToLower(c[at+1:]), ".,;:!?<>()[]\"'")
+		domainTokens(t.ts, t.prefix+"email:", d)
+		t.prevEnd = 0
+		return
+	}
+	run, last := 0, rune(0)
+	for i, r := range c {
+		if r == last && (r == '!' || r == '?' || r == '$' || r == '*') {
+			run++
+			if run == 2 {
+				t.addTok(append(append(t.start(), "punct:"...), punctRuns[r]...))
+			}
+		} else {
+			run = 0
+		}
+		last = r
+		if r == '$' && i+1 < len(c) && c[i+1] >= '0' && c[i+1] <= '9' {
+			t.addTok(append(append(t.start(), "money:"...), bucket(digitRun(c[i+1:]))...))
+		}
+		if r == '%' && i > 0 && c[i-1] >= '0' && c[i-1] <= '9' {
+			t.addTok(append(t.start(), "pct"...))
+		}
+	}
+	forEachWord(c, t.word) // what asciiWords does for ASCII
+}
+
+// textTokens returns the tokens text (or textRef when ref) gives s.
+func textTokens(s, prefix string, ref bool) []uint64 {
+	ts := setPool.Get().(*tokenSet)
+	defer setPool.Put(ts)
+	ts.reset()
+	t := newTextTokenizer(ts, prefix)
+	if ref {
+		textRef(t, s)
+	} else {
+		t.text(s)
+	}
+	return slices.Clone(ts.out)
+}
+
+func sameTextTokens(t *testing.T, s string) {
+	t.Helper()
+	for _, prefix := range []string{"", "subject:"} {
+		if got, want := textTokens(s, prefix, false), textTokens(s, prefix, true); !slices.Equal(got, want) {
+			t.Fatalf("text(%.60q) with prefix %q: %d tokens differ from the reference's %d", s, prefix, len(got), len(want))
+		}
+	}
+}
+
+// TestTextMatchesReference: the tokenizer's text scan gives the tokens of
+// its plain reference, token for token in order.
+func TestTextMatchesReference(t *testing.T) {
+	for _, s := range []string{
+		"", " ", "The quick brown fox!!! costs $100, 50% off?? ***NOW***",
+		"mail me at bo@example.org or bo@x, see http://x.example/a?b and WWW.Y.EXAMPLE.",
+		"Hé ! ¿Qué? 価格は$5です 100%\u00a0無料 \u212attp://x hTTps://y ſtamp",
+		"a@b.c@d. @x.y z@ !!!?? $$$1 1% %1 \xff$\xfe9",
+		string(loadMessage(4000)),
+	} {
+		sameTextTokens(t, s)
+	}
+}
+
+func FuzzTextTokens(f *testing.F) {
+	f.Add("Buy NOW!!! only $99.99 (50% off) at http://shop.example or a@b.example")
+	f.Add("今すぐ購入 \u00a0 hé!! www.x")
+	f.Fuzz(func(t *testing.T, s string) { sameTextTokens(t, s) })
+}
+
+// TestRuneSets: the table lookups of isCJK and isWordRune answer as the
+// Unicode tables do, for every rune (and a few that are not).
+func TestRuneSets(t *testing.T) {
+	for r := rune(-2); r <= unicode.MaxRune+2; r++ {
+		cjk := r >= 0x1100 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
+			unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r))
+		if got := isCJK(r); got != cjk {
+			t.Fatalf("isCJK(%U): got %v, want %v", r, got, cjk)
+		}
+		if r >= utf8.RuneSelf {
+			if got, want := isWordRune(r), unicode.IsLetter(r) || unicode.IsDigit(r); got != want {
+				t.Fatalf("isWordRune(%U): got %v, want %v", r, got, want)
+			}
 		}
 	}
 }

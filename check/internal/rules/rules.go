@@ -257,7 +257,7 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 	}
 	subj := get("Subject")
 	if caseWords(subj) >= 3 {
-		if up, cased := caseCount(subj); cased >= 10 && up == cased {
+		if _, up, cased := letterCounts(subj); cased >= 10 && up == cased {
 			r.hit(SubjAllCaps)
 		}
 	}
@@ -287,7 +287,7 @@ func (r *result) header(h *message.Header, arrived time.Time) {
 	if strings.EqualFold(get("X-MSMail-Priority"), "high") {
 		r.hit(PriorityHigh)
 	}
-	r.phraseScan(strings.ToLower(subj))
+	r.phraseScan(subj)
 }
 
 func (r *result) part(p bayes.Part) bool {
@@ -298,22 +298,25 @@ func (r *result) part(p bayes.Part) bool {
 		r.hit(QPObfuscated)
 	}
 	text := p.Text
-	if p.ContentType == "text/html" || (p.ContentType == "text/plain" && looksHTML(text)) {
+	html := p.ContentType == "text/html" || (p.ContentType == "text/plain" && looksHTML(text))
+	if html {
 		r.hasHTML = true
 		text = r.html(text)
-		r.htmlText += visibleLen(text)
 	} else if p.ContentType == "text/plain" {
 		r.hasPlain = true
-		r.plainText += visibleLen(text)
 		r.plainURLs(text)
 	} else {
 		return true
 	}
-	up, cased := caseCount(text)
+	visible, up, cased := letterCounts(text)
+	if html {
+		r.htmlText += visible
+	} else {
+		r.plainText += visible
+	}
 	r.upper += up
 	r.cased += cased
-	lower := strings.ToLower(text)
-	r.phraseScan(lower)
+	r.phraseScan(text)
 	if obfuscated(text) {
 		r.hit(BodyObfuscated)
 	}
@@ -614,39 +617,6 @@ var removePhrases = []string{
 	"이것은 스팸이 아닙니다", "这不是垃圾邮件",
 }
 
-func (r *result) phraseScan(lower string) {
-	if r.phrases == nil {
-		r.phrases = map[string]bool{}
-	}
-	lower = collapseSpace(lower)
-	// One pass over the text, trying at each byte only the phrases that
-	// begin with it (a few), instead of a search of the whole text per
-	// phrase (about 150 of them).
-	for i := 0; i < len(lower); i++ {
-		for _, j := range phraseStarts[lower[i]] {
-			if j < len(phrases) {
-				if p := phrases[j]; !r.phrases[p] && strings.HasPrefix(lower[i:], p) {
-					r.phrases[p] = true
-				}
-			} else if strings.HasPrefix(lower[i:], removePhrases[j-len(phrases)]) {
-				r.hit(RemovePhrase)
-			}
-		}
-	}
-}
-
-// phraseStarts lists, by first byte, the phrases (indices into phrases,
-// then into removePhrases after len(phrases)) that begin with it.
-var phraseStarts = func() (t [256][]int) {
-	for j, p := range phrases {
-		t[p[0]] = append(t[p[0]], j)
-	}
-	for j, p := range removePhrases {
-		t[p[0]] = append(t[p[0]], len(phrases)+j)
-	}
-	return t
-}()
-
 // obfuscated reports words spelled out with separators (f.r.e.e, at
 // least five single letters; V I A G R A, six single-letter words in a
 // row), words with digits standing for letters (v1agra, m0ney: 0, 1 or 3
@@ -657,7 +627,13 @@ func obfuscated(s string) bool {
 		s = s[:64<<10]
 	}
 	singles := 0
-	for w := range strings.FieldsSeq(s) {
+	for len(s) > 0 {
+		f := nextField(s)
+		w := s[f.start:f.end]
+		s = s[f.end:]
+		if w == "" {
+			break
+		}
 		if r, size := utf8.DecodeRuneInString(w); size == len(w) && isLatinLetter(r) {
 			singles++
 			if singles >= 6 {
@@ -666,25 +642,110 @@ func obfuscated(s string) bool {
 			continue
 		}
 		singles = 0
-		if spelledOut(w) || digitsForLetters(w) || mixedScripts(w) {
+		// (Each test is false on a word without what it looks for.)
+		if len(w) >= 9 && spelledOut(w) || f.digits && digitsForLetters(w) || !f.ascii && mixedScripts(w) {
 			return true
 		}
 	}
 	return false
 }
 
+// Kinds of byte for nextField.
+const (
+	wordByte  = iota // ASCII, not white space (and none of the below)
+	spaceByte        // ASCII white space (as unicode.IsSpace)
+	digitByte        // '0', '1' or '3', the digits that stand for letters
+	multiByte        // part of a non-ASCII rune (or invalid)
+)
+
+var byteKind = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = multiByte
+		case unicode.IsSpace(rune(c)):
+			t[c] = spaceByte
+		case c == '0' || c == '1' || c == '3':
+			t[c] = digitByte
+		}
+	}
+	return t
+}()
+
+// field is one field of a text, as nextField finds it.
+type field struct {
+	start, end int  // where it is
+	ascii      bool // it is all ASCII
+	digits     bool // it has a digit 0, 1 or 3
+}
+
+// nextField finds the first field of s as strings.Fields splits (runs of
+// anything but unicode.IsSpace), empty (start == end) when there is none.
+func nextField(s string) field {
+	i := 0
+	for i < len(s) { // leading white space
+		k := byteKind[s[i]]
+		if k == spaceByte {
+			i++
+			continue
+		}
+		if k == multiByte {
+			if r, n := utf8.DecodeRuneInString(s[i:]); unicode.IsSpace(r) {
+				i += n
+				continue
+			}
+		}
+		break
+	}
+	f := field{start: i, ascii: true}
+	for i < len(s) {
+		if i = asciiWordEnd(s, i); i == len(s) {
+			break
+		}
+		switch byteKind[s[i]] {
+		case spaceByte:
+			f.end = i
+			return f
+		case digitByte:
+			f.digits = true
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			break
+		}
+		f.ascii = false
+		i += n
+	}
+	f.end = i
+	return f
+}
+
+// asciiWordEnd returns the index of the first byte from i on in s that is
+// not a wordByte, len(s) if none is. (The loop that does most of
+// nextField's work, apart from its rare paths.)
+func asciiWordEnd(s string, i int) int {
+	for i < len(s) && byteKind[s[i]] == wordByte {
+		i++
+	}
+	return i
+}
+
 func isLatinLetter(c rune) bool { return c < 0x250 && unicode.IsLetter(c) }
 
 // spelledOut: letter (sep letter){4,} with one separator from ".-*_".
 func spelledOut(w string) bool {
+	// Trimming only shortens w and keeps w[1] when 9 bytes are left, so
+	// most words are told apart before it.
+	if len(w) < 9 || w[1] != '.' && w[1] != '-' && w[1] != '*' && w[1] != '_' {
+		return false
+	}
 	w = strings.TrimRight(w, ".,!?:;")
 	if len(w) < 9 {
 		return false
 	}
 	sep := w[1]
-	if sep != '.' && sep != '-' && sep != '*' && sep != '_' {
-		return false
-	}
 	n := 0
 	for i := 0; i < len(w); i++ {
 		if i%2 == 0 {
@@ -703,26 +764,19 @@ func digitsForLetters(w string) bool {
 	if len(w) < 5 || len(w) > 20 {
 		return false
 	}
-	letters := 0
+	letters, between := 0, false // a digit between letters
 	for i := 0; i < len(w); i++ {
 		c := w[i]
 		switch {
 		case c >= 'a' && c <= 'z':
 			letters++
 		case c == '0' || c == '1' || c == '3':
+			between = between || i > 0 && i+1 < len(w) && w[i-1] >= 'a' && w[i+1] >= 'a'
 		default:
 			return false
 		}
 	}
-	if letters < 4 {
-		return false
-	}
-	for i := 1; i+1 < len(w); i++ {
-		if c := w[i]; (c == '0' || c == '1' || c == '3') && w[i-1] >= 'a' && w[i+1] >= 'a' {
-			return true
-		}
-	}
-	return false
+	return letters >= 4 && between
 }
 
 func mixedScripts(w string) bool {
@@ -781,19 +835,64 @@ func regDomain(host string) string {
 	return d
 }
 
-// caseCount counts upper-case letters among letters that have case.
-func caseCount(s string) (upper, cased int) {
-	for _, c := range s {
+// letterCounts measures text in one pass: visible is its length in UTF-8
+// bytes of letters and digits (not white space, not punctuation), so that
+// a script that says more per character (a Han or Hangul character is
+// about a word) is not counted as less text; upper and cased count the
+// upper-case letters among the letters that have case.
+func letterCounts(s string) (visible, upper, cased int) {
+	for i := 0; i < len(s); {
+		var v, u, c int
+		if i, v, u, c = letterCountsASCII(s, i); i == len(s) {
+			return visible + v, upper + u, cased + c
+		}
+		visible, upper, cased = visible+v, upper+u, cased+c
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if !unicode.IsSpace(r) && !unicode.IsPunct(r) {
+			visible += utf8.RuneLen(r) // 3 for an invalid byte, as for U+FFFD
+		}
 		switch {
-		case unicode.IsUpper(c):
+		case unicode.IsUpper(r):
 			upper++
 			cased++
-		case unicode.IsLower(c):
+		case unicode.IsLower(r):
 			cased++
 		}
 	}
-	return
+	return visible, upper, cased
 }
+
+// letterCountsASCII is letterCounts of s from i on up to its first byte
+// that is not ASCII (or 1 MB further on), where it returns. The three
+// counts of the run are added up in one word, 21 bits each (asciiLetter).
+func letterCountsASCII(s string, i int) (end, visible, upper, cased int) {
+	var sum uint64
+	for stop := min(len(s), i+1<<20); i < stop && s[i] < utf8.RuneSelf; i++ {
+		sum += asciiLetter[s[i]]
+	}
+	const mask = 1<<21 - 1
+	return i, int(sum & mask), int(sum >> 21 & mask), int(sum >> 42)
+}
+
+// asciiLetter is letterCounts's test for ASCII bytes: 1 in bits 0, 21
+// and 42 for visible, upper case and cased (and 0 for bytes past ASCII,
+// not looked at).
+var asciiLetter = func() (t [256]uint64) {
+	for c := range utf8.RuneSelf {
+		r := rune(c)
+		if !unicode.IsSpace(r) && !unicode.IsPunct(r) {
+			t[c] |= 1
+		}
+		switch {
+		case unicode.IsUpper(r):
+			t[c] |= 1<<21 | 1<<42
+		case unicode.IsLower(r):
+			t[c] |= 1 << 42
+		}
+	}
+	return t
+}()
 
 // caseWords counts words that contain a cased letter.
 func caseWords(s string) int {
@@ -992,19 +1091,6 @@ func countDigits(s string) int {
 	return n
 }
 
-// visibleLen measures text in UTF-8 bytes of its letters and digits, so
-// that a script that says more per character (a Han or Hangul character
-// is about a word) is not counted as less text.
-func visibleLen(s string) int {
-	n := 0
-	for _, c := range s {
-		if !unicode.IsSpace(c) && !unicode.IsPunct(c) {
-			n += utf8.RuneLen(c)
-		}
-	}
-	return n
-}
-
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
@@ -1018,40 +1104,87 @@ func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-func collapseSpace(s string) string {
-	if !strings.ContainsAny(s, "\r\n\t") && !strings.Contains(s, "  ") {
-		return s
-	}
-	return strings.Join(strings.Fields(s), " ")
-}
+// htmlMarkers are the tags that make plain text HTML, in lower case.
+var htmlMarkers = []string{"<html", "<body", "<font", "<a href", "<table", "<p>", "<br>"}
 
+// looksHTML reports whether the first 4 KB of s hold one of htmlMarkers in
+// any ASCII case.
 func looksHTML(s string) bool {
 	if len(s) > 4096 {
 		s = s[:4096]
 	}
-	for _, m := range []string{"<html", "<body", "<font", "<a href", "<table", "<p>", "<br>"} {
-		if indexFold(s, m) >= 0 {
-			return true
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			return false
 		}
+		s = s[i:]
+		for _, m := range htmlMarkers {
+			if hasPrefixFoldASCII(s, m) {
+				return true
+			}
+		}
+		s = s[1:]
 	}
-	return false
 }
 
 func hasPrefixFold(s, p string) bool {
 	return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p)
 }
 
-// indexFold is strings.Index ignoring the ASCII case of s; sub is lower case.
+// indexFold is strings.Index ignoring the ASCII case of s; sub is lower
+// case ASCII. (strings.EqualFold would also take the Kelvin sign for k and
+// the long s for s, but those are longer in UTF-8 than the letters they
+// fold to, so no window of len(sub) bytes matches through them.)
 func indexFold(s, sub string) int {
+	first, other := sub[0], sub[0]
+	if 'a' <= first && first <= 'z' {
+		other -= 'a' - 'A'
+	}
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i]|0x20 != sub[0]|0x20 && s[i] != sub[0] {
-			continue
+		j := indexEither(s[i:len(s)-len(sub)+1], first, other)
+		if j < 0 {
+			return -1
 		}
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
+		i += j
+		if hasPrefixFoldASCII(s[i:], sub) {
 			return i
 		}
 	}
 	return -1
+}
+
+// indexEither is the index of the first a or b in s, -1 when neither is.
+func indexEither(s string, a, b byte) int {
+	i := strings.IndexByte(s, a)
+	if a == b {
+		return i
+	}
+	if i >= 0 {
+		s = s[:i]
+	}
+	if j := strings.IndexByte(s, b); j >= 0 {
+		return j
+	}
+	return i
+}
+
+// hasPrefixFoldASCII reports whether s begins with the lower-case ASCII
+// prefix, ignoring the case of s's ASCII letters.
+func hasPrefixFoldASCII(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // TraceTime is when the newest hop in raw's trace (its first Received
