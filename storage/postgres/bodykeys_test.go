@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -47,5 +48,108 @@ func TestBodyKeysBackfill(t *testing.T) {
 		if n := search(needle); n != 3 {
 			t.Errorf("after backfill %q: %d found, want 3", needle, n)
 		}
+	}
+}
+
+// TestHdrKeysBackfill checks migration 110's backfill of the header keys
+// the same way: HEADER and TEXT needles found only in a header line.
+func TestHdrKeysBackfill(t *testing.T) {
+	s := openTest(t, 4)
+	ctx := context.Background()
+	u, inbox := mustUser(t, s, "hkeys@example.com")
+	var ms []*storage.NewMessage
+	for i := range 3 {
+		m := newMsg(u.ID, inbox.ID, "note", i)
+		m.SearchHeader = "subject: note\nx-mailer: quillwright 7.2\nreceived: from relay.example by 日本語のサーバ\n"
+		ms = append(ms, m)
+	}
+	deliver(t, s, ms...)
+	cases := []struct {
+		name string
+		q    storage.SearchQuery
+	}{
+		{"header", storage.SearchQuery{MailboxID: inbox.ID, Header: []storage.HeaderTerm{{Name: "X-Mailer", Value: "LLWRIGHT 7"}}}},
+		{"text", storage.SearchQuery{MailboxID: inbox.ID, AnyText: []string{"illwri"}}},
+		{"text cjk", storage.SearchQuery{MailboxID: inbox.ID, AnyText: []string{"語のサ"}}},
+		{"header without keys", storage.SearchQuery{MailboxID: inbox.ID, Header: []storage.HeaderTerm{{Name: "x-mailer", Value: "7.2"}}}},
+	}
+	search := func(q storage.SearchQuery) int {
+		t.Helper()
+		got, err := s.SearchUIDs(ctx, u.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	for _, c := range cases {
+		if n := search(c.q); n != 3 {
+			t.Errorf("before, %s: %d found, want 3", c.name, n)
+		}
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE search_text SET hdr_keys = '{}' WHERE user_id = $1`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := search(cases[0].q); n != 0 {
+		t.Fatalf("without keys: %d found through the index, want 0 (the index is not used)", n)
+	}
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return backfillHdrKeys(ctx, tx) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if n := search(c.q); n != 3 {
+			t.Errorf("after backfill, %s: %d found, want 3", c.name, n)
+		}
+	}
+}
+
+// TestLz4Compression checks migration 112: the message text columns of
+// blob_data, search_text and every one of its partitions compress with lz4
+// (where the server has it), and a 10 KB body comes back intact.
+func TestLz4Compression(t *testing.T) {
+	s := openTest(t, 4)
+	ctx := context.Background()
+	var lz4 bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_settings
+		WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))`).Scan(&lz4); err != nil {
+		t.Fatal(err)
+	}
+	if !lz4 {
+		t.Skip("this PostgreSQL has no lz4: migration 112 keeps pglz")
+	}
+	rows, err := s.pool.Query(ctx, `SELECT c.oid::regclass::text, a.attcompression::text FROM pg_attribute a
+		JOIN pg_class c ON c.oid = a.attrelid
+		WHERE c.relnamespace = to_regnamespace(current_schema())
+			AND ((c.relname ~ '^search_text(_p[0-9]+)?$' AND a.attname = 'body') OR (c.relname = 'blob_data' AND a.attname = 'data'))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var rel, comp string
+		if err := rows.Scan(&rel, &comp); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if comp != "l" {
+			t.Errorf("%s: compression %q, want \"l\" (lz4)", rel, comp)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + 1 + 4; n != want {
+		t.Errorf("got %d columns, want %d (blob_data, search_text and its 4 partitions)", n, want)
+	}
+	u, inbox := mustUser(t, s, "lz4@example.com")
+	m := newMsg(u.ID, inbox.ID, "long", 1)
+	m.SearchText = strings.Repeat("a body long enough to be compressed, ", 300)
+	deliver(t, s, m)
+	var body, method string
+	if err := s.pool.QueryRow(ctx, `SELECT body, coalesce(pg_column_compression(body), '') FROM search_text WHERE user_id = $1`,
+		u.ID).Scan(&body, &method); err != nil {
+		t.Fatal(err)
+	}
+	if body != m.SearchText || method != "lz4" {
+		t.Errorf("stored body: %d bytes compressed with %q, want the %d bytes with lz4", len(body), method, len(m.SearchText))
 	}
 }

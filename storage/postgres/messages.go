@@ -501,8 +501,8 @@ func (s *Store) transfer(ctx context.Context, userID, from int64, ids []int64, t
 				SELECT a.user_id, t.nid, a.part, a.filename, a.content_type, a.size, a.hash
 				FROM unnest($2::bigint[], $3::bigint[]) AS t(id, nid)
 				JOIN attachments a ON a.user_id = $1 AND a.message_id = t.id`, userID, srcIDs, newIDs)
-			b.Queue(`INSERT INTO search_text (user_id, message_id, subject, addrs, hdrs, body, body_keys)
-				SELECT s.user_id, t.nid, s.subject, s.addrs, s.hdrs, s.body, s.body_keys FROM unnest($2::bigint[], $3::bigint[]) AS t(id, nid)
+			b.Queue(`INSERT INTO search_text (user_id, message_id, subject, addrs, hdrs, body, body_keys, hdr_keys)
+				SELECT s.user_id, t.nid, s.subject, s.addrs, s.hdrs, s.body, s.body_keys, s.hdr_keys FROM unnest($2::bigint[], $3::bigint[]) AS t(id, nid)
 				JOIN search_text s ON s.user_id = $1 AND s.message_id = t.id`, userID, srcIDs, newIDs)
 			h, sz, cnt := g.refs.arrays()
 			b.Queue(refBlobsSQL, h, sz, cnt)

@@ -293,6 +293,35 @@ func migrations(parts int) []migration {
 				results = results - '=dsn'
 			WHERE jsonb_typeof(results->'=dsn') = 'string'`,
 		}},
+		// 110: the header lines' keys made in Go (bodykeys.go), backfilled;
+		// 111: the GIN index takes them instead of pg_trgm's trigrams of the
+		// header lines.
+		{version: 110, stmts: []string{`ALTER TABLE search_text ADD COLUMN hdr_keys bigint[] NOT NULL DEFAULT '{}'`},
+			fn: backfillHdrKeys},
+		{version: 111, stmts: []string{
+			`DROP INDEX search_text_keys`,
+			`DO $$ DECLARE ns text; BEGIN
+				SELECT n.nspname INTO ns FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+				EXECUTE format('CREATE INDEX search_text_keys ON search_text USING gin (subject %1$I.gin_trgm_ops, addrs %1$I.gin_trgm_ops, body_keys, hdr_keys)', ns);
+			END $$`,
+		}},
+		// 112: the two copies of a message's text that PostgreSQL compresses
+		// (search_text.body, and blob_data.data for inline bytes up to 64
+		// KiB) use lz4, which compresses a 10 KB body in under half of
+		// pglz's time; rows stored before keep pglz (both read alike). A
+		// partitioned table passes the setting to partitions made later
+		// only, so each is altered. Servers built without lz4 (or older than
+		// PostgreSQL 14) keep pglz (the statements are EXECUTEd so that a
+		// syntax error is caught).
+		{version: 112, stmts: []string{`DO $$ DECLARE p regclass; BEGIN
+				EXECUTE 'ALTER TABLE blob_data ALTER COLUMN data SET COMPRESSION lz4';
+				EXECUTE 'ALTER TABLE search_text ALTER COLUMN body SET COMPRESSION lz4';
+				FOR p IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'search_text'::regclass LOOP
+					EXECUTE format('ALTER TABLE %s ALTER COLUMN body SET COMPRESSION lz4', p);
+				END LOOP;
+			EXCEPTION WHEN feature_not_supported OR syntax_error OR invalid_parameter_value THEN
+				RAISE NOTICE 'lz4 compression not available: %', SQLERRM;
+			END $$`}},
 	}
 }
 

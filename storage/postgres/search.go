@@ -25,8 +25,8 @@ func likeEscape(s string) string {
 // searchSQL builds the FROM and WHERE of a search with $1 the user id. Every
 // substring criterion is an ILIKE on search_text (see storage/search.go):
 // the GIN index answers needles of three or more characters (pg_trgm's
-// trigrams for the subject, addresses and header lines, the body keys of
-// bodykeys.go for the body, where a needle needs a word of three), and
+// trigrams for the subject and addresses, the keys of bodykeys.go for the
+// body and the header lines, where a needle needs a word of three), and
 // shorter ones are rechecked on the rows the other conditions leave, which
 // partition pruning already confines to one user. It returns the rank
 // expression of the Text terms ("" without them).
@@ -41,6 +41,14 @@ func searchSQL(q storage.SearchQuery, arg func(any) string) (from, where, rank s
 			return "(s.body_keys @> " + arg(k) + " AND s.body ILIKE " + p + ")"
 		}
 		return "s.body ILIKE " + p
+	}
+	// hdrs is the same for the header lines and their keys (hdr_keys,
+	// migration 110).
+	hdrs := func(needle, p string) string {
+		if k := textkeys.Keys(clean(needle)); len(k) > 0 {
+			return "(s.hdr_keys @> " + arg(k) + " AND s.hdrs ILIKE " + p + ")"
+		}
+		return "s.hdrs ILIKE " + p
 	}
 	var ranks []string
 	for _, t := range storage.TextTerms(q.Text) {
@@ -61,17 +69,17 @@ func searchSQL(q storage.SearchQuery, arg func(any) string) (from, where, rank s
 		if t != "" {
 			// Subject and addresses too: mail stored before migration 20 has no header lines.
 			p := arg(likePattern(t))
-			add(fmt.Sprintf("(s.hdrs ILIKE %[1]s OR %[2]s OR s.subject ILIKE %[1]s OR s.addrs ILIKE %[1]s)", p, body(t, p)))
+			add(fmt.Sprintf("(%[3]s OR %[2]s OR s.subject ILIKE %[1]s OR s.addrs ILIKE %[1]s)", p, body(t, p), hdrs(t, p)))
 		}
 	}
 	for _, h := range q.Header {
 		// The whole-text ILIKE lets the index narrow the rows; the line
 		// test then asks for the value inside a field of that name.
 		name := strings.ToLower(strings.TrimSpace(clean(h.Name))) + ": "
-		pat := likePattern(h.Value)
-		add(fmt.Sprintf(`s.hdrs ILIKE %[3]s AND EXISTS (SELECT 1 FROM unnest(string_to_array(s.hdrs, E'\n')) AS l(line)
+		pat := arg(likePattern(h.Value))
+		add(fmt.Sprintf(`%[4]s AND EXISTS (SELECT 1 FROM unnest(string_to_array(s.hdrs, E'\n')) AS l(line)
 			WHERE starts_with(l.line, %[1]s) AND substr(l.line, %[2]s) ILIKE %[3]s)`,
-			arg(name), arg(len([]rune(name))+1), arg(pat)))
+			arg(name), arg(len([]rune(name))+1), pat, hdrs(h.Value, pat)))
 	}
 	from = " FROM messages m"
 	if len(w) > 0 {

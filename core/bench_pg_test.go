@@ -1,0 +1,63 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/core/coretest"
+	"github.com/stamp-mail/stamp/storage/blob/fs"
+	"github.com/stamp-mail/stamp/storage/postgres"
+)
+
+// BenchmarkDeliverPostgres is BenchmarkDeliver's 10 KB case on PostgreSQL
+// (STAMP_TEST_POSTGRES_DSN): the group-commit pipeline without the checks,
+// 8 concurrent senders.
+func BenchmarkDeliverPostgres(b *testing.B) {
+	dsn := os.Getenv("STAMP_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		b.Skip("SKIPPED: STAMP_TEST_POSTGRES_DSN not set")
+	}
+	ctx := context.Background()
+	schema := fmt.Sprintf("benchpg_%d", time.Now().UnixNano())
+	st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		st.Pool().Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		st.Close()
+	})
+	dir := b.TempDir()
+	bl, err := fs.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := coretest.New(b, coretest.Options{Dir: dir, Deps: core.Deps{Store: st, Blobs: bl}})
+	u := coretest.User(b, svc, "bench@example.test")
+	body := strings.Repeat("lorem ipsum dolor sit amet ", (10<<10)/27)
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range 8 {
+		wg.Go(func() {
+			for n.Add(1) <= int64(b.N) {
+				raw := simpleMessage("s@remote.example", u.Address, fmt.Sprint("m", n.Load()), body)
+				if err := svc.Deliver(ctx, core.Envelope{MailFrom: "s@remote.example", Recipients: []string{u.Address}}, raw); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+}
