@@ -39,6 +39,7 @@ const state = {
   listError: '',
   listGen: 0, // bumps on each new listing, so stale pages are dropped
   collapsed: new Set(), // folder names whose children are hidden
+  folderTools: null, // id of the folder whose actions are open in the folder list
 };
 
 let events = null;
@@ -270,6 +271,7 @@ function renderFolders() {
     const hasKids = n.children.length > 0;
     const open = !state.collapsed.has(n.name);
     const label = f ? folderName(f) : n.name.split('/').pop();
+    const toolsOpen = Boolean(f && state.folderTools === f.id);
     const row = h('div', { class: `folder-row depth-${Math.min(depth, 5)}` },
       hasKids ? h('button', {
         type: 'button', class: 'tree-toggle', 'aria-expanded': String(open), 'aria-label': `${open ? 'Collapse' : 'Expand'} ${label}`,
@@ -290,16 +292,19 @@ function renderFolders() {
       h('span', { class: 'folder-name' }, label),
       f && f.unread ? h('span', { class: 'badge', 'aria-label': `${f.unread} unread` }, String(f.unread)) : null),
       f && !f.role ? h('button', {
-        type: 'button', class: 'icon-button folder-menu-button', 'aria-label': `Folder actions: ${f.name}`, 'aria-expanded': 'false',
+        type: 'button', class: 'icon-button folder-menu-button', 'aria-label': `Folder actions: ${f.name}`, 'aria-expanded': String(toolsOpen),
         onclick: (e) => {
           const li = e.currentTarget.closest('li');
           const bar = li.querySelector(':scope > .folder-tools');
           bar.hidden = !bar.hidden;
+          // Remembered, so that a re-render (live unread counts, a folder
+          // event) does not close the tools under the user's pointer.
+          state.folderTools = bar.hidden ? null : f.id;
           e.currentTarget.setAttribute('aria-expanded', String(!bar.hidden));
           if (!bar.hidden) bar.querySelector('button').focus();
         },
       }, '⋯') : null);
-    const tools = f && !f.role ? h('div', { class: 'folder-tools', hidden: true },
+    const tools = f && !f.role ? h('div', { class: 'folder-tools', hidden: !toolsOpen },
       h('button', { type: 'button', onclick: () => folderDialog({ folder: f }) }, 'Rename or move'),
       h('button', { type: 'button', onclick: () => folderDialog({ parent: f.name }) }, 'New subfolder'),
       h('button', { type: 'button', class: 'danger', onclick: () => deleteFolder(f) }, 'Delete')) : null;
@@ -313,6 +318,7 @@ let folderEditing = null;
 /** folderDialog creates ({parent}) or renames/moves ({folder}) a folder. */
 function folderDialog({ folder = null, parent = '' }) {
   folderEditing = folder;
+  state.folderTools = null;
   const name = folder ? folder.name.split('/').pop() : '';
   const par = folder ? folder.name.split('/').slice(0, -1).join('/') : parent;
   $('folder-title').textContent = folder ? `Rename or move “${folder.name}”` : 'New folder';
@@ -354,6 +360,7 @@ async function onFolderSave(e) {
 }
 
 async function deleteFolder(f) {
+  state.folderTools = null;
   const kids = state.folders.filter((x) => x.name.startsWith(`${f.name}/`)).length;
   const ok = await confirmDialog({
     title: `Delete the folder “${f.name}”?`,
