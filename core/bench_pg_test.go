@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,21 +41,5 @@ func BenchmarkDeliverPostgres(b *testing.B) {
 	svc := coretest.New(b, coretest.Options{Dir: dir, Deps: core.Deps{Store: st, Blobs: bl}})
 	u := coretest.User(b, svc, "bench@example.test")
 	body := strings.Repeat("lorem ipsum dolor sit amet ", (10<<10)/27)
-	var n atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for range 8 {
-		wg.Go(func() {
-			for n.Add(1) <= int64(b.N) {
-				raw := simpleMessage("s@remote.example", u.Address, fmt.Sprint("m", n.Load()), body)
-				if err := svc.Deliver(ctx, core.Envelope{MailFrom: "s@remote.example", Recipients: []string{u.Address}}, raw); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	deliverConcurrently(b, svc, u.Address, body, 8)
 }

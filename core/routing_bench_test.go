@@ -4,12 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/core/coretest"
 )
 
@@ -43,25 +39,7 @@ func BenchmarkDeliverSieve(b *testing.B) {
 				b.Fatal(err)
 			}
 			body := strings.Repeat("lorem ipsum dolor sit amet ", (10<<10)/27)
-			var n atomic.Int64
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			start := time.Now()
-			for range 8 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for n.Add(1) <= int64(b.N) {
-						raw := simpleMessage("s@remote.example", c.rcpt, fmt.Sprint("m", n.Load()), body)
-						if err := svc.Deliver(ctx, core.Envelope{MailFrom: "s@remote.example", Recipients: []string{c.rcpt}}, raw); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+			deliverConcurrently(b, svc, c.rcpt, body, 8)
 		})
 	}
 }
