@@ -111,18 +111,24 @@ export class Composer {
     this.renderFiles();
     this.dialog.showModal();
     const t = $('compose-text');
-    // A new message holding only the signature: the first time the body is
-    // focused with the caret at its end (a click below the text), the caret
-    // goes above the signature, where the message is written; a selection
-    // (select all) is left alone.
+    // A new message holding only the signature: while the body still holds
+    // just that, a caret at its end (a click below the text) goes above the
+    // signature, where the message is written; a caret placed inside the
+    // signature or a selection (select all) is left alone. Checked on focus,
+    // after the click has placed the caret, and on the first key typed (a key
+    // can arrive before a timer queued by the focus: input runs first).
     const prefill = text;
-    t.onfocus = prefill.startsWith('\n\n-- \n') ? () => {
-      t.onfocus = null;
-      setTimeout(() => {
-        const atEnd = t.selectionStart === t.value.length && t.selectionEnd === t.value.length;
-        if (t.value === prefill && atEnd) t.setSelectionRange(0, 0);
-      }, 0);
+    const toTop = () => {
+      const atEnd = t.selectionStart === t.value.length && t.selectionEnd === t.value.length;
+      if (t.value === prefill && atEnd) t.setSelectionRange(0, 0);
+    };
+    const armed = prefill.startsWith('\n\n-- \n');
+    t.onfocus = armed ? () => setTimeout(toTop, 0) : null;
+    t.onmouseup = armed ? toTop : null;
+    t.onkeydown = armed ? (e) => {
+      if ((e.key.length === 1 || e.key === 'Enter') && !e.ctrlKey && !e.metaKey && !e.altKey) toTop();
     } : null;
+    t.oninput = armed ? () => { t.onfocus = t.onmouseup = t.onkeydown = t.oninput = null; } : null;
     if (!opts.to) $('compose-to').focus();
     else { t.focus(); t.setSelectionRange(0, 0); t.scrollTop = 0; }
     for (const a of opts.attachments || []) this.fetchAttachment(a);
