@@ -201,13 +201,13 @@ func (s *Store) Search(ctx context.Context, userID int64, q storage.SearchQuery)
 	if !p.goSide() {
 		sqlq += ` LIMIT ? OFFSET ?`
 		args = append(args, limit, offset)
-		msgs, err := queryMessages(ctx, s.r, sqlq, args...)
+		msgs, err := queryMessages(ctx, s.rs, sqlq, args...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: search: %w", err)
 		}
 		return msgs, nil
 	}
-	rows, err := s.r.QueryContext(ctx, sqlq, args...)
+	rows, err := s.rs.QueryContext(ctx, sqlq, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: search: %w", err)
 	}
@@ -246,7 +246,7 @@ func (s *Store) SearchUIDs(ctx context.Context, userID int64, q storage.SearchQu
 	p := planSearch(userID, q)
 	from, lead := p.from(userID)
 	sqlq := `SELECT m.uid` + p.textCols() + from + ` WHERE ` + strings.Join(p.where, " AND ") + ` ORDER BY m.uid`
-	rows, err := s.r.QueryContext(ctx, sqlq, append(lead, p.args...)...)
+	rows, err := s.rs.QueryContext(ctx, sqlq, append(lead, p.args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: search uids: %w", err)
 	}
