@@ -404,6 +404,14 @@ CREATE TRIGGER search_text_delete AFTER DELETE ON search_text BEGIN
 	DELETE FROM search WHERE rowid = old.id;
 END;
 `},
+	// 100: the key index merges 16 segments of a level at a time instead
+	// of FTS5's default 4. Every group commit adds a segment, and merging
+	// was 70% of the index's work at commit; with 16 the levels are half
+	// as many, so each key is rewritten half as often, and a query looks
+	// in more segments (measured with Python's SQLite on 20,000 one-message
+	// transactions of 200 keys: writes 420 -> 346 us, a 3-key query
+	// 109 -> 199 us).
+	{100, `INSERT INTO search(search, rank) VALUES ('automerge', 16);`},
 }
 
 // migrationFuncs are the Go parts of migrations, run after their SQL in
