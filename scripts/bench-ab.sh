@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Paired before/after comparison of two stamp binaries under the MX load of
+# scripts/bench.sh (10 KB, every check on, SQLite): both servers run side by
+# side, idle in turn, and `stamp load smtp` alternates between them in short
+# rounds, so a drift of the machine's speed (this 2-core VM's varies by a
+# quarter from minute to minute) falls on both alike. Prints each round and
+# the medians of msgs/s and of the CPU per message of each server.
+#
+#   scripts/bench-ab.sh OLD-BINARY NEW-BINARY [rounds] [messages-per-round]
+#   STAMP_BENCH_CONNECTIONS=8 (default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 2 ] || { sed -n 2,10p "$0"; exit 2; }
+rounds=${3:-8}
+n=${4:-1500}
+conns=${STAMP_BENCH_CONNECTIONS:-8}
+work=$(mktemp -d /tmp/stamp-ab.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+dns_yaml=""
+dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+if [ -x "$dnsmasq" ]; then
+  dport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$dnsmasq" --no-daemon --port="$dport" --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
+    --local=/example/ --local=/test/ \
+    --txt-record=sender.example,"v=spf1 ip4:127.0.0.1 -all" --txt-record=_dmarc.sender.example,"v=DMARC1; p=none" \
+    >"$work/dnsmasq.log" 2>&1 &
+  pids+=($!)
+  dns_yaml="outbound: {dns_server: \"127.0.0.1:$dport\"}"
+else
+  echo "bench-ab: dnsmasq missing: SPF/DMARC lookups use the system resolver"
+fi
+
+declare -A addr spid
+for side in a b; do
+  dir=$work/$side
+  mkdir -p "$dir"
+  if [ $side = a ]; then cp "$1" "$dir/stamp"; else cp "$2" "$dir/stamp"; fi
+  cat >"$dir/stamp.yaml" <<YAML
+hostname: bench.test
+storage: {database: sqlite}
+listen: {smtp: "127.0.0.1:0", submission: "", submissions: "", imap: "", imaps: "", pop3: "", pop3s: "", http: "", managesieve: ""}
+limits: {smtp_rate_per_minute: 10000000, max_connections: 10000, max_connections_per_ip: 10000, send_per_hour: 100000000, send_per_day: 100000000}
+log: {level: warn}
+$dns_yaml
+YAML
+  (cd "$dir" && echo 'bench password' | ./stamp user add bench@bench.test --password-stdin --config stamp.yaml >/dev/null)
+  (cd "$dir" && exec ./stamp serve --config stamp.yaml >"$dir/out" 2>"$dir/err") &
+  spid[$side]=$!
+  pids+=($!)
+  for _ in $(seq 1 200); do grep -q '^ready' "$dir/out" 2>/dev/null && break; sleep 0.1; done
+  addr[$side]=$(awk '$1=="smtp"{print $2}' "$dir/out")
+done
+
+ticks() { awk '{print $14+$15+$16+$17}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+load=$work/a/stamp
+# A warm-up round each, not counted.
+for side in a b; do "$load" load smtp --messages 300 --addr "${addr[$side]}" --to bench@bench.test --connections "$conns" --size 10240 >/dev/null; done
+: >"$work/results"
+for r in $(seq 1 "$rounds"); do
+  order="a b"
+  [ $((r % 2)) -eq 0 ] && order="b a"
+  for side in $order; do
+    t0=$(ticks "${spid[$side]}")
+    out=$("$load" load smtp --messages "$n" --addr "${addr[$side]}" --to bench@bench.test --connections "$conns" --size 10240)
+    t1=$(ticks "${spid[$side]}")
+    rate=$(sed -n 's/.*: \([0-9]*\) msgs\/s.*/\1/p' <<<"$out")
+    cpu=$(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f", t*1000/hz/n }')
+    echo "$side $rate $cpu" >>"$work/results"
+    printf 'round %d %s: %s msgs/s, %s ms CPU/msg\n' "$r" "$side" "$rate" "$cpu"
+  done
+done
+awk -v old="$1" -v new="$2" '
+  { rate[$1] = rate[$1] " " $2; cpu[$1] = cpu[$1] " " $3 }
+  function median(s,   a, k, i, j, t) {
+    k = split(s, a, " ")
+    for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+  }
+  END {
+    ra = median(rate["a"]); rb = median(rate["b"]); ca = median(cpu["a"]); cb = median(cpu["b"])
+    printf "a %s: median %.0f msgs/s, %.3f ms CPU/msg\n", old, ra, ca
+    printf "b %s: median %.0f msgs/s, %.3f ms CPU/msg\n", new, rb, cb
+    printf "b/a: rate %.3f, CPU per message %.3f\n", rb / ra, cb / ca
+  }' "$work/results"
