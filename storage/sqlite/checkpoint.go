@@ -8,31 +8,29 @@ import (
 	"sync/atomic"
 )
 
-// WAL checkpoints are mostly done by a connection and a goroutine of their
-// own, not by the write transaction that happens to cross SQLite's
-// threshold: every delivery waits on the single writer, so a whole
-// checkpoint there (copying thousands of pages into the database file and
-// syncing it, 4.5% of the CPU under SMTP load) stalled every group commit
-// behind it. A PASSIVE checkpoint takes no lock the writer needs and copies
-// the frames committed when it started. Under a steady stream of commits it
-// never catches up with the last ones, and only a checkpoint that has
-// copied every frame lets the next writer restart the WAL from its start;
-// so the writer keeps its own autocheckpoint (writerCheckpointPages), which
-// by then finds nearly every frame copied: it copies the few left and the
-// WAL restarts.
+// WAL checkpoints are done by a connection and a goroutine of their own,
+// not by the write transaction that happens to cross SQLite's threshold:
+// every delivery waits on the single writer, so a whole checkpoint there
+// (copying thousands of pages into the database file and syncing it, 4.5%
+// of the CPU under SMTP load) stalled every group commit behind it. Each
+// round is a PASSIVE checkpoint, which takes no lock the writer needs and
+// copies the frames committed when it started, then a RESTART one, which
+// waits for the writer to finish its transaction, copies the few frames
+// committed meanwhile and lets the next writer start the WAL again from its
+// beginning (under a steady stream of commits a PASSIVE checkpoint alone
+// never catches up with the last ones, and the WAL would only grow).
 const (
 	// checkpointCommits is how many write transactions pass between two
-	// background checkpoints: about 2,000-4,000 WAL pages under delivery
-	// load, so a page changed by many group commits in between (counters,
-	// index interior pages) is copied into the database once.
-	checkpointCommits = 200
-	// writerCheckpointPages is the writer's own autocheckpoint: SQLite's is
-	// 1,000 pages; at 8,000 (32 MB) the background checkpoints run twice or
-	// more in between.
-	writerCheckpointPages = 8000
+	// rounds: about 4,000-8,000 WAL pages under delivery load, so a page
+	// changed by many group commits in between (counters, index interior
+	// pages) is copied into the database once.
+	checkpointCommits = 400
+	// writerCheckpointPages is the writer's own autocheckpoint, a backstop
+	// should the background one fall behind (SQLite's default is 1,000).
+	writerCheckpointPages = 32000
 )
 
-// checkpointer runs PASSIVE checkpoints after every checkpointCommits
+// checkpointer runs a round of checkpoints after every checkpointCommits
 // commits reported to committed.
 type checkpointer struct {
 	db      *sql.DB
@@ -78,14 +76,16 @@ func (c *checkpointer) run() {
 	}
 }
 
-// checkpoint runs one PASSIVE checkpoint.
+// checkpoint runs one round: PASSIVE, then RESTART.
 func (c *checkpointer) checkpoint() error {
-	var busy, frames, copied int64
-	if err := c.db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
-		return fmt.Errorf("wal checkpoint: %w", err)
+	for _, mode := range []string{"PASSIVE", "RESTART"} {
+		var busy, frames, copied int64
+		if err := c.db.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &copied); err != nil {
+			return fmt.Errorf("wal checkpoint %s: %w", mode, err)
+		}
+		c.log.Debug("sqlite: checkpoint", "mode", mode, "busy", busy, "wal_frames", frames, "copied", copied)
 	}
 	c.runs.Add(1)
-	c.log.Debug("sqlite: checkpoint", "wal_frames", frames, "copied", copied)
 	return nil
 }
 

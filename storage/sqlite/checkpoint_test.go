@@ -13,7 +13,8 @@ import (
 // background goroutine long before the WAL reaches the writer's own
 // threshold (writerCheckpointPages): after three rounds of
 // checkpointCommits small commits (far fewer pages than that threshold)
-// the checkpointer has run and the rows are in the database file itself.
+// the checkpointer has run, the rows are in the database file itself and
+// the WAL was restarted (it is shorter than what those commits wrote).
 func TestBackgroundCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "stamp.db")
@@ -57,5 +58,13 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	}
 	if fi.Size() <= start {
 		t.Errorf("database file is %d bytes after %d commits, %d before: nothing copied from the WAL", fi.Size(), commits, start)
+	}
+	wal, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every commit appends at least one 4 KiB page.
+	if wal.Size() >= commits*4096 {
+		t.Errorf("WAL is %d bytes after %d commits: never restarted", wal.Size(), commits)
 	}
 }
