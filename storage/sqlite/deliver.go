@@ -113,11 +113,12 @@ func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
 func (w *wtx) deliverBatch(b *storage.Batch) (func(), error) {
 	outs := make([]delivered, len(b.Messages))
 	qids := make([]int64, len(b.Queue))
+	slots, err := w.reserve(b.Messages)
+	if err != nil {
+		return nil, err
+	}
 	for i, m := range b.Messages {
-		if m == nil {
-			return nil, fmt.Errorf("message %d: nil: %w", i, storage.ErrInvalid)
-		}
-		o, err := w.deliverOne(m)
+		o, err := w.deliverOne(m, slots[i])
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", i, err)
 		}
@@ -160,34 +161,112 @@ type delivered struct {
 	ModSeq       uint64
 }
 
-func (w *wtx) deliverOne(m *storage.NewMessage) (delivered, error) {
-	var d delivered
-	if m.UserID <= 0 || m.MailboxID <= 0 || m.Size < 0 || m.HeaderSize < 0 {
-		return d, fmt.Errorf("user %d mailbox %d: %w", m.UserID, m.MailboxID, storage.ErrInvalid)
+// slot is what reserve set aside for one message of a batch.
+type slot struct {
+	id     int64
+	modseq uint64
+	uid    uint32
+	flags  []string
+	seen   bool
+}
+
+// mailboxKey names a mailbox of a user.
+type mailboxKey struct{ user, mailbox int64 }
+
+// reserve checks the messages of a batch and reserves their ids, MODSEQs
+// (RFC 7162 section 3.1) and UIDs with one statement for the ids, one per
+// user and one per mailbox, instead of three per message: a group commit
+// holds several messages for one mailbox, and these three rows were
+// updated once per message. Each user's MODSEQs and each mailbox's UIDs
+// follow the order of the messages.
+func (w *wtx) reserve(msgs []*storage.NewMessage) ([]slot, error) {
+	slots := make([]slot, len(msgs))
+	if len(msgs) == 0 {
+		return slots, nil
 	}
-	flags, err := normFlags(m.Flags)
-	if err != nil {
-		return d, err
+	var users []int64
+	perUser := map[int64]int{}
+	var boxes []mailboxKey
+	perBox := map[mailboxKey]int{}
+	for i, m := range msgs {
+		if m == nil {
+			return nil, fmt.Errorf("message %d: nil: %w", i, storage.ErrInvalid)
+		}
+		if m.UserID <= 0 || m.MailboxID <= 0 || m.Size < 0 || m.HeaderSize < 0 {
+			return nil, fmt.Errorf("message %d: user %d mailbox %d: %w", i, m.UserID, m.MailboxID, storage.ErrInvalid)
+		}
+		flags, err := normFlags(m.Flags)
+		if err != nil {
+			return nil, fmt.Errorf("message %d: %w", i, err)
+		}
+		for _, sg := range m.Segments {
+			if sg.Hash == "" || sg.Size < 0 {
+				return nil, fmt.Errorf("message %d: segment %q: %w", i, sg.Hash, storage.ErrInvalid)
+			}
+		}
+		slots[i].flags, slots[i].seen = flags, hasSeen(flags)
+		if _, ok := perUser[m.UserID]; !ok {
+			users = append(users, m.UserID)
+		}
+		perUser[m.UserID]++
+		k := mailboxKey{m.UserID, m.MailboxID}
+		if _, ok := perBox[k]; !ok {
+			boxes = append(boxes, k)
+		}
+		perBox[k]++
 	}
-	for _, sg := range m.Segments {
-		if sg.Hash == "" || sg.Size < 0 {
-			return d, fmt.Errorf("segment %q: %w", sg.Hash, storage.ErrInvalid)
+	var last int64
+	if err := w.queryRow(`UPDATE sequences SET value = value + ? WHERE name = 'message' RETURNING value`, len(msgs)).Scan(&last); err != nil {
+		return nil, fmt.Errorf("sequence message: %w", err)
+	}
+	for i := range slots {
+		slots[i].id = last - int64(len(msgs)) + 1 + int64(i)
+	}
+	for _, u := range users {
+		var top uint64
+		err := w.queryRow(`UPDATE users SET modseq = modseq + ? WHERE id = ? RETURNING modseq`, perUser[u], u).Scan(&top)
+		if err != nil {
+			return nil, fmt.Errorf("user %d: %w", u, notFound(err))
+		}
+		next := top - uint64(perUser[u]) + 1
+		for i, m := range msgs {
+			if m.UserID == u {
+				slots[i].modseq = next
+				next++
+			}
 		}
 	}
-	seen := hasSeen(flags)
-	modseq, err := w.bumpModSeq(m.UserID)
-	if err != nil {
-		return d, err
+	for _, k := range boxes {
+		var unread int
+		var size int64
+		var top uint64
+		for i, m := range msgs {
+			if m.UserID == k.user && m.MailboxID == k.mailbox {
+				unread += b2i(!slots[i].seen)
+				size += m.Size
+				top = max(top, slots[i].modseq)
+			}
+		}
+		var first uint32
+		err := w.queryRow(`UPDATE mailboxes SET uidnext = uidnext + ?1, total = total + ?1,
+			unread = unread + ?2, size = size + ?3, highest_modseq = max(highest_modseq, ?4)
+			WHERE user_id = ?5 AND id = ?6 RETURNING uidnext - ?1`, perBox[k], unread, size, top, k.user, k.mailbox).Scan(&first)
+		if err != nil {
+			return nil, fmt.Errorf("mailbox %d: %w", k.mailbox, notFound(err))
+		}
+		for i, m := range msgs {
+			if m.UserID == k.user && m.MailboxID == k.mailbox {
+				slots[i].uid = first
+				first++
+			}
+		}
 	}
-	var uid uint32
-	err = w.stmt(w.s.st.mailboxAdd).QueryRowContext(w.ctx, b2i(!seen), m.Size, modseq, m.UserID, m.MailboxID).Scan(&uid)
-	if err != nil {
-		return d, fmt.Errorf("mailbox %d: %w", m.MailboxID, notFound(err))
-	}
-	id, err := w.nextID("message")
-	if err != nil {
-		return d, err
-	}
+	return slots, nil
+}
+
+func (w *wtx) deliverOne(m *storage.NewMessage, sl slot) (delivered, error) {
+	var d delivered
+	flags, seen, modseq, uid, id := sl.flags, sl.seen, sl.modseq, sl.uid, sl.id
 	thread, err := w.assignThread(m)
 	if err != nil {
 		return d, fmt.Errorf("thread: %w", err)

@@ -12,6 +12,7 @@ import (
 var messageCases = []testCase{
 	{"DeliverFields", testDeliverFields},
 	{"DeliverAtomic", testDeliverAtomic},
+	{"DeliverInterleavedBatch", testDeliverInterleaved},
 	{"UIDsNeverReused", testUIDs},
 	{"FlagsAndModSeq", testFlags},
 	{"MoveAndCopy", testMoveCopy},
@@ -112,6 +113,90 @@ func testDeliverAtomic(t *testing.T, s storage.Store) {
 	}
 	if bm := mailbox(t, s, b.ID, binbox.ID); bm.Total != 0 {
 		t.Errorf("other user's inbox: got total %d, want 0", bm.Total)
+	}
+}
+
+// testDeliverInterleaved: one batch (a group commit) holding messages for
+// two users and several mailboxes in mixed order gives each mailbox's
+// messages consecutive UIDs and each user's increasing MODSEQs, both in
+// the batch's order, and counts each mailbox's total, unread, size and
+// highest MODSEQ.
+func testDeliverInterleaved(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	a, ainbox := newUser(t, s, "a@example.com")
+	b, binbox := newUser(t, s, "b@example.com")
+	other, err := s.CreateMailbox(ctx, a.ID, "Other", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []*storage.NewMessage{
+		newMsg(a.ID, ainbox.ID),
+		newMsg(a.ID, other.ID),
+		newMsg(b.ID, binbox.ID, withFlags(`\Seen`)),
+		newMsg(a.ID, ainbox.ID, withFlags(`\Seen`)),
+		newMsg(b.ID, binbox.ID),
+		newMsg(a.ID, ainbox.ID),
+	}
+	deliver(t, s, msgs...)
+	wantUID := []uint32{1, 1, 1, 2, 2, 3}
+	for i, m := range msgs {
+		if m.UID != wantUID[i] {
+			t.Errorf("message %d: UID %d, want %d", i, m.UID, wantUID[i])
+		}
+		for j := range i {
+			if msgs[j].ID == m.ID {
+				t.Errorf("messages %d and %d share id %d", j, i, m.ID)
+			}
+			if msgs[j].UserID == m.UserID && msgs[j].ModSeq >= m.ModSeq {
+				t.Errorf("messages %d and %d of one user: MODSEQ %d then %d, want increasing", j, i, msgs[j].ModSeq, m.ModSeq)
+			}
+		}
+	}
+	for _, c := range []struct {
+		name          string
+		user, box     int64
+		of            []int
+		total, unread int
+	}{
+		{"a's INBOX", a.ID, ainbox.ID, []int{0, 3, 5}, 3, 2},
+		{"a's Other", a.ID, other.ID, []int{1}, 1, 1},
+		{"b's INBOX", b.ID, binbox.ID, []int{2, 4}, 2, 1},
+	} {
+		var size int64
+		var top uint64
+		for _, i := range c.of {
+			size += msgs[i].Size
+			top = max(top, msgs[i].ModSeq)
+		}
+		mb := mailbox(t, s, c.user, c.box)
+		if mb.Total != c.total || mb.Unread != c.unread || mb.Size != size || mb.UIDNext != uint32(c.total+1) || mb.HighestModSeq != top {
+			t.Errorf("%s: got total %d unread %d size %d uidnext %d highest modseq %d, want %d %d %d %d %d",
+				c.name, mb.Total, mb.Unread, mb.Size, mb.UIDNext, mb.HighestModSeq, c.total, c.unread, size, c.total+1, top)
+		}
+		for _, i := range c.of {
+			got, err := s.GetMessage(ctx, c.user, msgs[i].ID)
+			if err != nil || got.UID != msgs[i].UID || got.ModSeq != msgs[i].ModSeq || got.MailboxID != c.box {
+				t.Errorf("%s: message %d stored as %+v, %v; want UID %d MODSEQ %d", c.name, i, got, err, msgs[i].UID, msgs[i].ModSeq)
+			}
+		}
+	}
+	if hm, _ := s.HighestModSeq(ctx, a.ID); hm != msgs[5].ModSeq {
+		t.Errorf("a's highest MODSEQ %d, want the last of its messages' %d", hm, msgs[5].ModSeq)
+	}
+	chs, _ := s.ChangesSince(ctx, a.ID, 0, 100)
+	var news []storage.Change
+	for _, c := range chs {
+		if c.Kind == storage.ChangeNew {
+			news = append(news, c)
+		}
+	}
+	if len(news) != 4 {
+		t.Fatalf("a's new-message changes: got %+v, want 4", news)
+	}
+	for k, i := range []int{0, 1, 3, 5} {
+		if w := (storage.Change{ModSeq: msgs[i].ModSeq, MailboxID: msgs[i].MailboxID, MessageID: msgs[i].ID, UID: msgs[i].UID, Kind: storage.ChangeNew}); news[k] != w {
+			t.Errorf("a's change %d: got %+v, want %+v", k, news[k], w)
+		}
 	}
 }
 
