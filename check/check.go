@@ -49,6 +49,9 @@
 //     message of this sender moved into Junk, minus 0.8 per message moved
 //     out of it, at most 8 either way (a per-user, per-sender reputation in
 //     the spirit of SpamAssassin's TxRep). Ten moves decide the next message.
+//     Ten more moved out of Junk than into it also make the author trusted,
+//     like a correspondent (DMARC must not fail): otherwise Bayes and the
+//     rules (up to +16) could junk again the mail the user keeps rescuing.
 //   - dnsbl: +3 per listing of the connecting address (RFC 5782), at most +6.
 //   - smtp: the SMTP conversation. A client that greets with our own host
 //     name or domain (no honest peer names itself after its destination)

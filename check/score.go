@@ -27,6 +27,7 @@ const (
 	pointsCorrespond  = -3.0
 	pointsPerVerdict  = 0.8 // per message of this sender moved into (+) or out of (-) Junk
 	maxSenderPoints   = 8.0
+	senderTrustMoves  = 10 // messages moved out of Junk, net of those moved in, that make a sender trusted
 	pointsDNSBL       = 3.0
 	maxDNSBLPoints    = 6.0
 	pointsHeloOurs    = 3.0
@@ -206,8 +207,16 @@ func (j *Judge) senderSignals(ctx context.Context, uid int64, ms *messageSignals
 		warn("sender verdicts", err)
 	} else if c.Ham+c.Spam > 0 {
 		p := math.Max(-maxSenderPoints, math.Min(maxSenderPoints, pointsPerVerdict*float64(c.Spam-c.Ham)))
-		out = append(out, Signal{Name: "sender", Score: p,
-			Detail: fmt.Sprintf("you moved %d of this sender's messages out of Junk and %d into it", c.Ham, c.Spam)})
+		detail := fmt.Sprintf("you moved %d of this sender's messages out of Junk and %d into it", c.Ham, c.Spam)
+		// A sender the user has rescued from Junk this often is vouched
+		// for like a correspondent: its points alone (at most -8) could be
+		// outweighed by Bayes and the rules (up to 8 + 8), junking again
+		// the mail the user keeps taking out.
+		if c.Ham-c.Spam >= senderTrustMoves && !ms.dmarcFail {
+			trusted = true
+			detail += ", so its mail is not junked on content alone"
+		}
+		out = append(out, Signal{Name: "sender", Score: p, Detail: detail})
 	}
 	return out, trusted
 }

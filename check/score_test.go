@@ -33,14 +33,16 @@ func (f *factsKV) GetDomainSpamLists(context.Context, string) (storage.SpamLists
 }
 
 // TestSenderSignals: lists, correspondents and verdicts give their points;
-// an allow or a correspondent does not vouch for mail whose DMARC failed;
+// an allow, a correspondent or a sender moved out of Junk ten times (net)
+// does not vouch for mail whose DMARC failed;
 // a block wins; trusted mail is junk only on signals that are not content.
 func TestSenderSignals(t *testing.T) {
 	kv := &factsKV{memKV: newMemKV(),
-		lists:    storage.SpamLists{Allow: []string{"@friends.example"}, Block: []string{"bad@friends.example"}},
-		domain:   storage.SpamLists{Block: []string{"@bulk.example"}},
-		corr:     map[string]bool{"pal@far.example": true},
-		verdicts: map[string]storage.SenderCounts{"news@shop.example": {Ham: 0, Spam: 12}, "promo@shop.example": {Ham: 10}},
+		lists:  storage.SpamLists{Allow: []string{"@friends.example"}, Block: []string{"bad@friends.example"}},
+		domain: storage.SpamLists{Block: []string{"@bulk.example"}},
+		corr:   map[string]bool{"pal@far.example": true},
+		verdicts: map[string]storage.SenderCounts{"news@shop.example": {Ham: 0, Spam: 12}, "promo@shop.example": {Ham: 10},
+			"club@shop.example": {Ham: 9}, "mixed@shop.example": {Ham: 12, Spam: 3}},
 	}
 	j, err := New(Config{}, kv, nil)
 	if err != nil {
@@ -67,7 +69,10 @@ func TestSenderSignals(t *testing.T) {
 		{"pal@far.example", false, pointsCorrespond, true},
 		{"pal@far.example", true, 0, false},
 		{"news@shop.example", false, maxSenderPoints, false},
-		{"promo@shop.example", false, -8, false},
+		{"promo@shop.example", false, -8, true}, // moved out of Junk ten times: trusted
+		{"promo@shop.example", true, -8, false}, // unless its DMARC failed
+		{"club@shop.example", false, -7.2, false},
+		{"mixed@shop.example", false, -7.2, false}, // net 9 out of Junk
 		{"nobody@else.example", false, 0, false},
 	} {
 		ms := messageSignals{from: c.from, dmarcFail: c.dmarcFail}
