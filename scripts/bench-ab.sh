@@ -8,6 +8,10 @@
 #
 #   scripts/bench-ab.sh OLD-BINARY NEW-BINARY [rounds] [messages-per-round]
 #   STAMP_BENCH_CONNECTIONS=8 (default)
+#   STAMP_AB_STORE=postgres   both on PostgreSQL (a database each, on the
+#                             cluster of STAMP_TEST_POSTGRES_DSN), CPU of
+#                             stamp only
+#   STAMP_AB_ENV_A="K=V ..." / STAMP_AB_ENV_B   environment of one server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { sed -n 2,10p "$0"; exit 2; }
@@ -36,21 +40,41 @@ else
   echo "bench-ab: dnsmasq missing: SPF/DMARC lookups use the system resolver"
 fi
 
+store=${STAMP_AB_STORE:-sqlite}
+dbs=()
+if [ "$store" = postgres ]; then
+  [ -n "${STAMP_TEST_POSTGRES_DSN:-}" ] || { echo "bench-ab: STAMP_AB_STORE=postgres needs STAMP_TEST_POSTGRES_DSN"; exit 2; }
+fi
+drop_dbs() {
+  for d in "${dbs[@]}"; do psql -q "$STAMP_TEST_POSTGRES_DSN" -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true; done
+}
+trap 'cleanup; drop_dbs' EXIT
+
 declare -A addr spid
 for side in a b; do
   dir=$work/$side
   mkdir -p "$dir"
   if [ $side = a ]; then cp "$1" "$dir/stamp"; else cp "$2" "$dir/stamp"; fi
+  storage="{database: sqlite}"
+  if [ "$store" = postgres ]; then
+    db="stamp_ab_$$_$side"
+    psql -q "$STAMP_TEST_POSTGRES_DSN" -c "CREATE DATABASE $db" >/dev/null
+    dbs+=("$db")
+    dsn=$(python3 -c "import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path='/$db').geturl())" "$STAMP_TEST_POSTGRES_DSN")
+    storage="{database: postgres, dsn: \"$dsn\"}"
+  fi
+  if [ $side = a ]; then senv=${STAMP_AB_ENV_A:-}; else senv=${STAMP_AB_ENV_B:-}; fi
   cat >"$dir/stamp.yaml" <<YAML
 hostname: bench.test
-storage: {database: sqlite}
+storage: $storage
 listen: {smtp: "127.0.0.1:0", submission: "", submissions: "", imap: "", imaps: "", pop3: "", pop3s: "", http: "", managesieve: ""}
 limits: {smtp_rate_per_minute: 10000000, max_connections: 10000, max_connections_per_ip: 10000, send_per_hour: 100000000, send_per_day: 100000000}
 log: {level: warn}
 $dns_yaml
 YAML
   (cd "$dir" && echo 'bench password' | ./stamp user add bench@bench.test --password-stdin --config stamp.yaml >/dev/null)
-  (cd "$dir" && exec ./stamp serve --config stamp.yaml >"$dir/out" 2>"$dir/err") &
+  # shellcheck disable=SC2086
+  (cd "$dir" && exec env $senv ./stamp serve --config stamp.yaml >"$dir/out" 2>"$dir/err") &
   spid[$side]=$!
   pids+=($!)
   for _ in $(seq 1 200); do grep -q '^ready' "$dir/out" 2>/dev/null && break; sleep 0.1; done
