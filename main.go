@@ -389,11 +389,23 @@ func suppressionCmd(g *globals) *cobra.Command {
 func loadCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "load", Short: "Load generators for measuring a running server"}
 	var o smtpload.Options
+	var cpuProfile string
 	smtpCmd := &cobra.Command{
 		Use:   "smtp",
 		Short: "Send messages over SMTP with N concurrent connections and report rate and latency",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			res, err := smtpload.Run(cmd.Context(), o)
 			if err != nil {
 				return err
@@ -416,6 +428,7 @@ func loadCmd() *cobra.Command {
 	f.StringVar(&o.Username, "username", "", "AUTH username (submission)")
 	f.StringVar(&o.Password, "password", "", "AUTH password")
 	f.BoolVar(&o.StartTLS, "starttls", false, "use STARTTLS")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator to this file (for performance work)")
 	f.IntVar(&o.PerConnection, "per-connection", 0, "messages per connection before QUIT and a new connection (0: no limit, RSET between messages)")
 	cmd.AddCommand(smtpCmd)
 	return cmd
