@@ -8,17 +8,22 @@ import (
 	"sync/atomic"
 )
 
-// WAL checkpoints are done by a connection and a goroutine of their own,
-// not by the write transaction that happens to cross SQLite's threshold:
-// every delivery waits on the single writer, so a whole checkpoint there
-// (copying thousands of pages into the database file and syncing it, 4.5%
-// of the CPU under SMTP load) stalled every group commit behind it. Each
-// round is a PASSIVE checkpoint, which takes no lock the writer needs and
-// copies the frames committed when it started, then a RESTART one, which
-// waits for the writer to finish its transaction, copies the few frames
-// committed meanwhile and lets the next writer start the WAL again from its
-// beginning (under a steady stream of commits a PASSIVE checkpoint alone
-// never catches up with the last ones, and the WAL would only grow).
+// WAL checkpoints are done mostly by a connection and a goroutine of their
+// own, not by the write transaction that happens to cross SQLite's
+// threshold: every delivery waits on the single writer, so a whole
+// checkpoint there (copying thousands of pages into the database file and
+// syncing it, 4.5% of the CPU under SMTP load) stalled every group commit
+// behind it. Each round is a PASSIVE checkpoint on the checkpointer's
+// connection, which takes no lock the writer needs and copies the frames
+// committed when it started, then a second PASSIVE one on the writer's
+// connection, taken between two write transactions: no frame is added
+// while it runs, so it copies the few committed meanwhile and the WAL is
+// then wholly in the database, which lets the next write transaction start
+// the WAL again from its beginning (a PASSIVE checkpoint alone never
+// catches up with a steady stream of commits, and the WAL would grow to
+// the writer's backstop). Neither waits for readers: a long search holds up
+// no delivery. (SQLite's RESTART mode would wait for them while holding off
+// every writer.)
 const (
 	// checkpointCommits is how many write transactions pass between two
 	// rounds: about 4,000-8,000 WAL pages under delivery load, so a page
@@ -34,6 +39,7 @@ const (
 // commits reported to committed.
 type checkpointer struct {
 	db      *sql.DB
+	writer  *sql.DB // the store's single writer connection, for the tail
 	log     *slog.Logger
 	commits atomic.Int64
 	runs    atomic.Int64 // checkpoints done
@@ -43,10 +49,10 @@ type checkpointer struct {
 	once    sync.Once
 }
 
-func startCheckpointer(db *sql.DB, log *slog.Logger) *checkpointer {
+func startCheckpointer(db, writer *sql.DB, log *slog.Logger) *checkpointer {
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
-	c := &checkpointer{db: db, log: log, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{db: db, writer: writer, log: log, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -76,14 +82,15 @@ func (c *checkpointer) run() {
 	}
 }
 
-// checkpoint runs one round: PASSIVE, then RESTART.
+// checkpoint runs one round: the bulk on the checkpointer's connection,
+// then the tail on the writer's.
 func (c *checkpointer) checkpoint() error {
-	for _, mode := range []string{"PASSIVE", "RESTART"} {
+	for i, db := range []*sql.DB{c.db, c.writer} {
 		var busy, frames, copied int64
-		if err := c.db.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &copied); err != nil {
-			return fmt.Errorf("wal checkpoint %s: %w", mode, err)
+		if err := db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+			return fmt.Errorf("wal checkpoint: %w", err)
 		}
-		c.log.Debug("sqlite: checkpoint", "mode", mode, "busy", busy, "wal_frames", frames, "copied", copied)
+		c.log.Debug("sqlite: checkpoint", "tail", i == 1, "busy", busy, "wal_frames", frames, "copied", copied)
 	}
 	c.runs.Add(1)
 	return nil

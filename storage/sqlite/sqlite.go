@@ -163,7 +163,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s.cp = startCheckpointer(cp, log)
+	s.cp = startCheckpointer(cp, w, log)
 
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
