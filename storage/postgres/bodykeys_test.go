@@ -102,9 +102,10 @@ func TestHdrKeysBackfill(t *testing.T) {
 	}
 }
 
-// TestLz4Compression checks migration 112: the message text columns of
-// blob_data, search_text and every one of its partitions compress with lz4
-// (where the server has it), and a 10 KB body comes back intact.
+// TestLz4Compression checks migrations 112 and 120: the message text of
+// blob_data and every compressible column of search_text and of each of its
+// partitions compress with lz4 (where the server has it), and a 10 KB body
+// comes back intact.
 func TestLz4Compression(t *testing.T) {
 	s := openTest(t, 4)
 	ctx := context.Background()
@@ -119,7 +120,7 @@ func TestLz4Compression(t *testing.T) {
 	rows, err := s.pool.Query(ctx, `SELECT c.oid::regclass::text, a.attcompression::text FROM pg_attribute a
 		JOIN pg_class c ON c.oid = a.attrelid
 		WHERE c.relnamespace = to_regnamespace(current_schema())
-			AND ((c.relname ~ '^search_text(_p[0-9]+)?$' AND a.attname = 'body') OR (c.relname = 'blob_data' AND a.attname = 'data'))`)
+			AND ((c.relname ~ '^search_text(_p[0-9]+)?$' AND a.attname IN ('subject', 'addrs', 'hdrs', 'body', 'body_keys', 'hdr_keys')) OR (c.relname = 'blob_data' AND a.attname = 'data'))`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +138,8 @@ func TestLz4Compression(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if want := 1 + 1 + 4; n != want {
-		t.Errorf("got %d columns, want %d (blob_data, search_text and its 4 partitions)", n, want)
+	if want := 1 + 6*(1+4); n != want {
+		t.Errorf("got %d columns, want %d (blob_data; 6 columns of search_text and of its 4 partitions)", n, want)
 	}
 	u, inbox := mustUser(t, s, "lz4@example.com")
 	m := newMsg(u.ID, inbox.ID, "long", 1)
