@@ -154,3 +154,49 @@ func TestLz4Compression(t *testing.T) {
 		t.Errorf("stored body: %d bytes compressed with %q, want the %d bytes with lz4", len(body), method, len(m.SearchText))
 	}
 }
+
+// TestHeadKeysBackfill checks that hdr_keys holds the subject's and the
+// addresses' keys (migration 121), from Deliver and from the backfill: Text
+// needles found only in the subject or an address name, for mail without
+// header lines.
+func TestHeadKeysBackfill(t *testing.T) {
+	s := openTest(t, 4)
+	ctx := context.Background()
+	u, inbox := mustUser(t, s, "headkeys@example.com")
+	var ms []*storage.NewMessage
+	for i := range 3 {
+		m := newMsg(u.ID, inbox.ID, "Quarterly zyxwvu figures", i)
+		m.From = []storage.Address{{Name: "Wilhelmina Quorn", Address: "wq@example.com"}}
+		m.SearchText = "nothing here"
+		ms = append(ms, m)
+	}
+	deliver(t, s, ms...)
+	search := func(needle string) int {
+		t.Helper()
+		got, err := s.SearchUIDs(ctx, u.ID, storage.SearchQuery{MailboxID: inbox.ID, Text: needle})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	needles := []string{"XWVU", "helmina quo", "terly"}
+	for _, n := range needles {
+		if got := search(n); got != 3 {
+			t.Errorf("before, %q: %d found, want 3", n, got)
+		}
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE search_text SET hdr_keys = '{}' WHERE user_id = $1`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(needles[0]); got != 0 {
+		t.Fatalf("without keys: %d found through the index, want 0 (the index is not used)", got)
+	}
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return backfillKeys(ctx, tx, headKeysSrc, "hdr_keys") }); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range needles {
+		if got := search(n); got != 3 {
+			t.Errorf("after backfill, %q: %d found, want 3", n, got)
+		}
+	}
+}

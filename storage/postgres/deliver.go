@@ -340,9 +340,10 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		mMsgID, mSnippet = append(mMsgID, clean(m.MessageIDHdr)), append(mSnippet, clean(m.Snippet))
 		mSeen, mAtt = append(mSeen, hasSeen(flags[i])), append(mAtt, storage.ListedAttachments(m.Attachments))
 		mIDate, mDate = append(mIDate, tsz(idate)), append(mDate, tsz(m.Date))
-		sAddr = append(sAddr, addrText(from, to, cc))
+		addrs := addrText(from, to, cc)
+		sAddr = append(sAddr, addrs)
 		hdrs := truncateUTF8(clean(m.SearchHeader), maxSearchText)
-		sHdrs, sHKeys = append(sHdrs, hdrs), append(sHKeys, textkeys.Keys(hdrs))
+		sHdrs, sHKeys = append(sHdrs, hdrs), append(sHKeys, headKeys(hdrs, subj, addrs))
 		mSent = append(mSent, storage.SentDay(m.Date, idate))
 		mStruct = append(mStruct, nilBytes(m.Structure))
 		if k := m.SortKeys; k != nil {

@@ -340,6 +340,11 @@ func migrations(parts int) []migration {
 			EXCEPTION WHEN feature_not_supported OR syntax_error OR invalid_parameter_value THEN
 				RAISE NOTICE 'lz4 compression not available: %', SQLERRM;
 			END $$`}},
+		// 121: the subject's and the addresses' keys made in Go and kept in
+		// hdr_keys with the header lines' (bodykeys.go); the GIN index drops
+		// their pg_trgm trigrams. The index is dropped first so that the
+		// backfill does not maintain it, and built again on the keys alone.
+		{version: 121, stmts: []string{`DROP INDEX search_text_keys`}, fn: backfillHeadKeys},
 	}
 }
 
