@@ -102,9 +102,10 @@ func TestHdrKeysBackfill(t *testing.T) {
 	}
 }
 
-// TestLz4Compression checks migration 112: the message text columns of
-// blob_data, search_text and every one of its partitions compress with lz4
-// (where the server has it), and a 10 KB body comes back intact.
+// TestLz4Compression checks migrations 112 and 120: the message text of
+// blob_data and every compressible column of search_text and of each of its
+// partitions compress with lz4 (where the server has it), and a 10 KB body
+// comes back intact.
 func TestLz4Compression(t *testing.T) {
 	s := openTest(t, 4)
 	ctx := context.Background()
@@ -119,7 +120,7 @@ func TestLz4Compression(t *testing.T) {
 	rows, err := s.pool.Query(ctx, `SELECT c.oid::regclass::text, a.attcompression::text FROM pg_attribute a
 		JOIN pg_class c ON c.oid = a.attrelid
 		WHERE c.relnamespace = to_regnamespace(current_schema())
-			AND ((c.relname ~ '^search_text(_p[0-9]+)?$' AND a.attname = 'body') OR (c.relname = 'blob_data' AND a.attname = 'data'))`)
+			AND ((c.relname ~ '^search_text(_p[0-9]+)?$' AND a.attname IN ('subject', 'addrs', 'hdrs', 'body', 'body_keys', 'hdr_keys')) OR (c.relname = 'blob_data' AND a.attname = 'data'))`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +138,8 @@ func TestLz4Compression(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if want := 1 + 1 + 4; n != want {
-		t.Errorf("got %d columns, want %d (blob_data, search_text and its 4 partitions)", n, want)
+	if want := 1 + 6*(1+4); n != want {
+		t.Errorf("got %d columns, want %d (blob_data; 6 columns of search_text and of its 4 partitions)", n, want)
 	}
 	u, inbox := mustUser(t, s, "lz4@example.com")
 	m := newMsg(u.ID, inbox.ID, "long", 1)
@@ -151,5 +152,51 @@ func TestLz4Compression(t *testing.T) {
 	}
 	if body != m.SearchText || method != "lz4" {
 		t.Errorf("stored body: %d bytes compressed with %q, want the %d bytes with lz4", len(body), method, len(m.SearchText))
+	}
+}
+
+// TestHeadKeysBackfill checks that hdr_keys holds the subject's and the
+// addresses' keys (migration 121), from Deliver and from the backfill: Text
+// needles found only in the subject or an address name, for mail without
+// header lines.
+func TestHeadKeysBackfill(t *testing.T) {
+	s := openTest(t, 4)
+	ctx := context.Background()
+	u, inbox := mustUser(t, s, "headkeys@example.com")
+	var ms []*storage.NewMessage
+	for i := range 3 {
+		m := newMsg(u.ID, inbox.ID, "Quarterly zyxwvu figures", i)
+		m.From = []storage.Address{{Name: "Wilhelmina Quorn", Address: "wq@example.com"}}
+		m.SearchText = "nothing here"
+		ms = append(ms, m)
+	}
+	deliver(t, s, ms...)
+	search := func(needle string) int {
+		t.Helper()
+		got, err := s.SearchUIDs(ctx, u.ID, storage.SearchQuery{MailboxID: inbox.ID, Text: needle})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	needles := []string{"XWVU", "helmina quo", "terly"}
+	for _, n := range needles {
+		if got := search(n); got != 3 {
+			t.Errorf("before, %q: %d found, want 3", n, got)
+		}
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE search_text SET hdr_keys = '{}' WHERE user_id = $1`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(needles[0]); got != 0 {
+		t.Fatalf("without keys: %d found through the index, want 0 (the index is not used)", got)
+	}
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return backfillKeys(ctx, tx, headKeysSrc, "hdr_keys") }); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range needles {
+		if got := search(n); got != 3 {
+			t.Errorf("after backfill, %q: %d found, want 3", n, got)
+		}
 	}
 }

@@ -24,12 +24,12 @@ func likeEscape(s string) string {
 
 // searchSQL builds the FROM and WHERE of a search with $1 the user id. Every
 // substring criterion is an ILIKE on search_text (see storage/search.go):
-// the GIN index answers needles of three or more characters (pg_trgm's
-// trigrams for the subject and addresses, the keys of bodykeys.go for the
-// body and the header lines, where a needle needs a word of three), and
-// shorter ones are rechecked on the rows the other conditions leave, which
-// partition pruning already confines to one user. It returns the rank
-// expression of the Text terms ("" without them).
+// the GIN index answers needles with a word of three runes or more (the
+// keys of bodykeys.go: body_keys for the body, hdr_keys for the header
+// lines, the subject and the addresses), and the others are rechecked on
+// the rows the other conditions leave, which partition pruning already
+// confines to one user. It returns the rank expression of the Text terms
+// ("" without them).
 func searchSQL(q storage.SearchQuery, arg func(any) string) (from, where, rank string) {
 	var w []string
 	add := func(c string) { w = append(w, c) }
@@ -42,14 +42,21 @@ func searchSQL(q storage.SearchQuery, arg func(any) string) (from, where, rank s
 		}
 		return "s.body ILIKE " + p
 	}
-	// hdrs is the same for the header lines and their keys (hdr_keys,
-	// migration 110).
-	hdrs := func(needle, p string) string {
-		if k := textkeys.Keys(clean(needle)); len(k) > 0 {
-			return "(s.hdr_keys @> " + arg(k) + " AND s.hdrs ILIKE " + p + ")"
+	// head is the condition that one of cols (of the header lines, the
+	// subject and the addresses) holds needle: the GIN index answers it
+	// through hdr_keys (migrations 110 and 121) when the needle has keys.
+	head := func(needle, p string, cols ...string) string {
+		var alt []string
+		for _, c := range cols {
+			alt = append(alt, "s."+c+" ILIKE "+p)
 		}
-		return "s.hdrs ILIKE " + p
+		or := strings.Join(alt, " OR ")
+		if k := textkeys.Keys(clean(needle)); len(k) > 0 {
+			return "(s.hdr_keys @> " + arg(k) + " AND (" + or + "))"
+		}
+		return "(" + or + ")"
 	}
+	hdrs := func(needle, p string) string { return head(needle, p, "hdrs") }
 	var ranks []string
 	for _, t := range storage.TextTerms(q.Text) {
 		p := arg(likePattern(t))
@@ -57,7 +64,7 @@ func searchSQL(q storage.SearchQuery, arg func(any) string) (from, where, rank s
 			add(body(t, p))
 			continue
 		}
-		add(fmt.Sprintf("(s.subject ILIKE %[1]s OR s.addrs ILIKE %[1]s OR %[2]s)", p, body(t, p)))
+		add(fmt.Sprintf("(%s OR %s)", head(t, p, "subject", "addrs"), body(t, p)))
 		ranks = append(ranks, fmt.Sprintf("3 * (s.subject ILIKE %[1]s)::int + 2 * (s.addrs ILIKE %[1]s)::int + (s.body ILIKE %[1]s)::int", p))
 	}
 	for _, t := range q.Body {
@@ -69,7 +76,7 @@ func searchSQL(q storage.SearchQuery, arg func(any) string) (from, where, rank s
 		if t != "" {
 			// Subject and addresses too: mail stored before migration 20 has no header lines.
 			p := arg(likePattern(t))
-			add(fmt.Sprintf("(%[3]s OR %[2]s OR s.subject ILIKE %[1]s OR s.addrs ILIKE %[1]s)", p, body(t, p), hdrs(t, p)))
+			add(fmt.Sprintf("(%s OR %s)", head(t, p, "hdrs", "subject", "addrs"), body(t, p)))
 		}
 	}
 	for _, h := range q.Header {

@@ -12,14 +12,44 @@ import (
 // same-subject threads looked at for a subject join (the most recent first).
 const maxSubjectCandidates = 20
 
-// subjectCandidatesSQL reads the most recent messages of the user's
-// threads with the given base subjects.
-const subjectCandidatesSQL = `SELECT subject_norm, id, internal_date, from_text, to_text FROM (
-	SELECT t.subject_norm, t.id, m.internal_date, m.from_text, m.to_text,
-		row_number() OVER (PARTITION BY t.subject_norm ORDER BY m.internal_date DESC, m.id DESC) AS rn
-	FROM threads t JOIN messages m ON m.user_id = t.user_id AND m.thread_id = t.id
-	WHERE t.user_id = $1 AND t.subject_norm = ANY($2)) c
-	WHERE rn <= $3 ORDER BY subject_norm, internal_date DESC`
+// threadRefsSQL looks up the threads of Message-IDs ($2) of user $1: one
+// index probe per id (a scalar subquery each, which no plan turns into a
+// scan of the user's references), NULL for an unknown id.
+const threadRefsSQL = `SELECT r.msgid, (SELECT thread_id FROM thread_refs WHERE user_id = $1 AND msgid = r.msgid)
+	FROM unnest($2::text[]) AS r(msgid)`
+
+// subjectCandidatesSQL reads, for each of the user's base subjects $2 (no
+// repeats), the $3 most recent messages of the threads with that subject,
+// newest first. Nested loops by construction (each LATERAL with a LIMIT
+// stays a loop): for each subject its threads, for each thread its latest
+// messages, so the work is bounded by the candidates, not by the user's
+// mail (a join of threads to messages could be planned as a scan of all the
+// user's messages).
+const subjectCandidatesSQL = `SELECT s.ns, c.id, c.internal_date, c.from_text, c.to_text
+	FROM unnest($2::text[]) AS s(ns)
+	CROSS JOIN LATERAL (
+		SELECT t.id, m.internal_date, m.mid, m.from_text, m.to_text
+		FROM threads t
+		CROSS JOIN LATERAL (
+			SELECT internal_date, id AS mid, from_text, to_text FROM messages
+			WHERE user_id = $1 AND thread_id = t.id
+			ORDER BY internal_date DESC, id DESC LIMIT $3) m
+		WHERE t.user_id = $1 AND t.subject_norm = s.ns
+		ORDER BY m.internal_date DESC, m.mid DESC LIMIT $3) c
+	ORDER BY s.ns, c.internal_date DESC, c.mid DESC`
+
+// dedup returns l without repeats, in first-seen order.
+func dedup(l []string) []string {
+	seen := make(map[string]bool, len(l))
+	out := make([]string, 0, len(l))
+	for _, s := range l {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 func (u *userPlan) readSubjectCandidates(rows pgx.Rows) error {
 	var sub string
