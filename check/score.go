@@ -67,6 +67,12 @@ type facts interface {
 	GetDomainSpamLists(ctx context.Context, domain string) (storage.SpamLists, error)
 }
 
+// senderFacts is facts' IsCorrespondent and SenderVerdicts in one call, for
+// stores where that saves a round trip (PostgreSQL).
+type senderFacts interface {
+	SenderFacts(ctx context.Context, userID int64, addr string) (bool, storage.SenderCounts, error)
+}
+
 // messageSignals are the signals that are the same for every recipient.
 type messageSignals struct {
 	signals    []Signal
@@ -197,14 +203,24 @@ func (j *Judge) senderSignals(ctx context.Context, uid int64, ms *messageSignals
 			}
 		}
 	}
-	if ok, err := f.IsCorrespondent(ctx, uid, ms.from); err != nil {
-		warn("correspondents", err)
-	} else if ok && !ms.dmarcFail {
+	var corr bool
+	var c storage.SenderCounts
+	var corrErr, verdictErr error
+	if sf, ok := f.(senderFacts); ok {
+		corr, c, corrErr = sf.SenderFacts(ctx, uid, ms.from)
+		verdictErr = corrErr
+	} else {
+		corr, corrErr = f.IsCorrespondent(ctx, uid, ms.from)
+		c, verdictErr = f.SenderVerdicts(ctx, uid, ms.from)
+	}
+	if corrErr != nil {
+		warn("correspondents", corrErr)
+	} else if corr && !ms.dmarcFail {
 		out = append(out, Signal{Name: "correspondent", Score: pointsCorrespond, Detail: "you have written to " + ms.from})
 		trusted = true
 	}
-	if c, err := f.SenderVerdicts(ctx, uid, ms.from); err != nil {
-		warn("sender verdicts", err)
+	if verdictErr != nil {
+		warn("sender verdicts", verdictErr)
 	} else if c.Ham+c.Spam > 0 {
 		p := math.Max(-maxSenderPoints, math.Min(maxSenderPoints, pointsPerVerdict*float64(c.Spam-c.Ham)))
 		detail := fmt.Sprintf("you moved %d of this sender's messages out of Junk and %d into it", c.Ham, c.Spam)

@@ -49,6 +49,21 @@ func (s *Store) IsCorrespondent(ctx context.Context, userID int64, addr string) 
 	return n > 0, nil
 }
 
+// SenderFacts is IsCorrespondent and SenderVerdicts in one statement (one
+// read transaction: the judge asks both for every recipient).
+func (s *Store) SenderFacts(ctx context.Context, userID int64, addr string) (bool, storage.SenderCounts, error) {
+	var ok bool
+	var c storage.SenderCounts
+	a := storage.NormalizeAddress(addr)
+	err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM spam_correspondents WHERE user_id = ?1 AND address = ?2),
+		coalesce((SELECT ham FROM spam_senders WHERE user_id = ?1 AND address = ?2), 0),
+		coalesce((SELECT spam FROM spam_senders WHERE user_id = ?1 AND address = ?2), 0)`, userID, a).Scan(&ok, &c.Ham, &c.Spam)
+	if err != nil {
+		return false, storage.SenderCounts{}, fmt.Errorf("sqlite: sender facts: %w", err)
+	}
+	return ok, c, nil
+}
+
 // AddSenderVerdict counts one message from addr moved into or out of Junk.
 func (s *Store) AddSenderVerdict(ctx context.Context, userID int64, addr string, spam bool) error {
 	addr = storage.NormalizeAddress(addr)

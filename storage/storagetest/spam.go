@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -13,6 +14,56 @@ var spamCases = []testCase{
 	{"SpamCorrespondents", testSpamCorrespondents},
 	{"SpamSenderVerdicts", testSpamSenderVerdicts},
 	{"SpamLists", testSpamLists},
+	{"SpamSenderFacts", testSpamSenderFacts},
+}
+
+// testSpamSenderFacts: a store's SenderFacts (both stores have one; the
+// judge's look-up in one statement) answers what IsCorrespondent and
+// SenderVerdicts answer, for each combination of the two.
+func testSpamSenderFacts(t *testing.T, s storage.Store) {
+	sf, ok := s.(interface {
+		SenderFacts(ctx context.Context, userID int64, addr string) (bool, storage.SenderCounts, error)
+	})
+	if !ok {
+		t.Fatal("the store has no SenderFacts")
+	}
+	ctx := t.Context()
+	a, _ := newUser(t, s, "alice@example.com")
+	b, _ := newUser(t, s, "bob@example.com")
+	if err := s.AddCorrespondents(ctx, a.ID, []string{"Friend@Example.org", "both@example.org"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []struct {
+		addr string
+		spam bool
+	}{{"both@example.org", false}, {"both@example.org", true}, {"both@example.org", false}, {"news@shop.example", true}} {
+		if err := s.AddSenderVerdict(ctx, a.ID, v.addr, v.spam); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		user      int64
+		addr      string
+		corr      bool
+		ham, spam int
+	}{
+		{a.ID, "friend@example.org", true, 0, 0}, {a.ID, "BOTH@example.org", true, 2, 1}, {a.ID, "news@shop.example", false, 0, 1},
+		{a.ID, "nobody@example.net", false, 0, 0}, {b.ID, "both@example.org", false, 0, 0}, {1 << 40, "both@example.org", false, 0, 0},
+	} {
+		corr, counts, err := sf.SenderFacts(ctx, c.user, c.addr)
+		if err != nil {
+			t.Fatalf("SenderFacts(%d, %s): %v", c.user, c.addr, err)
+		}
+		wantCorr, err1 := s.IsCorrespondent(ctx, c.user, c.addr)
+		wantCounts, err2 := s.SenderVerdicts(ctx, c.user, c.addr)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("IsCorrespondent, SenderVerdicts(%d, %s): %v, %v", c.user, c.addr, err1, err2)
+		}
+		if corr != wantCorr || counts != wantCounts || corr != c.corr || counts.Ham != c.ham || counts.Spam != c.spam {
+			t.Errorf("SenderFacts(%d, %s): got %v %+v; the two look-ups say %v %+v; want %v ham %d spam %d",
+				c.user, c.addr, corr, counts, wantCorr, wantCounts, c.corr, c.ham, c.spam)
+		}
+	}
 }
 
 func testSpamCorrespondents(t *testing.T, s storage.Store) {
