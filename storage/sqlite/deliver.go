@@ -184,10 +184,10 @@ func (w *wtx) reserve(msgs []*storage.NewMessage) ([]slot, error) {
 	if len(msgs) == 0 {
 		return slots, nil
 	}
-	var users []int64
-	perUser := map[int64]int{}
+	var users []int64 // in order of first appearance, as boxes
+	perUser := map[int64][]int{}
 	var boxes []mailboxKey
-	perBox := map[mailboxKey]int{}
+	perBox := map[mailboxKey][]int{}
 	for i, m := range msgs {
 		if m == nil {
 			return nil, fmt.Errorf("message %d: nil: %w", i, storage.ErrInvalid)
@@ -208,57 +208,46 @@ func (w *wtx) reserve(msgs []*storage.NewMessage) ([]slot, error) {
 		if _, ok := perUser[m.UserID]; !ok {
 			users = append(users, m.UserID)
 		}
-		perUser[m.UserID]++
+		perUser[m.UserID] = append(perUser[m.UserID], i)
 		k := mailboxKey{m.UserID, m.MailboxID}
 		if _, ok := perBox[k]; !ok {
 			boxes = append(boxes, k)
 		}
-		perBox[k]++
+		perBox[k] = append(perBox[k], i)
 	}
-	var last int64
-	if err := w.queryRow(`UPDATE sequences SET value = value + ? WHERE name = 'message' RETURNING value`, len(msgs)).Scan(&last); err != nil {
-		return nil, fmt.Errorf("sequence message: %w", err)
+	last, err := w.nextIDs("message", len(msgs))
+	if err != nil {
+		return nil, err
 	}
 	for i := range slots {
 		slots[i].id = last - int64(len(msgs)) + 1 + int64(i)
 	}
 	for _, u := range users {
-		var top uint64
-		err := w.queryRow(`UPDATE users SET modseq = modseq + ? WHERE id = ? RETURNING modseq`, perUser[u], u).Scan(&top)
+		idx := perUser[u]
+		top, err := w.bumpModSeqs(u, len(idx))
 		if err != nil {
-			return nil, fmt.Errorf("user %d: %w", u, notFound(err))
+			return nil, err
 		}
-		next := top - uint64(perUser[u]) + 1
-		for i, m := range msgs {
-			if m.UserID == u {
-				slots[i].modseq = next
-				next++
-			}
+		for j, i := range idx {
+			slots[i].modseq = top - uint64(len(idx)-1-j)
 		}
 	}
 	for _, k := range boxes {
+		idx := perBox[k]
 		var unread int
 		var size int64
 		var top uint64
-		for i, m := range msgs {
-			if m.UserID == k.user && m.MailboxID == k.mailbox {
-				unread += b2i(!slots[i].seen)
-				size += m.Size
-				top = max(top, slots[i].modseq)
-			}
+		for _, i := range idx {
+			unread += b2i(!slots[i].seen)
+			size += msgs[i].Size
+			top = max(top, slots[i].modseq)
 		}
 		var first uint32
-		err := w.queryRow(`UPDATE mailboxes SET uidnext = uidnext + ?1, total = total + ?1,
-			unread = unread + ?2, size = size + ?3, highest_modseq = max(highest_modseq, ?4)
-			WHERE user_id = ?5 AND id = ?6 RETURNING uidnext - ?1`, perBox[k], unread, size, top, k.user, k.mailbox).Scan(&first)
-		if err != nil {
+		if err := w.stmt(w.s.st.mailboxAdd).QueryRowContext(w.ctx, len(idx), unread, size, top, k.user, k.mailbox).Scan(&first); err != nil {
 			return nil, fmt.Errorf("mailbox %d: %w", k.mailbox, notFound(err))
 		}
-		for i, m := range msgs {
-			if m.UserID == k.user && m.MailboxID == k.mailbox {
-				slots[i].uid = first
-				first++
-			}
+		for j, i := range idx {
+			slots[i].uid = first + uint32(j)
 		}
 	}
 	return slots, nil
@@ -314,18 +303,25 @@ func (w *wtx) deliverOne(m *storage.NewMessage, sl slot) (delivered, error) {
 }
 
 // nextID allocates the next value of a global sequence.
-func (w *wtx) nextID(name string) (int64, error) {
+func (w *wtx) nextID(name string) (int64, error) { return w.nextIDs(name, 1) }
+
+// nextIDs allocates the next n values of a global sequence and returns the
+// last of them.
+func (w *wtx) nextIDs(name string, n int) (int64, error) {
 	var id int64
-	if err := w.stmt(w.s.st.nextSeq).QueryRowContext(w.ctx, name).Scan(&id); err != nil {
+	if err := w.stmt(w.s.st.nextSeq).QueryRowContext(w.ctx, name, n).Scan(&id); err != nil {
 		return 0, fmt.Errorf("sequence %s: %w", name, err)
 	}
 	return id, nil
 }
 
 // bumpModSeq allocates the user's next MODSEQ (RFC 7162 section 3.1).
-func (w *wtx) bumpModSeq(userID int64) (uint64, error) {
+func (w *wtx) bumpModSeq(userID int64) (uint64, error) { return w.bumpModSeqs(userID, 1) }
+
+// bumpModSeqs allocates the user's next n MODSEQs and returns the last.
+func (w *wtx) bumpModSeqs(userID int64, n int) (uint64, error) {
 	var m uint64
-	if err := w.stmt(w.s.st.bumpModSeq).QueryRowContext(w.ctx, userID).Scan(&m); err != nil {
+	if err := w.stmt(w.s.st.bumpModSeq).QueryRowContext(w.ctx, userID, n).Scan(&m); err != nil {
 		return 0, fmt.Errorf("user %d: %w", userID, notFound(err))
 	}
 	return m, nil

@@ -304,7 +304,7 @@ func (s *Store) Move(ctx context.Context, userID, fromMailboxID int64, ids []int
 			return storage.Moved{}, err
 		}
 		var uid uint32
-		if err := w.stmt(w.s.st.mailboxAdd).QueryRowContext(w.ctx, unread, st.size, newSeq, userID, toMailboxID).Scan(&uid); err != nil {
+		if err := w.stmt(w.s.st.mailboxAdd).QueryRowContext(w.ctx, 1, unread, st.size, newSeq, userID, toMailboxID).Scan(&uid); err != nil {
 			return storage.Moved{}, err
 		}
 		if _, err := w.exec(`UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ? WHERE user_id = ? AND id = ?`,
@@ -328,7 +328,7 @@ func (s *Store) Copy(ctx context.Context, userID, fromMailboxID int64, ids []int
 			return storage.Moved{}, err
 		}
 		var uid uint32
-		if err := w.stmt(w.s.st.mailboxAdd).QueryRowContext(w.ctx, b2i(!hasSeen(st.flags)), st.size, modseq, userID, toMailboxID).Scan(&uid); err != nil {
+		if err := w.stmt(w.s.st.mailboxAdd).QueryRowContext(w.ctx, 1, b2i(!hasSeen(st.flags)), st.size, modseq, userID, toMailboxID).Scan(&uid); err != nil {
 			return storage.Moved{}, err
 		}
 		nid, err := w.nextID("message")

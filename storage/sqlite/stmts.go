@@ -35,11 +35,15 @@ func (s *Store) prepare(ctx context.Context) error {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&s.st.nextSeq, `UPDATE sequences SET value = value + 1 WHERE name = ? RETURNING value`},
-		{&s.st.bumpModSeq, `UPDATE users SET modseq = modseq + 1 WHERE id = ? RETURNING modseq`},
-		{&s.st.mailboxAdd, `UPDATE mailboxes SET uidnext = uidnext + 1, total = total + 1,
-			unread = unread + ?, size = size + ?, highest_modseq = max(highest_modseq, ?)
-			WHERE user_id = ? AND id = ? RETURNING uidnext - 1`},
+		// The three allocations take a count (n, then the last value
+		// allocated is returned): one per message, or a batch's at once.
+		{&s.st.nextSeq, `UPDATE sequences SET value = value + ?2 WHERE name = ?1 RETURNING value`},
+		{&s.st.bumpModSeq, `UPDATE users SET modseq = modseq + ?2 WHERE id = ?1 RETURNING modseq`},
+		// Arguments: messages added, unread among them, their size, their
+		// highest MODSEQ, user, mailbox; returns the first new UID.
+		{&s.st.mailboxAdd, `UPDATE mailboxes SET uidnext = uidnext + ?1, total = total + ?1,
+			unread = unread + ?2, size = size + ?3, highest_modseq = max(highest_modseq, ?4)
+			WHERE user_id = ?5 AND id = ?6 RETURNING uidnext - ?1`},
 		{&s.st.mailboxSub, `UPDATE mailboxes SET total = total - 1, unread = unread - ?, size = size - ?,
 			highest_modseq = max(highest_modseq, ?) WHERE user_id = ? AND id = ?`},
 		{&s.st.insertMessage, `INSERT INTO messages (user_id, id, mailbox_id, uid, thread_id, modseq,
