@@ -61,16 +61,11 @@ func (s Signal) content() bool { return s.Name == "bayes" || s.Name == "rules" }
 // and sender verdicts are not consulted.
 type facts interface {
 	GetUser(ctx context.Context, id int64) (storage.User, error)
-	IsCorrespondent(ctx context.Context, userID int64, addr string) (bool, error)
-	SenderVerdicts(ctx context.Context, userID int64, addr string) (storage.SenderCounts, error)
+	// SenderFacts: whether the user has written to addr, and the user's
+	// verdicts on addr's mail (storage.SpamStore).
+	SenderFacts(ctx context.Context, userID int64, addr string) (bool, storage.SenderCounts, error)
 	GetSpamLists(ctx context.Context, userID int64) (storage.SpamLists, error)
 	GetDomainSpamLists(ctx context.Context, domain string) (storage.SpamLists, error)
-}
-
-// senderFacts is facts' IsCorrespondent and SenderVerdicts in one call, for
-// stores where that saves a round trip (PostgreSQL).
-type senderFacts interface {
-	SenderFacts(ctx context.Context, userID int64, addr string) (bool, storage.SenderCounts, error)
 }
 
 // messageSignals are the signals that are the same for every recipient.
@@ -203,25 +198,16 @@ func (j *Judge) senderSignals(ctx context.Context, uid int64, ms *messageSignals
 			}
 		}
 	}
-	var corr bool
-	var c storage.SenderCounts
-	var corrErr, verdictErr error
-	if sf, ok := f.(senderFacts); ok {
-		corr, c, corrErr = sf.SenderFacts(ctx, uid, ms.from)
-		verdictErr = corrErr
-	} else {
-		corr, corrErr = f.IsCorrespondent(ctx, uid, ms.from)
-		c, verdictErr = f.SenderVerdicts(ctx, uid, ms.from)
+	corr, c, err := f.SenderFacts(ctx, uid, ms.from)
+	if err != nil {
+		warn("correspondents and sender verdicts", err)
+		return out, trusted
 	}
-	if corrErr != nil {
-		warn("correspondents", corrErr)
-	} else if corr && !ms.dmarcFail {
+	if corr && !ms.dmarcFail {
 		out = append(out, Signal{Name: "correspondent", Score: pointsCorrespond, Detail: "you have written to " + ms.from})
 		trusted = true
 	}
-	if verdictErr != nil {
-		warn("sender verdicts", verdictErr)
-	} else if c.Ham+c.Spam > 0 {
+	if c.Ham+c.Spam > 0 {
 		p := math.Max(-maxSenderPoints, math.Min(maxSenderPoints, pointsPerVerdict*float64(c.Spam-c.Ham)))
 		detail := fmt.Sprintf("you moved %d of this sender's messages out of Junk and %d into it", c.Ham, c.Spam)
 		// A sender the user has rescued from Junk this often is vouched

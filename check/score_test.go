@@ -19,11 +19,8 @@ type factsKV struct {
 func (f *factsKV) GetUser(_ context.Context, id int64) (storage.User, error) {
 	return storage.User{ID: id, Address: "me@stamp.test"}, nil
 }
-func (f *factsKV) IsCorrespondent(_ context.Context, _ int64, a string) (bool, error) {
-	return f.corr[a], nil
-}
-func (f *factsKV) SenderVerdicts(_ context.Context, _ int64, a string) (storage.SenderCounts, error) {
-	return f.verdicts[a], nil
+func (f *factsKV) SenderFacts(_ context.Context, _ int64, a string) (bool, storage.SenderCounts, error) {
+	return f.corr[a], f.verdicts[a], nil
 }
 func (f *factsKV) GetSpamLists(context.Context, int64) (storage.SpamLists, error) {
 	return f.lists, nil

@@ -190,22 +190,6 @@ func (j judgeStore) GetDomainSpamLists(ctx context.Context, domain string) (stor
 	return j.l.domainLists(ctx, domain)
 }
 
-// SenderFacts is the store's SenderFacts where it has one (one round trip on
-// PostgreSQL), else IsCorrespondent and SenderVerdicts.
-func (j judgeStore) SenderFacts(ctx context.Context, userID int64, addr string) (bool, storage.SenderCounts, error) {
-	if sf, ok := j.Store.(interface {
-		SenderFacts(ctx context.Context, userID int64, addr string) (bool, storage.SenderCounts, error)
-	}); ok {
-		return sf.SenderFacts(ctx, userID, addr)
-	}
-	ok, err := j.Store.IsCorrespondent(ctx, userID, addr)
-	if err != nil {
-		return false, storage.SenderCounts{}, err
-	}
-	c, err := j.Store.SenderVerdicts(ctx, userID, addr)
-	return ok, c, err
-}
-
 // settingsChanged forgets a user's cached settings (userID > 0) or the
 // domains' (userID 0) here and tells the other nodes to do the same.
 func (s *Service) settingsChanged(ctx context.Context, userID int64) {

@@ -42,6 +42,9 @@ type SpamStore interface {
 	AddSenderVerdict(ctx context.Context, userID int64, addr string, spam bool) error
 	// SenderVerdicts returns the counts of AddSenderVerdict for addr.
 	SenderVerdicts(ctx context.Context, userID int64, addr string) (SenderCounts, error)
+	// SenderFacts is IsCorrespondent and SenderVerdicts in one statement:
+	// the spam judge asks both for every recipient of every message.
+	SenderFacts(ctx context.Context, userID int64, addr string) (bool, SenderCounts, error)
 	// GetSpamLists returns a user's lists (empty when none); ErrNotFound for an unknown user.
 	GetSpamLists(ctx context.Context, userID int64) (SpamLists, error)
 	// PutSpamLists replaces a user's lists (entries normalized by NormalizeLists).

@@ -50,14 +50,14 @@ func (s *Store) IsCorrespondent(ctx context.Context, userID int64, addr string) 
 }
 
 // SenderFacts is IsCorrespondent and SenderVerdicts in one statement (one
-// read transaction: the judge asks both for every recipient).
+// read transaction, one read of the sender's row).
 func (s *Store) SenderFacts(ctx context.Context, userID int64, addr string) (bool, storage.SenderCounts, error) {
 	var ok bool
 	var c storage.SenderCounts
 	a := storage.NormalizeAddress(addr)
 	err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM spam_correspondents WHERE user_id = ?1 AND address = ?2),
-		coalesce((SELECT ham FROM spam_senders WHERE user_id = ?1 AND address = ?2), 0),
-		coalesce((SELECT spam FROM spam_senders WHERE user_id = ?1 AND address = ?2), 0)`, userID, a).Scan(&ok, &c.Ham, &c.Spam)
+		coalesce(v.ham, 0), coalesce(v.spam, 0)
+		FROM (SELECT 1) LEFT JOIN spam_senders v ON v.user_id = ?1 AND v.address = ?2`, userID, a).Scan(&ok, &c.Ham, &c.Spam)
 	if err != nil {
 		return false, storage.SenderCounts{}, fmt.Errorf("sqlite: sender facts: %w", err)
 	}

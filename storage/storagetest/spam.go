@@ -1,7 +1,6 @@
 package storagetest
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -17,16 +16,10 @@ var spamCases = []testCase{
 	{"SpamSenderFacts", testSpamSenderFacts},
 }
 
-// testSpamSenderFacts: a store's SenderFacts (both stores have one; the
-// judge's look-up in one statement) answers what IsCorrespondent and
-// SenderVerdicts answer, for each combination of the two.
+// testSpamSenderFacts: SenderFacts (the judge's look-up in one statement)
+// answers what IsCorrespondent and SenderVerdicts answer, for each
+// combination of the two.
 func testSpamSenderFacts(t *testing.T, s storage.Store) {
-	sf, ok := s.(interface {
-		SenderFacts(ctx context.Context, userID int64, addr string) (bool, storage.SenderCounts, error)
-	})
-	if !ok {
-		t.Fatal("the store has no SenderFacts")
-	}
 	ctx := t.Context()
 	a, _ := newUser(t, s, "alice@example.com")
 	b, _ := newUser(t, s, "bob@example.com")
@@ -50,7 +43,7 @@ func testSpamSenderFacts(t *testing.T, s storage.Store) {
 		{a.ID, "friend@example.org", true, 0, 0}, {a.ID, "BOTH@example.org", true, 2, 1}, {a.ID, "news@shop.example", false, 0, 1},
 		{a.ID, "nobody@example.net", false, 0, 0}, {b.ID, "both@example.org", false, 0, 0}, {1 << 40, "both@example.org", false, 0, 0},
 	} {
-		corr, counts, err := sf.SenderFacts(ctx, c.user, c.addr)
+		corr, counts, err := s.SenderFacts(ctx, c.user, c.addr)
 		if err != nil {
 			t.Fatalf("SenderFacts(%d, %s): %v", c.user, c.addr, err)
 		}
