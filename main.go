@@ -98,17 +98,11 @@ func serveCmd(g *globals) *cobra.Command {
 			if os.Getenv("GOGC") == "" {
 				debug.SetGCPercent(200)
 			}
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
 			}
+			defer stop()
 			if traceFile != "" {
 				f, err := os.Create(traceFile)
 				if err != nil {
@@ -386,6 +380,23 @@ func suppressionCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// startCPUProfile writes a CPU profile to path (none when path is empty)
+// until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
 func loadCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "load", Short: "Load generators for measuring a running server"}
 	var o smtpload.Options
@@ -395,17 +406,11 @@ func loadCmd() *cobra.Command {
 		Short: "Send messages over SMTP with N concurrent connections and report rate and latency",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
 			}
+			defer stop()
 			res, err := smtpload.Run(cmd.Context(), o)
 			if err != nil {
 				return err
