@@ -9,6 +9,30 @@ import (
 	"time"
 )
 
+// openCheckpointTest opens a store in a temporary directory, closed at the
+// test's end, and returns it with its file's path.
+func openCheckpointTest(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "stamp.db")
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// insertDomain commits one small write transaction (a domain row).
+func insertDomain(t *testing.T, s *Store, i int) {
+	t.Helper()
+	if err := s.write(context.Background(), func(w *wtx) error {
+		_, err := w.exec(`INSERT INTO domains (name, created_at) VALUES (?, 0)`, fmt.Sprintf("d%d.example", i))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestBackgroundCheckpoint: write transactions are checkpointed by the
 // background goroutine long before the WAL reaches the writer's own
 // threshold (writerCheckpointPages): after checkpointCommits small commits
@@ -17,21 +41,7 @@ import (
 // starts the WAL from its beginning.
 func TestBackgroundCheckpoint(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "stamp.db")
-	s, err := Open(ctx, path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	write := func(i int) {
-		t.Helper()
-		if err := s.write(ctx, func(w *wtx) error {
-			_, err := w.exec(`INSERT INTO domains (name, created_at) VALUES (?, 0)`, fmt.Sprintf("d%d.example", i))
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s, path := openCheckpointTest(t)
 	waitRounds := func(n int64) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
@@ -50,7 +60,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	before := s.cp.runs.Load()
 	const commits = 2 * checkpointCommits
 	for i := range commits {
-		write(i)
+		insertDomain(t, s, i)
 	}
 	waitRounds(before + 2)
 	fi, err := os.Stat(path)
@@ -60,7 +70,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	if fi.Size() <= start {
 		t.Errorf("database file is %d bytes after %d commits, %d before: nothing copied from the WAL", fi.Size(), commits, start)
 	}
-	write(commits)
+	insertDomain(t, s, commits)
 	var busy, frames, copied int
 	if err := s.cp.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
 		t.Fatal(err)
@@ -82,21 +92,8 @@ func TestBackgroundCheckpoint(t *testing.T) {
 // hold off writers until the reader ends).
 func TestCheckpointDoesNotStallWrites(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "stamp.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	write := func(i int) {
-		t.Helper()
-		if err := s.write(ctx, func(w *wtx) error {
-			_, err := w.exec(`INSERT INTO domains (name, created_at) VALUES (?, 0)`, fmt.Sprintf("d%d.example", i))
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(0)
+	s, _ := openCheckpointTest(t)
+	insertDomain(t, s, 0)
 	conn, err := s.r.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +111,7 @@ func TestCheckpointDoesNotStallWrites(t *testing.T) {
 	// Writes go on while the rounds run (each kicked by the 400th commit).
 	for i := 1; i <= 3*checkpointCommits+200; i++ {
 		t0 := time.Now()
-		write(i)
+		insertDomain(t, s, i)
 		slowest = max(slowest, time.Since(t0))
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -142,22 +139,11 @@ func TestCheckpointDoesNotStallWrites(t *testing.T) {
 // runs between two write transactions), so the WAL starts again from its
 // beginning and its file stays far shorter than what was written.
 func TestCheckpointRestartsUnderLoad(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "stamp.db")
-	s, err := Open(ctx, path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openCheckpointTest(t)
 	before := s.cp.runs.Load()
 	const commits = 4 * checkpointCommits
 	for i := range commits {
-		if err := s.write(ctx, func(w *wtx) error {
-			_, err := w.exec(`INSERT INTO domains (name, created_at) VALUES (?, 0)`, fmt.Sprintf("d%d.example", i))
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
+		insertDomain(t, s, i)
 	}
 	if got := s.cp.runs.Load() - before; got < 2 {
 		t.Fatalf("%d rounds during %d commits, want 2 or more", got, commits)
