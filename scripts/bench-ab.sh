@@ -26,19 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dns_yaml=""
-dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
-if [ -x "$dnsmasq" ]; then
-  dport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$dnsmasq" --no-daemon --port="$dport" --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
-    --local=/example/ --local=/test/ \
-    --txt-record=sender.example,"v=spf1 ip4:127.0.0.1 -all" --txt-record=_dmarc.sender.example,"v=DMARC1; p=none" \
-    >"$work/dnsmasq.log" 2>&1 &
-  pids+=($!)
-  dns_yaml="outbound: {dns_server: \"127.0.0.1:$dport\"}"
-else
-  echo "bench-ab: dnsmasq missing: SPF/DMARC lookups use the system resolver"
-fi
+# shellcheck source=scripts/bench-dns.sh
+. scripts/bench-dns.sh
+start_bench_dns "$work"
+[ -n "$dns_pid" ] && pids+=("$dns_pid")
 
 store=${STAMP_AB_STORE:-sqlite}
 dbs=()

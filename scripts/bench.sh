@@ -38,19 +38,9 @@ trap cleanup EXIT
 
 # A loopback DNS server answering for the load generator's sender domain, so
 # the SPF/DMARC checks run for real without reaching the internet.
-dns_yaml=""
-dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
-if [ -x "$dnsmasq" ]; then
-  dport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$dnsmasq" --no-daemon --port="$dport" --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
-    --local=/example/ --local=/test/ \
-    --txt-record=sender.example,"v=spf1 ip4:127.0.0.1 -all" --txt-record=_dmarc.sender.example,"v=DMARC1; p=none" \
-    >"$work/dnsmasq.log" 2>&1 &
-  dns_pid=$!
-  dns_yaml="outbound: {dns_server: \"127.0.0.1:$dport\"}"
-else
-  echo "bench: dnsmasq missing: SPF/DMARC lookups use the system resolver"
-fi
+# shellcheck source=scripts/bench-dns.sh
+. scripts/bench-dns.sh
+start_bench_dns "$work"
 
 # ticks PID...: CPU time (clock ticks) used by the processes and their
 # reaped children.
