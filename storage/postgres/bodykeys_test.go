@@ -10,12 +10,53 @@ import (
 	"github.com/stamp-mail/stamp/storage"
 )
 
+// namedQuery is one search of a keys backfill test.
+type namedQuery struct {
+	name string
+	q    storage.SearchQuery
+}
+
+// checkKeysBackfill checks one keys column's backfill on user userID's
+// messages, every one of which each query finds: all found before, none by
+// the first query once col is emptied (so the index is what finds them),
+// all again after backfill.
+func checkKeysBackfill(t *testing.T, s *Store, userID int64, want int, col string, backfill func(context.Context, pgx.Tx) error, queries []namedQuery) {
+	t.Helper()
+	ctx := context.Background()
+	search := func(q storage.SearchQuery) int {
+		t.Helper()
+		got, err := s.SearchUIDs(ctx, userID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	for _, c := range queries {
+		if n := search(c.q); n != want {
+			t.Errorf("before, %s: %d found, want %d", c.name, n, want)
+		}
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE search_text SET `+col+` = '{}' WHERE user_id = $1`, userID); err != nil {
+		t.Fatal(err)
+	}
+	if n := search(queries[0].q); n != 0 {
+		t.Fatalf("without keys: %d found through the index, want 0 (the index is not used)", n)
+	}
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return backfill(ctx, tx) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range queries {
+		if n := search(c.q); n != want {
+			t.Errorf("after backfill, %s: %d found, want %d", c.name, n, want)
+		}
+	}
+}
+
 // TestBodyKeysBackfill checks migration 50's backfill: rows without keys
 // (as stored before it) are not found through the index, and are once the
 // backfill has run.
 func TestBodyKeysBackfill(t *testing.T) {
 	s := openTest(t, 4)
-	ctx := context.Background()
 	u, inbox := mustUser(t, s, "keys@example.com")
 	var ms []*storage.NewMessage
 	for i := range 3 {
@@ -24,38 +65,17 @@ func TestBodyKeysBackfill(t *testing.T) {
 		ms = append(ms, m)
 	}
 	deliver(t, s, ms...)
-	search := func(needle string) int {
-		t.Helper()
-		got, err := s.SearchUIDs(ctx, u.ID, storage.SearchQuery{MailboxID: inbox.ID, Body: []string{needle}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(got)
+	var queries []namedQuery
+	for _, needle := range []string{"XWVUT", "xwvut", "のテキ", "unusual word"} {
+		queries = append(queries, namedQuery{needle, storage.SearchQuery{MailboxID: inbox.ID, Body: []string{needle}}})
 	}
-	if n := search("XWVUT"); n != 3 {
-		t.Fatalf("before: %d found, want 3", n)
-	}
-	if _, err := s.pool.Exec(ctx, `UPDATE search_text SET body_keys = '{}' WHERE user_id = $1`, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	if n := search("xwvut"); n != 0 {
-		t.Fatalf("without keys: %d found through the index, want 0 (the index is not used)", n)
-	}
-	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return backfillBodyKeys(ctx, tx) }); err != nil {
-		t.Fatal(err)
-	}
-	for _, needle := range []string{"xwvut", "のテキ", "unusual word"} {
-		if n := search(needle); n != 3 {
-			t.Errorf("after backfill %q: %d found, want 3", needle, n)
-		}
-	}
+	checkKeysBackfill(t, s, u.ID, 3, "body_keys", backfillBodyKeys, queries)
 }
 
 // TestHdrKeysBackfill checks migration 110's backfill of the header keys
 // the same way: HEADER and TEXT needles found only in a header line.
 func TestHdrKeysBackfill(t *testing.T) {
 	s := openTest(t, 4)
-	ctx := context.Background()
 	u, inbox := mustUser(t, s, "hkeys@example.com")
 	var ms []*storage.NewMessage
 	for i := range 3 {
@@ -64,42 +84,12 @@ func TestHdrKeysBackfill(t *testing.T) {
 		ms = append(ms, m)
 	}
 	deliver(t, s, ms...)
-	cases := []struct {
-		name string
-		q    storage.SearchQuery
-	}{
+	checkKeysBackfill(t, s, u.ID, 3, "hdr_keys", backfillHdrKeys, []namedQuery{
 		{"header", storage.SearchQuery{MailboxID: inbox.ID, Header: []storage.HeaderTerm{{Name: "X-Mailer", Value: "LLWRIGHT 7"}}}},
 		{"text", storage.SearchQuery{MailboxID: inbox.ID, AnyText: []string{"illwri"}}},
 		{"text cjk", storage.SearchQuery{MailboxID: inbox.ID, AnyText: []string{"語のサ"}}},
 		{"header without keys", storage.SearchQuery{MailboxID: inbox.ID, Header: []storage.HeaderTerm{{Name: "x-mailer", Value: "7.2"}}}},
-	}
-	search := func(q storage.SearchQuery) int {
-		t.Helper()
-		got, err := s.SearchUIDs(ctx, u.ID, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(got)
-	}
-	for _, c := range cases {
-		if n := search(c.q); n != 3 {
-			t.Errorf("before, %s: %d found, want 3", c.name, n)
-		}
-	}
-	if _, err := s.pool.Exec(ctx, `UPDATE search_text SET hdr_keys = '{}' WHERE user_id = $1`, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	if n := search(cases[0].q); n != 0 {
-		t.Fatalf("without keys: %d found through the index, want 0 (the index is not used)", n)
-	}
-	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return backfillHdrKeys(ctx, tx) }); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		if n := search(c.q); n != 3 {
-			t.Errorf("after backfill, %s: %d found, want 3", c.name, n)
-		}
-	}
+	})
 }
 
 // TestLz4Compression checks migrations 112 and 120: the message text of
@@ -161,7 +151,6 @@ func TestLz4Compression(t *testing.T) {
 // header lines.
 func TestHeadKeysBackfill(t *testing.T) {
 	s := openTest(t, 4)
-	ctx := context.Background()
 	u, inbox := mustUser(t, s, "headkeys@example.com")
 	var ms []*storage.NewMessage
 	for i := range 3 {
@@ -171,32 +160,11 @@ func TestHeadKeysBackfill(t *testing.T) {
 		ms = append(ms, m)
 	}
 	deliver(t, s, ms...)
-	search := func(needle string) int {
-		t.Helper()
-		got, err := s.SearchUIDs(ctx, u.ID, storage.SearchQuery{MailboxID: inbox.ID, Text: needle})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(got)
+	var queries []namedQuery
+	for _, needle := range []string{"XWVU", "helmina quo", "terly"} {
+		queries = append(queries, namedQuery{needle, storage.SearchQuery{MailboxID: inbox.ID, Text: needle}})
 	}
-	needles := []string{"XWVU", "helmina quo", "terly"}
-	for _, n := range needles {
-		if got := search(n); got != 3 {
-			t.Errorf("before, %q: %d found, want 3", n, got)
-		}
-	}
-	if _, err := s.pool.Exec(ctx, `UPDATE search_text SET hdr_keys = '{}' WHERE user_id = $1`, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	if got := search(needles[0]); got != 0 {
-		t.Fatalf("without keys: %d found through the index, want 0 (the index is not used)", got)
-	}
-	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return backfillKeys(ctx, tx, headKeysSrc, "hdr_keys") }); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range needles {
-		if got := search(n); got != 3 {
-			t.Errorf("after backfill, %q: %d found, want 3", n, got)
-		}
-	}
+	checkKeysBackfill(t, s, u.ID, 3, "hdr_keys", func(ctx context.Context, tx pgx.Tx) error {
+		return backfillKeys(ctx, tx, headKeysSrc, "hdr_keys")
+	}, queries)
 }
