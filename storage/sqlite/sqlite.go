@@ -92,24 +92,32 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	common := url.Values{}
-	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	common.Add("_pragma", "foreign_keys(1)")
-	common.Add("_pragma", "synchronous(FULL)")
-
-	wq := url.Values{}
-	for k, v := range common {
-		wq[k] = append([]string(nil), v...)
+	// pragmas are a pool's connection parameters: those every connection
+	// has, then the pool's own.
+	pragmas := func(own ...string) url.Values {
+		q := url.Values{}
+		common := []string{fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "foreign_keys(1)", "synchronous(FULL)"}
+		for _, p := range append(common, own...) {
+			q.Add("_pragma", p)
+		}
+		return q
 	}
-	wq.Add("_pragma", "journal_mode(WAL)")
+	openPool := func(q url.Values) (*sql.DB, error) {
+		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		return db, nil
+	}
+
 	// The background checkpointer (checkpoint.go) keeps the WAL short; the
 	// writer checkpoints itself only should that one fall far behind.
 	// Durability is the WAL's (synchronous=FULL).
-	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
+	wq := pragmas("journal_mode(WAL)", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages))
 	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
+	w, err := openPool(wq)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -135,33 +143,27 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// unmaps the whole file (pagerBeginReadTransaction), which under
 	// delivery load is every time, and that was 60% of the judge's
 	// sender lookups.
-	var r, rs *sql.DB
-	for i, db := range []**sql.DB{&r, &rs} {
-		rq := url.Values{}
-		for k, v := range common {
-			rq[k] = append([]string(nil), v...)
-		}
-		rq.Add("_pragma", "query_only(1)")
-		if i == 1 {
-			rq.Add("_pragma", "mmap_size(1073741824)")
-		}
-		d, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	openReaders := func(own ...string) (*pool, error) {
+		db, err := openPool(pragmas(append([]string{"query_only(1)"}, own...)...))
 		if err != nil {
-			if r != nil {
-				r.Close()
-			}
-			w.Close()
-			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+			return nil, err
 		}
-		d.SetMaxOpenConns(n)
-		d.SetMaxIdleConns(n)
-		*db = d
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		return newPool(db), nil
 	}
-	s.r, s.rs = newPool(r), newPool(rs)
-	cp, err := sql.Open("sqlite", "file:"+path+"?"+common.Encode())
+	if s.r, err = openReaders(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.rs, err = openReaders("mmap_size(1073741824)"); err != nil {
+		s.Close()
+		return nil, err
+	}
+	cp, err := openPool(pragmas())
 	if err != nil {
 		s.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
 	s.cp = startCheckpointer(cp, w, log)
 
