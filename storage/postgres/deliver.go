@@ -16,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/stamp-mail/stamp/storage"
-	"github.com/stamp-mail/stamp/storage/internal/textkeys"
 )
 
 // mbKey identifies a mailbox of a user.
@@ -104,6 +103,7 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	if b == nil || len(b.Messages)+len(b.Queue) == 0 {
 		return nil
 	}
+	defer forgetPrepared(b)
 	users := map[int64]*userPlan{}
 	mbs := map[mbKey]*mbPlan{}
 	flags := make([][]string, len(b.Messages))
@@ -289,8 +289,8 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		if a.thread == 0 && m.MessageIDHdr != "" {
 			a.thread = u.refs[m.MessageIDHdr]
 		}
-		subj := clean(m.Subject)
-		ns := normSubject(subj)
+		r := prepared(m)
+		subj, ns := r.subj, r.ns
 		if a.thread == 0 && len(m.InReplyTo)+len(m.References) == 0 && ns != "" {
 			a.thread = u.subjectJoin(ns, m, now)
 		}
@@ -320,42 +320,31 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		if err != nil {
 			return fmt.Errorf("postgres: deliver: %w", err)
 		}
-		segs, err := jsonText(nonNil(m.Segments))
-		if err != nil {
-			return fmt.Errorf("postgres: deliver: %w", err)
-		}
-		from, to, cc := cleanAddrs(m.From), cleanAddrs(m.To), cleanAddrs(m.Cc)
-		fj, _ := jsonText(from)
-		tj, _ := jsonText(to)
-		cj, _ := jsonText(cc)
 		idate := m.InternalDate
 		if idate.IsZero() {
 			idate = now
 		}
 		mU, mID, mMB, mUID = append(mU, m.UserID), append(mID, a.id), append(mMB, m.MailboxID), append(mUID, int64(a.uid))
 		mThread, mModseq, mSize, mHdr = append(mThread, a.thread), append(mModseq, int64(a.modseq)), append(mSize, m.Size), append(mHdr, m.HeaderSize)
-		mFlags, mSegs, mSubj = append(mFlags, fl), append(mSegs, segs), append(mSubj, subj)
-		mFrom, mTo, mCc = append(mFrom, fj), append(mTo, tj), append(mCc, cj)
-		mFromT, mToT = append(mFromT, addrText(from)), append(mToT, addrText(to, cc))
-		mMsgID, mSnippet = append(mMsgID, clean(m.MessageIDHdr)), append(mSnippet, clean(m.Snippet))
-		mSeen, mAtt = append(mSeen, hasSeen(flags[i])), append(mAtt, storage.ListedAttachments(m.Attachments))
+		mFlags, mSegs, mSubj = append(mFlags, fl), append(mSegs, r.segs), append(mSubj, subj)
+		mFrom, mTo, mCc = append(mFrom, r.from), append(mTo, r.to), append(mCc, r.cc)
+		mFromT, mToT = append(mFromT, r.fromT), append(mToT, r.toT)
+		mMsgID, mSnippet = append(mMsgID, r.msgID), append(mSnippet, r.snippet)
+		mSeen, mAtt = append(mSeen, hasSeen(flags[i])), append(mAtt, r.attachments)
 		mIDate, mDate = append(mIDate, tsz(idate)), append(mDate, tsz(m.Date))
-		addrs := addrText(from, to, cc)
-		sAddr = append(sAddr, addrs)
-		hdrs := truncateUTF8(clean(m.SearchHeader), maxSearchText)
-		sHdrs, sHKeys = append(sHdrs, hdrs), append(sHKeys, headKeys(hdrs, subj, addrs))
+		sAddr = append(sAddr, r.addrs)
+		sHdrs, sHKeys = append(sHdrs, r.hdrs), append(sHKeys, r.hdrKeys)
 		mSent = append(mSent, storage.SentDay(m.Date, idate))
 		mStruct = append(mStruct, nilBytes(m.Structure))
-		if k := m.SortKeys; k != nil {
+		if m.SortKeys != nil {
 			kU, kID = append(kU, m.UserID), append(kID, a.id)
-			kFN, kFA, kTN = append(kFN, clean(k.FromName)), append(kFA, clean(k.FromAddr)), append(kTN, clean(k.ToName))
-			kTA, kCA, kPar = append(kTA, clean(k.ToAddr)), append(kCA, clean(k.CcAddr)), append(kPar, clean(storage.JoinParents(k.Parents)))
+			kFN, kFA, kTN = append(kFN, r.sortFN), append(kFA, r.sortFA), append(kTN, r.sortTN)
+			kTA, kCA, kPar = append(kTA, r.sortTA), append(kCA, r.sortCA), append(kPar, r.sortPar)
 		}
-		body := truncateUTF8(clean(m.SearchText), maxSearchText)
-		sBody, sKeys = append(sBody, body), append(sKeys, textkeys.Keys(body))
-		for _, at := range m.Attachments {
+		sBody, sKeys = append(sBody, r.body), append(sKeys, r.bodyKeys)
+		for j, at := range m.Attachments {
 			aU, aMsg, aSize = append(aU, m.UserID), append(aMsg, a.id), append(aSize, at.Size)
-			aPart, aName, aType, aHash = append(aPart, clean(at.Part)), append(aName, clean(at.Filename)), append(aType, clean(at.ContentType)), append(aHash, at.Hash)
+			aPart, aName, aType, aHash = append(aPart, r.attPart[j]), append(aName, r.attName[j]), append(aType, r.attTyp[j]), append(aHash, at.Hash)
 		}
 		cU, cModseq, cMB, cMsg, cUID = append(cU, m.UserID), append(cModseq, int64(a.modseq)), append(cMB, m.MailboxID), append(cMsg, a.id), append(cUID, int64(a.uid))
 		cKind = append(cKind, string(storage.ChangeNew))
