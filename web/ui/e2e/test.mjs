@@ -1048,6 +1048,16 @@ try {
   const fromBox = await phone.locator('#compose-from').boundingBox();
   const dialogBox = await phone.locator('#compose-dialog').boundingBox();
   assert.ok(fromBox.x + fromBox.width <= dialogBox.x + dialogBox.width, `the From choice fits the phone's dialog (${JSON.stringify(fromBox)} in ${JSON.stringify(dialogBox)})`);
+  // The chosen address is shown whole, not cut at the select's edge: its text,
+  // in the select's font, is narrower than the select less padding and arrow.
+  const fromText = await phone.locator('#compose-from').evaluate((sel) => {
+    const cs = getComputedStyle(sel);
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const text = sel.options[sel.selectedIndex].text;
+    return { text, width: ctx.measureText(text).width, room: sel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 24 };
+  });
+  assert.ok(fromText.width <= fromText.room, `the phone's From choice shows "${fromText.text}" whole (${Math.round(fromText.width)} px of text in ${Math.round(fromText.room)} px)`);
   await shot(phone, 'compose');
   await axeCheck(phone, 'compose');
   await phone.click('#compose-discard');

@@ -143,8 +143,11 @@ export class Composer {
     const sel = $('compose-from');
     field.hidden = ids.length < 2;
     const name = (this.ctx.settings() || {}).display_name;
+    // A phone has room for the address, not for "Name <address>" too: the
+    // address is what tells the identities apart (the name goes out all the same).
+    const narrow = window.matchMedia('(max-width: 700px)').matches;
     sel.replaceChildren(...ids.map((i) => h('option', { value: i.address, selected: selected ? i.address === selected : i.primary },
-      formatAddress({ name: i.name || name, address: i.address }))));
+      narrow ? i.address : formatAddress({ name: i.name || name, address: i.address }))));
   }
 
   async fetchAttachment(a) {
