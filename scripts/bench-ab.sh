@@ -11,6 +11,9 @@
 #   STAMP_AB_STORE=postgres   both on PostgreSQL (a database each, on the
 #                             cluster of STAMP_TEST_POSTGRES_DSN), CPU of
 #                             stamp only
+#   STAMP_AB_STORE_A / STAMP_AB_STORE_B   the store of one side (sqlite or
+#                             postgres): one binary on both stores gives
+#                             PostgreSQL's rate as a share of SQLite's
 #   STAMP_AB_ENV_A="K=V ..." / STAMP_AB_ENV_B   environment of one server
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,8 +35,9 @@ start_bench_dns "$work"
 [ -n "$dns_pid" ] && pids+=("$dns_pid")
 
 store=${STAMP_AB_STORE:-sqlite}
+declare -A stores=([a]=${STAMP_AB_STORE_A:-$store} [b]=${STAMP_AB_STORE_B:-$store})
 dbs=()
-if [ "$store" = postgres ]; then
+if [ "${stores[a]}" = postgres ] || [ "${stores[b]}" = postgres ]; then
   [ -n "${STAMP_TEST_POSTGRES_DSN:-}" ] || { echo "bench-ab: STAMP_AB_STORE=postgres needs STAMP_TEST_POSTGRES_DSN"; exit 2; }
 fi
 drop_dbs() {
@@ -47,7 +51,7 @@ for side in a b; do
   mkdir -p "$dir"
   if [ $side = a ]; then cp "$1" "$dir/stamp"; else cp "$2" "$dir/stamp"; fi
   storage="{database: sqlite}"
-  if [ "$store" = postgres ]; then
+  if [ "${stores[$side]}" = postgres ]; then
     db="stamp_ab_$$_$side"
     psql -q "$STAMP_TEST_POSTGRES_DSN" -c "CREATE DATABASE $db" >/dev/null
     dbs+=("$db")
@@ -91,7 +95,7 @@ for r in $(seq 1 "$rounds"); do
     printf 'round %d %s: %s msgs/s, %s ms CPU/msg\n' "$r" "$side" "$rate" "$cpu"
   done
 done
-awk -v old="$1" -v new="$2" '
+awk -v old="$1 (${stores[a]})" -v new="$2 (${stores[b]})" '
   { rate[$1] = rate[$1] " " $2; cpu[$1] = cpu[$1] " " $3 }
   function median(s,   a, k, i, j, t) {
     k = split(s, a, " ")
