@@ -10,8 +10,9 @@ import (
 // JSON columns and search keys. PrepareIndex makes it in the delivering
 // goroutine, so that core's single group committer, which holds the user's
 // row lock from allocation to COMMIT, spends that time on the database
-// rather than on trigram keys and JSON (20-25% of a 10 KB message's Go
-// time in Deliver).
+// rather than on trigram keys and JSON (Deliver's Go time between its two
+// round trips, per group of 3.2 10 KB messages: 0.54-0.64 ms made here,
+// 0.10-0.12 ms without it).
 type prepRow struct {
 	subj, ns                 string // cleaned subject and its thread base
 	segs, from, to, cc       string // JSON
