@@ -342,9 +342,9 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 			kTA, kCA, kPar = append(kTA, r.sortTA), append(kCA, r.sortCA), append(kPar, r.sortPar)
 		}
 		sBody, sKeys = append(sBody, r.body), append(sKeys, r.bodyKeys)
-		for j, at := range m.Attachments {
+		for _, at := range r.atts {
 			aU, aMsg, aSize = append(aU, m.UserID), append(aMsg, a.id), append(aSize, at.Size)
-			aPart, aName, aType, aHash = append(aPart, r.attPart[j]), append(aName, r.attName[j]), append(aType, r.attTyp[j]), append(aHash, at.Hash)
+			aPart, aName, aType, aHash = append(aPart, at.Part), append(aName, at.Filename), append(aType, at.ContentType), append(aHash, at.Hash)
 		}
 		cU, cModseq, cMB, cMsg, cUID = append(cU, m.UserID), append(cModseq, int64(a.modseq)), append(cMB, m.MailboxID), append(cMsg, a.id), append(cUID, int64(a.uid))
 		cKind = append(cKind, string(storage.ChangeNew))
