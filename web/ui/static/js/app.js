@@ -10,13 +10,12 @@ import { api, ApiError, setUnauthorizedHandler } from './api.js';
 import { EventStream } from './events.js';
 import { Composer, replyOptions, forwardOptions, draftOptions } from './compose.js';
 import { Settings, applyLook } from './settings.js';
-import { $, h, formatAddress, shortAddress, listDate, fullDate, formatSize, toast, runToastAction, confirmDialog, highlight } from './dom.js';
+import { $, NARROW, h, formatAddress, shortAddress, listDate, fullDate, formatSize, toast, runToastAction, confirmDialog, highlight } from './dom.js';
 
 const PAGE = 50;
 const ROLE_NAMES = { inbox: 'Inbox', drafts: 'Drafts', sent: 'Sent', archive: 'Archive', junk: 'Junk', trash: 'Trash' };
 const ROLE_ORDER = ['inbox', 'drafts', 'sent', 'archive', 'junk', 'trash'];
 const DRAG_TYPE = 'application/x-stamp-messages';
-const NARROW = window.matchMedia('(max-width: 700px)');
 
 const state = {
   me: null,

@@ -13,7 +13,7 @@
 // and one file part per attachment.
 
 import { api } from './api.js';
-import { $, h, formatAddress, formatSize, fullDate, toast, hideToast, confirmDialog } from './dom.js';
+import { $, NARROW, h, formatAddress, formatSize, fullDate, toast, hideToast, confirmDialog } from './dom.js';
 
 const AUTOSAVE_MS = 4000;
 const LOCAL_MS = 400;
@@ -145,9 +145,8 @@ export class Composer {
     const name = (this.ctx.settings() || {}).display_name;
     // A phone has room for the address, not for "Name <address>" too: the
     // address is what tells the identities apart (the name goes out all the same).
-    const narrow = window.matchMedia('(max-width: 700px)').matches;
     sel.replaceChildren(...ids.map((i) => h('option', { value: i.address, selected: selected ? i.address === selected : i.primary },
-      narrow ? i.address : formatAddress({ name: i.name || name, address: i.address }))));
+      NARROW.matches ? i.address : formatAddress({ name: i.name || name, address: i.address }))));
   }
 
   async fetchAttachment(a) {

@@ -4,6 +4,9 @@
 /** $ returns the element with the given id. */
 export const $ = (id) => document.getElementById(id);
 
+/** NARROW matches the phone layout (app.css's max-width: 700px). */
+export const NARROW = window.matchMedia('(max-width: 700px)');
+
 /**
  * h builds an element: h('li', {class: 'x', dataset: {id: 1}, onclick}, child...)
  * where children are nodes, strings (text) or null (skipped).
