@@ -113,12 +113,25 @@ func testACME(t *testing.T, challenge string) {
 		filepath.Join(certs, "localhost", "cert.pem"), filepath.Join(certs, "localhost", "key.pem"), httpPort, tlsPort)), 0o600)
 	pc := exec.Command(pebble, "-config", pcfg, "-dnsserver", dns)
 	pc.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
-	var plog bytes.Buffer
-	pc.Stdout, pc.Stderr = &lockedWriter{w: &plog}, &lockedWriter{w: &plog}
+	plog := &logBuffer{}
+	pc.Stdout, pc.Stderr = plog, plog
 	if err := pc.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Process.Kill(); pc.Wait() })
+	// Stamp starts once Pebble listens: a CA not up yet is retried after
+	// 15 s (TestACMERetryWait), which would only slow this test down.
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", dirAddr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i == 100 {
+			t.Fatalf("Pebble not listening on %s after 10s:\n%s", dirAddr, plog)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	cfg := filepath.Join(dir, "stamp.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`hostname: mx.acme.test

@@ -352,10 +352,10 @@ func startHAProxy(t *testing.T, bin string, nodes []*running) *lbAddrs {
 			env = append(env, fmt.Sprintf("STAMP_NODE%d_%s=%s", i+1, strings.ToUpper(name), n.addrs[name]))
 		}
 	}
-	var out bytes.Buffer
+	out := &logBuffer{}
 	cmd := exec.Command(bin, "-db", "-f", filepath.Join("deploy", "haproxy.cfg"))
 	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = &lockedWriter{w: &out}, &lockedWriter{w: &out}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -57,7 +56,7 @@ func stampBinary(t *testing.T) string {
 type running struct {
 	cmd    *exec.Cmd
 	addrs  map[string]string
-	stderr *bytes.Buffer
+	stderr *logBuffer
 	done   chan error
 }
 
@@ -70,8 +69,8 @@ func serve(t *testing.T, dir string, args ...string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &running{cmd: cmd, addrs: map[string]string{}, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = &lockedWriter{w: r.stderr}
+	r := &running{cmd: cmd, addrs: map[string]string{}, stderr: &logBuffer{}, done: make(chan error, 1)}
+	cmd.Stderr = r.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -108,15 +107,24 @@ func serve(t *testing.T, dir string, args ...string) *running {
 	}
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// logBuffer collects a child process's output: written by exec's copying
+// goroutines (one per stream when stdout and stderr share it) and read by
+// the test when it fails, so both sides take the lock.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
+func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 func stamp(t *testing.T, dir, stdin string, args ...string) string {

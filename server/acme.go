@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -46,8 +47,15 @@ const (
 	acmeRenewBefore = 30 * 24 * time.Hour
 	// acmeCheckEvery is how often a node looks at the certificate.
 	acmeCheckEvery = time.Hour
-	// acmeRetryAfter is the wait after a failed attempt.
+	// acmeRetryAfter is the wait after an attempt the CA answered and
+	// refused (a failed validation counts against its rate limits: Let's
+	// Encrypt allows 5 an hour per name).
 	acmeRetryAfter = 10 * time.Minute
+	// acmeUnreachableRetry is the first wait after an attempt that never
+	// reached the CA (its directory refused the connection, DNS or the
+	// network not up yet at boot): nothing was counted against any limit,
+	// so it retries soon, doubling up to acmeRetryAfter.
+	acmeUnreachableRetry = 15 * time.Second
 	// acmeLockFor bounds one node's issuance before another may try.
 	acmeLockFor = 10 * time.Minute
 	// acmeTimeout bounds one issuance.
@@ -153,11 +161,19 @@ func (m *acmeManager) load(ctx context.Context) (time.Time, []string) {
 
 // run keeps the certificate fresh until ctx ends.
 func (m *acmeManager) run(ctx context.Context) {
+	unreachable := 0
 	for {
 		wait := acmeCheckEvery
 		if err := m.check(ctx); err != nil {
-			m.log.Warn("acme: certificate not obtained; will retry", "err", err, "in", acmeRetryAfter)
-			wait = acmeRetryAfter
+			wait = acmeRetryWait(err, unreachable)
+			if isUnreachable(err) {
+				unreachable++
+			} else {
+				unreachable = 0
+			}
+			m.log.Warn("acme: certificate not obtained; will retry", "err", err, "in", wait)
+		} else {
+			unreachable = 0
 		}
 		select {
 		case <-ctx.Done():
@@ -165,6 +181,31 @@ func (m *acmeManager) run(ctx context.Context) {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// acmeRetryWait is the wait after err, the latest of a run of failures
+// of which the previous ones were unreachable-CA failures.
+func acmeRetryWait(err error, unreachable int) time.Duration {
+	if !isUnreachable(err) {
+		return acmeRetryAfter
+	}
+	wait := acmeUnreachableRetry
+	for i := 0; i < unreachable && wait < acmeRetryAfter; i++ {
+		wait *= 2
+	}
+	return min(wait, acmeRetryAfter)
+}
+
+// isUnreachable reports whether err is a failure to talk to the CA at all
+// (a dial, DNS or TLS error from the HTTP client) rather than an ACME
+// error the CA returned. A deadline is not: the attempt may have run out
+// of time waiting on a validation the CA counted.
+func isUnreachable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ue *url.Error
+	return errors.As(err, &ue)
 }
 
 // check obtains a certificate when there is none, it is due for renewal,
