@@ -400,7 +400,7 @@ func startCPUProfile(path string) (stop func(), err error) {
 func loadCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "load", Short: "Load generators for measuring a running server"}
 	var o smtpload.Options
-	var cpuProfile string
+	var cpuProfile, textFile string
 	smtpCmd := &cobra.Command{
 		Use:   "smtp",
 		Short: "Send messages over SMTP with N concurrent connections and report rate and latency",
@@ -411,6 +411,11 @@ func loadCmd() *cobra.Command {
 				return err
 			}
 			defer stop()
+			if textFile != "" {
+				if o.Text, err = os.ReadFile(textFile); err != nil {
+					return err
+				}
+			}
 			res, err := smtpload.Run(cmd.Context(), o)
 			if err != nil {
 				return err
@@ -434,6 +439,7 @@ func loadCmd() *cobra.Command {
 	f.StringVar(&o.Password, "password", "", "AUTH password")
 	f.BoolVar(&o.StartTLS, "starttls", false, "use STARTTLS")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator to this file (for performance work)")
+	f.StringVar(&textFile, "text", "", "body text from this file (UTF-8), repeated or cut to --size; default one generated line repeated, which compresses and tokenizes unlike real mail")
 	f.IntVar(&o.PerConnection, "per-connection", 0, "messages per connection before QUIT and a new connection (0: no limit, RSET between messages)")
 	cmd.AddCommand(smtpCmd)
 	return cmd

@@ -15,10 +15,16 @@
 #                             postgres): one binary on both stores gives
 #                             PostgreSQL's rate as a share of SQLite's
 #   STAMP_AB_ENV_A="K=V ..." / STAMP_AB_ENV_B   environment of one server
+#   STAMP_BENCH_TEXT=FILE     the messages' body text (load smtp --text;
+#                             scripts/bench-text.py writes real mail's)
+# For SQLite sides it also prints the bytes each server wrote to the disk
+# per message and its database file's size per message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { sed -n 2,10p "$0"; exit 2; }
 rounds=${3:-8}
+text=()
+[ -n "${STAMP_BENCH_TEXT:-}" ] && text=(--text "$STAMP_BENCH_TEXT")
 n=${4:-1500}
 conns=${STAMP_BENCH_CONNECTIONS:-8}
 work=$(mktemp -d /tmp/stamp-ab.XXXXXX)
@@ -80,14 +86,14 @@ ticks() { awk '{print $14+$15+$16+$17}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 load=$work/a/stamp
 # A warm-up round each, not counted.
-for side in a b; do "$load" load smtp --messages 300 --addr "${addr[$side]}" --to bench@bench.test --connections "$conns" --size 10240 >/dev/null; done
+for side in a b; do "$load" load smtp --messages 300 --addr "${addr[$side]}" --to bench@bench.test --connections "$conns" --size 10240 "${text[@]}" >/dev/null; done
 : >"$work/results"
 for r in $(seq 1 "$rounds"); do
   order="a b"
   [ $((r % 2)) -eq 0 ] && order="b a"
   for side in $order; do
     t0=$(ticks "${spid[$side]}")
-    out=$("$load" load smtp --messages "$n" --addr "${addr[$side]}" --to bench@bench.test --connections "$conns" --size 10240)
+    out=$("$load" load smtp --messages "$n" --addr "${addr[$side]}" --to bench@bench.test --connections "$conns" --size 10240 "${text[@]}")
     t1=$(ticks "${spid[$side]}")
     rate=$(sed -n 's/.*: \([0-9]*\) msgs\/s.*/\1/p' <<<"$out")
     cpu=$(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.3f", t*1000/hz/n }')
@@ -108,3 +114,14 @@ awk -v old="$1 (${stores[a]})" -v new="$2 (${stores[b]})" '
     printf "b %s: median %.0f msgs/s, %.3f ms CPU/msg\n", new, rb, cb
     printf "b/a: rate %.3f, CPU per message %.3f\n", rb / ra, cb / ca
   }' "$work/results"
+# What each SQLite side wrote: bytes sent to the disk by the server (its
+# /proc io counter: WAL frames and checkpoints) per message, and the size
+# of the database file (without its WAL), after the warm-up and all rounds.
+total=$((300 + rounds * n))
+for side in a b; do
+  [ "${stores[$side]}" = sqlite ] || continue
+  wb=$(awk '$1=="write_bytes:"{print $2}' "/proc/${spid[$side]}/io")
+  db=$(find "$work/$side" -name stamp.db -printf "%s\n" | awk '{t += $1} END {print t + 0}')
+  awk -v s="$side" -v w="$wb" -v d="$db" -v n="$total" 'BEGIN {
+    printf "%s: %.1f KB written per message; database file %.1f KB per message (%d messages)\n", s, w/1024/n, d/1024/n, n }'
+done

@@ -14,6 +14,7 @@
 #   scripts/bench.sh [messages-10KB] [messages-100KB] [messages-submission]
 #   STAMP_BENCH_ONLY="sqlite postgres peer" ...   choose runs (default all)
 #   STAMP_BENCH_PROFILE=DIR ...   also write a CPU profile of each server to DIR/NAME.pprof
+#   STAMP_BENCH_TEXT=FILE ...     the messages' body text (load smtp --text; scripts/bench-text.py writes real mail's)
 #   STAMP_BENCH_BIN=path ...      run that stamp binary instead of building this tree (before/after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,7 +69,7 @@ load() {
   pids=$(pg_pids)
   s0=$(ticks "$srv_pid")
   p0=$(ticks $pids)
-  "$bin" load smtp --messages "$n" "$@"
+  "$bin" load smtp --messages "$n" "$@" ${STAMP_BENCH_TEXT:+--text "$STAMP_BENCH_TEXT"}
   s1=$(ticks "$srv_pid")
   p1=$(ticks $pids)
   if [ -n "$pids" ]; then

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
@@ -47,6 +48,11 @@ type Options struct {
 	// (then a new connection, STARTTLS and AUTH); 0 means no limit.
 	PerConnection int
 	TLS           *tls.Config // for STARTTLS; default skips certificate checks (load tests target your own server)
+	// Text, when set, is the body's text (UTF-8, lines of at most 998
+	// bytes), repeated or cut at a line to about Size bytes. Without it the
+	// body is one generated line repeated, which compresses and tokenizes
+	// far more easily than real mail.
+	Text []byte
 	// OnAccepted, when set, is called (from several goroutines) with the
 	// Message-ID (without brackets) of every message answered 250.
 	OnAccepted func(messageID string)
@@ -79,7 +85,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.TLS == nil {
 		o.TLS = &tls.Config{InsecureSkipVerify: true}
 	}
-	run := &runner{o: o, body: body(o.Size), tag: randomHex(6)}
+	run := &runner{o: o, body: body(o.Size), tag: randomHex(6), charset: "us-ascii"}
+	if len(o.Text) > 0 {
+		b, err := textBody(o.Text, o.Size)
+		if err != nil {
+			return Result{}, err
+		}
+		run.body, run.charset = b, "utf-8"
+	}
 	run.next.Store(0)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -107,10 +120,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 }
 
 type runner struct {
-	o    Options
-	body []byte
-	tag  string
-	next atomic.Int64
+	o       Options
+	body    []byte
+	charset string // of the body's Content-Type
+	tag     string
+	next    atomic.Int64
 
 	// mu guards the fields below.
 	mu       sync.Mutex
@@ -246,8 +260,8 @@ func (r *runner) send(c *gosmtp.Client, id string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "From: <%s>\r\nTo: <%s>\r\nSubject: load %s\r\nDate: %s\r\nMessage-ID: <%s>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n",
-		r.o.From, r.o.To, id, time.Now().Format(time.RFC1123Z), id)
+	fmt.Fprintf(w, "From: <%s>\r\nTo: <%s>\r\nSubject: load %s\r\nDate: %s\r\nMessage-ID: <%s>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=%s\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+		r.o.From, r.o.To, id, time.Now().Format(time.RFC1123Z), id, r.charset)
 	if _, err := w.Write(r.body); err != nil {
 		w.Close()
 		return err
@@ -266,6 +280,31 @@ func body(size int) []byte {
 		b.Write(line)
 	}
 	return b.Bytes()
+}
+
+// textBody returns text with CRLF line ends, repeated or cut after a line
+// to about size bytes (at least one line).
+func textBody(text []byte, size int) ([]byte, error) {
+	if !utf8.Valid(text) {
+		return nil, errors.New("load: the body text is not UTF-8")
+	}
+	var lines [][]byte
+	for _, l := range bytes.Split(bytes.ReplaceAll(text, []byte("\r\n"), []byte("\n")), []byte("\n")) {
+		if len(l) > 998 {
+			return nil, errors.New("load: the body text has a line longer than 998 bytes (RFC 5322 section 2.1.1)")
+		}
+		lines = append(lines, l)
+	}
+	var b bytes.Buffer
+	for i := 0; b.Len() == 0 || b.Len() < size; i++ {
+		l := lines[i%len(lines)]
+		if b.Len() > 0 && b.Len()+len(l)+2 > size {
+			break
+		}
+		b.Write(l)
+		b.WriteString("\r\n")
+	}
+	return b.Bytes(), nil
 }
 
 func randomHex(n int) string {

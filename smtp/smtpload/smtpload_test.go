@@ -1,6 +1,7 @@
 package smtpload_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,6 +11,7 @@ import (
 	"math/big"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,5 +105,38 @@ func TestRunNoServer(t *testing.T) {
 	res, err := smtpload.Run(context.Background(), smtpload.Options{Addr: addr, Connections: 2, Messages: 4, From: "a@x.test", To: "b@x.test"})
 	if err == nil || res.Failed != 4 || res.Sent != 0 {
 		t.Errorf("no server: got sent %d failed %d err %v, want 0, 4 and an error", res.Sent, res.Failed, err)
+	}
+}
+
+// TestRunText: with Text the body is that text (UTF-8, declared so),
+// repeated to the size; text that is not UTF-8 or has a line over 998
+// bytes is refused before anything is sent.
+func TestRunText(t *testing.T) {
+	svc := coretest.New(t, coretest.Options{})
+	u := coretest.User(t, svc, "a@example.test")
+	addr := serve(t, smtp.Options{Core: svc})
+	text := []byte("Grüße aus Köln, bis morgen.\nDer Zug fährt um neun.\n")
+	res, err := smtpload.Run(context.Background(), smtpload.Options{Addr: addr, Messages: 2, Size: 3000,
+		From: "x@remote.example", To: "a@example.test", Text: text})
+	if err != nil || res.Sent != 2 {
+		t.Fatalf("Run: sent %d, %v (%s)", res.Sent, err, res.FirstErr)
+	}
+	mb, _ := svc.GetMailboxByRole(context.Background(), u.ID, "inbox")
+	ms, _ := svc.ListMessages(context.Background(), u.ID, mb.ID, core.ListQuery{Limit: 10})
+	if len(ms) != 2 {
+		t.Fatalf("%d messages stored, want 2", len(ms))
+	}
+	for _, m := range ms {
+		if !strings.HasPrefix(m.Snippet, "Grüße aus Köln, bis morgen. Der Zug fährt um neun. Grüße") {
+			t.Errorf("snippet %q, want the text repeated", m.Snippet)
+		}
+		if m.Size < 3000 || m.Size > 3600 {
+			t.Errorf("size %d, want about 3000 and the header", m.Size)
+		}
+	}
+	for _, bad := range [][]byte{[]byte("caf\xe9\n"), append(bytes.Repeat([]byte("x"), 999), '\n')} {
+		if _, err := smtpload.Run(context.Background(), smtpload.Options{Addr: addr, Messages: 1, From: "x@remote.example", To: "a@example.test", Text: bad}); err == nil {
+			t.Errorf("text %.20q...: no error", bad)
+		}
 	}
 }

@@ -16,8 +16,9 @@ const maxGroup = 256
 
 // pendingBatch is a Deliver call waiting for a group commit.
 type pendingBatch struct {
-	b    *storage.Batch
-	done chan error
+	b      *storage.Batch
+	packed map[string][]byte // the batch's inline blobs packed (packed.go) where that saves
+	done   chan error
 }
 
 // Deliver commits a batch atomically: every message gets its id, the next
@@ -39,7 +40,7 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		return fmt.Errorf("sqlite: deliver: %w", err)
 	}
 	s.PrepareIndex(b.Messages)
-	p := &pendingBatch{b: b, done: make(chan error, 1)}
+	p := &pendingBatch{b: b, packed: packInline(b.Inline), done: make(chan error, 1)}
 	s.groupMu.Lock()
 	s.group = append(s.group, p)
 	s.groupMu.Unlock()
@@ -61,6 +62,22 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	}
 }
 
+// packInline packs a batch's inline blobs, in the delivering goroutine
+// rather than in the single writer's transaction; blobs that do not shrink
+// are left out (stored as they are).
+func packInline(inline map[string][]byte) map[string][]byte {
+	var out map[string][]byte
+	for h, data := range inline {
+		if p := pack(data); p != nil {
+			if out == nil {
+				out = make(map[string][]byte, len(inline))
+			}
+			out[h] = p
+		}
+	}
+	return out
+}
+
 // commitGroup delivers batches in one write transaction and reports to
 // each waiting caller.
 func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
@@ -70,7 +87,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
 		var rows []searchRow
 		for i, p := range group {
 			if len(group) == 1 {
-				if applied[i], errs[i] = w.deliverBatch(p.b); errs[i] != nil {
+				if applied[i], errs[i] = w.deliverBatch(p.b, p.packed); errs[i] != nil {
 					return errs[i]
 				}
 				return w.insertSearchRows(w.search)
@@ -79,7 +96,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
 				return err
 			}
 			w.search = w.search[:0]
-			applied[i], errs[i] = w.deliverBatch(p.b)
+			applied[i], errs[i] = w.deliverBatch(p.b, p.packed)
 			if errs[i] != nil {
 				if _, err := w.exec(`ROLLBACK TO deliver`); err != nil {
 					return err
@@ -110,7 +127,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
 
 // deliverBatch writes one batch and returns the function that publishes
 // its output fields once the transaction has committed.
-func (w *wtx) deliverBatch(b *storage.Batch) (func(), error) {
+func (w *wtx) deliverBatch(b *storage.Batch, packed map[string][]byte) (func(), error) {
 	outs := make([]delivered, len(b.Messages))
 	qids := make([]int64, len(b.Queue))
 	slots, err := w.reserve(b.Messages)
@@ -137,7 +154,11 @@ func (w *wtx) deliverBatch(b *storage.Batch) (func(), error) {
 	// Inline bytes go in after the references above, so they are never
 	// stored for a blob that a concurrent collection is about to drop.
 	for h, data := range b.Inline {
-		if _, err := w.exec(`INSERT INTO blob_data (hash, data) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING`, h, data); err != nil {
+		codec := codecRaw
+		if p, ok := packed[h]; ok {
+			data, codec = p, codecS2
+		}
+		if _, err := w.exec(`INSERT INTO blob_data (hash, data, codec) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING`, h, data, codec); err != nil {
 			return nil, fmt.Errorf("inline blob %s: %w", h, err)
 		}
 	}

@@ -23,10 +23,21 @@ func (s *Store) BlobRefs(ctx context.Context, hash string) (int64, error) {
 // ReadBlob returns the bytes of an inline blob.
 func (s *Store) ReadBlob(ctx context.Context, hash string) ([]byte, error) {
 	var b []byte
-	if err := s.r.QueryRowContext(ctx, `SELECT data FROM blob_data WHERE hash = ?`, hash).Scan(&b); err != nil {
+	var codec int
+	if err := s.r.QueryRowContext(ctx, `SELECT data, codec FROM blob_data WHERE hash = ?`, hash).Scan(&b, &codec); err != nil {
 		return nil, fmt.Errorf("sqlite: read blob %s: %w", hash, notFound(err))
 	}
-	return b, nil
+	switch codec {
+	case codecRaw:
+		return b, nil
+	case codecS2:
+		data, err := unpack(b)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: read blob %s: %w", hash, err)
+		}
+		return data, nil
+	}
+	return nil, fmt.Errorf("sqlite: read blob %s: unknown codec %d (written by a newer stamp?)", hash, codec)
 }
 
 // CollectBlobs removes blobs unreferenced since before olderThan. It runs in

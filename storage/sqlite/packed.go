@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"bytes"
+	"errors"
+
+	"github.com/klauspost/compress/s2"
+)
+
+// Packed values: bytes kept s2-compressed in the database (migration 110).
+// SQLite, unlike PostgreSQL's TOAST, stores values as they are given, and
+// an inline blob (a whole message up to 64 KiB) and the body text of its
+// search row were the largest things written per delivery, twice over
+// with the WAL and its checkpoint. s2 is the block format of
+// klauspost/compress: about 0.5 GB/s to pack and 1.3 GB/s to unpack on
+// one core here, against 1.75x smaller on the SpamAssassin corpus's real
+// messages (BENCHMARKS.md), so packing is cheaper than the pages it saves.
+//
+// A packed value is packMagic followed by an s2 block. It is stored as a
+// BLOB: in blob_data with codec = codecS2 (codec 0 is the bytes as they
+// are), in search_text.body where every unpacked body is TEXT, so the
+// value's type says which it is and the magic guards that.
+const packMagic = "\x00s2\x01"
+
+// Codecs of blob_data.codec.
+const (
+	codecRaw = 0
+	codecS2  = 1
+)
+
+// packMin is the smallest value worth packing: below a quarter of a page
+// the saving is not a page.
+const packMin = 1 << 10
+
+// pack returns b packed, or nil when packing would not save an eighth of
+// it (or b is short): such values are stored as they are.
+func pack(b []byte) []byte {
+	if len(b) < packMin {
+		return nil
+	}
+	out := make([]byte, len(packMagic), len(packMagic)+s2.MaxEncodedLen(len(b)))
+	copy(out, packMagic)
+	enc := s2.Encode(out[len(packMagic):cap(out)], b)
+	out = out[:len(packMagic)+len(enc)]
+	if len(out) > len(b)-len(b)/8 {
+		return nil
+	}
+	return out
+}
+
+// isPacked reports whether v starts as a packed value does.
+func isPacked(v []byte) bool { return bytes.HasPrefix(v, []byte(packMagic)) }
+
+// errPacked is returned for a packed value that does not unpack.
+var errPacked = errors.New("stored value is damaged: it does not decompress")
+
+// unpack returns the bytes of a packed value.
+func unpack(v []byte) ([]byte, error) {
+	if !isPacked(v) {
+		return nil, errPacked
+	}
+	b, err := s2.Decode(nil, v[len(packMagic):])
+	if err != nil {
+		return nil, errPacked
+	}
+	return b, nil
+}
+
+// bodyValue is what search_text.body stores for body: the packed bytes
+// when that saves, else the text.
+func bodyValue(body string) any {
+	if p := pack([]byte(body)); p != nil {
+		return p
+	}
+	return body
+}
+
+// bodyText is the text of a search_text.body value as SQLite hands it
+// over (TEXT as string, a packed BLOB as []byte). A BLOB that does not
+// unpack is taken as text, as every BLOB was before packing existed.
+func bodyText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		if isPacked(v) {
+			if b, err := unpack(v); err == nil {
+				return string(b)
+			}
+		}
+		return string(v)
+	}
+	return ""
+}

@@ -1,0 +1,161 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stamp-mail/stamp/storage"
+)
+
+// letter is text that compresses as mail does, without repeating one line.
+func letter(words int) string {
+	vocab := strings.Fields(`the invoice for march is attached please find our offer and
+		let me know whether the meeting on tuesday still works for you kind regards
+		Größe des Pakets Lieferung morgen 日本語のテキスト numbers 2041 7733 budget review`)
+	var b strings.Builder
+	for i := 0; i < words; i++ {
+		b.WriteString(vocab[(i*7+i/3)%len(vocab)])
+		if i%13 == 12 {
+			b.WriteString(".\r\n")
+		} else {
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
+}
+
+// TestPackRoundTrip: packed values unpack to what was packed; values that
+// would not shrink by an eighth, or are short, are not packed; damaged
+// ones are refused, not returned.
+func TestPackRoundTrip(t *testing.T) {
+	long := []byte(letter(2000))
+	p := pack(long)
+	if p == nil || !isPacked(p) || len(p) >= len(long)*7/8 {
+		t.Fatalf("pack of %d bytes of text: %d bytes, packed %v", len(long), len(p), isPacked(p))
+	}
+	got, err := unpack(p)
+	if err != nil || !bytes.Equal(got, long) {
+		t.Fatalf("unpack: %d bytes, %v", len(got), err)
+	}
+	random := make([]byte, 8000)
+	for i := range random {
+		random[i] = byte(i*2654435761>>13) ^ byte(i>>5)
+	}
+	if p := pack(random); p != nil {
+		if got, _ := unpack(p); !bytes.Equal(got, random) {
+			t.Fatal("incompressible bytes packed and damaged")
+		}
+	}
+	if p := pack([]byte("short text short text short text")); p != nil {
+		t.Errorf("a %d-byte value was packed", 32)
+	}
+	damaged := bytes.Clone(pack(long))
+	damaged = damaged[:len(damaged)/2]
+	if _, err := unpack(damaged); err == nil {
+		t.Error("a cut packed value unpacked")
+	}
+	if got := bodyText(damaged); got != string(damaged) {
+		t.Error("a BLOB body that does not unpack is not taken as its bytes")
+	}
+	if got := bodyText(string(long)); got != string(long) {
+		t.Error("a TEXT body is not itself")
+	}
+}
+
+// FuzzPack: any bytes survive pack and unpack; unpack of anything either
+// fails or returns bytes (never panics).
+func FuzzPack(f *testing.F) {
+	f.Add([]byte(letter(400)))
+	f.Add([]byte(packMagic + "\xff\xff\xff\xff\x0f"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if p := pack(b); p != nil {
+			got, err := unpack(p)
+			if err != nil || !bytes.Equal(got, b) {
+				t.Fatalf("round trip of %d bytes: %d, %v", len(b), len(got), err)
+			}
+		}
+		unpack(b)
+		bodyText(b)
+	})
+}
+
+// TestPackedStorage: a delivered message's inline blob and search body are
+// stored packed (smaller than the text) and read back whole: ReadBlob
+// returns the bytes, BODY search finds words across the body, also in a
+// COPY; rows written before packing (raw codec, TEXT body) read as before.
+func TestPackedStorage(t *testing.T) {
+	ctx := context.Background()
+	s, u, inbox := keysTestStore(t)
+	folder, err := s.CreateMailbox(ctx, u.ID, "Folder", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := letter(1500) + " meeting on tuesday " + letter(1500) + " Größe des Pakets zebracrossing"
+	raw := []byte("Subject: offer\r\n\r\n" + body)
+	m := &storage.NewMessage{UserID: u.ID, MailboxID: inbox.ID, Size: int64(len(raw)), Subject: "offer", SearchText: body,
+		Segments: []storage.Segment{{Hash: "hbig", Size: int64(len(raw)), Inline: true}}}
+	if err := s.Deliver(ctx, &storage.Batch{Messages: []*storage.NewMessage{m}, Inline: map[string][]byte{"hbig": raw}}); err != nil {
+		t.Fatal(err)
+	}
+	var codec, stored int
+	if err := s.w.QueryRow(`SELECT codec, length(data) FROM blob_data WHERE hash = 'hbig'`).Scan(&codec, &stored); err != nil {
+		t.Fatal(err)
+	}
+	if codec != codecS2 || stored >= len(raw)*7/8 {
+		t.Errorf("inline blob of %d bytes stored with codec %d in %d bytes", len(raw), codec, stored)
+	}
+	var typ string
+	if err := s.w.QueryRow(`SELECT typeof(body), length(body) FROM search_text WHERE id = ?`, m.ID).Scan(&typ, &stored); err != nil {
+		t.Fatal(err)
+	}
+	if typ != "blob" || stored >= len(body)*7/8 {
+		t.Errorf("search body of %d bytes stored as %s of %d bytes", len(body), typ, stored)
+	}
+	if got, err := s.ReadBlob(ctx, "hbig"); err != nil || !bytes.Equal(got, raw) {
+		t.Fatalf("ReadBlob: %d bytes, %v; want the %d stored", len(got), err, len(raw))
+	}
+	for _, needle := range []string{"ZEBRACROSSING", "meeting on tuesday", "des Pakets", "のテキ"} {
+		if got := searchBody(t, s, u.ID, inbox.ID, needle); len(got) != 1 {
+			t.Errorf("BODY %q found %v, want one", needle, got)
+		}
+	}
+	if got := searchBody(t, s, u.ID, inbox.ID, "zebracrossings"); len(got) != 0 {
+		t.Errorf("BODY zebracrossings found %v in a body without it", got)
+	}
+	if _, err := s.Copy(ctx, u.ID, inbox.ID, []int64{m.ID}, folder.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchBody(t, s, u.ID, folder.ID, "zebracrossing"); len(got) != 1 {
+		t.Errorf("copy: BODY zebracrossing found %v, want one", got)
+	}
+
+	// As stored before migration 110: the same texts as TEXT and raw bytes.
+	old := keysMsg(u, inbox, "old", letter(1500)+" quokka")
+	keysDeliver(t, s, old)
+	if _, err := s.w.Exec(`UPDATE search_text SET body = ? WHERE id = ?`, old.SearchText, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.w.QueryRow(`SELECT typeof(body) FROM search_text WHERE id = ?`, old.ID).Scan(&typ); err != nil || typ != "text" {
+		t.Fatalf("old row's body: %s, %v", typ, err)
+	}
+	if _, err := s.w.Exec(`INSERT INTO blob_data (hash, data) VALUES ('hold', ?)`, []byte(old.SearchText)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ReadBlob(ctx, "hold"); err != nil || string(got) != old.SearchText {
+		t.Errorf("ReadBlob of a raw row: %d bytes, %v", len(got), err)
+	}
+	if got := searchBody(t, s, u.ID, inbox.ID, "quokka"); len(got) != 1 {
+		t.Errorf("BODY quokka in a TEXT body found %v, want one", got)
+	}
+
+	// A damaged packed row is an error, not wrong bytes.
+	if _, err := s.w.Exec(`UPDATE blob_data SET data = substr(data, 1, 40) WHERE hash = 'hbig'`); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ReadBlob(ctx, "hbig"); err == nil {
+		t.Errorf("ReadBlob of a damaged packed row: %d bytes, no error", len(got))
+	}
+}
