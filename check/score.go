@@ -249,7 +249,7 @@ func (j *Judge) bayesSignal(ctx context.Context, uid int64, tokens []uint64) Sig
 // training weighted by userWeight; once the user has trained enough of
 // both kinds, the shared model counts only userOutweighs as much.
 func (j *Judge) model(user *bayes.Counts) bayes.Model {
-	m := bayes.Model{Shared: j.shared.counts, User: user, UserWeight: userWeight, SharedWeight: 1}
+	m := bayes.Model{Shared: j.shared.counts, SharedTable: j.shared.table, User: user, UserWeight: userWeight, SharedWeight: 1}
 	if user != nil && user.Ham >= bayesMinTraining && user.Spam >= bayesMinTraining {
 		m.SharedWeight = userOutweighs
 	}

@@ -51,14 +51,19 @@ var (
 	ErrBadTraining = errors.New("check: stored spam training is corrupt")
 )
 
-type sharedModel struct{ counts *bayes.Counts }
+// sharedModel is the embedded model: its counts, and the same in a table
+// for scoring's look-ups (never changed after loading).
+type sharedModel struct {
+	counts *bayes.Counts
+	table  *bayes.Table
+}
 
 func loadSharedModel() (*sharedModel, error) {
 	c, err := bayes.Decode(spamModel)
 	if err != nil {
 		return nil, fmt.Errorf("check: embedded spam model: %w", err)
 	}
-	return &sharedModel{counts: c}, nil
+	return &sharedModel{counts: c, table: bayes.NewTable(c)}, nil
 }
 
 func tokenize(raw []byte) []uint64 { return bayes.Tokenize(raw) }

@@ -14,7 +14,6 @@ package bayes
 
 import (
 	"bytes"
-	"cmp"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -259,6 +258,8 @@ func decodeStrings(raw []byte) (*Counts, error) {
 // user's by UserWeight.
 type Model struct {
 	Shared, User *Counts
+	// SharedTable, when set, is NewTable(Shared), used for its look-ups.
+	SharedTable  *Table
 	UserWeight   float64
 	SharedWeight float64
 	// Params tunes the classifier; the zero value means DefaultParams.
@@ -294,7 +295,12 @@ func (m *Model) Totals() (spam, ham float64) {
 // counts returns the (weighted) spam and ham document counts of tok.
 func (m *Model) counts(tok uint64) (s, h float64) {
 	if m.Shared != nil {
-		p := m.Shared.Tokens[tok]
+		var p Pair
+		if m.SharedTable != nil {
+			p = m.SharedTable.Get(tok)
+		} else {
+			p = m.Shared.Tokens[tok]
+		}
 		w := m.sharedWeight()
 		s, h = w*float64(p.Spam), w*float64(p.Ham)
 	}
@@ -329,31 +335,89 @@ func (m *Model) Score(tokens []uint64) (float64, []Clue) {
 		p = DefaultParams()
 	}
 	nSpam, nHam := m.Totals()
-	clues := make([]Clue, 0, len(tokens))
+	ranked := make([]rankedClue, 0, len(tokens))
 	for _, t := range tokens {
 		s, h := m.counts(t)
-		if f, ok := Prob(s, h, nSpam, nHam, p); ok && math.Abs(f-0.5) >= p.MinDev {
-			clues = append(clues, Clue{t, f})
+		if f, ok := Prob(s, h, nSpam, nHam, p); ok {
+			if d := math.Abs(f - 0.5); d >= p.MinDev {
+				ranked = append(ranked, rankedClue{key: ^math.Float64bits(d), tok: t, prob: f})
+			}
 		}
 	}
-	slices.SortFunc(clues, func(a, b Clue) int {
-		da, db := math.Abs(a.Prob-0.5), math.Abs(b.Prob-0.5)
-		switch {
-		case da > db:
-			return -1
-		case da < db:
-			return 1
-		}
-		return cmp.Compare(a.Token, b.Token)
-	})
-	if len(clues) > p.Interesting {
-		clues = clues[:p.Interesting]
+	ranked = mostTelling(ranked, p.Interesting)
+	clues := make([]Clue, len(ranked))
+	for i, r := range ranked {
+		clues[i] = Clue{r.tok, r.prob}
 	}
 	probs := make([]float64, len(clues))
 	for i, c := range clues {
 		probs[i] = c.Prob
 	}
 	return Combine(probs), clues
+}
+
+// rankedClue is a clue with its rank: key is the bitwise complement of
+// |f - 0.5| (IEEE bits of a non-negative float order as the float does),
+// so that ordering by (key, tok) ascending puts the most telling clue
+// first and breaks ties by token, the order Score has always used.
+type rankedClue struct {
+	key, tok uint64
+	prob     float64
+}
+
+func (a rankedClue) less(b rankedClue) bool {
+	return a.key < b.key || a.key == b.key && a.tok < b.tok
+}
+
+// mostTelling returns the n first of rs in rank order (all of them, if
+// fewer), sorted: a selection (quickselect by the same total order; tokens
+// are distinct) puts them first, then only they are sorted, instead of
+// sorting every clue of a long message.
+func mostTelling(rs []rankedClue, n int) []rankedClue {
+	if len(rs) > n {
+		lo, hi := 0, len(rs)-1
+		for lo < hi {
+			// Median of three as the pivot, moved to hi.
+			mid := lo + (hi-lo)/2
+			if rs[mid].less(rs[lo]) {
+				rs[mid], rs[lo] = rs[lo], rs[mid]
+			}
+			if rs[hi].less(rs[lo]) {
+				rs[hi], rs[lo] = rs[lo], rs[hi]
+			}
+			if rs[mid].less(rs[hi]) {
+				rs[mid], rs[hi] = rs[hi], rs[mid]
+			}
+			pivot := rs[hi]
+			i := lo
+			for j := lo; j < hi; j++ {
+				if rs[j].less(pivot) {
+					rs[i], rs[j] = rs[j], rs[i]
+					i++
+				}
+			}
+			rs[i], rs[hi] = rs[hi], rs[i]
+			switch {
+			case i == n:
+				lo = hi // rs[:n] are the n first
+			case i < n:
+				lo = i + 1
+			default:
+				hi = i - 1
+			}
+		}
+		rs = rs[:n]
+	}
+	slices.SortFunc(rs, func(a, b rankedClue) int {
+		switch {
+		case a.less(b):
+			return -1
+		case b.less(a):
+			return 1
+		}
+		return 0
+	})
+	return rs
 }
 
 // Combine is Fisher's chi-square combination (Robinson's "chi" method as

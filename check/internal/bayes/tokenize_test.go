@@ -2,6 +2,9 @@ package bayes
 
 import (
 	"bytes"
+	"cmp"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -229,5 +232,73 @@ func TestRuneSets(t *testing.T) {
 				t.Fatalf("isWordRune(%U): got %v, want %v", r, got, want)
 			}
 		}
+	}
+}
+
+// TestMostTellingMatchesSort: the selection returns exactly the first n
+// clues of a full sort by rank, in that order, also with many ties of
+// deviation (tokens break them) and for every n around the length.
+func TestMostTellingMatchesSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 200; trial++ {
+		size := r.IntN(1200)
+		rs := make([]rankedClue, size)
+		for i := range rs {
+			d := float64(r.IntN(8)) / 20 // few distinct deviations: ties
+			if trial%2 == 0 {
+				d = r.Float64() / 2
+			}
+			f := 0.5 + d
+			if r.IntN(2) == 0 {
+				f = 0.5 - d
+			}
+			rs[i] = rankedClue{key: ^math.Float64bits(math.Abs(f - 0.5)), tok: r.Uint64(), prob: f}
+		}
+		want := slices.Clone(rs)
+		slices.SortFunc(want, func(a, b rankedClue) int {
+			da, db := math.Abs(a.prob-0.5), math.Abs(b.prob-0.5)
+			switch {
+			case da > db:
+				return -1
+			case da < db:
+				return 1
+			}
+			return cmp.Compare(a.tok, b.tok)
+		})
+		for _, n := range []int{0, 1, size / 3, size - 1, size, size + 5, 500} {
+			if n < 0 {
+				continue
+			}
+			got := mostTelling(slices.Clone(rs), n)
+			if w := want[:min(n, size)]; !slices.Equal(got, w) {
+				t.Fatalf("trial %d, %d clues, n %d: selection differs from the sort", trial, size, n)
+			}
+		}
+	}
+}
+
+// TestTableMatchesMap: a Table answers every token of its counts, the
+// token 0 included, and zero for tokens it does not have.
+func TestTableMatchesMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	c := NewCounts()
+	for i := 0; i < 5000; i++ {
+		c.Tokens[r.Uint64()] = Pair{uint32(r.IntN(50)), uint32(r.IntN(50))}
+	}
+	c.Tokens[0] = Pair{7, 9}
+	tab := NewTable(c)
+	for tok, p := range c.Tokens {
+		if got := tab.Get(tok); got != p {
+			t.Fatalf("token %x: %v, want %v", tok, got, p)
+		}
+	}
+	for i := 0; i < 5000; i++ {
+		tok := r.Uint64()
+		if got := tab.Get(tok); got != c.Tokens[tok] {
+			t.Fatalf("absent token %x: %v", tok, got)
+		}
+	}
+	if got := NewTable(NewCounts()).Get(12345); got != (Pair{}) {
+		t.Errorf("empty table: %v", got)
 	}
 }
