@@ -122,6 +122,12 @@ func (s *Service) commitJobs(ctx context.Context, jobs []*commitJob) {
 			}
 			merged.Inline[h] = b
 		}
+		for h, b := range j.batch.InlineStored {
+			if merged.InlineStored == nil {
+				merged.InlineStored = map[string][]byte{}
+			}
+			merged.InlineStored[h] = b
+		}
 	}
 	err := s.deliverNotify(ctx, &merged)
 	if err != nil && len(jobs) > 1 {

@@ -10,3 +10,13 @@ type IndexPreparer interface {
 	// its fields as they are now: call it once they are final.
 	PrepareIndex(msgs []*NewMessage)
 }
+
+// InlinePreparer is implemented by a store that keeps inline blobs in an
+// encoding of its own (SQLite: s2-compressed when that saves,
+// storage/sqlite/packed.go): PrepareInline makes it for a batch's Inline
+// blobs in the caller's goroutine and keeps it in Batch.InlineStored,
+// which a caller merging batches merges as it merges Inline. Deliver
+// encodes whatever was not prepared.
+type InlinePreparer interface {
+	PrepareInline(b *Batch)
+}

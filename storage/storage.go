@@ -394,6 +394,9 @@ type Batch struct {
 	// stores each one that is not stored yet, after taking its reference, so
 	// a concurrent CollectBlobs either keeps the old copy or sees the new one.
 	Inline map[string][]byte
+	// InlineStored holds what an InlinePreparer made of Inline blobs, by
+	// hash, for its own Deliver (nil: nothing prepared).
+	InlineStored map[string][]byte
 	// Notices, when set, is called by the Deliver of a TxNotifier once the
 	// ids, UIDs and MODSEQs of Messages are assigned, and its notices are
 	// published in the same transaction: other nodes hear of the messages

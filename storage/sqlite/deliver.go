@@ -16,9 +16,8 @@ const maxGroup = 256
 
 // pendingBatch is a Deliver call waiting for a group commit.
 type pendingBatch struct {
-	b      *storage.Batch
-	packed map[string][]byte // the batch's inline blobs packed (packed.go) where that saves
-	done   chan error
+	b    *storage.Batch
+	done chan error
 }
 
 // Deliver commits a batch atomically: every message gets its id, the next
@@ -40,7 +39,8 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 		return fmt.Errorf("sqlite: deliver: %w", err)
 	}
 	s.PrepareIndex(b.Messages)
-	p := &pendingBatch{b: b, packed: packInline(b.Inline), done: make(chan error, 1)}
+	s.PrepareInline(b)
+	p := &pendingBatch{b: b, done: make(chan error, 1)}
 	s.groupMu.Lock()
 	s.group = append(s.group, p)
 	s.groupMu.Unlock()
@@ -62,20 +62,21 @@ func (s *Store) Deliver(ctx context.Context, b *storage.Batch) error {
 	}
 }
 
-// packInline packs a batch's inline blobs, in the delivering goroutine
-// rather than in the single writer's transaction; blobs that do not shrink
-// are left out (stored as they are).
-func packInline(inline map[string][]byte) map[string][]byte {
-	var out map[string][]byte
-	for h, data := range inline {
-		if p := pack(data); p != nil {
-			if out == nil {
-				out = make(map[string][]byte, len(inline))
-			}
-			out[h] = p
+// PrepareInline packs (packed.go) each of b's inline blobs that is not
+// yet in b.InlineStored: the packed bytes where that saves, nil where the
+// blob is stored as it is. core calls it in the delivering goroutine
+// (storage.InlinePreparer); Deliver, in whatever goroutine calls it, for
+// what is left (none, after core).
+func (s *Store) PrepareInline(b *storage.Batch) {
+	for h, data := range b.Inline {
+		if _, ok := b.InlineStored[h]; ok {
+			continue
 		}
+		if b.InlineStored == nil {
+			b.InlineStored = make(map[string][]byte, len(b.Inline))
+		}
+		b.InlineStored[h] = pack(data)
 	}
-	return out
 }
 
 // commitGroup delivers batches in one write transaction and reports to
@@ -87,7 +88,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
 		var rows []searchRow
 		for i, p := range group {
 			if len(group) == 1 {
-				if applied[i], errs[i] = w.deliverBatch(p.b, p.packed); errs[i] != nil {
+				if applied[i], errs[i] = w.deliverBatch(p.b); errs[i] != nil {
 					return errs[i]
 				}
 				return w.insertSearchRows(w.search)
@@ -96,7 +97,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
 				return err
 			}
 			w.search = w.search[:0]
-			applied[i], errs[i] = w.deliverBatch(p.b, p.packed)
+			applied[i], errs[i] = w.deliverBatch(p.b)
 			if errs[i] != nil {
 				if _, err := w.exec(`ROLLBACK TO deliver`); err != nil {
 					return err
@@ -127,7 +128,7 @@ func (s *Store) commitGroup(ctx context.Context, group []*pendingBatch) {
 
 // deliverBatch writes one batch and returns the function that publishes
 // its output fields once the transaction has committed.
-func (w *wtx) deliverBatch(b *storage.Batch, packed map[string][]byte) (func(), error) {
+func (w *wtx) deliverBatch(b *storage.Batch) (func(), error) {
 	outs := make([]delivered, len(b.Messages))
 	qids := make([]int64, len(b.Queue))
 	slots, err := w.reserve(b.Messages)
@@ -155,7 +156,7 @@ func (w *wtx) deliverBatch(b *storage.Batch, packed map[string][]byte) (func(), 
 	// stored for a blob that a concurrent collection is about to drop.
 	for h, data := range b.Inline {
 		codec := codecRaw
-		if p, ok := packed[h]; ok {
+		if p := b.InlineStored[h]; p != nil {
 			data, codec = p, codecS2
 		}
 		if _, err := w.exec(`INSERT INTO blob_data (hash, data, codec) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING`, h, data, codec); err != nil {

@@ -159,3 +159,43 @@ func TestPackedStorage(t *testing.T) {
 		t.Errorf("ReadBlob of a damaged packed row: %d bytes, no error", len(got))
 	}
 }
+
+// TestPrepareInlineUsed: Deliver stores what PrepareInline left in
+// InlineStored (made in the caller's goroutine) rather than packing again,
+// a nil entry as the bytes as they are; a batch without it is packed by
+// Deliver itself.
+func TestPrepareInlineUsed(t *testing.T) {
+	ctx := context.Background()
+	s, u, inbox := keysTestStore(t)
+	raw := []byte(letter(2000))
+	other := []byte(letter(2100))
+	msg := func(h string) *storage.NewMessage {
+		return &storage.NewMessage{UserID: u.ID, MailboxID: inbox.ID, Size: int64(len(raw)), SearchText: "x",
+			Segments: []storage.Segment{{Hash: h, Size: int64(len(raw)), Inline: true}}}
+	}
+	b := &storage.Batch{Messages: []*storage.NewMessage{msg("ha"), msg("hb"), msg("hc")},
+		Inline: map[string][]byte{"ha": raw, "hb": raw, "hc": raw}}
+	s.PrepareInline(b)
+	if len(b.InlineStored) != 3 || b.InlineStored["ha"] == nil {
+		t.Fatalf("PrepareInline: %d entries, ha packed %v", len(b.InlineStored), b.InlineStored["ha"] != nil)
+	}
+	b.InlineStored["ha"] = pack(other) // what Deliver must store as it is
+	b.InlineStored["hb"] = nil         // stored unpacked
+	delete(b.InlineStored, "hc")       // not prepared: Deliver packs it
+	if err := s.Deliver(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	for h, want := range map[string]struct {
+		codec int
+		data  []byte
+	}{"ha": {codecS2, other}, "hb": {codecRaw, raw}, "hc": {codecS2, raw}} {
+		var codec int
+		if err := s.w.QueryRow(`SELECT codec FROM blob_data WHERE hash = ?`, h).Scan(&codec); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ReadBlob(ctx, h)
+		if codec != want.codec || err != nil || !bytes.Equal(got, want.data) {
+			t.Errorf("%s: codec %d, %d bytes, %v; want codec %d and %d bytes", h, codec, len(got), err, want.codec, len(want.data))
+		}
+	}
+}

@@ -79,7 +79,11 @@ type Store struct {
 	group []*pendingBatch
 }
 
-var _ storage.Store = (*Store)(nil)
+var (
+	_ storage.Store          = (*Store)(nil)
+	_ storage.IndexPreparer  = (*Store)(nil)
+	_ storage.InlinePreparer = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the database at path and applies pending
 // migrations, each in its own transaction. The path must name a file: an
