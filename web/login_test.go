@@ -218,12 +218,23 @@ func TestLoginOtherAccountNotLockedOut(t *testing.T) {
 	if status[429] == 0 || status[401]+status[429] != 40 {
 		t.Errorf("statuses %v: want 401 and 429 only, some 429", status)
 	}
-	st, tok, d := login(t, c, e.url, "neighbour@example.test", coretest.Password)
-	if st != 200 || tok == "" {
-		t.Fatalf("other account from the same address: got %d, want 200 with a token", st)
+	// The neighbour logs in three times; the fastest is compared, so that
+	// one login slowed by the machine (the race detector, other packages'
+	// tests on the same cores) does not pass for a penalty, which every
+	// attempt would pay.
+	var fastest time.Duration
+	for i := 0; i < 3; i++ {
+		st, tok, d := login(t, c, e.url, "neighbour@example.test", coretest.Password)
+		if st != 200 || tok == "" {
+			t.Fatalf("other account from the same address, login %d: got %d, want 200 with a token", i+1, st)
+		}
+		if i == 0 || d < fastest {
+			fastest = d
+		}
 	}
-	if d > slowest {
-		t.Errorf("other account's login took %v, longer than the attacked account's slowest attempt %v", d, slowest)
+	t.Logf("neighbour: fastest of 3 logins %v", fastest)
+	if fastest > slowest {
+		t.Errorf("other account's fastest of 3 logins took %v, longer than the attacked account's slowest attempt %v", fastest, slowest)
 	}
 	if st, _, _ := login(t, clientFrom(freshIP()), e.url, "target@example.test", coretest.Password); st != 200 {
 		t.Errorf("attacked account from another address: got %d, want 200", st)

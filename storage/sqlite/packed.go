@@ -32,10 +32,16 @@ const (
 // the saving is not a page.
 const packMin = 1 << 10
 
+// packMax bounds what is packed and so what unpack allocates: an s2 block
+// declares its length up front (up to 4 GiB), and a damaged row must not
+// make a read allocate that. Inline blobs are at most 64 KiB and search
+// texts 256 KiB; anything larger is stored as it is.
+const packMax = 1 << 20
+
 // pack returns b packed, or nil when packing would not save an eighth of
 // it (or b is short): such values are stored as they are.
 func pack(b []byte) []byte {
-	if len(b) < packMin {
+	if len(b) < packMin || len(b) > packMax {
 		return nil
 	}
 	out := make([]byte, len(packMagic), len(packMagic)+s2.MaxEncodedLen(len(b)))
@@ -59,7 +65,11 @@ func unpack(v []byte) ([]byte, error) {
 	if !isPacked(v) {
 		return nil, errPacked
 	}
-	b, err := s2.Decode(nil, v[len(packMagic):])
+	block := v[len(packMagic):]
+	if n, err := s2.DecodedLen(block); err != nil || n > packMax {
+		return nil, errPacked
+	}
+	b, err := s2.Decode(nil, block)
 	if err != nil {
 		return nil, errPacked
 	}

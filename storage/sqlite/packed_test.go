@@ -56,6 +56,10 @@ func TestPackRoundTrip(t *testing.T) {
 	if _, err := unpack(damaged); err == nil {
 		t.Error("a cut packed value unpacked")
 	}
+	huge := []byte(packMagic + "\xff\xff\xff\xff\x0f") // declares 4 GiB
+	if _, err := unpack(huge); err == nil {
+		t.Error("a packed value declaring 4 GiB unpacked")
+	}
 	if got := bodyText(damaged); got != string(damaged) {
 		t.Error("a BLOB body that does not unpack is not taken as its bytes")
 	}
