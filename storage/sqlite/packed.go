@@ -7,19 +7,21 @@ import (
 	"github.com/klauspost/compress/s2"
 )
 
-// Packed values: bytes kept s2-compressed in the database (migration 110).
-// SQLite, unlike PostgreSQL's TOAST, stores values as they are given, and
-// an inline blob (a whole message up to 64 KiB) and the body text of its
-// search row were the largest things written per delivery, twice over
-// with the WAL and its checkpoint. s2 is the block format of
-// klauspost/compress: about 0.5 GB/s to pack and 1.3 GB/s to unpack on
-// one core here, against 1.75x smaller on the SpamAssassin corpus's real
-// messages (BENCHMARKS.md), so packing is cheaper than the pages it saves.
+// Packed values: inline blobs kept s2-compressed in the database
+// (migration 110). SQLite, unlike PostgreSQL's TOAST, stores values as they
+// are given, and an inline blob (a whole message up to 64 KiB) was the
+// largest thing written per delivery, twice over with the WAL and its
+// checkpoint. s2 is the block format of klauspost/compress: about 0.5 GB/s
+// to pack and 1.3 GB/s to unpack on one core here, against 1.75x smaller
+// on the SpamAssassin corpus's real messages (BENCHMARKS.md).
 //
-// A packed value is packMagic followed by an s2 block. It is stored as a
-// BLOB: in blob_data with codec = codecS2 (codec 0 is the bytes as they
-// are), in search_text.body where every unpacked body is TEXT, so the
-// value's type says which it is and the magic guards that.
+// The body text of search rows is not packed: SEARCH BODY reads it for
+// every candidate, and unpacking made a folder scan 4x and a common needle
+// 2x as costly (BenchmarkSearchBody, session 10).
+//
+// A packed value is packMagic followed by an s2 block, in blob_data with
+// codec = codecS2 (codec 0 is the bytes as they are); the magic guards the
+// codec.
 const packMagic = "\x00s2\x01"
 
 // Codecs of blob_data.codec.
@@ -74,31 +76,4 @@ func unpack(v []byte) ([]byte, error) {
 		return nil, errPacked
 	}
 	return b, nil
-}
-
-// bodyValue is what search_text.body stores for body: the packed bytes
-// when that saves, else the text.
-func bodyValue(body string) any {
-	if p := pack([]byte(body)); p != nil {
-		return p
-	}
-	return body
-}
-
-// bodyText is the text of a search_text.body value as SQLite hands it
-// over (TEXT as string, a packed BLOB as []byte). A BLOB that does not
-// unpack is taken as text, as every BLOB was before packing existed.
-func bodyText(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case []byte:
-		if isPacked(v) {
-			if b, err := unpack(v); err == nil {
-				return string(b)
-			}
-		}
-		return string(v)
-	}
-	return ""
 }

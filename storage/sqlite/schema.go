@@ -412,12 +412,11 @@ END;
 	// transactions of 200 keys: writes 420 -> 346 us, a 3-key query
 	// 109 -> 199 us).
 	{100, `INSERT INTO search(search, rank) VALUES ('automerge', 16);`},
-	// 110: inline blobs and the body text of search rows are stored
-	// s2-compressed when that saves (packed.go): codec says how a
-	// blob_data row's bytes are kept (0: as they are, 1: packed); a packed
-	// search_text.body is a BLOB, every unpacked one TEXT. Rows written
-	// before stay as they are. The version also keeps binaries that do not
-	// know packed values from opening the database.
+	// 110: inline blobs are stored s2-compressed when that saves
+	// (packed.go): codec says how a blob_data row's bytes are kept (0: as
+	// they are, 1: packed). Rows written before stay as they are. The
+	// version also keeps binaries that do not know packed values from
+	// opening the database.
 	{110, `ALTER TABLE blob_data ADD COLUMN codec INTEGER NOT NULL DEFAULT 0;`},
 }
 

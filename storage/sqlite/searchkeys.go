@@ -29,9 +29,16 @@ func containsFoldSQL(_ *sqlite.FunctionContext, args []driver.Value) (driver.Val
 	return int64(0), nil
 }
 
-// sqlText is a function argument as text: a packed body (packed.go) is
-// unpacked.
-func sqlText(v driver.Value) string { return bodyText(v) }
+// sqlText is a function argument as text.
+func sqlText(v driver.Value) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
+}
 
 // The search index (migration 90).
 //
@@ -70,7 +77,6 @@ type searchRow struct {
 	id                         int64
 	subject, addrs, hdrs, body string
 	keys                       [4]string // tokens of subject, addrs, hdrs, body
-	stored                     any       // what search_text.body keeps: bodyValue(body)
 }
 
 // newSearchRow makes a message's search row (without its id), keys
@@ -87,13 +93,10 @@ func addrsText(m *storage.NewMessage) string {
 	return addrText(m.From) + " " + addrText(m.To) + " " + addrText(m.Cc)
 }
 
-// setKeys makes the row's keys and the stored body, the costly part of
-// indexing, done before the write transaction (PrepareIndex).
 func (r *searchRow) setKeys() {
 	for i, t := range [4]string{r.subject, r.addrs, r.hdrs, r.body} {
 		r.keys[i] = keyTokens(t)
 	}
-	r.stored = bodyValue(r.body)
 }
 
 // keyTokens returns the index tokens of a text: the keys of its CaseFold
@@ -220,7 +223,7 @@ func (w *wtx) insertSearchChunks(rows []searchRow, per int) error {
 				if table == "search" {
 					args = append(args, r.id, r.keys[0], r.keys[1], r.keys[2], r.keys[3])
 				} else {
-					args = append(args, r.id, r.subject, r.addrs, r.hdrs, r.stored)
+					args = append(args, r.id, r.subject, r.addrs, r.hdrs, r.body)
 				}
 			}
 			if _, err := w.exec(q.String(), args...); err != nil {
@@ -235,13 +238,11 @@ func (w *wtx) insertSearchChunks(rows []searchRow, per int) error {
 // copySearch gives message nid the search row of message id (COPY).
 func (w *wtx) copySearch(nid, id int64) error {
 	r := searchRow{id: nid}
-	var body any
 	err := w.queryRow(`SELECT subject, addrs, hdrs, body FROM search_text WHERE id = ?`, id).
-		Scan(&r.subject, &r.addrs, &r.hdrs, &body)
+		Scan(&r.subject, &r.addrs, &r.hdrs, &r.body)
 	if err != nil {
 		return fmt.Errorf("copy search row: %w", notFound(err))
 	}
-	r.body = bodyText(body)
 	r.setKeys()
 	return w.insertSearchRows([]searchRow{r})
 }
