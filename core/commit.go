@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/stamp-mail/stamp/storage"
@@ -111,23 +112,22 @@ func (s *Service) runCommitter(ctx context.Context) {
 	}
 }
 
+// mergeBlobs adds src's blobs to dst, made when there is something to add.
+func mergeBlobs(dst, src map[string][]byte) map[string][]byte {
+	if len(src) > 0 && dst == nil {
+		dst = make(map[string][]byte, len(src))
+	}
+	maps.Copy(dst, src)
+	return dst
+}
+
 func (s *Service) commitJobs(ctx context.Context, jobs []*commitJob) {
 	var merged storage.Batch
 	for _, j := range jobs {
 		merged.Messages = append(merged.Messages, j.batch.Messages...)
 		merged.Queue = append(merged.Queue, j.batch.Queue...)
-		for h, b := range j.batch.Inline {
-			if merged.Inline == nil {
-				merged.Inline = map[string][]byte{}
-			}
-			merged.Inline[h] = b
-		}
-		for h, b := range j.batch.InlineStored {
-			if merged.InlineStored == nil {
-				merged.InlineStored = map[string][]byte{}
-			}
-			merged.InlineStored[h] = b
-		}
+		merged.Inline = mergeBlobs(merged.Inline, j.batch.Inline)
+		merged.InlineStored = mergeBlobs(merged.InlineStored, j.batch.InlineStored)
 	}
 	err := s.deliverNotify(ctx, &merged)
 	if err != nil && len(jobs) > 1 {

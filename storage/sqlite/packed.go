@@ -36,8 +36,8 @@ const packMin = 1 << 10
 
 // packMax bounds what is packed and so what unpack allocates: an s2 block
 // declares its length up front (up to 4 GiB), and a damaged row must not
-// make a read allocate that. Inline blobs are at most 64 KiB and search
-// texts 256 KiB; anything larger is stored as it is.
+// make a read allocate that. Inline blobs are at most 64 KiB by default;
+// anything larger than this is stored as it is.
 const packMax = 1 << 20
 
 // pack returns b packed, or nil when packing would not save an eighth of

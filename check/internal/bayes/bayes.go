@@ -346,12 +346,9 @@ func (m *Model) Score(tokens []uint64) (float64, []Clue) {
 	}
 	ranked = mostTelling(ranked, p.Interesting)
 	clues := make([]Clue, len(ranked))
+	probs := make([]float64, len(ranked))
 	for i, r := range ranked {
-		clues[i] = Clue{r.tok, r.prob}
-	}
-	probs := make([]float64, len(clues))
-	for i, c := range clues {
-		probs[i] = c.Prob
+		clues[i], probs[i] = Clue{r.tok, r.prob}, r.prob
 	}
 	return Combine(probs), clues
 }

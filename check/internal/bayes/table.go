@@ -8,10 +8,9 @@ package bayes
 // 300,000 of the shared model, and those look-ups were a third of the
 // scoring's time. Build it once from counts that no longer change.
 type Table struct {
-	slots   []tableSlot
-	shift   uint // 64 - log2(len(slots))
-	zero    Pair // the token 0, which marks an empty slot
-	hasZero bool
+	slots []tableSlot
+	shift uint // 64 - log2(len(slots))
+	zero  Pair // the token 0, which marks an empty slot
 }
 
 type tableSlot struct {
@@ -29,7 +28,7 @@ func NewTable(c *Counts) *Table {
 	mask := uint64(len(t.slots) - 1)
 	for tok, p := range c.Tokens {
 		if tok == 0 {
-			t.zero, t.hasZero = p, true
+			t.zero = p
 			continue
 		}
 		i := t.home(tok)
