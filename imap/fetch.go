@@ -2,6 +2,7 @@ package imap
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -251,7 +252,8 @@ func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 		return s.fetchView(idxs, r)
 	}
 	var ms []core.Message
-	if r.structOnly() {
+	loaded := !r.structOnly() // rows read now, not the view's copy
+	if !loaded {
 		// UID, FLAGS, INTERNALDATE and RFC822.SIZE come from the view,
 		// ENVELOPE and BODY[STRUCTURE] from the stored structures.
 		ms = make([]core.Message, 0, len(idxs))
@@ -310,6 +312,19 @@ func (s *session) fetch(set imap.NumSet, r *fetchReq) error {
 			if i < 0 {
 				continue
 			}
+			if loaded && m.ModSeq > v.modseqs.at(i) {
+				// A row loaded fresh, changed by another session since
+				// the view learnt of it: the view takes it, so that no
+				// later response shows an older MODSEQ or flags (RFC
+				// 7162 section 3.1.2), and keywords new to the client
+				// are announced in FLAGS before they are used (RFC
+				// 9051 section 7.3.5).
+				v.update(i, m.Flags, m.ModSeq)
+				v.noteFlags(m.Flags)
+				if err := s.writeFlagsUpdate(updates{s}); err != nil {
+					return err
+				}
+			}
 			if err := s.fetchOne(uint32(i+1), m, r, trees[m.ID]); err != nil {
 				return err
 			}
@@ -351,6 +366,12 @@ func (s *session) fetchOne(seq uint32, m core.Message, r *fetchReq, tree *part) 
 		if d.m.Segments == nil {
 			// Built from the view: load the row.
 			row, err := s.srv.opts.Core.GetMessage(s.ctx, s.user.ID, m.ID)
+			if errors.Is(err, core.ErrNotFound) {
+				// Expunged by another session since this one's view:
+				// omitted, as the loaded path omits it (RFC 2180
+				// section 4.1.1), until the EXPUNGE is reported.
+				return nil
+			}
 			if err != nil {
 				return s.fail("fetch", err)
 			}
