@@ -55,6 +55,12 @@ const (
 	FlagsRemove = storage.FlagsRemove
 )
 
+// ApplyFlags returns the flags op makes of cur with flags, both normalized
+// (canonical system flags, no duplicates, sorted).
+func ApplyFlags(cur []string, op FlagOp, flags []string) []string {
+	return storage.ApplyFlags(cur, op, flags)
+}
+
 // Judge judges incoming mail and learns from users' spam decisions;
 // *check.Judge implements it.
 type Judge interface {

@@ -27,6 +27,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -518,4 +520,34 @@ type Training struct {
 	MessageID int64
 	Spam      bool
 	CreatedAt time.Time
+}
+
+// ApplyFlags returns the flags op makes of cur with flags. Both inputs are
+// normalized (system flags in canonical spelling, no case-insensitive
+// duplicates, no \Recent, sorted), and so is the result.
+func ApplyFlags(cur []string, op FlagOp, flags []string) []string {
+	has := func(fs []string, f string) bool {
+		return slices.ContainsFunc(fs, func(c string) bool { return strings.EqualFold(c, f) })
+	}
+	switch op {
+	case FlagsSet:
+		return flags
+	case FlagsAdd:
+		out := slices.Clone(cur)
+		for _, f := range flags {
+			if !has(out, f) {
+				out = append(out, f)
+			}
+		}
+		slices.Sort(out)
+		return out
+	default:
+		out := make([]string, 0, len(cur))
+		for _, c := range cur {
+			if !has(flags, c) {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
 }

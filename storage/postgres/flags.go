@@ -73,28 +73,6 @@ func checkFlags(flags []string) error {
 	return nil
 }
 
-// applyFlags returns the flags resulting from op on cur with flags.
-func applyFlags(cur []string, op storage.FlagOp, flags []string) []string {
-	switch op {
-	case storage.FlagsAdd:
-		return normFlags(append(slices.Clone(cur), flags...))
-	case storage.FlagsRemove:
-		drop := map[string]bool{}
-		for _, f := range flags {
-			drop[strings.ToLower(f)] = true
-		}
-		out := []string{}
-		for _, f := range cur {
-			if !drop[strings.ToLower(f)] {
-				out = append(out, f)
-			}
-		}
-		return normFlags(out)
-	default:
-		return normFlags(flags)
-	}
-}
-
 // hasSeen reports whether flags (normalized) contain \Seen.
 func hasSeen(flags []string) bool {
 	return slices.Contains(flags, storage.FlagSeen)

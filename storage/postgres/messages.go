@@ -176,6 +176,7 @@ func (s *Store) updateFlags(ctx context.Context, userID, mailboxID int64, ids []
 	if err := checkFlags(flags); err != nil {
 		return nil, nil, fmt.Errorf("postgres: update flags: %w", err)
 	}
+	flags = normFlags(flags)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		failed = nil
 		if err := lockUser(ctx, tx, userID); err != nil {
@@ -216,7 +217,7 @@ func (s *Store) updateFlags(ctx context.Context, userID, mailboxID int64, ids []
 				failed = append(failed, id)
 				continue
 			}
-			nf := applyFlags(m.Flags, op, flags)
+			nf := storage.ApplyFlags(m.Flags, op, flags)
 			if slices.Equal(nf, m.Flags) {
 				continue
 			}

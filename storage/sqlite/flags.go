@@ -42,25 +42,6 @@ func normFlags(in []string) ([]string, error) {
 	return out, nil
 }
 
-// applyFlags computes a message's new flags; both inputs are normalized.
-func applyFlags(cur []string, op storage.FlagOp, flags []string) []string {
-	switch op {
-	case storage.FlagsSet:
-		return flags
-	case storage.FlagsAdd:
-		out, _ := normFlags(append(slices.Clone(cur), flags...))
-		return out
-	default:
-		out := make([]string, 0, len(cur))
-		for _, c := range cur {
-			if !slices.ContainsFunc(flags, func(f string) bool { return strings.EqualFold(f, c) }) {
-				out = append(out, c)
-			}
-		}
-		return out
-	}
-}
-
 func hasSeen(flags []string) bool {
 	return slices.Contains(flags, storage.FlagSeen)
 }

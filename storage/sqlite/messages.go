@@ -245,7 +245,7 @@ func (s *Store) updateFlags(ctx context.Context, userID, mailboxID int64, ids []
 				failed = append(failed, id)
 				continue
 			}
-			nw := applyFlags(st.flags, op, nf)
+			nw := storage.ApplyFlags(st.flags, op, nf)
 			if encodeFlags(nw) == encodeFlags(st.flags) {
 				continue
 			}
