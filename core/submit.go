@@ -220,7 +220,17 @@ func (s *Service) appendMessage(ctx context.Context, userID, mailboxID int64, fl
 		}
 		s.recordCorrespondents(ctx, userID, to, date)
 	}
-	return s.store.GetMessage(ctx, userID, nm.ID)
+	m, err := s.store.GetMessage(ctx, userID, nm.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		// Committed, then expunged or moved by another session before
+		// this read: the append succeeded all the same, and failing it
+		// would have the client append it again.
+		return Message{ID: nm.ID, UserID: userID, MailboxID: mailboxID, UID: nm.UID, ThreadID: nm.ThreadID,
+			ModSeq: nm.ModSeq, Flags: nm.Flags, InternalDate: nm.InternalDate, Size: nm.Size, HeaderSize: nm.HeaderSize,
+			Subject: nm.Subject, From: nm.From, To: nm.To, Cc: nm.Cc, Date: nm.Date, MessageIDHdr: nm.MessageIDHdr,
+			Snippet: nm.Snippet, HasAttachments: len(nm.Attachments) > 0}, nil
+	}
+	return m, err
 }
 
 // deliverTo stores raw into a user's mailbox with a role (used for bounces).
