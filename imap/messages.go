@@ -20,8 +20,12 @@ func storeFlags(fs []imap.Flag) []string {
 		if strings.EqualFold(string(f), string(flagRecent)) || f == imap.FlagWildcard {
 			continue
 		}
-		out = append(out, canonicalFlag(string(f)))
+		c := canonicalFlag(string(f))
+		if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, c) }) {
+			out = append(out, c)
+		}
 	}
+	slices.Sort(out)
 	return out
 }
 
@@ -119,14 +123,6 @@ func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool, un
 	if v.readOnly {
 		return errReadOnly
 	}
-	idxs := s.resolve(numSet)
-	if len(idxs) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(idxs))
-	for k, i := range idxs {
-		ids[k] = v.ids[i]
-	}
 	op := core.FlagsSet
 	switch flags.Op {
 	case imap.StoreFlagsAdd:
@@ -134,7 +130,21 @@ func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool, un
 	case imap.StoreFlagsDel:
 		op = core.FlagsRemove
 	}
-	changed, failed, err := s.updateFlags(ids, op, storeFlags(flags.Flags), unchanged)
+	want := storeFlags(flags.Flags)
+	// A keyword the client names in STORE exists from now on, whether
+	// or not a message changed (it may have had it already, or be
+	// expunged, or it is being removed): FLAGS announces it before the
+	// tagged OK, as Dovecot does.
+	v.noteFlags(want)
+	idxs := s.resolve(numSet)
+	if len(idxs) == 0 {
+		return s.writeFlagsUpdate(updates{s})
+	}
+	ids := make([]int64, len(idxs))
+	for k, i := range idxs {
+		ids[k] = v.ids[i]
+	}
+	changed, failed, err := s.updateFlags(ids, op, want, unchanged)
 	if err != nil {
 		return s.fail("store", err)
 	}
@@ -144,6 +154,9 @@ func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool, un
 		if i := v.index(m.UID); i >= 0 && v.ids[i] == m.ID {
 			v.update(i, m.Flags, m.ModSeq)
 		}
+	}
+	if err := s.writeFlagsUpdate(updates{s}); err != nil { // new keywords first (RFC 9051 section 7.3.5)
+		return err
 	}
 	if flags.Silent {
 		if err := s.writeSilentModSeq(changed); err != nil {
@@ -155,16 +168,29 @@ func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool, un
 	for _, id := range failed {
 		skip[id] = true
 	}
+	for _, m := range changed {
+		skip[m.ID] = false
+	}
 	ms := make([]core.Message, 0, len(idxs))
 	for _, i := range idxs {
-		if !skip[v.ids[i]] {
-			ms = append(ms, v.msg(i, v.mb.ID))
+		done, ok := skip[v.ids[i]]
+		if done {
+			continue
 		}
+		m := v.msg(i, v.mb.ID)
+		if !ok {
+			// Not changed: it had the flags already, as far as this
+			// STORE goes, though perhaps through another session's
+			// change this view has not caught up with (the change log
+			// will report the rest), or it is expunged meanwhile (the
+			// EXPUNGE follows). Either way the FETCH shows the STORE
+			// done, never the flags it replaced.
+			m.Flags = core.ApplyFlags(m.Flags, op, want)
+			v.update(i, m.Flags, 0)
+		}
+		ms = append(ms, m)
 	}
 	rev2 := s.rev2
-	if err := s.writeFlagsUpdate(updates{s}); err != nil { // new keywords first (RFC 9051 section 7.3.5)
-		return err
-	}
 	for _, m := range ms {
 		i := v.index(m.UID)
 		if i < 0 {
