@@ -77,11 +77,27 @@ func cmdNoop(s *session, c *command, p *parser) error {
 	if p.end(); p.err != nil {
 		return p.err
 	}
+	if s.sel != nil {
+		// A client polls with NOOP or CHECK: read the change log even
+		// when no event woke this session (one from another node may be
+		// late), so that what was committed before is reported now.
+		return s.sync(updates{s}, true, true)
+	}
 	return nil
 }
 
 // cmdLogout: RFC 9051 section 6.1.3.
 func cmdLogout(s *session, c *command, p *parser) error {
+	if s.sel != nil && s.cs.qresync {
+		// A QRESYNC client keeps its view and the highest MODSEQ it saw
+		// for its next SELECT (QRESYNC ...). A FETCH may have shown it a
+		// MODSEQ above an expunge it could not be told of yet: report the
+		// expunges now, before BYE, so that the view it keeps agrees with
+		// that MODSEQ (RFC 7162 section 3.2.5).
+		if err := s.sync(updates{s}, true, true); err != nil {
+			s.log.Debug("sync before logout failed", "err", err)
+		}
+	}
 	s.w.lock()
 	s.w.raw("* BYE Logging out\r\n")
 	s.w.status(c.tag, imap.StatusResponseTypeOK, "", "Logout completed")
