@@ -269,13 +269,44 @@ func (s *session) qresyncSelect(q *qresyncParams) error {
 	if err := s.writeVanishedEarlier(q.modseq, known, q); err != nil {
 		return err
 	}
+	// Messages appended since the client's MODSEQ are new to it, not
+	// changed: it learns of them from EXISTS and fetches them by UID, and
+	// a FETCH at a sequence number past the messages it knows would not
+	// fit its view (imaptest's QRESYNC checks, like Dovecot, expect none).
+	fresh := s.appendedSince(q.modseq)
 	var idxs []int
 	for i := range v.modseqs.len() {
-		if v.modseqs.at(i) > q.modseq && uidContains(known, v.uids[i], v.uidHigh) {
+		if u := v.uids[i]; v.modseqs.at(i) > q.modseq && uidContains(known, u, v.uidHigh) && (fresh == 0 || u < fresh) {
 			idxs = append(idxs, i)
 		}
 	}
 	return s.writeChanged(idxs)
+}
+
+// appendedSince returns the lowest UID the selected mailbox got after
+// modseq, as the change log tells (UIDs and MODSEQs grow together, so
+// every UID from it on is new since then); 0 when none is known. A log
+// pruned past modseq, or too long to read, can only make it higher: a
+// new message then gets a FETCH it did not need, never the reverse.
+func (s *session) appendedSince(modseq uint64) uint32 {
+	v := s.sel
+	last, read, low := modseq, 0, uint32(0)
+	for {
+		page, err := s.srv.opts.Core.ChangesSince(s.ctx, s.user.ID, last, changesPage)
+		if err != nil {
+			return low
+		}
+		for _, c := range page {
+			last = max(last, c.ModSeq)
+			if c.MailboxID == v.mb.ID && c.Kind == core.ChangeNew && (low == 0 || c.UID < low) {
+				low = c.UID
+			}
+		}
+		read += len(page)
+		if len(page) < changesPage || read >= viewCatchUpMax {
+			return low
+		}
+	}
 }
 
 // writeVanishedEarlier writes "* VANISHED (EARLIER) uids": the UIDs of set

@@ -258,6 +258,12 @@ type cmdSpec struct {
 	// noExpunge: EXPUNGE responses must not be sent after this command
 	// (RFC 9051 section 7.5: FETCH, STORE, SEARCH, not their UID forms).
 	noExpunge bool
+	// fresh: the command built the view it leaves selected (SELECT,
+	// EXAMINE), so no poll follows it: what arrived meanwhile is told
+	// with the next command, not as a second EXISTS inside the SELECT
+	// response, which clients (imaptest's QRESYNC checks among them)
+	// take for the first.
+	fresh bool
 }
 
 const anyState = stateNotAuth | stateAuth | stateSelected
@@ -274,8 +280,8 @@ var commands = map[string]cmdSpec{
 	"AUTHENTICATE": {states: stateNotAuth, run: cmdAuthenticate},
 	"ENABLE":       {states: authStates, run: cmdEnable},
 	"NAMESPACE":    {states: authStates, run: cmdNamespace},
-	"SELECT":       {states: authStates, run: cmdSelect},
-	"EXAMINE":      {states: authStates, run: cmdSelect},
+	"SELECT":       {states: authStates, run: cmdSelect, fresh: true},
+	"EXAMINE":      {states: authStates, run: cmdSelect, fresh: true},
 	"CREATE":       {states: authStates, run: cmdCreate},
 	"DELETE":       {states: authStates, run: cmdDelete},
 	"RENAME":       {states: authStates, run: cmdRename},
@@ -359,7 +365,7 @@ func (s *session) run(c *command) {
 	} else {
 		s.badCmds = 0
 	}
-	if s.sel != nil && !errors.As(err, &ba) {
+	if s.sel != nil && !spec.fresh && !errors.As(err, &ba) {
 		if perr := s.poll(!spec.noExpunge); perr != nil && err == nil {
 			err = perr
 		}
