@@ -21,7 +21,8 @@ import (
 // imaptest reports every protocol error and every inconsistency it sees
 // (a failed FETCH, a MODSEQ going backwards, a keyword used before FLAGS
 // announced it, \Recent seen twice); the test wants none.
-// IMAPTEST_ARGS adds imaptest arguments (e.g. "clients=20 msgs=300").
+// IMAPTEST_ARGS adds imaptest arguments (e.g. "clients=20 msgs=300");
+// IMAPTEST_DIR keeps imaptest's working folder (with "rawlog", its logs).
 func TestImaptestStress(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imaptest stress takes 10 s; skipped with -short")
@@ -41,6 +42,9 @@ func TestImaptestStress(t *testing.T) {
 	}
 	host, port, _ := net.SplitHostPort(e.addr)
 	dir := t.TempDir()
+	if d := os.Getenv("IMAPTEST_DIR"); d != "" {
+		dir = d // kept, e.g. for IMAPTEST_ARGS=rawlog's per-client logs
+	}
 	mbox := filepath.Join(dir, "it.mbox")
 	msg := "From x@remote.test Mon Jan  1 00:00:00 2024\nFrom: x@remote.test\nSubject: hello\nMessage-ID: <1@remote.test>\n\nbody\n\n"
 	if err := os.WriteFile(mbox, []byte(msg), 0o644); err != nil {
