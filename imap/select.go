@@ -55,39 +55,6 @@ func (v *selected) noteFlags(fs []string) {
 		if _, ok := v.keywords[strings.ToLower(f)]; !ok && !strings.HasPrefix(f, `\`) {
 			v.keywords[strings.ToLower(f)] = f
 			v.flagsChanged = true
-			v.flagsDirty = true // perhaps on no message (STORE -FLAGS)
-		}
-	}
-}
-
-// dropUnusedKeywords forgets announced keywords that no message of the
-// view has any more, so that FLAGS lists the keywords the mailbox uses and
-// every session of it, once synced, lists the same ones. It runs only
-// where EXPUNGE may be sent too, never right after the STORE that named a
-// keyword (which FLAGS announced before its tagged OK).
-func (v *selected) dropUnusedKeywords() {
-	if !v.flagsDirty {
-		return
-	}
-	v.flagsDirty = false
-	if len(v.keywords) == 0 {
-		return
-	}
-	used := make(map[string]bool, len(v.keywords))
-	counted := make([]bool, len(v.fsets))
-	for _, fi := range v.flags {
-		if counted[fi] {
-			continue
-		}
-		counted[fi] = true
-		for _, f := range v.fsets[fi] {
-			used[strings.ToLower(f)] = true
-		}
-	}
-	for k := range v.keywords {
-		if !used[k] {
-			delete(v.keywords, k)
-			v.flagsChanged = true
 		}
 	}
 }
@@ -338,7 +305,7 @@ drain:
 	if v.sub.Missed() > 0 {
 		woke = true
 	}
-	if !woke && !v.flagsChanged && (!allowExpunge || len(v.gone) == 0 && !v.flagsDirty) {
+	if !woke && !v.flagsChanged && (len(v.gone) == 0 || !allowExpunge) {
 		return nil
 	}
 	svc := s.srv.opts.Core
@@ -443,10 +410,6 @@ drain:
 				return err
 			}
 		}
-	}
-	if allowExpunge {
-		v.dropUnusedKeywords()
-		return s.writeFlagsUpdate(w)
 	}
 	return nil
 }

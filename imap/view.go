@@ -24,9 +24,6 @@ type view struct {
 
 	fsets  [][]string
 	findex map[string]uint32
-	// flagsDirty: flags changed or messages went since keywords were last
-	// counted (selected.dropUnusedKeywords).
-	flagsDirty bool
 }
 
 // flagSet interns a sorted flag list.
@@ -66,7 +63,6 @@ func (v *view) addRow(r core.ViewRow) {
 
 // remove drops the message at index i.
 func (v *view) remove(i int) {
-	v.flagsDirty = true
 	v.uids = slices.Delete(v.uids, i, i+1)
 	v.ids = slices.Delete(v.ids, i, i+1)
 	v.flags = slices.Delete(v.flags, i, i+1)
@@ -77,7 +73,6 @@ func (v *view) remove(i int) {
 
 // update records new flags (and MODSEQ) of the message at index i.
 func (v *view) update(i int, fs []string, modseq uint64) {
-	v.flagsDirty = true
 	v.flags[i] = v.flagSet(fs)
 	if modseq > v.modseqs.at(i) {
 		v.modseqs.set(i, modseq)
