@@ -25,6 +25,13 @@ type IMAPState interface {
 	// MessagesByUID a view needs, so that selecting a large folder is cheap.
 	// ErrNotFound when the mailbox is not the user's.
 	MailboxView(ctx context.Context, userID, mailboxID int64, first uint32) ([]ViewRow, error)
+	// AddKeywords records keywords (flags without a backslash) as defined
+	// in a mailbox, whether or not a message has them now, as Dovecot
+	// keeps them: FLAGS (RFC 9051 section 7.3.5) lists them in every
+	// session. Known ones (case-insensitively) are left as they are.
+	AddKeywords(ctx context.Context, userID, mailboxID int64, keywords []string) error
+	// Keywords returns the keywords AddKeywords recorded for a mailbox.
+	Keywords(ctx context.Context, userID, mailboxID int64) ([]string, error)
 }
 
 // ViewRow is one message as MailboxView returns it.

@@ -551,3 +551,18 @@ func ApplyFlags(cur []string, op FlagOp, flags []string) []string {
 		return out
 	}
 }
+
+// KeywordsOf returns the keywords among flags (those without a leading
+// backslash, RFC 9051 section 2.3.2), first spelling of each, in order.
+func KeywordsOf(flags []string) []string {
+	var out []string
+	for _, f := range flags {
+		if f == "" || strings.HasPrefix(f, `\`) {
+			continue
+		}
+		if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, f) }) {
+			out = append(out, f)
+		}
+	}
+	return out
+}

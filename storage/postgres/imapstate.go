@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -92,6 +94,38 @@ func (s *Store) MailboxView(ctx context.Context, userID, mailboxID int64, first 
 		if err := s.mailboxExists(ctx, s.pool, userID, mailboxID); err != nil {
 			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// AddKeywords implements storage.IMAPState.
+func (s *Store) AddKeywords(ctx context.Context, userID, mailboxID int64, keywords []string) error {
+	kws := storage.KeywordsOf(keywords)
+	if len(kws) == 0 {
+		return nil
+	}
+	lnames := make([]string, len(kws))
+	for i, k := range kws {
+		lnames[i] = strings.ToLower(k)
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO mailbox_keywords (user_id, mailbox_id, lname, name)
+		SELECT $1, $2, l, n FROM unnest($3::text[], $4::text[]) AS k(l, n) ON CONFLICT DO NOTHING`,
+		userID, mailboxID, lnames, kws)
+	if err != nil {
+		return fmt.Errorf("postgres: add keywords %d: %w", mailboxID, err)
+	}
+	return nil
+}
+
+// Keywords implements storage.IMAPState.
+func (s *Store) Keywords(ctx context.Context, userID, mailboxID int64) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT name FROM mailbox_keywords WHERE user_id = $1 AND mailbox_id = $2 ORDER BY lname`, userID, mailboxID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: keywords %d: %w", mailboxID, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: keywords %d: %w", mailboxID, err)
 	}
 	return out, nil
 }

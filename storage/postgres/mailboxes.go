@@ -197,6 +197,9 @@ func (s *Store) DeleteMailbox(ctx context.Context, userID, mailboxID int64) ([]s
 		if _, err := tx.Exec(ctx, "DELETE FROM mailboxes WHERE user_id = $1 AND id = $2", userID, mailboxID); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, "DELETE FROM mailbox_keywords WHERE user_id = $1 AND mailbox_id = $2", userID, mailboxID); err != nil {
+			return err
+		}
 		last, err := bumpModSeq(ctx, tx, userID, 1)
 		if err != nil {
 			return err

@@ -345,6 +345,14 @@ func migrations(parts int) []migration {
 		// their pg_trgm trigrams. The index is dropped first so that the
 		// backfill does not maintain it, and built again on the keys alone.
 		{version: 121, stmts: []string{`DROP INDEX search_text_keys`}, fn: backfillHeadKeys},
+		// 130: the keywords defined in each mailbox (storage.IMAPState
+		// AddKeywords), by lower-case name.
+		{version: 130, stmts: partitioned("mailbox_keywords", `
+			user_id bigint NOT NULL,
+			mailbox_id bigint NOT NULL,
+			lname text COLLATE "C" NOT NULL,
+			name text NOT NULL,
+			PRIMARY KEY (user_id, mailbox_id, lname)`, parts)},
 	}
 }
 

@@ -183,7 +183,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) ([]string, error) 
 		b := &pgx.Batch{}
 		for _, t := range []string{"messages", "attachments", "search_text", "threads", "thread_refs", "changes", "training", "mailboxes",
 			"spam_correspondents", "spam_senders", "spam_lists", "metadata", "sieve_scripts", "vacation_replies",
-			"user_settings", "draft_aliases", "sort_keys"} {
+			"user_settings", "draft_aliases", "sort_keys", "mailbox_keywords"} {
 			b.Queue("DELETE FROM "+t+" WHERE user_id = $1", userID)
 		}
 		b.Queue("DELETE FROM sessions WHERE user_id = $1", userID)

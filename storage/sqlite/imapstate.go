@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stamp-mail/stamp/storage"
 )
@@ -114,6 +115,48 @@ func (s *Store) MailboxView(ctx context.Context, userID, mailboxID int64, first 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: mailbox view: %w", err)
+	}
+	return out, nil
+}
+
+// AddKeywords implements storage.IMAPState.
+func (s *Store) AddKeywords(ctx context.Context, userID, mailboxID int64, keywords []string) error {
+	kws := storage.KeywordsOf(keywords)
+	if len(kws) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(w *wtx) error {
+		for _, k := range kws {
+			if _, err := w.exec(`INSERT INTO mailbox_keywords(user_id, mailbox_id, lname, name) VALUES (?, ?, ?, ?)
+				ON CONFLICT DO NOTHING`, userID, mailboxID, strings.ToLower(k), k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: add keywords %d: %w", mailboxID, err)
+	}
+	return nil
+}
+
+// Keywords implements storage.IMAPState.
+func (s *Store) Keywords(ctx context.Context, userID, mailboxID int64) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name FROM mailbox_keywords WHERE user_id = ? AND mailbox_id = ? ORDER BY lname`, userID, mailboxID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: keywords %d: %w", mailboxID, err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("sqlite: keywords %d: %w", mailboxID, err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: keywords %d: %w", mailboxID, err)
 	}
 	return out, nil
 }

@@ -239,6 +239,9 @@ func (s *Store) DeleteMailbox(ctx context.Context, userID, mailboxID int64) ([]s
 		if _, err := w.exec(`DELETE FROM mailboxes WHERE user_id = ? AND id = ?`, userID, mailboxID); err != nil {
 			return err
 		}
+		if _, err := w.exec(`DELETE FROM mailbox_keywords WHERE user_id = ? AND mailbox_id = ?`, userID, mailboxID); err != nil {
+			return err
+		}
 		modseq, err := w.bumpModSeq(userID)
 		if err != nil {
 			return err

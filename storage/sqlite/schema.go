@@ -418,6 +418,17 @@ END;
 	// version also keeps binaries that do not know packed values from
 	// opening the database.
 	{110, `ALTER TABLE blob_data ADD COLUMN codec INTEGER NOT NULL DEFAULT 0;`},
+	// 120: the keywords defined in each mailbox (storage.IMAPState
+	// AddKeywords), by lower-case name.
+	{120, `
+CREATE TABLE mailbox_keywords (
+	user_id    INTEGER NOT NULL,
+	mailbox_id INTEGER NOT NULL,
+	lname      TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	PRIMARY KEY (user_id, mailbox_id, lname)
+);
+`},
 }
 
 // migrationFuncs are the Go parts of migrations, run after their SQL in

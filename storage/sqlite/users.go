@@ -230,6 +230,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID int64) ([]string, error) 
 			`DELETE FROM training WHERE user_id = ?`,
 			`DELETE FROM metadata WHERE user_id = ?`,
 			`DELETE FROM sort_keys WHERE user_id = ?`,
+			`DELETE FROM mailbox_keywords WHERE user_id = ?`,
 			`DELETE FROM spam_correspondents WHERE user_id = ?`,
 			`DELETE FROM spam_senders WHERE user_id = ?`,
 			`DELETE FROM spam_lists WHERE user_id = ?`,

@@ -14,6 +14,46 @@ var imapStateCases = []testCase{
 	{"ClaimRecentOnce", testClaimRecentOnce},
 	{"NameSubscriptions", testNameSubscriptions},
 	{"MailboxView", testMailboxView},
+	{"MailboxKeywords", testMailboxKeywords},
+}
+
+// testMailboxKeywords: AddKeywords keeps the first spelling of each
+// keyword, ignores system flags, and is per user and mailbox.
+func testMailboxKeywords(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	u, inbox := newUser(t, s, "kw@example.test")
+	if got, err := s.Keywords(ctx, u.ID, inbox.ID); err != nil || len(got) != 0 {
+		t.Fatalf("Keywords of a new mailbox: got %q, %v; want none", got, err)
+	}
+	for _, kws := range [][]string{{"$Label2", storage.FlagSeen, "Work"}, {"$label2", "$Forwarded"}, nil} {
+		if err := s.AddKeywords(ctx, u.ID, inbox.ID, kws); err != nil {
+			t.Fatalf("AddKeywords(%q): %v", kws, err)
+		}
+	}
+	want := []string{"$Forwarded", "$Label2", "Work"}
+	if got, err := s.Keywords(ctx, u.ID, inbox.ID); err != nil || !slices.Equal(got, want) {
+		t.Errorf("Keywords: got %q, %v; want %q", got, err, want)
+	}
+	other, otherInbox := newUser(t, s, "kw2@example.test")
+	if got, _ := s.Keywords(ctx, other.ID, inbox.ID); len(got) != 0 {
+		t.Errorf("another user with this mailbox id: got %q, want none", got)
+	}
+	if got, _ := s.Keywords(ctx, u.ID, otherInbox.ID); len(got) != 0 {
+		t.Errorf("another mailbox id: got %q, want none", got)
+	}
+	tmp, err := s.CreateMailbox(ctx, u.ID, "Tmp", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddKeywords(ctx, u.ID, tmp.ID, []string{"Gone"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteMailbox(ctx, u.ID, tmp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Keywords(ctx, u.ID, tmp.ID); err != nil || len(got) != 0 {
+		t.Errorf("Keywords of a deleted mailbox: got %q, %v; want none", got, err)
+	}
 }
 
 // testMailboxView: the view rows agree with MessagesByUID, from a UID up.
