@@ -16,6 +16,9 @@ const (
 	EventFlags   = "flags"   // a message's flags changed
 	EventExpunge = "expunge" // a message left a mailbox (expunged, moved away, deleted)
 	EventMailbox = "mailbox" // a mailbox was created, renamed or deleted
+	// EventKeywords: a keyword was defined in a mailbox (AddKeywords);
+	// IMAP sessions of it read the mailbox's keywords again.
+	EventKeywords = "keywords"
 )
 
 // notifyChannel is the PostgreSQL NOTIFY channel carrying events between nodes.

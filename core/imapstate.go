@@ -37,3 +37,22 @@ type ViewRow = storage.ViewRow
 func (s *Service) MailboxView(ctx context.Context, userID, mailboxID int64, first uint32) ([]ViewRow, error) {
 	return s.store.MailboxView(ctx, userID, mailboxID, first)
 }
+
+// AddKeywords records keywords as defined in a mailbox, whether or not a
+// message has them now, so that FLAGS lists them in every session (RFC
+// 9051 section 7.3.5).
+func (s *Service) AddKeywords(ctx context.Context, userID, mailboxID int64, keywords []string) error {
+	if len(storage.KeywordsOf(keywords)) == 0 {
+		return nil
+	}
+	if err := s.store.AddKeywords(ctx, userID, mailboxID, keywords); err != nil {
+		return err
+	}
+	s.publish(ctx, Event{UserID: userID, MailboxID: mailboxID, Kind: EventKeywords})
+	return nil
+}
+
+// Keywords returns the keywords defined in a mailbox.
+func (s *Service) Keywords(ctx context.Context, userID, mailboxID int64) ([]string, error) {
+	return s.store.Keywords(ctx, userID, mailboxID)
+}
