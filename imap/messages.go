@@ -75,7 +75,11 @@ func cmdAppend(s *session, c *command, p *parser) error {
 	if len(raw) == 0 {
 		return imapErr(imap.ResponseCodeCannot, "Empty message")
 	}
-	m, err := svc.Append(s.ctx, s.user.ID, mb.ID, storeFlags(flags), date, raw)
+	fs := storeFlags(flags)
+	if err := s.recordKeywords(mb.ID, fs); err != nil {
+		return s.fail("append", err)
+	}
+	m, err := svc.Append(s.ctx, s.user.ID, mb.ID, fs, date, raw)
 	if err != nil {
 		return s.fail("append", err)
 	}
@@ -134,8 +138,9 @@ func (s *session) store(numSet imap.NumSet, flags *imap.StoreFlags, uid bool, un
 	// A keyword the client names in STORE exists from now on, whether
 	// or not a message changed (it may have had it already, or be
 	// expunged, or it is being removed): FLAGS announces it before the
-	// tagged OK, as Dovecot does.
+	// tagged OK, as Dovecot does, and is recorded for the other sessions.
 	v.noteFlags(want)
+	s.registerKeywords()
 	idxs := s.resolve(numSet)
 	if len(idxs) == 0 {
 		return s.writeFlagsUpdate(updates{s})
@@ -224,6 +229,38 @@ func (s *session) dest(op, name string) (core.Mailbox, error) {
 	return mb, nil
 }
 
+// recordKeywords records the keywords among flags in mailbox mb's list
+// before messages with them are stored there (APPEND, COPY, MOVE): into
+// the selected mailbox through the session, which knows what is recorded.
+func (s *session) recordKeywords(mb int64, flags []string) error {
+	if v := s.sel; v != nil && v.mb.ID == mb {
+		v.noteFlags(flags)
+		s.registerKeywords()
+		return nil
+	}
+	return s.srv.opts.Core.AddKeywords(s.ctx, s.user.ID, mb, flags)
+}
+
+// keywordsAt returns the keywords of the messages at view indexes idxs.
+func (s *session) keywordsAt(idxs []int) []string {
+	v := s.sel
+	var out []string
+	done := map[uint32]bool{}
+	for _, i := range idxs {
+		fi := v.flags[i]
+		if done[fi] {
+			continue
+		}
+		done[fi] = true
+		for _, f := range v.fsets[fi] {
+			if !strings.HasPrefix(f, `\`) && !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
 func (s *session) idsOf(idxs []int) []int64 {
 	ids := make([]int64, len(idxs))
 	for k, i := range idxs {
@@ -265,6 +302,9 @@ func cmdCopy(s *session, c *command, p *parser) error {
 	if len(idxs) == 0 {
 		return nil
 	}
+	if err := s.recordKeywords(mb.ID, s.keywordsAt(idxs)); err != nil {
+		return s.fail("copy", err)
+	}
 	copied, err := s.srv.opts.Core.Copy(s.ctx, s.user.ID, s.sel.mb.ID, s.idsOf(idxs), mb.ID)
 	if err != nil {
 		return s.fail("copy", err)
@@ -298,6 +338,9 @@ func cmdMove(s *session, c *command, p *parser) error {
 		return nil
 	}
 	svc := s.srv.opts.Core
+	if err := s.recordKeywords(mb.ID, s.keywordsAt(idxs)); err != nil {
+		return s.fail("move", err)
+	}
 	var moved []core.Moved
 	if mb.ID == v.mb.ID {
 		ids := s.idsOf(idxs)

@@ -46,6 +46,9 @@ type selected struct {
 
 	keywords     map[string]string // keywords announced in FLAGS, lower case -> spelling
 	flagsChanged bool              // a new keyword needs a FLAGS update
+	// unrecorded: keywords learnt here that the mailbox's keyword list
+	// (core.Keywords) may lack; registerKeywords records them.
+	unrecorded []string
 }
 
 // noteFlags records keywords the client has not been told about yet
@@ -55,8 +58,37 @@ func (v *selected) noteFlags(fs []string) {
 		if _, ok := v.keywords[strings.ToLower(f)]; !ok && !strings.HasPrefix(f, `\`) {
 			v.keywords[strings.ToLower(f)] = f
 			v.flagsChanged = true
+			v.unrecorded = append(v.unrecorded, f)
 		}
 	}
+}
+
+// knowKeywords adds the mailbox's recorded keywords (core.Keywords), the
+// ones every session of it lists, Dovecot-like, whether or not a message
+// has them now: sessions that saw different messages still agree on FLAGS.
+func (v *selected) knowKeywords(kws []string) {
+	for _, k := range kws {
+		if _, ok := v.keywords[strings.ToLower(k)]; !ok {
+			v.keywords[strings.ToLower(k)] = k
+			v.flagsChanged = true
+		}
+	}
+}
+
+// registerKeywords records the keywords this session learnt in the
+// mailbox's keyword list, before the change that uses them commits, so
+// that the sessions its event wakes find them there. A failure only
+// leaves FLAGS of other sessions shorter: it is logged, not returned.
+func (s *session) registerKeywords() {
+	v := s.sel
+	if len(v.unrecorded) == 0 {
+		return
+	}
+	if err := s.srv.opts.Core.AddKeywords(s.ctx, s.user.ID, v.mb.ID, v.unrecorded); err != nil {
+		s.log.Warn("record keywords failed", "mailbox", v.mb.ID, "err", err)
+		return
+	}
+	v.unrecorded = v.unrecorded[:0]
 }
 
 // mailboxFlags lists the system flags and the known keywords.
@@ -179,6 +211,18 @@ func cmdSelect(s *session, c *command, p *parser) error {
 	}
 	firstUnseen, keywords := v.flagSummary()
 	v.keywords = keywords
+	recorded, err := svc.Keywords(s.ctx, s.user.ID, mb.ID)
+	if err != nil {
+		v.close()
+		return s.fail("select", err)
+	}
+	for _, k := range keywords {
+		if !slices.ContainsFunc(recorded, func(r string) bool { return strings.EqualFold(r, k) }) {
+			v.unrecorded = append(v.unrecorded, k) // on messages, from before keywords were recorded
+		}
+	}
+	v.knowKeywords(recorded)
+	v.flagsChanged = false // FLAGS follows
 	v.uidHigh = v.maxUID()
 	s.cacheView(v)
 	if err := s.selectModSeq(v); err != nil {
@@ -205,6 +249,7 @@ func cmdSelect(s *session, c *command, p *parser) error {
 	}
 	uidNext := max(mb.UIDNext, v.uidHigh+1)
 	s.sel = v
+	s.registerKeywords()
 	w := s.w
 	w.lock()
 	w.raw("* ")
@@ -309,6 +354,15 @@ drain:
 		return nil
 	}
 	svc := s.srv.opts.Core
+	if woke {
+		// Keywords another session defined, perhaps on messages since
+		// expunged or with a STORE that changed nothing (knowKeywords).
+		kws, err := svc.Keywords(s.ctx, s.user.ID, v.mb.ID)
+		if err != nil {
+			return s.fail("poll", err)
+		}
+		v.knowKeywords(kws)
+	}
 	hasNew := false
 	type flagChange struct {
 		uid uint32
@@ -411,6 +465,7 @@ drain:
 			}
 		}
 	}
+	s.registerKeywords() // seen on messages stored without them being recorded
 	return nil
 }
 
