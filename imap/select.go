@@ -335,26 +335,27 @@ func (s *session) poll(allowExpunge bool) error {
 
 func (s *session) sync(w updates, allowExpunge, force bool) error {
 	v := s.sel
-	woke := force
+	woke, kwsChanged := force, force
 drain:
 	for {
 		select {
 		case ev := <-v.sub.C:
 			if ev.MailboxID == v.mb.ID || ev.Kind == core.EventMailbox {
 				woke = true
+				kwsChanged = kwsChanged || ev.Kind == core.EventKeywords
 			}
 		default:
 			break drain
 		}
 	}
 	if v.sub.Missed() > 0 {
-		woke = true
+		woke, kwsChanged = true, true
 	}
 	if !woke && !v.flagsChanged && (len(v.gone) == 0 || !allowExpunge) {
 		return nil
 	}
 	svc := s.srv.opts.Core
-	if woke {
+	if kwsChanged {
 		// Keywords another session defined, perhaps on messages since
 		// expunged or with a STORE that changed nothing (knowKeywords).
 		kws, err := svc.Keywords(s.ctx, s.user.ID, v.mb.ID)
