@@ -15,14 +15,16 @@ import (
 func (s *Store) UpdateThrottle(ctx context.Context, key string, now time.Time, ttl time.Duration, fn func(storage.Throttle) storage.Throttle) (storage.Throttle, error) {
 	var out storage.Throttle
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO throttles (key, count, next_at, expires_at) VALUES ($1, 0, NULL, $2)
-			ON CONFLICT (key) DO NOTHING`, key, now); err != nil {
-			return err
-		}
+		// One statement creates or locks the row. INSERT ... DO NOTHING
+		// then SELECT ... FOR UPDATE found no row when a concurrent update
+		// deleted it (count 0) while the SELECT waited on its lock; DO
+		// UPDATE either inserts or locks, atomically.
 		var cur storage.Throttle
 		var next *time.Time
 		var expires time.Time
-		if err := tx.QueryRow(ctx, `SELECT count, next_at, expires_at FROM throttles WHERE key = $1 FOR UPDATE`, key).
+		if err := tx.QueryRow(ctx, `INSERT INTO throttles AS t (key, count, next_at, expires_at) VALUES ($1, 0, NULL, $2)
+			ON CONFLICT (key) DO UPDATE SET count = t.count
+			RETURNING t.count, t.next_at, t.expires_at`, key, now).
 			Scan(&cur.Count, &next, &expires); err != nil {
 			return err
 		}

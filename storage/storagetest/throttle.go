@@ -11,6 +11,7 @@ import (
 var throttleCases = []testCase{
 	{"Throttles", testThrottles},
 	{"ThrottlesConcurrent", testThrottlesConcurrent},
+	{"ThrottlesConcurrentDelete", testThrottlesConcurrentDelete},
 }
 
 func incr(t storage.Throttle) storage.Throttle { t.Count++; return t }
@@ -96,5 +97,43 @@ func testThrottlesConcurrent(t *testing.T, s storage.Store) {
 	got, err := s.UpdateThrottle(ctx, "c", time.Now(), time.Minute, func(cur storage.Throttle) storage.Throttle { return cur })
 	if err != nil || got.Count != n {
 		t.Errorf("after %d parallel increments: got %+v, %v, want count %d", n, got, err, n)
+	}
+}
+
+// testThrottlesConcurrentDelete: updates that remove the key (count 0, as a
+// successful login's release does) race updates that count on it; every
+// update succeeds (a PostgreSQL update that waited on a row deleted under
+// it used to find no row and fail with ErrNotFound, seen as IMAP LOGIN
+// failures under imaptest on two nodes).
+func testThrottlesConcurrentDelete(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	const workers, rounds = 8, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*rounds)
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				fn := incr
+				if (i+r)%2 == 1 {
+					fn = func(storage.Throttle) storage.Throttle { return storage.Throttle{} }
+				}
+				if _, err := s.UpdateThrottle(ctx, "d", time.Now(), time.Minute, fn); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	n := 0
+	for err := range errs {
+		if n++; n <= 3 {
+			t.Errorf("UpdateThrottle: %v", err)
+		}
+	}
+	if n > 0 {
+		t.Fatalf("%d of %d updates failed", n, workers*rounds)
 	}
 }
