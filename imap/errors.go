@@ -73,6 +73,12 @@ func (s *session) fail(op string, err error) error {
 		return err
 	case errors.Is(err, core.ErrAuthFailed):
 		return errAuthFailed
+	case errors.Is(err, core.ErrTemporary), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// Before the kinds below: a temporary failure may wrap one (a
+		// storage ErrNotFound inside a login throttle) that is not the
+		// client's to hear.
+		s.log.Warn("temporary failure", "op", op, "err", err)
+		return errUnavailable
 	case errors.Is(err, core.ErrNotFound):
 		return errNonExistent
 	case errors.Is(err, core.ErrExists):
@@ -89,9 +95,6 @@ func (s *session) fail(op string, err error) error {
 		// RFC 9208 section 4.3: APPEND/COPY/MOVE over the limit.
 		s.overQuotaNotice()
 		return imapErr(imap.ResponseCodeOverQuota, "Mailbox is over its storage quota")
-	case errors.Is(err, core.ErrTemporary), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		s.log.Warn("temporary failure", "op", op, "err", err)
-		return errUnavailable
 	case errors.As(err, &rej):
 		if rej.Temporary {
 			return imapErr(imap.ResponseCodeUnavailable, rej.Message)

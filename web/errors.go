@@ -70,6 +70,9 @@ func toAPIError(err error) (e *apiError, ok bool) {
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: codeRejected, Message: rej.Message}, true
 	case errors.Is(err, core.ErrOverQuota):
 		return &apiError{Status: http.StatusInsufficientStorage, Code: codeOverQuota, Message: "mailbox full: the storage quota would be exceeded"}, true
+	case errors.Is(err, core.ErrTemporary):
+		// Before the kinds below, which a temporary failure may wrap.
+		return &apiError{Status: http.StatusServiceUnavailable, Code: codeUnavailable, Message: "temporarily unavailable, retry later", RetryAfter: 30}, false
 	case errors.Is(err, core.ErrNotFound):
 		return errNotFound, true
 	case errors.Is(err, core.ErrAuthFailed):
@@ -88,8 +91,6 @@ func toAPIError(err error) (e *apiError, ok bool) {
 		return &apiError{Status: http.StatusTooManyRequests, Code: codeRateLimited, Message: "rate limit exceeded", RetryAfter: 60}, true
 	case errors.Is(err, core.ErrInvalid), errors.Is(err, message.ErrBadComposition), errors.Is(err, message.ErrInvalidAddress):
 		return &apiError{Status: http.StatusBadRequest, Code: codeInvalid, Message: errDetail(err)}, true
-	case errors.Is(err, core.ErrTemporary):
-		return &apiError{Status: http.StatusServiceUnavailable, Code: codeUnavailable, Message: "temporarily unavailable, retry later", RetryAfter: 30}, false
 	}
 	return &apiError{Status: http.StatusInternalServerError, Code: codeInternal, Message: "internal error"}, false
 }
