@@ -92,6 +92,12 @@ func newEnvIn(t testing.TB, dir string, opts Options) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	svc := coretest.New(t, coretest.Options{Dir: dir, Deps: core.Deps{Store: st}})
+	return newEnvWith(t, svc, st, opts)
+}
+
+// newEnvWith starts a real server on 127.0.0.1:0 over svc, whose store is st.
+func newEnvWith(t testing.TB, svc *core.Service, st storage.Store, opts Options) *env {
+	t.Helper()
 	stls, ctls := selfSigned(t)
 	opts.Core = svc
 	if opts.TLSConfig == nil {

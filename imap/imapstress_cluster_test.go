@@ -1,0 +1,121 @@
+package imap
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/stamp-mail/stamp/core"
+	"github.com/stamp-mail/stamp/core/coretest"
+	"github.com/stamp-mail/stamp/storage/blob/fs"
+	"github.com/stamp-mail/stamp/storage/postgres"
+)
+
+// TestImaptestStressCluster runs TestImaptestStress's load on two nodes
+// sharing one PostgreSQL database and one blob store, behind a
+// round-robin TCP balancer: imaptest's clients land on both nodes in turn
+// and check each other's view of the mailbox, so every change one node
+// makes must reach the sessions of the other (events over LISTEN/NOTIFY,
+// the change log) with the same UIDs, flags, keywords, MODSEQs and
+// \Recent once per cluster.
+func TestImaptestStressCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imaptest stress takes 10 s a mode; skipped with -short")
+	}
+	dsn := os.Getenv("STAMP_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("SKIPPED LOUDLY: STAMP_TEST_POSTGRES_DSN not set (scripts/test.sh starts a throwaway PostgreSQL)")
+	}
+	run := imaptestRun(t)
+	modes := []string{"default", "qresync"}
+	if a := os.Getenv("IMAPTEST_ARGS"); a != "" {
+		modes = []string{a}
+	}
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			var rnd [4]byte
+			_, _ = rand.Read(rnd[:])
+			schema := "t_imapstress_" + hex.EncodeToString(rnd[:])
+			ctx := context.Background()
+			blobs, err := fs.Open(filepath.Join(t.TempDir(), "blobs"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var nodes []*env
+			for i := 0; i < 2; i++ {
+				st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema, Partitions: 2, MaxConns: 8})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					t.Cleanup(func() {
+						if c, err := pgx.Connect(ctx, dsn); err == nil {
+							c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+							c.Close(ctx)
+						}
+					})
+				}
+				t.Cleanup(func() { st.Close() })
+				svc := coretest.New(t, coretest.Options{Deps: core.Deps{Store: st, Blobs: blobs}})
+				nodes = append(nodes, newEnvWith(t, svc, st, Options{AllowInsecureAuth: true}))
+			}
+			u := coretest.User(t, nodes[0].svc, "it1@example.test")
+			if _, err := nodes[0].svc.CreateMailbox(ctx, u.ID, "Other", ""); err != nil {
+				t.Fatal(err) // see TestImaptestStress
+			}
+			lb := roundRobin(t, nodes[0].addr, nodes[1].addr)
+			errs, totals := imaptestStress(t, run, lb, "it1@example.test", coretest.Password, mode)
+			if len(errs) > 0 {
+				t.Fatalf("imaptest stress %s on two nodes: %d errors, first ones:\n%s\n%s", mode, len(errs), strings.Join(errs[:min(len(errs), 10)], "\n"), totals)
+			}
+			t.Logf("imaptest stress %s on two PostgreSQL nodes, 0 errors:\n%s", mode, totals)
+		})
+	}
+}
+
+// roundRobin listens on loopback and passes each connection to the next
+// of backends in turn, a minimal TCP load balancer.
+func roundRobin(t *testing.T, backends ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for n := 0; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", backends[n%len(backends)])
+			if err != nil {
+				c.Close()
+				continue
+			}
+			wg.Add(2)
+			pipe := func(dst, src net.Conn) {
+				defer wg.Done()
+				io.Copy(dst, src)
+				if tc, ok := dst.(*net.TCPConn); ok {
+					tc.CloseWrite()
+				}
+			}
+			go pipe(b, c)
+			go pipe(c, b)
+		}
+	}()
+	return ln.Addr().String()
+}
