@@ -42,34 +42,9 @@ func TestImaptestStressCluster(t *testing.T) {
 	}
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			var rnd [4]byte
-			_, _ = rand.Read(rnd[:])
-			schema := "t_imapstress_" + hex.EncodeToString(rnd[:])
-			ctx := context.Background()
-			blobs, err := fs.Open(filepath.Join(t.TempDir(), "blobs"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var nodes []*env
-			for i := 0; i < 2; i++ {
-				st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema, Partitions: 2, MaxConns: 8})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if i == 0 {
-					t.Cleanup(func() {
-						if c, err := pgx.Connect(ctx, dsn); err == nil {
-							c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-							c.Close(ctx)
-						}
-					})
-				}
-				t.Cleanup(func() { st.Close() })
-				svc := coretest.New(t, coretest.Options{Deps: core.Deps{Store: st, Blobs: blobs}})
-				nodes = append(nodes, newEnvWith(t, svc, st, Options{AllowInsecureAuth: true}))
-			}
+			nodes := pgNodes(t, dsn, 2)
 			u := coretest.User(t, nodes[0].svc, "it1@example.test")
-			if _, err := nodes[0].svc.CreateMailbox(ctx, u.ID, "Other", ""); err != nil {
+			if _, err := nodes[0].svc.CreateMailbox(context.Background(), u.ID, "Other", ""); err != nil {
 				t.Fatal(err) // see TestImaptestStress
 			}
 			lb := roundRobin(t, nodes[0].addr, nodes[1].addr)
@@ -80,6 +55,40 @@ func TestImaptestStressCluster(t *testing.T) {
 			t.Logf("imaptest stress %s on two PostgreSQL nodes, 0 errors:\n%s", mode, totals)
 		})
 	}
+}
+
+// pgNodes starts n servers, each with its own core and store, on one
+// fresh schema of PostgreSQL dsn (dropped at cleanup) and one blob store:
+// nodes of a cluster.
+func pgNodes(t *testing.T, dsn string, n int) []*env {
+	t.Helper()
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	schema := "t_imap_" + hex.EncodeToString(rnd[:])
+	ctx := context.Background()
+	blobs, err := fs.Open(filepath.Join(t.TempDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []*env
+	for i := 0; i < n; i++ {
+		st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema, Partitions: 2, MaxConns: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			t.Cleanup(func() {
+				if c, err := pgx.Connect(ctx, dsn); err == nil {
+					c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+					c.Close(ctx)
+				}
+			})
+		}
+		t.Cleanup(func() { st.Close() })
+		svc := coretest.New(t, coretest.Options{Deps: core.Deps{Store: st, Blobs: blobs}})
+		nodes = append(nodes, newEnvWith(t, svc, st, Options{AllowInsecureAuth: true}))
+	}
+	return nodes
 }
 
 // roundRobin listens on loopback and passes each connection to the next

@@ -48,7 +48,28 @@ func TestImaptest(t *testing.T) {
 	if _, err := os.Stat("/usr/lib/dovecot/libdovecot.so.0"); err != nil {
 		t.Skip("SKIPPED LOUDLY: libdovecot missing (apt-get install dovecot-core); imaptest cannot run")
 	}
-	e := newEnvIn(t, memDir(t), Options{AllowInsecureAuth: true})
+	imaptestSuite(t, run, newEnvIn(t, memDir(t), Options{AllowInsecureAuth: true}))
+}
+
+// TestImaptestPostgres runs the compliance suite on PostgreSQL.
+func TestImaptestPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imaptest takes a minute; skipped with -short")
+	}
+	dsn := os.Getenv("STAMP_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("SKIPPED LOUDLY: STAMP_TEST_POSTGRES_DSN not set (scripts/test.sh starts a throwaway PostgreSQL)")
+	}
+	run := imaptestRun(t)
+	if _, err := os.Stat("/usr/lib/dovecot/libdovecot.so.0"); err != nil {
+		t.Skip("SKIPPED LOUDLY: libdovecot missing (apt-get install dovecot-core); imaptest cannot run")
+	}
+	imaptestSuite(t, run, pgNodes(t, dsn, 1)[0])
+}
+
+// imaptestSuite runs the suite against e and wants 0 failed groups.
+func imaptestSuite(t *testing.T, run string, e *env) {
+	t.Helper()
 	e.srv.views.min.Store(0) // every SELECT after the first goes through the view cache (viewcache.go)
 	coretest.User(t, e.svc, "it1@example.test")
 	coretest.User(t, e.svc, "it2@example.test")
