@@ -1,6 +1,8 @@
 package imap
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,5 +58,42 @@ func TestKeywordsAcrossSessions(t *testing.T) {
 	}
 	if p := grep(lines, "PERMANENTFLAGS"); len(p) != 1 || !strings.Contains(p[0], `\*`) {
 		t.Fatalf("SELECT: got %q; want PERMANENTFLAGS with \\*", lines)
+	}
+}
+
+// TestKeywordsRecordedOnCopy: COPY and MOVE into a mailbox the session
+// has not selected record the messages' keywords there, so a session that
+// selects it lists them, before and after the messages are gone.
+func TestKeywordsRecordedOnCopy(t *testing.T) {
+	e := syncEnv(t, 2)
+	a, b := e.login(t), e.login(t)
+	a.ok("CREATE Dest")
+	a.ok("SELECT INBOX")
+	a.ok("STORE 1 +FLAGS (Travel)")
+	a.ok("STORE 2 +FLAGS (Receipts)")
+	a.ok("COPY 1 Dest")
+	a.ok("MOVE 2 Dest")
+	a.ok("COPY 1 Dest") // recorded already: no new keyword
+	ctx := context.Background()
+	u, err := e.store.GetUserByAddress(ctx, "bob@example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest, err := e.store.GetMailboxByName(ctx, u.ID, "Dest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.store.Keywords(ctx, u.ID, dest.ID); err != nil || !slices.Equal(got, []string{"Receipts", "Travel"}) {
+		t.Fatalf("Dest's keywords after COPY and MOVE, before any SELECT of it: got %q, %v; want [Receipts Travel]", got, err)
+	}
+	lines := b.ok("SELECT Dest")
+	if f := grep(lines, "* FLAGS "); len(f) != 1 || !strings.Contains(f[0], "Travel") || !strings.Contains(f[0], "Receipts") {
+		t.Fatalf("SELECT Dest: got %q; want FLAGS listing Travel and Receipts", lines)
+	}
+	b.ok("STORE 1:* +FLAGS.SILENT (\\Deleted)")
+	b.ok("EXPUNGE")
+	lines = b.ok("SELECT Dest")
+	if f := grep(lines, "* FLAGS "); len(f) != 1 || !strings.Contains(f[0], "Travel") || !strings.Contains(f[0], "Receipts") {
+		t.Fatalf("SELECT Dest, empty: got %q; want FLAGS still listing Travel and Receipts", lines)
 	}
 }

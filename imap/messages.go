@@ -238,7 +238,30 @@ func (s *session) recordKeywords(mb int64, flags []string) error {
 		s.registerKeywords()
 		return nil
 	}
-	return s.srv.opts.Core.AddKeywords(s.ctx, s.user.ID, mb, flags)
+	known := s.recorded[mb]
+	var todo []string
+	for _, f := range flags {
+		if !strings.HasPrefix(f, `\`) && !known[strings.ToLower(f)] {
+			todo = append(todo, f)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if err := s.srv.opts.Core.AddKeywords(s.ctx, s.user.ID, mb, todo); err != nil {
+		return err
+	}
+	if known == nil {
+		if s.recorded == nil {
+			s.recorded = map[int64]map[string]bool{}
+		}
+		known = map[string]bool{}
+		s.recorded[mb] = known
+	}
+	for _, f := range todo {
+		known[strings.ToLower(f)] = true
+	}
+	return nil
 }
 
 // keywordsAt returns the keywords of the messages at view indexes idxs.

@@ -73,6 +73,10 @@ type session struct {
 	logout     bool
 	badCmds    int
 	resume     chan struct{} // lets the reader go on after a barrier command
+	// recorded: keywords this session recorded in mailboxes it did not
+	// have selected (recordKeywords), by mailbox ID and lower-case name;
+	// a mailbox's keyword list only grows, so they need not be again.
+	recorded map[int64]map[string]bool
 }
 
 // maxBadCommands ends a connection after this many BAD answers in a row.
