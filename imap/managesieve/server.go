@@ -182,6 +182,13 @@ func (sess *session) serve() {
 	}
 	for {
 		sess.conn.SetReadDeadline(time.Now().Add(commandReadTimeout))
+		// A shutdown whose wake-up (handle's AfterFunc) came before the
+		// deadline above was reset would go unseen until that deadline:
+		// look after arming it.
+		if sess.ctx.Err() != nil {
+			sess.send(response("BYE", "", "Server shutting down"))
+			return
+		}
 		toks, err := sess.r.readCommand()
 		if sess.ctx.Err() != nil {
 			sess.send(response("BYE", "", "Server shutting down"))
