@@ -42,10 +42,11 @@ func (s *Service) MailboxView(ctx context.Context, userID, mailboxID int64, firs
 // message has them now, so that FLAGS lists them in every session (RFC
 // 9051 section 7.3.5).
 func (s *Service) AddKeywords(ctx context.Context, userID, mailboxID int64, keywords []string) error {
-	if len(storage.KeywordsOf(keywords)) == 0 {
+	kws := storage.KeywordsOf(keywords)
+	if len(kws) == 0 {
 		return nil
 	}
-	if err := s.store.AddKeywords(ctx, userID, mailboxID, keywords); err != nil {
+	if err := s.store.AddKeywords(ctx, userID, mailboxID, kws); err != nil {
 		return err
 	}
 	s.publish(ctx, Event{UserID: userID, MailboxID: mailboxID, Kind: EventKeywords})

@@ -61,6 +61,10 @@ func ApplyFlags(cur []string, op FlagOp, flags []string) []string {
 	return storage.ApplyFlags(cur, op, flags)
 }
 
+// KeywordsOf returns the keywords among flags (no leading backslash),
+// the first spelling of each, in order.
+func KeywordsOf(flags []string) []string { return storage.KeywordsOf(flags) }
+
 // Judge judges incoming mail and learns from users' spam decisions;
 // *check.Judge implements it.
 type Judge interface {

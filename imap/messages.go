@@ -240,8 +240,8 @@ func (s *session) recordKeywords(mb int64, flags []string) error {
 	}
 	known := s.recorded[mb]
 	var todo []string
-	for _, f := range flags {
-		if !strings.HasPrefix(f, `\`) && !known[strings.ToLower(f)] {
+	for _, f := range core.KeywordsOf(flags) {
+		if !known[strings.ToLower(f)] {
 			todo = append(todo, f)
 		}
 	}
@@ -267,21 +267,15 @@ func (s *session) recordKeywords(mb int64, flags []string) error {
 // keywordsAt returns the keywords of the messages at view indexes idxs.
 func (s *session) keywordsAt(idxs []int) []string {
 	v := s.sel
-	var out []string
+	var all []string
 	done := map[uint32]bool{}
 	for _, i := range idxs {
-		fi := v.flags[i]
-		if done[fi] {
-			continue
-		}
-		done[fi] = true
-		for _, f := range v.fsets[fi] {
-			if !strings.HasPrefix(f, `\`) && !slices.Contains(out, f) {
-				out = append(out, f)
-			}
+		if fi := v.flags[i]; !done[fi] {
+			done[fi] = true
+			all = append(all, v.fsets[fi]...)
 		}
 	}
-	return out
+	return core.KeywordsOf(all)
 }
 
 func (s *session) idsOf(idxs []int) []int64 {

@@ -182,17 +182,16 @@ func (sess *session) serve() {
 	}
 	for {
 		sess.conn.SetReadDeadline(time.Now().Add(commandReadTimeout))
-		// A shutdown whose wake-up (handle's AfterFunc) came before the
-		// deadline above was reset would go unseen until that deadline:
-		// look after arming it.
+		// Shutdown is looked for after arming the deadline: a wake-up
+		// (handle's AfterFunc) that came before it would be overwritten.
+		// A read the wake-up interrupted comes back here too.
 		if sess.ctx.Err() != nil {
 			sess.send(response("BYE", "", "Server shutting down"))
 			return
 		}
 		toks, err := sess.r.readCommand()
 		if sess.ctx.Err() != nil {
-			sess.send(response("BYE", "", "Server shutting down"))
-			return
+			continue // the check above says BYE
 		}
 		if err != nil {
 			switch {
