@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -35,26 +34,10 @@ func TestImaptestStressCluster(t *testing.T) {
 	if dsn == "" {
 		t.Skip("SKIPPED LOUDLY: STAMP_TEST_POSTGRES_DSN not set (scripts/test.sh starts a throwaway PostgreSQL)")
 	}
-	run := imaptestRun(t)
-	modes := []string{"default", "qresync"}
-	if a := os.Getenv("IMAPTEST_ARGS"); a != "" {
-		modes = []string{a}
-	}
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			nodes := pgNodes(t, dsn, 2)
-			u := coretest.User(t, nodes[0].svc, "it1@example.test")
-			if _, err := nodes[0].svc.CreateMailbox(context.Background(), u.ID, "Other", ""); err != nil {
-				t.Fatal(err) // see TestImaptestStress
-			}
-			lb := roundRobin(t, nodes[0].addr, nodes[1].addr)
-			errs, totals := imaptestStress(t, run, lb, "it1@example.test", coretest.Password, mode)
-			if len(errs) > 0 {
-				t.Fatalf("imaptest stress %s on two nodes: %d errors, first ones:\n%s\n%s", mode, len(errs), strings.Join(errs[:min(len(errs), 10)], "\n"), totals)
-			}
-			t.Logf("imaptest stress %s on two PostgreSQL nodes, 0 errors:\n%s", mode, totals)
-		})
-	}
+	stressModes(t, " on two PostgreSQL nodes", func(t *testing.T) (*env, string) {
+		nodes := pgNodes(t, dsn, 2)
+		return nodes[0], roundRobin(t, nodes[0].addr, nodes[1].addr)
+	})
 }
 
 // pgNodes starts n servers, each with its own core and store, on one
