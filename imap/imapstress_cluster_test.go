@@ -1,17 +1,12 @@
 package imap
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/core/coretest"
@@ -45,29 +40,12 @@ func TestImaptestStressCluster(t *testing.T) {
 // nodes of a cluster.
 func pgNodes(t *testing.T, dsn string, n int) []*env {
 	t.Helper()
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	schema := "t_imap_" + hex.EncodeToString(rnd[:])
-	ctx := context.Background()
 	blobs, err := fs.Open(filepath.Join(t.TempDir(), "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var nodes []*env
-	for i := 0; i < n; i++ {
-		st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema, Partitions: 2, MaxConns: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			t.Cleanup(func() {
-				if c, err := pgx.Connect(ctx, dsn); err == nil {
-					c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-					c.Close(ctx)
-				}
-			})
-		}
-		t.Cleanup(func() { st.Close() })
+	for _, st := range coretest.PostgresStores(t, dsn, n, postgres.Options{Partitions: 2, MaxConns: 8}) {
 		svc := coretest.New(t, coretest.Options{Deps: core.Deps{Store: st, Blobs: blobs}})
 		nodes = append(nodes, newEnvWith(t, svc, st, Options{AllowInsecureAuth: true}))
 	}

@@ -1,15 +1,10 @@
 package pop3
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/core/coretest"
@@ -24,25 +19,8 @@ func TestMaildropLockAcrossNodes(t *testing.T) {
 	if dsn == "" {
 		t.Skip("SKIPPING PostgreSQL tests: STAMP_TEST_POSTGRES_DSN is not set (eval \"$(scripts/pg-throwaway.sh)\")")
 	}
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	schema := "t_pop3_lock_" + hex.EncodeToString(rnd[:])
-	ctx := context.Background()
 	var nodes []*testEnv
-	for i := 0; i < 2; i++ {
-		st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema, Partitions: 2, MaxConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			t.Cleanup(func() {
-				if c, err := pgx.Connect(ctx, dsn); err == nil {
-					c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-					c.Close(ctx)
-				}
-			})
-		}
-		t.Cleanup(func() { st.Close() })
+	for _, st := range coretest.PostgresStores(t, dsn, 2, postgres.Options{Partitions: 2, MaxConns: 4}) {
 		svc := coretest.New(t, coretest.Options{Deps: core.Deps{Store: st}})
 		nodes = append(nodes, newEnvWith(t, svc, envOptions{allowInsecure: true}))
 	}

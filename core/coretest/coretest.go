@@ -1,17 +1,22 @@
 // Package coretest builds real core services for other packages' tests: a
 // SQLite store and a filesystem blob store in a temporary directory, or
-// PostgreSQL when asked and STAMP_TEST_POSTGRES_DSN is set.
+// PostgreSQL stores on a throwaway schema (PostgresStores).
 package coretest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/storage/blob/fs"
+	"github.com/stamp-mail/stamp/storage/postgres"
 	"github.com/stamp-mail/stamp/storage/sqlite"
 )
 
@@ -74,4 +79,31 @@ func User(t testing.TB, s *core.Service, address string) core.User {
 		t.Fatalf("create user %s: %v", address, err)
 	}
 	return u
+}
+
+// PostgresStores opens n stores on one fresh schema of the PostgreSQL at
+// dsn, the nodes of one cluster, with o's other options; the schema is
+// dropped and the stores closed at cleanup.
+func PostgresStores(t testing.TB, dsn string, n int, o postgres.Options) []*postgres.Store {
+	t.Helper()
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	o.Schema = "t_" + hex.EncodeToString(rnd[:])
+	ctx := context.Background()
+	t.Cleanup(func() {
+		if c, err := pgx.Connect(ctx, dsn); err == nil {
+			c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{o.Schema}.Sanitize()+" CASCADE")
+			c.Close(ctx)
+		}
+	})
+	stores := make([]*postgres.Store, n)
+	for i := range stores {
+		st, err := postgres.Open(ctx, dsn, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		stores[i] = st
+	}
+	return stores
 }
