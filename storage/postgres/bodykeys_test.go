@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/stamp-mail/stamp/storage/internal/textkeys"
 	"strings"
 	"testing"
 
@@ -165,6 +166,6 @@ func TestHeadKeysBackfill(t *testing.T) {
 		queries = append(queries, namedQuery{needle, storage.SearchQuery{MailboxID: inbox.ID, Text: needle}})
 	}
 	checkKeysBackfill(t, s, u.ID, 3, "hdr_keys", func(ctx context.Context, tx pgx.Tx) error {
-		return backfillKeys(ctx, tx, headKeysSrc, "hdr_keys")
+		return backfillKeys(ctx, tx, headKeysSrc, "hdr_keys", textkeys.Keys)
 	}, queries)
 }

@@ -72,7 +72,7 @@ func prepare(m *storage.NewMessage) *prepRow {
 	r.hdrs = truncateUTF8(clean(m.SearchHeader), maxSearchText)
 	r.hdrKeys = headKeys(r.hdrs, r.subj, r.addrs)
 	r.body = truncateUTF8(clean(m.SearchText), maxSearchText)
-	r.bodyKeys = textkeys.Keys(r.body)
+	r.bodyKeys = textkeys.BodyKeys(r.body)
 	if k := m.SortKeys; k != nil {
 		r.sortFN, r.sortFA, r.sortTN = clean(k.FromName), clean(k.FromAddr), clean(k.ToName)
 		r.sortTA, r.sortCA, r.sortPar = clean(k.ToAddr), clean(k.CcAddr), clean(storage.JoinParents(k.Parents))

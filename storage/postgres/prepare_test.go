@@ -35,7 +35,7 @@ func TestPrepareIndexUsed(t *testing.T) {
 	if !ok {
 		t.Fatalf("PrepareIndex set %T, want *prepRow", m.SearchIndex)
 	}
-	r.body, r.bodyKeys = "omega text", textkeys.Keys("omega text")
+	r.body, r.bodyKeys = "omega text", textkeys.BodyKeys("omega text")
 	deliver(t, s, m)
 	if body, keys := storedBody(t, s, u.ID, m.ID); body != "omega text" || !slices.Equal(keys, r.bodyKeys) {
 		t.Errorf("stored %q (%d keys), want the prepared row's %q (%d keys)", body, len(keys), r.body, len(r.bodyKeys))
@@ -62,7 +62,7 @@ func TestReusedMessagePreparedAgain(t *testing.T) {
 	if body, _ := storedBody(t, s, u.ID, first); body != "first body alpha" {
 		t.Errorf("first copy: %q", body)
 	}
-	if body, keys := storedBody(t, s, u.ID, m.ID); body != "second body omega" || !slices.Equal(keys, textkeys.Keys(body)) {
+	if body, keys := storedBody(t, s, u.ID, m.ID); body != "second body omega" || !slices.Equal(keys, textkeys.BodyKeys(body)) {
 		t.Errorf("second copy: %q (%d keys), want its own text", body, len(keys))
 	}
 	var subj, from string

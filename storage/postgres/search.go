@@ -37,7 +37,7 @@ func searchSQL(q storage.SearchQuery, arg func(any) string) (from, where, rank s
 	// is the argument p: the GIN index answers it through the body keys
 	// (bodykeys.go) when the needle has any.
 	body := func(needle, p string) string {
-		if k := textkeys.Keys(clean(needle)); len(k) > 0 {
+		if k := textkeys.BodyKeys(clean(needle)); len(k) > 0 {
 			return "(s.body_keys @> " + arg(k) + " AND s.body ILIKE " + p + ")"
 		}
 		return "s.body ILIKE " + p

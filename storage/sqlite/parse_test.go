@@ -57,20 +57,23 @@ func TestFTSKeys(t *testing.T) {
 		cols     []string
 		in, want string
 	}{
-		{[]string{"body"}, "hello", `body : ("ell" AND "hel" AND "llo")`},
-		{[]string{"subject", "body"}, `say "HI" now`, `{subject body} : ("now" AND "say")`},
-		{[]string{"body"}, "NEAR(a b)", `body : ("ear" AND "nea")`},
+		// A body's keys are its body keys, of which a needle asks for its own.
+		{[]string{"body"}, "hello", `body : ("ell")`},
+		{[]string{"subject"}, `say "HI" now`, `subject : ("now" AND "say")`},
+		{[]string{"subject", "body"}, `say "HI" now`, ``}, // no word of four runes
+		{[]string{"subject", "body"}, `says "HI" now`, `{subject body} : ("ays")`},
+		{[]string{"body"}, "NEAR(a b)", `body : ("ear")`},
 		{[]string{"body"}, "ab cd", ``},
 	} {
 		got := ""
-		if toks := needleTokens(tc.in); len(toks) > 0 {
+		if toks := needleTokens(tc.in, slices.Contains(tc.cols, colBody)); len(toks) > 0 {
 			got = ftsKeys(tc.cols, toks)
 		}
 		if got != tc.want {
 			t.Errorf("keys query of %q: got %s, want %s", tc.in, got, tc.want)
 		}
 	}
-	if n := len(needleTokens(strings.Repeat("abcdefghijklmnopqrstuvwxyz", 4))); n != maxNeedleKeys {
+	if n := len(needleTokens(strings.Repeat("abcdefghijklmnopqrstuvwxyz", 4), false)); n != maxNeedleKeys {
 		t.Errorf("a long needle asks for %d keys, want %d", n, maxNeedleKeys)
 	}
 }

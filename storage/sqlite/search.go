@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stamp-mail/stamp/storage"
@@ -47,7 +48,7 @@ func (p *searchPlan) addNeedle(cols []string, text string) bool {
 		return false
 	}
 	indexed := false
-	if toks := needleTokens(text); len(toks) > 0 {
+	if toks := needleTokens(text, slices.Contains(cols, colBody)); len(toks) > 0 {
 		p.match = append(p.match, ftsKeys(cols, toks))
 		indexed = true
 	}
@@ -87,7 +88,7 @@ func planSearch(userID int64, q storage.SearchQuery) searchPlan {
 	}
 	for _, h := range q.Header {
 		p.headers = append(p.headers, h)
-		if toks := needleTokens(h.Value); len(toks) > 0 {
+		if toks := needleTokens(h.Value, false); len(toks) > 0 {
 			p.match = append(p.match, ftsKeys([]string{colHdrs}, toks))
 		}
 	}

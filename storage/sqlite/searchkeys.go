@@ -94,20 +94,27 @@ func addrsText(m *storage.NewMessage) string {
 }
 
 func (r *searchRow) setKeys() {
-	for i, t := range [4]string{r.subject, r.addrs, r.hdrs, r.body} {
+	for i, t := range [3]string{r.subject, r.addrs, r.hdrs} {
 		r.keys[i] = keyTokens(t)
 	}
+	r.keys[3] = textkeys.LowerBodyTokens(r.body)
 }
 
 // keyTokens returns the index tokens of a text: the keys of its CaseFold
 // (strings.ToLower), so that every text ContainsFold finds a needle in has
-// the needle's keys.
+// the needle's keys. The body column holds the body keys instead
+// (textkeys.LowerBodyTokens, a sample of these that a needle's body keys
+// still find; rows written before keep all their keys, a superset).
 func keyTokens(text string) string { return textkeys.LowerTokens(text) }
 
 // needleTokens returns the tokens a needle's matches must all have, at most
-// maxNeedleKeys of them, spread over the needle's keys.
-func needleTokens(needle string) []string {
+// maxNeedleKeys of them, spread over the needle's keys: with body, over its
+// body keys, which are among the keys of any column that holds the needle.
+func needleTokens(needle string, body bool) []string {
 	keys := textkeys.LowerKeys(needle)
+	if body {
+		keys = textkeys.LowerBodyKeys(needle)
+	}
 	if n := len(keys); n > maxNeedleKeys {
 		picked := make([]int64, maxNeedleKeys)
 		for i := range picked {

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 var imapSearchCases = []testCase{
 	{"SubstringSearch", testSubstringSearch},
 	{"SubstringCJK", testSubstringCJK},
+	{"SubstringEverywhere", testSubstringEverywhere},
 	{"SearchHeaderTerms", testSearchHeaderTerms},
 	{"SearchDates", testSearchDates},
 	{"QuotaUsage", testQuotaUsage},
@@ -219,5 +221,52 @@ func testSearchDates(t *testing.T, s storage.Store) {
 	// MODSEQ: only the later messages.
 	if got := uids(t, s, u.ID, storage.SearchQuery{MailboxID: inbox.ID, MinModSeq: ms[4].ModSeq}); !slices.Equal(got, uidsOf(4, 5)) {
 		t.Errorf("modseq >= %d: got %v, want %v", ms[4].ModSeq, got, uidsOf(4, 5))
+	}
+}
+
+// testSubstringEverywhere searches a body of prose in several scripts for
+// pieces cut at every few bytes, of 1 to 12 runes and in upper case: each is
+// found, and in the body of the other message, which holds none of them,
+// it is not. Bodies are
+// indexed by a sample of their keys (textkeys.BodyKeys), so this is what
+// says the sample still finds every substring, on each store's own index.
+func testSubstringEverywhere(t *testing.T, s storage.Store) {
+	u, inbox := newUser(t, s, "everywhere@example.com")
+	body := "The committee reconvenes on Thursday, 12 November, to discuss the quarterly figures. " +
+		"Die Straße nach Göteborg ist gesperrt; ΣΊΣΥΦΟΣ wartet. Счёт-фактура №2026 приложена. " +
+		"我们明天在北京开会讨论预算。東京都で来週の会議があります。내일 서울에서 회의가 있습니다. " +
+		"Invoice INV-2026-0042 from accounts-payable@example.org is attached."
+	m := newMsg(u.ID, inbox.ID, withSubject("Minutes"), withBody(body))
+	other := newMsg(u.ID, inbox.ID, withSubject("Other"), withBody("~~~ ~~~"))
+	deliver(t, s, m, other)
+	runes := []rune(body)
+	checked := 0
+	for i := 0; i < len(runes); i += 3 {
+		for _, n := range []int{1, 3, 4, 5, 7, 12} {
+			if i+n > len(runes) {
+				continue
+			}
+			needle := string(runes[i : i+n])
+			if strings.TrimSpace(needle) != needle || strings.ToUpper(needle) == needle && i%2 == 1 {
+				continue
+			}
+			if i%2 == 1 {
+				needle = strings.ToUpper(needle)
+				if !storage.ContainsFold(body, needle) {
+					continue // upper case changed the length (ß)
+				}
+			}
+			if got := uids(t, s, u.ID, storage.SearchQuery{MailboxID: inbox.ID, Body: []string{needle}}); !slices.Equal(got, []uint32{m.UID}) {
+				t.Errorf("BODY %q: got %v, want [%d]", needle, got, m.UID)
+			}
+			// TEXT looks in the other's subject and addresses too.
+			if got := uids(t, s, u.ID, storage.SearchQuery{MailboxID: inbox.ID, AnyText: []string{needle}}); !slices.Contains(got, m.UID) {
+				t.Errorf("TEXT %q: got %v, want %d among them", needle, got, m.UID)
+			}
+			checked++
+		}
+	}
+	if checked < 300 {
+		t.Fatalf("only %d needles checked", checked)
 	}
 }

@@ -10,6 +10,18 @@
 // Fold ignores). Search is then "all the needle's keys" followed by an
 // exact check of the candidates; a needle with no word run of three runes
 // has no keys and is checked on the rows the other conditions leave.
+//
+// Body keys (BodyKeys) are a sample of those keys for long texts: of every
+// two consecutive trigrams of a word run, the one of lower rank (a fixed
+// hash of the key), plus every trigram with a CJK rune in it. A needle's
+// body keys are chosen the same way, and each pair of consecutive trigrams
+// of a needle's word run is a pair of the text's, so the body keys of a
+// needle are still among the body keys of any text containing it (and
+// those among its Keys). About 60% of an English text's keys remain, and
+// a needle needs a word run of four runes (or three with a CJK rune in
+// them) to have any; the others are checked on the rows the other
+// conditions leave. The rank is part of what the stores have written: a
+// new rank would need every body's keys made again.
 package textkeys
 
 import (
@@ -20,27 +32,35 @@ import (
 )
 
 // Keys returns the sorted distinct keys of text.
-func Keys(text string) []int64 {
-	keys := set(text, false).keys()
-	slices.Sort(keys)
-	return keys
-}
+func Keys(text string) []int64 { return sorted(set(text, false, false)) }
 
 // LowerKeys returns Keys(strings.ToLower(text)) without making the lower
 // case copy.
-func LowerKeys(text string) []int64 {
-	keys := set(text, true).keys()
+func LowerKeys(text string) []int64 { return sorted(set(text, true, false)) }
+
+// BodyKeys returns the sorted distinct body keys of text (the package
+// comment says which those are).
+func BodyKeys(text string) []int64 { return sorted(set(text, false, true)) }
+
+// LowerBodyKeys returns BodyKeys(strings.ToLower(text)) without making the
+// lower case copy.
+func LowerBodyKeys(text string) []int64 { return sorted(set(text, true, true)) }
+
+func sorted(s *keySet) []int64 {
+	keys := s.keys()
 	slices.Sort(keys)
 	return keys
 }
 
 // set collects the keys of text, or with lower of strings.ToLower(text):
 // each rune through unicode.ToLower first (U+FFFD, not a word rune, for an
-// invalid byte either way).
-func set(text string, lower bool) *keySet {
+// invalid byte either way); with body, its body keys only.
+func set(text string, lower, body bool) *keySet {
 	s := &keySet{}
-	var a, b rune // the two runes before the current one in this word run
-	n := 0        // runes of the current word run seen, up to 2
+	var a, b rune       // the two runes before the current one in this word run
+	var ca, cb, cr bool // whether a, b and the current rune are CJK (body keys only)
+	var prev int64      // the trigram before the current one in this word run, 0 at its start
+	n := 0              // runes of the current word run seen, up to 2
 	for i := 0; i < len(text); {
 		r := rune(asciiFold[text[i]&0x7F])
 		if text[i] < utf8.RuneSelf {
@@ -61,15 +81,52 @@ func set(text string, lower bool) *keySet {
 				continue
 			}
 			r = Fold(r)
+			cr = body && isCJK(r)
 		}
-		if n == 2 {
-			s.add(int64(a)<<42 | int64(b)<<21 | int64(r))
-		} else {
+		if n < 2 {
 			n++
+			prev = 0
+		} else if k := int64(a)<<42 | int64(b)<<21 | int64(r); !body {
+			s.add(k)
+		} else {
+			if ca || cb || cr {
+				s.add(k)
+			}
+			if prev != 0 {
+				s.add(lowerRank(prev, k))
+			}
+			prev = k
 		}
 		a, b = b, r
+		ca, cb, cr = cb, cr, false
 	}
 	return s
+}
+
+// lowerRank returns whichever of two keys has the lower rank: a bijective
+// mix of the key's bits (SplitMix64's finalizer), so keys that are equal
+// rank equal and no others do.
+func lowerRank(x, y int64) int64 {
+	if rank(x) <= rank(y) {
+		return x
+	}
+	return y
+}
+
+func rank(k int64) uint64 {
+	x := uint64(k)
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// isCJK reports whether a folded word rune is Han, kana or Hangul: scripts
+// whose words are two to four runes long, so their short needles keep
+// keys.
+func isCJK(r rune) bool {
+	return r >= 0x1100 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
 }
 
 // asciiFold maps an ASCII word rune to its folding, any other byte to 0.
@@ -187,8 +244,13 @@ func AppendToken(dst []byte, k int64) []byte {
 
 // LowerTokens returns the tokens of LowerKeys(text), space separated, in
 // no particular order.
-func LowerTokens(text string) string {
-	s := set(text, true)
+func LowerTokens(text string) string { return tokens(set(text, true, false)) }
+
+// LowerBodyTokens returns the tokens of LowerBodyKeys(text), as LowerTokens
+// does.
+func LowerBodyTokens(text string) string { return tokens(set(text, true, true)) }
+
+func tokens(s *keySet) string {
 	if s.n == 0 {
 		return ""
 	}

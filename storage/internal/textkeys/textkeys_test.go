@@ -97,7 +97,10 @@ func FuzzKeysSubstring(f *testing.F) {
 		for j < len(text) && !utf8.RuneStart(text[j]) {
 			j++
 		}
-		all := Keys(text)
+		all, body, lowerBody := Keys(text), BodyKeys(text), LowerBodyKeys(text)
+		if !subset(body, all) {
+			t.Fatalf("body keys of %q are not among its keys", text)
+		}
 		for _, needle := range []string{text[i:j], strings.ToUpper(text[i:j]), strings.ToLower(text[i:j])} {
 			if !strings.Contains(strings.ToLower(text), strings.ToLower(needle)) {
 				continue // case mapping changed the length: not a substring any more
@@ -105,8 +108,58 @@ func FuzzKeysSubstring(f *testing.F) {
 			if k := Keys(needle); !subset(k, all) {
 				t.Fatalf("keys of %q are not among the keys of %q", needle, text)
 			}
+			if k := BodyKeys(needle); !subset(k, body) {
+				t.Fatalf("body keys %v of %q are not among the body keys %v of %q", k, needle, body, text)
+			}
+			if k := LowerBodyKeys(needle); !subset(k, lowerBody) {
+				t.Fatalf("lower body keys of %q are not among those of %q", needle, text)
+			}
 		}
 	})
+}
+
+func TestBodyKeys(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		n    int
+	}{
+		{"", 0},
+		{"abc", 0},  // one trigram: no pair to choose from
+		{"abcd", 1}, // one pair, one key
+		{"abcd ABCD abcd", 1},
+		{"ab cd", 0},
+		{"日本語", 1}, // CJK trigrams are all kept
+		{"日本語のテキスト", 6},
+		{"東京abc", 3},
+	} {
+		if got := BodyKeys(c.text); len(got) != c.n || !slices.IsSorted(got) {
+			t.Errorf("BodyKeys(%q) = %v, want %d sorted keys", c.text, got, c.n)
+		}
+	}
+	// The rank is stored with every body's keys: it must never change.
+	if got, want := LowerBodyTokens("Searching"), "ear arc rch hin"; !sameFields(got, want) {
+		t.Errorf("LowerBodyTokens(Searching) = %q, want %q", got, want)
+	}
+	// The sample is smaller than the keys on prose, and never larger.
+	text := strings.Repeat("The committee will reconvene on Thursday to discuss the quarterly figures, ", 3) +
+		"and the invoices from Göteborg still have not arrived; please forward them to accounting."
+	all, body := Keys(text), BodyKeys(text)
+	if !subset(body, all) || 4*len(body) > 3*len(all) {
+		t.Errorf("%d body keys of %d keys: want a subset, at most three quarters", len(body), len(all))
+	}
+	// A needle with a word run of four runes has body keys; three ASCII do not.
+	for needle, want := range map[string]bool{"vene": true, "ven": false, "ember 2026": true, "東京都": true} {
+		if got := len(BodyKeys(needle)) > 0; got != want {
+			t.Errorf("BodyKeys(%q) has keys: %v, want %v", needle, got, want)
+		}
+	}
+}
+
+func sameFields(a, b string) bool {
+	x, y := strings.Fields(a), strings.Fields(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }
 
 // FuzzTokens checks that LowerKeys are the keys of the lower-cased text,
@@ -122,6 +175,12 @@ func FuzzTokens(f *testing.F) {
 		keys := LowerKeys(text)
 		if want := Keys(strings.ToLower(text)); !slices.Equal(keys, want) {
 			t.Fatalf("LowerKeys(%q) = %v, want the keys of its lower case %v", text, keys, want)
+		}
+		if bk, want := LowerBodyKeys(text), BodyKeys(strings.ToLower(text)); !slices.Equal(bk, want) {
+			t.Fatalf("LowerBodyKeys(%q) = %v, want the body keys of its lower case %v", text, bk, want)
+		}
+		if got, want := LowerBodyTokens(text), string(AppendTokens(nil, LowerBodyKeys(text))); !sameFields(got, want) {
+			t.Fatalf("LowerBodyTokens(%q) = %q, want %q", text, got, want)
 		}
 		toks := strings.Fields(LowerTokens(text))
 		if len(toks) != len(keys) {
