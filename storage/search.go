@@ -17,9 +17,10 @@ import (
 // all four texts, PostgreSQL pg_trgm's GIN index for subject, addresses and
 // header lines and a GIN index of keys for the body; the keys are made in Go
 // (storage/internal/textkeys: distinct case-folded trigrams inside word
-// runs). A needle with a word run of three or more characters is narrowed
-// by the index, CJK included, and every candidate is checked exactly. A
-// needle without one ("12:30", "ox ju", 2 characters) scans the texts of
+// runs; of a body only a sample of them, textkeys.BodyKeys). A needle with
+// a word run of three or more characters (four or more for the body, three
+// with CJK) is narrowed by the index, and every candidate is checked
+// exactly. A needle without one ("12:30", "ox ju", 2 characters) scans the texts of
 // the rows the rest of the query leaves (the user, the mailbox in IMAP, the
 // other criteria), within the size of each indexed text (256 KiB of body).
 //

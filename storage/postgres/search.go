@@ -24,8 +24,9 @@ func likeEscape(s string) string {
 
 // searchSQL builds the FROM and WHERE of a search with $1 the user id. Every
 // substring criterion is an ILIKE on search_text (see storage/search.go):
-// the GIN index answers needles with a word of three runes or more (the
-// keys of bodykeys.go: body_keys for the body, hdr_keys for the header
+// the GIN index answers needles with a word of three runes or more, four
+// for the body unless CJK (the keys of bodykeys.go: body_keys, a sample,
+// for the body, hdr_keys for the header
 // lines, the subject and the addresses), and the others are rechecked on
 // the rows the other conditions leave, which partition pruning already
 // confines to one user. It returns the rank expression of the Text terms

@@ -61,7 +61,11 @@ func sqlText(v driver.Value) string {
 // every candidate is then checked exactly against search_text by
 // stamp_contains_fold, storage.ContainsFold as an SQL function (so one
 // folding rule decides every needle, short or long, ASCII or not, and
-// LIMIT/OFFSET stay in SQL). A needle without a word run of three runes has
+// LIMIT/OFFSET stay in SQL). The body column holds the body keys, a
+// sample (textkeys.BodyKeys), and a needle looked up in a set of columns
+// with the body asks for its own body keys, which are among the keys of any
+// of the columns holding it. A needle without a word run of three runes
+// (four when the body is among the columns, unless CJK) has
 // no keys and is checked on the rows the other conditions leave, as short
 // needles always were. Deleting a search_text row deletes its keys (trigger
 // search_text_delete).
