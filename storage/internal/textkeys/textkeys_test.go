@@ -229,3 +229,11 @@ func BenchmarkLowerTokens(b *testing.B) {
 		LowerTokens(text)
 	}
 }
+
+func BenchmarkLowerBodyTokens(b *testing.B) {
+	text := strings.Repeat("The quick brown fox jumps over the lazy dog, 12:30 naïve café. ", 160)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		LowerBodyTokens(text)
+	}
+}
