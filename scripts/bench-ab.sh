@@ -18,7 +18,8 @@
 #   STAMP_BENCH_TEXT=FILE     the messages' body text (load smtp --text;
 #                             scripts/bench-text.py writes real mail's)
 # For SQLite sides it also prints the bytes each server wrote to the disk
-# per message and its database file's size per message.
+# per message and its database file's size per message; for PostgreSQL
+# sides the database's size per message and that of its largest tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { sed -n 2,10p "$0"; exit 2; }
@@ -124,4 +125,19 @@ for side in a b; do
   db=$(find "$work/$side" -name stamp.db -printf "%s\n" | awk '{t += $1} END {print t + 0}')
   awk -v s="$side" -v w="$wb" -v d="$db" -v n="$total" 'BEGIN {
     printf "%s: %.1f KB written per message; database file %.1f KB per message (%d messages)\n", s, w/1024/n, d/1024/n, n }'
+done
+# For a PostgreSQL side, its database's size per message (heap, indexes and
+# TOAST of every table, after autovacuum had its chance) and the largest
+# tables'.
+for i in "${!dbs[@]}"; do
+  db=${dbs[$i]}
+  side=${db##*_}
+  dsn=$(python3 -c "import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p._replace(path='/$db').geturl())" "$STAMP_TEST_POSTGRES_DSN")
+  size=$(psql -Atq "$dsn" -c "SELECT pg_database_size(current_database())")
+  tables=$(psql -Atq "$dsn" -c "SELECT string_agg(t || ' ' || round(s / 1024.0 / $total, 1), ', ' ORDER BY s DESC)
+    FROM (SELECT coalesce(i.inhparent::regclass::text, c.relname) AS t, sum(pg_total_relation_size(c.oid)) AS s
+      FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
+      WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace GROUP BY 1 ORDER BY 2 DESC LIMIT 6) x")
+  awk -v s="$side" -v d="$size" -v n="$total" -v t="$tables" 'BEGIN {
+    printf "%s: database %.1f KB per message (%d messages; KB per message: %s)\n", s, d/1024/n, n, t }'
 done
