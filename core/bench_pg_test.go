@@ -1,13 +1,10 @@
 package core_test
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stamp-mail/stamp/core"
 	"github.com/stamp-mail/stamp/core/coretest"
@@ -23,16 +20,7 @@ func BenchmarkDeliverPostgres(b *testing.B) {
 	if dsn == "" {
 		b.Skip("SKIPPED: STAMP_TEST_POSTGRES_DSN not set")
 	}
-	ctx := context.Background()
-	schema := fmt.Sprintf("benchpg_%d", time.Now().UnixNano())
-	st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		st.Pool().Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		st.Close()
-	})
+	st := coretest.PostgresStores(b, dsn, 1, postgres.Options{})[0]
 	dir := b.TempDir()
 	bl, err := fs.Open(filepath.Join(dir, "blobs"))
 	if err != nil {

@@ -28,15 +28,7 @@ func TestGroupCommitPostgres(t *testing.T) {
 		t.Skip("SKIPPED: STAMP_TEST_POSTGRES_DSN not set (eval \"$(scripts/pg-throwaway.sh)\")")
 	}
 	ctx := context.Background()
-	schema := fmt.Sprintf("groupcommit_%d", time.Now().UnixNano())
-	st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema, Partitions: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		st.Pool().Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		st.Close()
-	})
+	st := coretest.PostgresStores(t, dsn, 1, postgres.Options{Partitions: 2})[0]
 	dir := t.TempDir()
 	bl, err := fs.Open(filepath.Join(dir, "blobs"))
 	if err != nil {

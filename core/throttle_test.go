@@ -38,7 +38,14 @@ func twoNodesWith(t *testing.T, backend string, cfg core.Config) nodes {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	schema := fmt.Sprintf("throttle_%d", time.Now().UnixNano())
+	var pg []*postgres.Store
+	if backend == "postgres" {
+		dsn := os.Getenv("STAMP_TEST_POSTGRES_DSN")
+		if dsn == "" {
+			t.Skip("SKIPPED: STAMP_TEST_POSTGRES_DSN not set (scripts/test.sh starts a throwaway PostgreSQL)")
+		}
+		pg = coretest.PostgresStores(t, dsn, len(nodes{}.svc), postgres.Options{Partitions: 2})
+	}
 	var out nodes
 	for i := range out.svc {
 		var st storage.Store
@@ -48,22 +55,11 @@ func twoNodesWith(t *testing.T, backend string, cfg core.Config) nodes {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { s.Close() })
 			st = s
 		case "postgres":
-			dsn := os.Getenv("STAMP_TEST_POSTGRES_DSN")
-			if dsn == "" {
-				t.Skip("SKIPPED: STAMP_TEST_POSTGRES_DSN not set (scripts/test.sh starts a throwaway PostgreSQL)")
-			}
-			s, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema, Partitions: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if i == 0 {
-				t.Cleanup(func() { s.Pool().Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-			}
-			st = s
+			st = pg[i] // closed by PostgresStores' cleanup
 		}
-		t.Cleanup(func() { st.Close() })
 		bl, err := fs.Open(filepath.Join(dir, "blobs"))
 		if err != nil {
 			t.Fatal(err)
