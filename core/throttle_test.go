@@ -38,15 +38,15 @@ func twoNodesWith(t *testing.T, backend string, cfg core.Config) nodes {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
+	var out nodes
 	var pg []*postgres.Store
 	if backend == "postgres" {
 		dsn := os.Getenv("STAMP_TEST_POSTGRES_DSN")
 		if dsn == "" {
 			t.Skip("SKIPPED: STAMP_TEST_POSTGRES_DSN not set (scripts/test.sh starts a throwaway PostgreSQL)")
 		}
-		pg = coretest.PostgresStores(t, dsn, len(nodes{}.svc), postgres.Options{Partitions: 2})
+		pg = coretest.PostgresStores(t, dsn, len(out.svc), postgres.Options{Partitions: 2})
 	}
-	var out nodes
 	for i := range out.svc {
 		var st storage.Store
 		switch backend {

@@ -390,8 +390,8 @@ func sentKey(c *imap.SearchCriteria) string {
 // prepare runs, once per distinct key, the criteria that storage answers
 // (RFC 9051 section 6.4.4): BODY and TEXT as case-insensitive substrings of
 // the decoded text (the trigram index for words of 4+ characters, 3+ in
-// headers or CJK, a scan of the indexed text of this folder for others), HEADER/FROM/TO/CC/BCC/
-// SUBJECT as substrings of the decoded field (an empty HEADER value: the
+// headers or CJK, a scan of the indexed text of this folder for others),
+// HEADER/FROM/TO/CC/BCC/SUBJECT as substrings of the decoded field (an empty HEADER value: the
 // field is present), SENTBEFORE/SENTON/SENTSINCE on the Date header's own
 // calendar day.
 func (sr *searcher) prepare(c *imap.SearchCriteria) error {

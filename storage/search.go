@@ -14,8 +14,8 @@ import (
 // the header lines (message.HeaderText) and the body text, indexed in the
 // same transaction as the message. The indexes hold trigram keys: SQLite
 // (storage/sqlite/searchkeys.go) a contentless FTS5 table of the keys of
-// all four texts, PostgreSQL pg_trgm's GIN index for subject, addresses and
-// header lines and a GIN index of keys for the body; the keys are made in Go
+// all four texts, PostgreSQL one GIN index of the body's keys and of the
+// keys of the header lines, subject and addresses; the keys are made in Go
 // (storage/internal/textkeys: distinct case-folded trigrams inside word
 // runs; of a body only a sample of them, textkeys.BodyKeys). A needle with
 // a word run of three or more characters (four or more for the body, three

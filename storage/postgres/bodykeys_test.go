@@ -2,13 +2,13 @@ package postgres
 
 import (
 	"context"
-	"github.com/stamp-mail/stamp/storage/internal/textkeys"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/stamp-mail/stamp/storage"
+	"github.com/stamp-mail/stamp/storage/internal/textkeys"
 )
 
 // namedQuery is one search of a keys backfill test.

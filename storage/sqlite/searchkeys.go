@@ -115,10 +115,11 @@ func keyTokens(text string) string { return textkeys.LowerTokens(text) }
 // maxNeedleKeys of them, spread over the needle's keys: with body, over its
 // body keys, which are among the keys of any column that holds the needle.
 func needleTokens(needle string, body bool) []string {
-	keys := textkeys.LowerKeys(needle)
+	keyFunc := textkeys.LowerKeys
 	if body {
-		keys = textkeys.LowerBodyKeys(needle)
+		keyFunc = textkeys.LowerBodyKeys
 	}
+	keys := keyFunc(needle)
 	if n := len(keys); n > maxNeedleKeys {
 		picked := make([]int64, maxNeedleKeys)
 		for i := range picked {

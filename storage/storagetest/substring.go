@@ -225,11 +225,11 @@ func testSearchDates(t *testing.T, s storage.Store) {
 }
 
 // testSubstringEverywhere searches a body of prose in several scripts for
-// pieces cut at every few bytes, of 1 to 12 runes and in upper case: each is
-// found, and in the body of the other message, which holds none of them,
-// it is not. Bodies are
-// indexed by a sample of their keys (textkeys.BodyKeys), so this is what
-// says the sample still finds every substring, on each store's own index.
+// pieces of 1 to 12 runes cut at every third rune, every other one in upper
+// case: each is found, and in the body of the other message, which holds
+// none of them, it is not. Bodies are indexed by a sample of their keys
+// (textkeys.BodyKeys), so this is what says the sample still finds every
+// substring, on each store's own index.
 func testSubstringEverywhere(t *testing.T, s storage.Store) {
 	u, inbox := newUser(t, s, "everywhere@example.com")
 	body := "The committee reconvenes on Thursday, 12 November, to discuss the quarterly figures. " +
@@ -247,7 +247,7 @@ func testSubstringEverywhere(t *testing.T, s storage.Store) {
 				continue
 			}
 			needle := string(runes[i : i+n])
-			if strings.TrimSpace(needle) != needle || strings.ToUpper(needle) == needle && i%2 == 1 {
+			if strings.TrimSpace(needle) != needle {
 				continue
 			}
 			if i%2 == 1 {
